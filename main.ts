@@ -1,0 +1,112 @@
+/**
+ * `tidemark` — the command-line interface. It only parses, dispatches and prints: each command
+ * lives in `lib/cli/<command>.ts` and is loaded on demand, so `tidemark serve` never loads
+ * Parquet support and each command needs only its own permissions.
+ * @module
+ */
+import type { Command } from "./lib/cli/args.ts";
+import { formatHelp } from "./lib/cli/args.ts";
+import { TidemarkError } from "./lib/errors.ts";
+import { VERSION } from "./lib/version.ts";
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  harvest: {
+    summary: "harvest a REST API to Parquet with snapshots, manifest and state",
+    load: () => import("./lib/cli/harvest.ts"),
+  },
+  extract: {
+    summary: "extract a SQL query (SQLite or PostgreSQL) to partitioned Parquet",
+    load: () => import("./lib/cli/extract.ts"),
+  },
+  serve: {
+    summary: "serve the mock API (Northwind, WordPress, timelines)",
+    load: () => import("./lib/cli/serve.ts"),
+  },
+  generate: {
+    summary: "generate a deterministic Northwind SQLite database",
+    load: () => import("./lib/cli/generate.ts"),
+  },
+  verify: {
+    summary: "re-hash every snapshot against the manifest and check outputs",
+    load: () => import("./lib/cli/verify.ts"),
+  },
+  replay: {
+    summary: "rebuild outputs from the raw snapshots alone, offline",
+    load: () => import("./lib/cli/replay.ts"),
+  },
+  state: {
+    summary: "list or reset watermarks, runs and skips",
+    load: () => import("./lib/cli/state.ts"),
+  },
+  report: {
+    summary: "print a run report (text, JSON or HTML)",
+    load: () => import("./lib/cli/report.ts"),
+  },
+  schedule: {
+    summary: "run the jobs of a config on their cron schedules",
+    load: () => import("./lib/cli/schedule.ts"),
+  },
+  contract: {
+    summary: "infer a zod contract from harvested data",
+    load: () => import("./lib/cli/contract.ts"),
+  },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length)) + 2;
+  return [
+    `tidemark ${VERSION} — resilient, provenanced harvesting of REST APIs and SQL databases`,
+    "",
+    "Usage: tidemark <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    "",
+    "Run 'tidemark <command> --help' for a command's options.",
+  ].join("\n");
+}
+
+/** Runs the CLI with `args` and resolves to the process exit code. */
+export async function runCli(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    console.log(`tidemark ${VERSION}`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(
+      `tidemark: unknown command "${name}"; accepted: ${Object.keys(COMMANDS).join(", ")}`,
+    );
+    return 2;
+  }
+  try {
+    const { command } = await entry.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(formatHelp(command.spec));
+      return 0;
+    }
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof TidemarkError) {
+      console.error(`tidemark ${name}: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      console.error(
+        `tidemark ${name}: permission denied: ${(error as Error).message}\n` +
+          "  run it through its deno task (see README), which grants the permissions it needs",
+      );
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await runCli(Deno.args));
+}
