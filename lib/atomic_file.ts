@@ -1,0 +1,65 @@
+/**
+ * Crash-safe file writes: every output is written to a temporary name in the same folder,
+ * flushed, and renamed into place, so a crash leaves either the old file or the new one, never
+ * half of one (DESIGN.md §2).
+ * @module
+ */
+import { dirname } from "node:path";
+
+let counter = 0;
+
+/** A temporary path next to `path` (same folder, so the rename is atomic). */
+export function temporaryPathFor(path: string): string {
+  counter += 1;
+  return `${path}.${Deno.pid}.${counter}.tmp`;
+}
+
+/** Writes `data` to `path` atomically: temp file, fsync, rename. Creates parent folders. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = temporaryPathFor(path);
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  try {
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Renames an already written temporary file into place after flushing it. */
+export async function commitTemporaryFile(tmp: string, path: string): Promise<void> {
+  const file = await Deno.open(tmp, { read: true, write: true });
+  try {
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  await Deno.mkdir(dirname(path), { recursive: true });
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * Appends one line to a log-like file (manifest, rejects) and flushes it before returning. A
+ * crash mid-append can leave at most a torn last line, which readers skip.
+ */
+export async function appendLineDurable(path: string, line: string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const file = await Deno.open(path, { append: true, create: true });
+  try {
+    const bytes = new TextEncoder().encode(line.endsWith("\n") ? line : `${line}\n`);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}

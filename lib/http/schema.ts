@@ -1,0 +1,82 @@
+/**
+ * Config shapes of the HTTP layer (zod): `retry`, `rate_limit` and `auth`, with the YAML field
+ * names of DESIGN.md §7. The config loader composes these; the HTTP layer consumes their types.
+ * @module
+ */
+import { z } from "zod";
+
+/** `retry:` — attempts, exponential backoff with full jitter, a run-wide budget, per-attempt timeout. */
+export const retrySchema = z.strictObject({
+  /** Attempts per request, the first included. */
+  max_attempts: z.int().min(1).max(100).default(6),
+  /** Backoff base: attempt n waits random(0, min(cap_ms, base_ms·2^n)). */
+  base_ms: z.int().min(0).default(500),
+  /** Backoff cap for one wait. */
+  cap_ms: z.int().min(0).default(8000),
+  /** Total sleep a whole run may spend on retries, in seconds. */
+  budget_s: z.number().min(0).default(600),
+  /** Total retries a whole run may make. */
+  budget_retries: z.int().min(0).default(10_000),
+  /** Per-attempt timeout in seconds. */
+  timeout_s: z.number().positive().default(30),
+});
+/** Parsed `retry:` config. */
+export type RetryConfig = z.infer<typeof retrySchema>;
+
+/** `rate_limit:` — the client-side token bucket and the longest wait worth sleeping. */
+export const rateLimitSchema = z.strictObject({
+  /** Steady request rate; omitted = learn it from the server's rate-limit headers. */
+  requests_per_second: z.number().positive().optional(),
+  /** Bucket size: requests that may go out back to back. */
+  burst: z.int().min(1).default(1),
+  /** A server-requested wait longer than this skips the asset instead of sleeping (seed 004). */
+  max_wait_s: z.number().min(0).default(120),
+  /** Follow X-RateLimit-* / RateLimit headers to pace requests so no 429 is received. */
+  adaptive: z.boolean().default(true),
+});
+/** Parsed `rate_limit:` config. */
+export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
+
+const alias = z.string().min(1).optional();
+
+/** `auth:` — one of the supported modes (MOCK_API.md §3). Secrets come from `${ENV}` templating. */
+export const authSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("none") }),
+  z.strictObject({ type: z.literal("bearer"), token: z.string().min(1), alias }),
+  z.strictObject({
+    type: z.literal("header"),
+    name: z.string().min(1).default("X-API-Key"),
+    key: z.string().min(1),
+    alias,
+  }),
+  z.strictObject({
+    type: z.literal("query"),
+    name: z.string().min(1).default("api_key"),
+    key: z.string().min(1),
+    alias,
+  }),
+  z.strictObject({
+    type: z.literal("basic"),
+    username: z.string().min(1),
+    password: z.string(),
+    alias,
+  }),
+  z.strictObject({
+    type: z.literal("oauth2"),
+    token_url: z.string().min(1),
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1),
+    scope: z.string().optional(),
+    alias,
+  }),
+  z.strictObject({
+    type: z.literal("login"),
+    login_url: z.string().min(1),
+    refresh_url: z.string().min(1).optional(),
+    username: z.string().min(1),
+    password: z.string(),
+    alias,
+  }),
+]);
+/** Parsed `auth:` config. */
+export type AuthConfig = z.infer<typeof authSchema>;
