@@ -1,0 +1,81 @@
+import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
+import {
+  resolveOutPath,
+  safePathSegment,
+  snapshotPath,
+  SnapshotStore,
+} from "../../lib/provenance/snapshot.ts";
+import { sha256Hex } from "../../lib/provenance/stamps.ts";
+
+const RUN = "20261123T101500Z-3fa9c1";
+
+Deno.test("readable asset names stay readable as folder names", () => {
+  assertEquals(safePathSegment("Order Details"), "Order Details");
+  assertEquals(safePathSegment("Café_2024-v1.5"), "Café_2024-v1.5");
+});
+
+Deno.test("unsafe characters, dot names and device names are percent-encoded", () => {
+  assertEquals(safePathSegment("a/b\\c"), "a%2Fb%5Cc");
+  assertEquals(safePathSegment(".."), "%2E%2E");
+  assertEquals(safePathSegment("."), "%2E");
+  assertEquals(safePathSegment("../etc"), "%2E.%2Fetc");
+  assertEquals(safePathSegment("x: y?*"), "x%3A y%3F%2A");
+  assertEquals(safePathSegment("tail. "), "tail%2E%20");
+  assertEquals(safePathSegment("CON"), "%43ON");
+  assertEquals(safePathSegment("a\nb"), "a%0Ab");
+});
+
+Deno.test("different names never share a folder, because % is encoded too", () => {
+  assertEquals(safePathSegment("a%2Fb"), "a%252Fb");
+  assertEquals(safePathSegment("a/b") === safePathSegment("a%2Fb"), false);
+});
+
+Deno.test("an empty asset name is refused", () => {
+  assertThrows(() => safePathSegment(""), RangeError, "empty name");
+});
+
+Deno.test("snapshot paths are raw/<asset>/<run_id>/<page:05d>.json", () => {
+  assertEquals(snapshotPath("Orders", RUN, 7), `raw/Orders/${RUN}/00007.json`);
+  assertEquals(snapshotPath("Order Details", RUN, 0), `raw/Order Details/${RUN}/00000.json`);
+  assertEquals(snapshotPath("Orders", RUN, 123456), `raw/Orders/${RUN}/123456.json`);
+});
+
+Deno.test("snapshot paths refuse unsafe run ids and bad page numbers", () => {
+  assertThrows(() => snapshotPath("Orders", "../x", 1), RangeError, 'run id "../x"');
+  assertThrows(() => snapshotPath("Orders", RUN, -1), RangeError, "got -1");
+  assertThrows(() => snapshotPath("Orders", RUN, 1.5), RangeError, "got 1.5");
+});
+
+Deno.test("recorded paths cannot escape the out folder", () => {
+  assertEquals(resolveOutPath("/o", "raw/a/b.json"), "/o/raw/a/b.json");
+  for (const bad of ["/etc/passwd", "../x", "raw/../../x", "raw//x", "", "raw\\x"]) {
+    assertThrows(() => resolveOutPath("/o", bad), RangeError, "relative to the out folder");
+  }
+});
+
+Deno.test("write stores the bytes as received and returns path, sha256 and size", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const store = new SnapshotStore(out);
+    const body = new TextEncoder().encode('{"rows":[{"OrderID":10248}],"next":"10249"}');
+    const snap = await store.write("Order Details", RUN, 3, body);
+    assertEquals(snap, {
+      path: `raw/Order Details/${RUN}/00003.json`,
+      sha256: sha256Hex(body),
+      bytes: body.length,
+    });
+    assertEquals(await Deno.readFile(`${out}/raw/Order Details/${RUN}/00003.json`), body);
+    assertEquals(await store.read(snap.path), body);
+    assertEquals(await store.hash(snap.path), { sha256: snap.sha256, bytes: snap.bytes });
+    // No temporary file is left beside the snapshot.
+    const names = [...Deno.readDirSync(`${out}/raw/Order Details/${RUN}`)].map((e) => e.name);
+    assertEquals(names, ["00003.json"]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("read refuses a path outside the out folder", async () => {
+  const store = new SnapshotStore("/nonexistent-out");
+  await assertRejects(() => store.read("../secret.json"), RangeError);
+});
