@@ -14,8 +14,8 @@ import { VERSION } from "../version.ts";
 export const RUN_ID_PATTERN: RegExp = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
 /**
- * A new run id from the clock (milliseconds since the epoch) and 24 random bits, e.g.
- * `20261123T101500Z-3fa9c1`. Ids of runs started in different seconds sort by start time.
+ * A new run id from the clock (a function or a `Clock` giving epoch milliseconds) and 24 random
+ * bits, e.g. `20261123T101500Z-3fa9c1`. Ids of runs started in different seconds sort by start time.
  *
  * @example
  * ```ts
@@ -24,8 +24,8 @@ export const RUN_ID_PATTERN: RegExp = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
  * // id starts with "20261123T101500Z-"
  * ```
  */
-export function newRunId(clock: () => number = Date.now): string {
-  const iso = new Date(clock()).toISOString(); // 2026-11-23T10:15:00.000Z
+export function newRunId(clock: (() => number) | { now(): number } = Date.now): string {
+  const iso = new Date(typeof clock === "function" ? clock() : clock.now()).toISOString();
   const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T` +
     `${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
   const random = crypto.getRandomValues(new Uint8Array(3));

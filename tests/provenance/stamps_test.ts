@@ -63,3 +63,7 @@ Deno.test("configSha256 hashes file bytes as given and objects canonically", () 
   assertEquals(configSha256({ b: 2, a: 1 }), configSha256({ a: 1, b: 2 }));
   assertNotEquals(configSha256({ a: 1 }), configSha256({ a: 2 }));
 });
+
+Deno.test("newRunId also takes a Clock object", () => {
+  assertMatch(newRunId({ now: () => Date.UTC(2027, 0, 2, 3, 4, 5) }), /^20270102T030405Z-/);
+});
