@@ -1,0 +1,256 @@
+/**
+ * Named query parameters: finds `:name` and `$name` placeholders outside string literals,
+ * quoted identifiers and comments, and rewrites them into the driver's positional form
+ * (`?1` for SQLite, `$1` for PostgreSQL) with the values in a separate list. Values are always
+ * bound by the driver, never spliced into the SQL text, so `'; DROP TABLE Orders; --` is a value.
+ * A placeholder without a value, or a value without a placeholder, is refused before the query
+ * runs.
+ * @module
+ */
+import { SqlError } from "../errors.ts";
+
+/** A value that can be bound to a placeholder. */
+export type ParamValue = string | number | bigint | boolean | null;
+
+/** SQL dialect: decides the positional placeholder syntax and dialect-only lexical rules. */
+export type SqlDialect = "sqlite" | "postgres";
+
+/** One placeholder occurrence in the SQL text. */
+export interface Placeholder {
+  /** The parameter name without its sigil. */
+  name: string;
+  /** The sigil used: `:` or `$`. */
+  sigil: ":" | "$";
+  /** Offset of the sigil in the SQL text. */
+  start: number;
+  /** Offset just past the name. */
+  end: number;
+}
+
+/** A query ready for a driver: positional placeholders and their values in order. */
+export interface BoundQuery {
+  /** SQL text with each named placeholder replaced by a positional one. */
+  text: string;
+  /** Values for positions 1..n. */
+  values: ParamValue[];
+  /** Parameter names in position order (position i+1 is `names[i]`). */
+  names: string[];
+  /** The bound values by name, for the manifest. */
+  params: Record<string, ParamValue>;
+}
+
+/** Options of {@link bindQuery}. */
+export interface BindQueryOptions {
+  /** Which positional syntax to produce. @default "sqlite" */
+  dialect?: SqlDialect;
+}
+
+const IDENT_START = /[A-Za-z_]/;
+const IDENT_PART = /[A-Za-z0-9_]/;
+
+/**
+ * Every named placeholder in `sql`, in order of appearance. Refuses positional placeholders
+ * (`?`, `?1`, `$1`) because they cannot be named by `--param`.
+ *
+ * @example
+ * ```ts
+ * import { findPlaceholders } from "./params.ts";
+ * findPlaceholders("SELECT * FROM t WHERE d >= :start AND note <> ':x'").map((p) => p.name);
+ * // ["start"]
+ * ```
+ */
+export function findPlaceholders(sql: string, options: BindQueryOptions = {}): Placeholder[] {
+  const dialect = options.dialect ?? "sqlite";
+  const found: Placeholder[] = [];
+  const n = sql.length;
+  let i = 0;
+  while (i < n) {
+    const c = sql[i];
+    const next = sql[i + 1];
+    if (c === "'" || c === '"' || c === "`") {
+      i = skipQuoted(sql, i, c);
+    } else if (c === "[" && dialect === "sqlite") {
+      // SQLite (and SQL Server) quote identifiers in brackets: [Order Details].
+      const close = sql.indexOf("]", i + 1);
+      i = close < 0 ? n : close + 1;
+    } else if (c === "-" && next === "-") {
+      const eol = sql.indexOf("\n", i + 2);
+      i = eol < 0 ? n : eol + 1;
+    } else if (c === "/" && next === "*") {
+      i = skipBlockComment(sql, i, dialect);
+    } else if (c === ":" && next === ":") {
+      i += 2; // PostgreSQL cast `x::date`, never a placeholder
+    } else if (c === "$" && dialect === "postgres" && isDollarQuoteStart(sql, i)) {
+      i = skipDollarQuoted(sql, i);
+    } else if ((c === ":" || c === "$") && next !== undefined && IDENT_START.test(next)) {
+      if (c === "$" || !isPartOfWord(sql, i)) {
+        let end = i + 2;
+        while (end < n && IDENT_PART.test(sql[end])) end += 1;
+        found.push({ name: sql.slice(i + 1, end), sigil: c, start: i, end });
+        i = end;
+      } else {
+        i += 1;
+      }
+    } else if (c === "$" && next !== undefined && /[0-9]/.test(next) && !isPartOfWord(sql, i)) {
+      throw new SqlError(
+        `positional placeholder ${positionalAt(sql, i)} is not supported; ` +
+          "use a named placeholder such as :start and pass --param start=VALUE",
+      );
+    } else if (c === "?" && dialect === "sqlite") {
+      throw new SqlError(
+        `positional placeholder ${positionalAt(sql, i)} is not supported; ` +
+          "use a named placeholder such as :start and pass --param start=VALUE",
+      );
+    } else if (IDENT_PART.test(c)) {
+      // Skip a whole word so `a$b` (a legal PostgreSQL identifier) is not read as `$b`.
+      while (i < n && (IDENT_PART.test(sql[i]) || sql[i] === "$")) i += 1;
+    } else {
+      i += 1;
+    }
+  }
+  return found;
+}
+
+/**
+ * Rewrites `sql`'s named placeholders into positional ones and binds `params` to them. Throws
+ * {@link SqlError} when a placeholder has no value or a value has no placeholder.
+ *
+ * @example
+ * ```ts
+ * import { bindQuery } from "./params.ts";
+ * const q = bindQuery("SELECT * FROM Orders WHERE OrderDate >= :start", { start: "1997-01-01" });
+ * // q.text === "SELECT * FROM Orders WHERE OrderDate >= ?1"; q.values === ["1997-01-01"]
+ * ```
+ */
+export function bindQuery(
+  sql: string,
+  params: Record<string, ParamValue>,
+  options: BindQueryOptions = {},
+): BoundQuery {
+  const dialect = options.dialect ?? "sqlite";
+  const placeholders = findPlaceholders(sql, { dialect });
+  const names: string[] = [];
+  const position = new Map<string, number>();
+  for (const p of placeholders) {
+    if (!position.has(p.name)) {
+      position.set(p.name, names.length + 1);
+      names.push(p.name);
+    }
+  }
+  const missing = names.filter((name) => !Object.hasOwn(params, name));
+  if (missing.length > 0) {
+    const first = placeholders.find((p) => p.name === missing[0])!;
+    throw new SqlError(
+      `query placeholder ${first.sigil}${first.name} has no value; pass --param ` +
+        `${missing[0]}=VALUE${
+          missing.length > 1 ? ` (also unbound: ${missing.slice(1).join(", ")})` : ""
+        }`,
+    );
+  }
+  const unknown = Object.keys(params).filter((name) => !position.has(name));
+  if (unknown.length > 0) {
+    const used = names.length > 0 ? names.map((n) => `:${n}`).join(", ") : "none";
+    throw new SqlError(
+      `--param ${unknown[0]} is not used by the query (its placeholders: ${used}); ` +
+        "remove it or add the placeholder to the query",
+    );
+  }
+  let text = "";
+  let last = 0;
+  for (const p of placeholders) {
+    const index = position.get(p.name)!;
+    text += sql.slice(last, p.start) + (dialect === "postgres" ? `$${index}` : `?${index}`);
+    last = p.end;
+  }
+  text += sql.slice(last);
+  const bound: Record<string, ParamValue> = {};
+  for (const name of names) bound[name] = params[name];
+  return { text, values: names.map((name) => params[name]), names, params: bound };
+}
+
+/**
+ * Parses `--param name=value` flags into a record. Names must be identifiers; a repeated name is
+ * refused (it would silently drop a value).
+ */
+export function parseParamFlags(flags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf("=");
+    const name = eq < 0 ? flag : flag.slice(0, eq);
+    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new SqlError(
+        `--param "${flag}" must look like name=value with name a placeholder name (letters, ` +
+          "digits, _), e.g. --param start=1997-01-01",
+      );
+    }
+    if (Object.hasOwn(out, name)) {
+      throw new SqlError(`--param ${name} is given twice; give each parameter once`);
+    }
+    out[name] = flag.slice(eq + 1);
+  }
+  return out;
+}
+
+function isPartOfWord(sql: string, i: number): boolean {
+  return i > 0 && (IDENT_PART.test(sql[i - 1]) || sql[i - 1] === "$");
+}
+
+function positionalAt(sql: string, i: number): string {
+  const m = /^[?$][0-9]*/.exec(sql.slice(i));
+  return m ? m[0] : sql[i];
+}
+
+function skipQuoted(sql: string, i: number, quote: string): number {
+  // A doubled quote inside is an escaped quote ('it''s'); backslashes are not escapes in
+  // standard SQL strings. PostgreSQL E'..' strings use backslash escapes.
+  const escapeString = quote === "'" && i > 0 && /[eE]/.test(sql[i - 1]) &&
+    (i < 2 || !IDENT_PART.test(sql[i - 2]));
+  let j = i + 1;
+  while (j < sql.length) {
+    const c = sql[j];
+    if (escapeString && c === "\\") {
+      j += 2;
+      continue;
+    }
+    if (c === quote) {
+      if (sql[j + 1] === quote) {
+        j += 2;
+        continue;
+      }
+      return j + 1;
+    }
+    j += 1;
+  }
+  return sql.length;
+}
+
+function skipBlockComment(sql: string, i: number, dialect: SqlDialect): number {
+  // PostgreSQL block comments nest; SQLite's do not.
+  let depth = 0;
+  let j = i;
+  while (j < sql.length) {
+    if (sql[j] === "/" && sql[j + 1] === "*") {
+      if (depth === 0 || dialect === "postgres") depth += 1;
+      j += 2;
+    } else if (sql[j] === "*" && sql[j + 1] === "/") {
+      depth -= 1;
+      j += 2;
+      if (depth === 0) return j;
+    } else {
+      j += 1;
+    }
+  }
+  return sql.length;
+}
+
+const DOLLAR_TAG = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/;
+
+function isDollarQuoteStart(sql: string, i: number): boolean {
+  return !isPartOfWord(sql, i) && DOLLAR_TAG.test(sql.slice(i, i + 66));
+}
+
+function skipDollarQuoted(sql: string, i: number): number {
+  const tag = DOLLAR_TAG.exec(sql.slice(i, i + 66))![0];
+  const close = sql.indexOf(tag, i + tag.length);
+  return close < 0 ? sql.length : close + tag.length;
+}

@@ -1,0 +1,108 @@
+import { assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
+import { bindQuery, findPlaceholders, parseParamFlags } from "../../lib/sql/params.ts";
+import { SqlError } from "../../lib/errors.ts";
+
+function names(sql: string, dialect: "sqlite" | "postgres" = "sqlite"): string[] {
+  return findPlaceholders(sql, { dialect }).map((p) => p.name);
+}
+
+Deno.test("finds :name and $name placeholders in order", () => {
+  assertEquals(names("SELECT * FROM t WHERE a >= :start AND b < $end AND c = :start"), [
+    "start",
+    "end",
+    "start",
+  ]);
+});
+
+Deno.test("ignores placeholders inside string literals, doubled quotes included", () => {
+  assertEquals(names("SELECT ':no', 'it''s :no', x FROM t WHERE y = :yes"), ["yes"]);
+});
+
+Deno.test("ignores placeholders inside quoted identifiers", () => {
+  assertEquals(names('SELECT "a:no", [b:no], `c:no` FROM t WHERE d = :yes'), ["yes"]);
+});
+
+Deno.test("ignores placeholders inside line and block comments", () => {
+  assertEquals(names("SELECT 1 -- :no\n/* :no $no */ WHERE a = :yes"), ["yes"]);
+});
+
+Deno.test("PostgreSQL casts (::date) are not placeholders", () => {
+  assertEquals(names("SELECT a::date, b::text FROM t WHERE c >= :start::date", "postgres"), [
+    "start",
+  ]);
+});
+
+Deno.test("PostgreSQL dollar-quoted strings and nested comments hide placeholders", () => {
+  assertEquals(
+    names(
+      "SELECT $$ :no $$, $tag$ $no $tag$ /* a /* :no */ :no */ FROM t WHERE a = $yes",
+      "postgres",
+    ),
+    ["yes"],
+  );
+});
+
+Deno.test("PostgreSQL E'' strings honour backslash escapes", () => {
+  assertEquals(names("SELECT E'\\' :no' WHERE a = :yes", "postgres"), ["yes"]);
+});
+
+Deno.test("a colon inside a word or array slice is not a placeholder", () => {
+  assertEquals(names("SELECT arr[lo:hi], x FROM t WHERE y = :yes", "postgres"), ["yes"]);
+});
+
+Deno.test("positional placeholders are refused with the named form to use", () => {
+  const error = assertThrows(() => names("SELECT * FROM t WHERE a = ?"), SqlError);
+  assertStringIncludes(error.message, "positional placeholder ?");
+  assertStringIncludes(error.message, "--param");
+  assertThrows(() => names("SELECT * FROM t WHERE a = $1", "postgres"), SqlError, "$1");
+});
+
+Deno.test("bindQuery rewrites to ?N for SQLite and reuses a repeated name's position", () => {
+  const q = bindQuery("SELECT :a, $b, :a", { a: "x", b: 2 });
+  assertEquals(q.text, "SELECT ?1, ?2, ?1");
+  assertEquals(q.values, ["x", 2]);
+  assertEquals(q.params, { a: "x", b: 2 });
+});
+
+Deno.test("bindQuery rewrites to $N for PostgreSQL", () => {
+  const q = bindQuery("SELECT * FROM t WHERE d >= :start::date", { start: "1997-01-01" }, {
+    dialect: "postgres",
+  });
+  assertEquals(q.text, "SELECT * FROM t WHERE d >= $1::date");
+  assertEquals(q.values, ["1997-01-01"]);
+});
+
+Deno.test("an injection attempt stays a value and never reaches the SQL text", () => {
+  const evil = "'; DROP TABLE Orders; --";
+  const q = bindQuery("SELECT * FROM Orders WHERE CustomerID = :c", { c: evil });
+  assertEquals(q.text, "SELECT * FROM Orders WHERE CustomerID = ?1");
+  assertEquals(q.values, [evil]);
+});
+
+Deno.test("an unbound placeholder is refused, naming it and the flag to pass", () => {
+  const error = assertThrows(() => bindQuery("SELECT :start, :end", { start: "1" }), SqlError);
+  assertStringIncludes(error.message, ":end has no value");
+  assertStringIncludes(error.message, "--param end=VALUE");
+});
+
+Deno.test("an unknown --param is refused, listing the query's placeholders", () => {
+  const error = assertThrows(
+    () => bindQuery("SELECT :start", { start: "1", country: "USA" }),
+    SqlError,
+  );
+  assertStringIncludes(error.message, "--param country is not used");
+  assertStringIncludes(error.message, ":start");
+});
+
+Deno.test("parseParamFlags splits on the first = and keeps the rest of the value", () => {
+  assertEquals(parseParamFlags(["start=1997-01-01", "expr=a=b", "empty="]), {
+    start: "1997-01-01",
+    expr: "a=b",
+    empty: "",
+  });
+});
+
+Deno.test("parseParamFlags refuses a flag without = and a repeated name", () => {
+  assertThrows(() => parseParamFlags(["start"]), SqlError, "name=value");
+  assertThrows(() => parseParamFlags(["a=1", "a=2"]), SqlError, "given twice");
+});
