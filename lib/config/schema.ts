@@ -1,0 +1,500 @@
+/**
+ * The harvest config (DESIGN.md §7) as zod schemas. These field names are the contract: extend,
+ * don't rename. Every object is strict, so a typo (`paginaton:`) is an error, not a silently
+ * ignored key. Types come from here (`z.infer`); `retry`, `rate_limit` and `auth` come from the
+ * HTTP layer's schemas.
+ *
+ * Fields reserved for later work (issue 7 and 8: `schedule`, `state`, `for_each`, `extract`,
+ * `derive`, `transform`) are declared here, optional, so configs using them validate today.
+ * @module
+ */
+import { z } from "zod";
+import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
+import { checkSelector } from "../select.ts";
+import { checkTemplate } from "./templating.ts";
+
+/** The pagination types a config may name, in the order error messages list them. */
+export const PAGINATION_TYPES = [
+  "cursor",
+  "offset",
+  "page",
+  "link",
+  "body_link",
+  "timeline",
+  "none",
+] as const;
+
+/** A selector into a response or record (`rows`, `meta.next_cursor`, `data.-1.id`, `""`). */
+export const selectorSchema = z.string().superRefine((path, ctx) => {
+  const problem = checkSelector(path);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** A string that may hold `{watermark}`-style placeholders (checked at load time). */
+export const templateSchema = z.string().superRefine((text, ctx) => {
+  const problem = checkTemplate(text);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** A query parameter value: scalars are accepted and kept as text. */
+const paramValueSchema = z.union([z.string(), z.number(), z.boolean()])
+  .transform((v) => String(v))
+  .pipe(templateSchema);
+
+/** Query parameters of a request (values may be templates). */
+export const paramsSchema = z.record(z.string().min(1), paramValueSchema);
+
+const pageSize = z.int().min(1).max(1_000_000);
+const paramName = z.string().min(1);
+
+/** Cursor from a body field (`next`, `meta.next_cursor`) or from the last record (`data.-1.id` + `has_more_path`). */
+export const cursorPaginationSchema = z.strictObject({
+  type: z.literal("cursor"),
+  /** Query parameter the cursor is sent in (`_next`, `starting_after`, `cursor`). */
+  param: paramName,
+  /** Where the next cursor is in the body. @default "next" */
+  response_path: selectorSchema.default("next"),
+  /** A boolean in the body that says whether more pages follow (`has_more`); false ends. */
+  has_more_path: selectorSchema.optional(),
+  /** Page size sent in `limit_param`. */
+  limit: pageSize.optional(),
+  /** Query parameter for the page size. @default "limit" */
+  limit_param: paramName.default("limit"),
+});
+
+/** Offset/limit; ends at `total_path` when given, else on a short (or empty) page. */
+export const offsetPaginationSchema = z.strictObject({
+  type: z.literal("offset"),
+  /** Query parameter of the offset. @default "offset" */
+  param: paramName.default("offset"),
+  /** Page size. @default 100 */
+  limit: pageSize.default(100),
+  /** Query parameter of the page size. @default "limit" */
+  limit_param: paramName.default("limit"),
+  /** Where the total record count is in the body (`count`, `meta.total`). */
+  total_path: selectorSchema.optional(),
+  /** Without a total, a page shorter than `limit` is the last one. Turn off for servers that cap the page size below `limit`. @default true */
+  stop_on_short_page: z.boolean().default(true),
+  /** First offset. @default 0 */
+  start: z.int().min(0).default(0),
+});
+
+/** Page numbers; ends at the total pages (body or header), on an empty page, or on an "end" status (WordPress: 400 past the last page). */
+export const pagePaginationSchema = z.strictObject({
+  type: z.literal("page"),
+  /** Query parameter of the page number. @default "page" */
+  param: paramName.default("page"),
+  /** Number of the first page. @default 1 */
+  start: z.int().min(0).default(1),
+  /** Page size sent in `limit_param`. */
+  limit: pageSize.optional(),
+  /** Query parameter of the page size. @default "per_page" */
+  limit_param: paramName.default("per_page"),
+  /** Where the total number of pages is in the body (`total_pages`). */
+  total_pages_path: selectorSchema.optional(),
+  /** Response header holding the total number of pages (`X-WP-TotalPages`). */
+  total_pages_header: z.string().min(1).optional(),
+  /** Statuses that mean "past the last page" rather than failure (WordPress: `[400]`). @default [] */
+  end_statuses: z.array(z.int().min(400).max(599)).default([]),
+  /** With a page size and no total, a page shorter than `limit` is the last one. @default true */
+  stop_on_short_page: z.boolean().default(true),
+});
+
+/** RFC 8288 `Link` header (`<…>; rel="next"`). */
+export const linkPaginationSchema = z.strictObject({
+  type: z.literal("link"),
+  /** The relation to follow. @default "next" */
+  rel: z.string().min(1).default("next"),
+  /** Page size sent on the first request. */
+  limit: pageSize.optional(),
+  /** Query parameter of the page size. @default "per_page" */
+  limit_param: paramName.default("per_page"),
+  /** Follow a next link to another origin (auth would be sent there). @default false */
+  allow_cross_origin: z.boolean().default(false),
+});
+
+/** A next-page URL in the body (`links.next`, `next_url`). */
+export const bodyLinkPaginationSchema = z.strictObject({
+  type: z.literal("body_link"),
+  /** Where the next URL is in the body. @default "links.next" */
+  response_path: selectorSchema.default("links.next"),
+  /** Page size sent on the first request. */
+  limit: pageSize.optional(),
+  /** Query parameter of the page size. @default "size" */
+  limit_param: paramName.default("size"),
+  /** Follow a next link to another origin (auth would be sent there). @default false */
+  allow_cross_origin: z.boolean().default(false),
+});
+
+/** Newest-first timelines with `since_id` / `until_id` / `pagination_token` (seed 004). */
+export const timelinePaginationSchema = z.strictObject({
+  type: z.literal("timeline"),
+  /** Query parameter for "newer than". @default "since_id" */
+  since_param: paramName.default("since_id"),
+  /** Query parameter for "older than". @default "until_id" */
+  until_param: paramName.default("until_id"),
+  /** Query parameter of the page token. @default "pagination_token" */
+  token_param: paramName.default("pagination_token"),
+  /** Where the next token is in the body. @default "meta.next_token" */
+  token_path: selectorSchema.default("meta.next_token"),
+  /** Where the page's newest id is. @default "meta.newest_id" */
+  newest_path: selectorSchema.default("meta.newest_id"),
+  /** Where the page's oldest id is. @default "meta.oldest_id" */
+  oldest_path: selectorSchema.default("meta.oldest_id"),
+  /** Record field holding the id (used when the body has no newest/oldest). @default "id" */
+  id_field: selectorSchema.default("id"),
+  /** Page size. */
+  limit: pageSize.optional(),
+  /** Query parameter of the page size. @default "max_results" */
+  limit_param: paramName.default("max_results"),
+});
+
+/** A single request. */
+export const nonePaginationSchema = z.strictObject({ type: z.literal("none") });
+
+/** `pagination:` — one of {@link PAGINATION_TYPES}. */
+export const paginationSchema = z.discriminatedUnion("type", [
+  cursorPaginationSchema,
+  offsetPaginationSchema,
+  pagePaginationSchema,
+  linkPaginationSchema,
+  bodyLinkPaginationSchema,
+  timelinePaginationSchema,
+  nonePaginationSchema,
+]);
+/** Parsed `pagination:`. */
+export type PaginationConfig = z.infer<typeof paginationSchema>;
+
+/** A lookback window: `30s`, `15m`, `6h`, `2d`, `1w`, or a number (ids: subtract it). */
+export const lookbackSchema = z.union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .pipe(
+    z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d|w)|\d+)$/, {
+      message: 'expected a duration like "30m", "6h", "2d", or a number of ids',
+    }),
+  );
+
+/** `incremental:` — the watermark of an asset (seed 004: `>=` + dedupe by key). */
+export const incrementalSchema = z.strictObject({
+  /** Record field the watermark is read from (`OrderDate`, `modified_gmt`, `id`). */
+  cursor_field: selectorSchema,
+  /** Query parameter the watermark is sent in (`OrderDate__gte`, `modified_after`); timelines use `since_id` from `pagination`. */
+  param: paramName.optional(),
+  /** Starting value when there is no state yet. */
+  initial: z.union([z.string(), z.number()]).transform((v) => String(v)).optional(),
+  /** Re-read this window before the watermark for late data. */
+  lookback: lookbackSchema.optional(),
+  /** `timestamp` normalizes to UTC ISO-8601; `id` compares as integers (BigInt). @default "timestamp" */
+  kind: z.enum(["timestamp", "id"]).default("timestamp"),
+  /** How a timestamp watermark is written into `param` (`datetime` = `YYYY-MM-DD HH:MM:SS.sss`, for servers comparing text). @default "iso" */
+  param_format: z.enum(["iso", "date", "datetime", "epoch", "epoch_ms"]).default("iso"),
+});
+/** Parsed `incremental:`. */
+export type IncrementalConfig = z.infer<typeof incrementalSchema>;
+
+const integerText = z.union([z.int(), z.string().regex(/^-?\d+$/)]).transform((v) => String(v));
+
+/** `partition:` — split one asset into key ranges (or known page numbers) fetched concurrently. */
+export const partitionSchema = z.strictObject({
+  /** The numeric key to split on (`OrderID`), or `page` for page-number pagination. */
+  by: z.string().min(1),
+  /** Number of parts. */
+  parts: z.int().min(1).max(256),
+  /** Query parameter of the inclusive lower bound. @default "<by>__gte" */
+  lower_param: paramName.optional(),
+  /** Query parameter of the exclusive upper bound. @default "<by>__lt" */
+  upper_param: paramName.optional(),
+  /** Known smallest key (skips the probe request). */
+  min: integerText.optional(),
+  /** Known largest key (skips the probe request). */
+  max: integerText.optional(),
+});
+/** Parsed `partition:`. */
+export type PartitionConfig = z.infer<typeof partitionSchema>;
+
+/** `output:` — where and how rows land. */
+export const outputSchema = z.strictObject({
+  /** File format; `raw` is the seed 003 raw-load format. @default "parquet" */
+  format: z.enum(["parquet", "csv", "jsonl", "raw"]).default("parquet"),
+  /** Hive partition columns or derived values (`year(OrderDate)`, `load_date`). */
+  partition_by: z.array(z.string().min(1)).optional(),
+  /** `append` parts per run, `replace` the asset's folder, or `merge` on `primary_key`. @default "append" */
+  mode: z.enum(["append", "replace", "merge"]).default("append"),
+  /** Parquet compression. @default "zstd" */
+  compression: z.enum(["zstd", "snappy", "none"]).default("zstd"),
+  /** Parquet row group size. @default 100000 */
+  row_group_rows: z.int().min(1).default(100_000),
+  /** Object storage (`s3://bucket/prefix`) or a folder that receives finished files. */
+  destination: z.string().min(1).optional(),
+});
+/** Parsed `output:`. */
+export type OutputConfig = z.infer<typeof outputSchema>;
+
+/** `transform:` (seed 002) — shape records before they are written. */
+export const transformSchema = z.strictObject({
+  /** Write record fields as columns (`true`) or one JSON payload column (`false`). @default true */
+  flatten: z.boolean().default(true),
+  /** Constant or templated fields added to every record. */
+  add_fields: z.record(z.string().min(1), templateSchema).optional(),
+  /** Fields that identify a record for idempotent writes. */
+  key_fields: z.array(z.string().min(1)).min(1).optional(),
+});
+
+const assetName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_][A-Za-z0-9_ .-]*$/, {
+  message:
+    "asset names are used as folder names: letters, digits, spaces, '_', '.', '-', not starting with '.' or a space",
+});
+
+/** A path below `base_url` (`/northwind/Orders.json`) or a full http(s) URL. */
+const requestPath = z.string().regex(/^(\/|https?:\/\/)/, {
+  message: 'expected a path starting with "/" or a full http(s) URL',
+});
+
+/** One asset: an endpoint walked page by page into one dataset. */
+export const assetSchema = z.strictObject({
+  /** Dataset name (folder names under raw/ and parquet/, state key). */
+  name: assetName,
+  /** Endpoint path below `base_url`, or a full URL. */
+  path: requestPath,
+  /** HTTP method. @default "GET" */
+  method: z.enum(["GET", "POST"]).default("GET"),
+  /** Query parameters (values may hold `{watermark}`-style placeholders). @default {} */
+  params: paramsSchema.default({}),
+  /** Extra request headers (values may come from `${ENV}`; treated as secrets). */
+  headers: z.record(z.string().min(1), z.string()).optional(),
+  /** JSON body for POST requests. */
+  body: z.record(z.string(), z.unknown()).optional(),
+  /** How to walk the pages. @default { type: "none" } */
+  pagination: paginationSchema.prefault({ type: "none" }),
+  /** Where the records are in the body (`rows`, `data`, `""` for a bare array). */
+  data_path: selectorSchema,
+  /** Columns that identify a record (dedupe at the watermark boundary, merge). */
+  primary_key: z.preprocess(
+    (v) => (typeof v === "string" ? [v] : v),
+    z.array(z.string().min(1)).min(1),
+  ).optional(),
+  /** Incremental loading from a watermark. */
+  incremental: incrementalSchema.optional(),
+  /** Concurrent key-range (or page) partitions of this asset. */
+  partition: partitionSchema.optional(),
+  /** Name of a data contract in lib/contracts. */
+  contract: z.string().min(1).optional(),
+  /** Output format, layout and write mode. @default { format: "parquet" } */
+  output: outputSchema.prefault({}),
+  /** Rows buffered per worker before a part is written (bounds memory). @default 10000 */
+  batch_size: z.int().min(1).max(10_000_000).default(10_000),
+  /** Safety stop: more pages than this is an error, not a loop. @default 10000 */
+  max_pages: z.int().min(1).default(10_000),
+  /** Fraction of records a contract may reject before the asset fails. @default 0.01 */
+  max_reject_ratio: z.number().min(0).max(1).default(0.01),
+  /** Issue 8: the asset whose records drive this one (`params` use `{record.Field}`). */
+  for_each: z.string().min(1).optional(),
+  /** Issue 8: parent keys sent per request (comma-joined) with `for_each`. @default 1 */
+  for_each_batch: z.int().min(1).optional(),
+  /** Issue 8: record shaping (seed 002). */
+  transform: transformSchema.optional(),
+  /** Issue 8: cron schedule of this asset (overrides the config's). */
+  schedule: z.string().min(1).optional(),
+});
+/** Parsed asset. */
+export type AssetConfig = z.infer<typeof assetSchema>;
+
+/** Issue 9: a SQL extraction step (`extract:`), run by lib/sql. */
+export const extractStepSchema = z.strictObject({
+  /** Dataset name. */
+  name: assetName,
+  /** SQLite file path or `postgres://` URL (password from the environment). */
+  db: z.string().min(1),
+  /** The SQL text (named `:param` / `$param` placeholders, bound, never interpolated). */
+  query: z.string().min(1).optional(),
+  /** A file holding the SQL. */
+  query_file: z.string().min(1).optional(),
+  /** Bound parameter values (templated). */
+  params: paramsSchema.optional(),
+  /** Rows per chunk. @default 100000 */
+  chunk_rows: z.int().min(1).default(100_000),
+  /** Column whose watermark makes re-runs incremental. */
+  incremental_column: z.string().min(1).optional(),
+  /** Key columns (dedupe at the watermark boundary). */
+  primary_key: z.array(z.string().min(1)).min(1).optional(),
+  /** Output format and layout. */
+  output: outputSchema.optional(),
+}).superRefine((step, ctx) => {
+  if ((step.query === undefined) === (step.query_file === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["query"],
+      message: "give exactly one of query or query_file",
+    });
+  }
+});
+/** Parsed `extract:` step. */
+export type ExtractStepConfig = z.infer<typeof extractStepSchema>;
+
+/** Issue 7: a derived dataset built from harvested ones (joins), run by the outputs layer. */
+export const deriveStepSchema = z.strictObject({
+  /** Dataset name. */
+  name: assetName,
+  /** Input datasets (asset names). */
+  from: z.array(z.string().min(1)).min(1),
+  /** Join keys. */
+  on: z.array(z.string().min(1)).min(1).optional(),
+  /** Join kind. @default "inner" */
+  how: z.enum(["inner", "left"]).default("inner"),
+  /** New columns: name → expression. */
+  columns: z.record(z.string().min(1), z.string().min(1)).optional(),
+  /** Output format and layout. */
+  output: outputSchema.optional(),
+});
+/** Parsed `derive:` step. */
+export type DeriveStepConfig = z.infer<typeof deriveStepSchema>;
+
+/** Issue 8: where state lives (SQLite file by default; Deno KV on Deploy). */
+export const stateConfigSchema = z.strictObject({
+  /** @default "sqlite" */
+  backend: z.enum(["sqlite", "kv"]).default("sqlite"),
+  /** State file (sqlite) or KV path; default `<out>/state.sqlite`. */
+  path: z.string().min(1).optional(),
+});
+
+/** The whole config file. */
+export const configSchema = z.strictObject({
+  /** Config (job) name. */
+  name: z.string().min(1).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, {
+    message: "use letters, digits, '_', '.', '-' (it names files)",
+  }),
+  /** Origin (and optional path prefix) of every asset's path. */
+  base_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** How requests authenticate. @default { type: "none" } */
+  auth: authSchema.prefault({ type: "none" }),
+  /** Client-side rate limit. */
+  rate_limit: rateLimitSchema.prefault({}),
+  /** Retry policy and run-wide retry budget. */
+  retry: retrySchema.prefault({}),
+  /** Concurrent workers shared by all assets and partitions. @default 4 */
+  workers: z.int().min(1).max(64).default(4),
+  /** Output folder (the CLI's `--out` wins). */
+  out: z.string().min(1).optional(),
+  /** Issue 8: where state lives. */
+  state: stateConfigSchema.optional(),
+  /** Issue 8: cron schedule for `tidemark schedule`. */
+  schedule: z.string().min(1).optional(),
+  /** REST assets. @default [] */
+  assets: z.array(assetSchema).default([]),
+  /** Issue 9: SQL extraction steps. */
+  extract: z.array(extractStepSchema).optional(),
+  /** Issue 7: derived datasets. */
+  derive: z.array(deriveStepSchema).optional(),
+}).superRefine((config, ctx) => {
+  if (config.assets.length === 0 && !config.extract?.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["assets"],
+      message: "a config needs at least one asset (or an extract: step)",
+    });
+  }
+  if (config.assets.length > 0 && config.base_url === undefined) {
+    const relative = config.assets.findIndex((a) => a.path.startsWith("/"));
+    if (relative >= 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["base_url"],
+        message:
+          `required because assets[${relative}].path is relative; e.g. base_url: http://127.0.0.1:9000`,
+      });
+    }
+  }
+  const seen = new Map<string, number>();
+  const names = [...config.assets.map((a) => a.name), ...(config.extract ?? []).map((e) => e.name)];
+  config.assets.forEach((asset, i) => {
+    const lower = asset.name.toLowerCase();
+    const first = seen.get(lower);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["assets", i, "name"],
+        message:
+          `duplicate asset name "${asset.name}" (also assets[${first}]); names must be unique, ignoring case`,
+      });
+    } else seen.set(lower, i);
+    checkAsset(asset, i, names, ctx);
+  });
+});
+/** The parsed config: defaults applied, every field checked. */
+export type Config = z.infer<typeof configSchema>;
+/** The config as written (before defaults). */
+export type ConfigInput = z.input<typeof configSchema>;
+
+function checkAsset(
+  asset: AssetConfig,
+  i: number,
+  names: string[],
+  ctx: z.RefinementCtx,
+): void {
+  const at = (...path: (string | number)[]) => ["assets", i, ...path];
+  if (asset.output.mode === "merge" && !asset.primary_key) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("primary_key"),
+      message: "required by output.mode merge; list the columns that identify a record",
+    });
+  }
+  const inc = asset.incremental;
+  if (inc?.kind === "id" && inc.lookback !== undefined && !/^\d+$/.test(inc.lookback)) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("incremental", "lookback"),
+      message: `an id watermark takes a number of ids as lookback, got "${inc.lookback}"`,
+    });
+  }
+  if (inc?.kind === "timestamp" && inc.lookback !== undefined && /^\d+$/.test(inc.lookback)) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("incremental", "lookback"),
+      message:
+        `a timestamp watermark takes a duration with a unit ("${inc.lookback}s", "${inc.lookback}m"), got "${inc.lookback}"`,
+    });
+  }
+  if (inc?.kind === "id" && inc.initial !== undefined && !/^-?\d+$/.test(inc.initial)) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("incremental", "initial"),
+      message: `an id watermark starts from a whole number, got "${inc.initial}"`,
+    });
+  }
+  if (asset.partition && asset.pagination.type === "none") {
+    ctx.addIssue({
+      code: "custom",
+      path: at("partition"),
+      message: "partitions split a paginated walk; set pagination or remove partition",
+    });
+  }
+  if (asset.for_each !== undefined) {
+    if (asset.for_each === asset.name || !names.includes(asset.for_each)) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("for_each"),
+        message: `expected the name of another asset (${
+          names.filter((n) => n !== asset.name).join(", ") || "none"
+        }); got "${asset.for_each}"`,
+      });
+    }
+  } else if (asset.for_each_batch !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("for_each_batch"),
+      message: "only used with for_each; remove it or set for_each",
+    });
+  }
+  if (asset.for_each === undefined) {
+    for (const [key, value] of Object.entries(asset.params)) {
+      if (value.includes("{record.")) {
+        ctx.addIssue({
+          code: "custom",
+          path: at("params", key),
+          message: `{record.…} placeholders need for_each: <asset>; got "${value}"`,
+        });
+      }
+    }
+  }
+}
