@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { appendLineDurable } from "../atomic_file.ts";
 import { VerifyError } from "../errors.ts";
+import type { HttpAttempt } from "../http/request.ts";
 import { resolveOutPath } from "./snapshot.ts";
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex digits (sha256)");
@@ -30,6 +31,48 @@ export const envStampSchema = z.looseObject({
   v8: z.string().optional(),
   os: z.string().optional(),
 });
+
+/**
+ * One attempt of a request, for `attempt_history`: the shape of `HttpAttempt` (lib/http) in the
+ * manifest's snake_case. It lets reports show every retry and wait, not only the final response.
+ */
+export const attemptEntrySchema = z.strictObject({
+  /** 1-based attempt number. */
+  attempt: z.int().min(1),
+  /** When it was sent (after the rate limiter let it go), UTC ISO-8601. */
+  started_at: z.iso.datetime(),
+  /** How it ended: `http` (a status arrived), `timeout`, `reset`, `truncated`, `network`. */
+  kind: z.enum(["http", "timeout", "reset", "truncated", "network"]),
+  /** HTTP status, when a response arrived. */
+  status: z.int().min(100).max(599).nullable().default(null),
+  /** Milliseconds from sending to the end of the body or the failure. */
+  elapsed_ms: z.number().min(0),
+  /** Milliseconds the client rate limiter held it before sending. */
+  queued_ms: z.number().min(0).default(0),
+  /** Milliseconds slept after it, before the next attempt. */
+  slept_ms: z.number().min(0).default(0),
+  /** The header that decided that wait (`Retry-After`, ...), absent for plain backoff. */
+  wait_header: z.string().optional(),
+  /** The failure, redacted, for kinds other than `http`. */
+  error: z.string().optional(),
+});
+/** One entry of `attempt_history`. */
+export type AttemptEntry = z.infer<typeof attemptEntrySchema>;
+
+/** Converts the HTTP layer's attempts (`HttpResult.attempts`) to `attempt_history` entries. */
+export function attemptHistory(attempts: readonly HttpAttempt[]): AttemptEntry[] {
+  return attempts.map((a) => ({
+    attempt: a.attempt,
+    started_at: new Date(a.startedAt).toISOString(),
+    kind: a.kind,
+    status: a.status ?? null,
+    elapsed_ms: a.elapsedMs,
+    queued_ms: a.queuedMs,
+    slept_ms: a.sleptMs,
+    ...(a.waitHeader ? { wait_header: a.waitHeader } : {}),
+    ...(a.error ? { error: a.error } : {}),
+  }));
+}
 
 /**
  * One manifest line. HTTP lines (`kind: "http"`) describe one response: the request (method,
@@ -85,6 +128,8 @@ export const manifestRecordSchema = z.strictObject({
   output: z.union([relativePath, z.array(relativePath)]).nullable(),
   /** `true` for a 304 Not Modified: nothing changed, nothing written. */
   unchanged: z.boolean().optional(),
+  /** Every attempt made for this response, in order (optional; the last one is this response). */
+  attempt_history: z.array(attemptEntrySchema).optional(),
   /** Object-storage URL(s) of the uploaded output(s). */
   object_url: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
   /** Auth by alias only (`bearer:token-alias`), never the secret; `null` for none. */

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
+  attemptHistory,
   loadManifest,
   manifestRecordSchema,
   ManifestWriter,
@@ -294,4 +295,48 @@ Deno.test("a missing manifest reads as empty", async () => {
   await withOut(async (out) => {
     assertEquals(await loadManifest(`${out}/manifest.jsonl`), { entries: [], torn: null });
   });
+});
+
+Deno.test("the HTTP layer's attempts become the record's attempt history", () => {
+  const started = Date.UTC(2026, 10, 23, 10, 15, 0);
+  const history = attemptHistory([
+    {
+      attempt: 1,
+      startedAt: started,
+      kind: "http",
+      status: 429,
+      elapsedMs: 5,
+      queuedMs: 0,
+      sleptMs: 2000,
+      waitHeader: "Retry-After",
+    },
+    {
+      attempt: 2,
+      startedAt: started + 2005,
+      kind: "timeout",
+      error: "timed out after 30 s",
+      elapsedMs: 30,
+      queuedMs: 10,
+      sleptMs: 400,
+    },
+    {
+      attempt: 3,
+      startedAt: started + 2445,
+      kind: "http",
+      status: 200,
+      elapsedMs: 41,
+      queuedMs: 0,
+      sleptMs: 0,
+    },
+  ]);
+  const record = parseManifestRecord(
+    httpRecord({ attempt: 3, attempts: 3, attempt_history: history }),
+  );
+  assertEquals(record.attempt_history?.map((a) => [a.attempt, a.status, a.kind]), [
+    [1, 429, "http"],
+    [2, null, "timeout"],
+    [3, 200, "http"],
+  ]);
+  assertEquals(record.attempt_history?.[1].started_at, "2026-11-23T10:15:02.005Z");
+  assertEquals(record.attempt_history?.[0].wait_header, "Retry-After");
 });
