@@ -1,0 +1,417 @@
+/**
+ * Sinks: where harvested rows land. One interface ({@link Sink}) over Parquet (default), streamed
+ * CSV, streamed JSONL and the seed-003 raw-load format, with hive partitions (`ShipCountry=USA/`,
+ * `year=1997/`, `load_date=…/load_time=…/`) and column types fixed once per sink so every part
+ * of an asset has the same schema. Every file is written to a temporary name and renamed into
+ * place (DESIGN.md §2). See `/work/briefs/SINK_CONTRACT.md` for the contract consumers rely on.
+ * @module
+ */
+import { join } from "node:path";
+import { ConfigError, TidemarkError } from "../errors.ts";
+import {
+  castColumn,
+  type ColumnType,
+  columnTypeSchema,
+  extendSchema,
+  nullColumn,
+  type TypedColumn,
+} from "./column_types.ts";
+import { createCsvWriter } from "./csv.ts";
+import { createJsonlWriter } from "./jsonl.ts";
+import { createParquetWriter } from "./parquet.ts";
+import type { PartWriter, WrittenPart } from "./part_writer.ts";
+import { groupByPartition, parsePartitionSpecs, type PartitionSpec } from "./partition.ts";
+import { RAW_LOAD_COLUMNS, rawLoadColumns } from "./raw_load.ts";
+
+export type { ColumnType, TypedColumn } from "./column_types.ts";
+export type { WrittenPart } from "./part_writer.ts";
+export { columnTypeSchema } from "./column_types.ts";
+
+/** Output formats of a sink. */
+export type SinkFormat = "parquet" | "csv" | "jsonl" | "raw";
+
+/** Options of {@link openSink}. */
+export interface SinkOptions {
+  /** Output format; `raw` = seed-003 raw-load rows (`id`, `dl_inserted_at`, `payload`, `dl_hash`) in Parquet. */
+  format: SinkFormat;
+  /** Run id, part of every file name: `part-<runId>-<key>.<ext>`. Letters, digits, `.`, `_`, `-`. */
+  runId: string;
+  /** Partition entries: columns, `year(col)`, `month(col)`, `day(col)`, `load_date`, `load_time`. @default [] */
+  partitionBy?: string[];
+  /** Declared column types (contract / SQL declared types); they win over inference. @default {} */
+  columns?: Record<string, ColumnType>;
+  /** Parquet compression. @default "zstd" */
+  compression?: "zstd" | "snappy" | "none";
+  /** Parquet rows per row group. @default 100_000 */
+  rowGroupRows?: number;
+  /** Time used for `load_date`/`load_time` partitions and raw `dl_inserted_at`. @default the time openSink was called */
+  loadTime?: Date;
+  /** Raw format: the record field copied to `id`. @default "id" */
+  idField?: string;
+  /** CSV line ending. @default "crlf" */
+  lineEnding?: "crlf" | "lf";
+}
+
+/** Options of one write. */
+export interface WriteOptions {
+  /**
+   * Names the part deterministically (`part-<runId>-<key>`), e.g. the page number, so a resumed
+   * run can recognise parts written but never committed. @default a zero-padded batch counter
+   */
+  key?: string;
+}
+
+/** An open sink: write batches, then close. */
+export interface Sink {
+  /** Writes one batch of records; returns the parts it wrote (one per partition value). */
+  writeRows(rows: Record<string, unknown>[], options?: WriteOptions): Promise<WrittenPart[]>;
+  /** Same for column buffers (the SQL extractor's fast path): `length` rows, one array per column. */
+  writeColumns(
+    columns: Record<string, unknown[]>,
+    length: number,
+    options?: WriteOptions,
+  ): Promise<WrittenPart[]>;
+  /** Column types fixed so far (stable across parts: a column null in one batch keeps its type). */
+  readonly schema: Record<string, ColumnType>;
+  /** Every complete file written so far (streamed CSV/JSONL files appear once closed). */
+  readonly parts: WrittenPart[];
+  /** Finishes the sink: streamed files are renamed into place. Idempotent. */
+  close(): Promise<void>;
+  /** Abandons the sink: temporary streamed files are removed; finished parts stay. */
+  abort(): Promise<void>;
+}
+
+const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+const FORMATS: readonly SinkFormat[] = ["parquet", "csv", "jsonl", "raw"];
+
+/**
+ * Opens a sink writing under `dir`. Throws {@link ConfigError} for bad options (listing each).
+ *
+ * @example
+ * ```ts
+ * import { openSink } from "./mod.ts";
+ * const sink = await openSink("out/parquet/Orders", {
+ *   format: "parquet",
+ *   runId: "r1",
+ *   partitionBy: ["ShipCountry"],
+ * });
+ * await sink.writeRows([{ OrderID: 10248, ShipCountry: "France" }], { key: "00001" });
+ * // → out/parquet/Orders/ShipCountry=France/part-r1-00001.parquet
+ * await sink.close();
+ * ```
+ */
+export async function openSink(dir: string, options: SinkOptions): Promise<Sink> {
+  const specs = validateOptions(options);
+  await Deno.mkdir(dir, { recursive: true });
+  return new PartitionedSink(dir, options, specs);
+}
+
+function validateOptions(options: SinkOptions): PartitionSpec[] {
+  const issues: { path: string; message: string }[] = [];
+  if (!FORMATS.includes(options.format)) {
+    issues.push({
+      path: "format",
+      message: `"${options.format}" is not a format; expected one of ${FORMATS.join("|")}`,
+    });
+  }
+  if (typeof options.runId !== "string" || !SAFE_NAME.test(options.runId)) {
+    issues.push({
+      path: "runId",
+      message: `"${options.runId}" is not file-name safe; use letters, digits, ".", "_" or "-"`,
+    });
+  }
+  if (
+    options.compression !== undefined && !["zstd", "snappy", "none"].includes(options.compression)
+  ) {
+    issues.push({
+      path: "compression",
+      message: `"${options.compression}" is not a compression; expected zstd|snappy|none`,
+    });
+  }
+  if (
+    options.rowGroupRows !== undefined &&
+    !(Number.isInteger(options.rowGroupRows) && options.rowGroupRows > 0)
+  ) {
+    issues.push({
+      path: "rowGroupRows",
+      message: `${options.rowGroupRows} is not a positive integer`,
+    });
+  }
+  if (options.lineEnding !== undefined && !["crlf", "lf"].includes(options.lineEnding)) {
+    issues.push({ path: "lineEnding", message: `"${options.lineEnding}" is not crlf|lf` });
+  }
+  for (const [name, type] of Object.entries(options.columns ?? {})) {
+    if (!columnTypeSchema.safeParse(type).success) {
+      issues.push({
+        path: `columns.${name}`,
+        message: `"${type}" is not a column type; expected one of ${
+          columnTypeSchema.options.join("|")
+        }`,
+      });
+    }
+  }
+  if (options.loadTime !== undefined && Number.isNaN(options.loadTime.getTime?.())) {
+    issues.push({ path: "loadTime", message: "is not a valid Date" });
+  }
+  let specs: PartitionSpec[] = [];
+  try {
+    specs = parsePartitionSpecs(options.partitionBy ?? []);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+  }
+  if (issues.length > 0) throw new ConfigError("bad sink options", issues);
+  return specs;
+}
+
+function createWriter(options: SinkOptions): PartWriter {
+  switch (options.format) {
+    case "csv":
+      return createCsvWriter({ lineEnding: options.lineEnding });
+    case "jsonl":
+      return createJsonlWriter();
+    default:
+      return createParquetWriter({
+        compression: options.compression,
+        rowGroupRows: options.rowGroupRows,
+      });
+  }
+}
+
+class PartitionedSink implements Sink {
+  readonly #dir: string;
+  readonly #options: SinkOptions;
+  readonly #specs: PartitionSpec[];
+  readonly #writer: PartWriter;
+  readonly #declared: Record<string, ColumnType>;
+  readonly #loadTime: Date;
+  /** Streamed formats: the file name of each partition folder (named after its first key). */
+  readonly #streamNames = new Map<string, string>();
+  #schema: Record<string, ColumnType> = {};
+  #parts: WrittenPart[] = [];
+  #batches = 0;
+  #closed = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, options: SinkOptions, specs: PartitionSpec[]) {
+    this.#dir = dir;
+    this.#options = options;
+    this.#specs = specs;
+    this.#writer = createWriter(options);
+    this.#loadTime = options.loadTime ?? new Date();
+    this.#declared = options.format === "raw"
+      ? { ...(options.columns?.id ? { id: options.columns.id } : {}), ...RAW_LOAD_COLUMNS }
+      : { ...options.columns };
+  }
+
+  get schema(): Record<string, ColumnType> {
+    return { ...this.#schema };
+  }
+
+  get parts(): WrittenPart[] {
+    return [...this.#parts];
+  }
+
+  writeRows(rows: Record<string, unknown>[], options: WriteOptions = {}): Promise<WrittenPart[]> {
+    return this.#serialize(() => {
+      if (this.#options.format === "raw") return this.#writeRaw(rows, options);
+      const { columns, length } = rowsToColumns(rows);
+      return this.#write(columns, columns, length, options);
+    });
+  }
+
+  writeColumns(
+    columns: Record<string, unknown[]>,
+    length: number,
+    options: WriteOptions = {},
+  ): Promise<WrittenPart[]> {
+    return this.#serialize(() => {
+      for (const [name, values] of Object.entries(columns)) {
+        if (!Array.isArray(values) || values.length < length) {
+          throw new TidemarkError(
+            `column "${name}" has ${
+              Array.isArray(values) ? values.length : "no"
+            } values but the batch has ${length} rows; pass one array of ${length} values per column`,
+          );
+        }
+      }
+      if (this.#options.format === "raw") {
+        return this.#writeRaw(columnsToRows(columns, length), options);
+      }
+      return this.#write(columns, columns, length, options);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#serialize(async () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#parts.push(...await this.#writer.close());
+    }, true);
+  }
+
+  abort(): Promise<void> {
+    return this.#serialize(async () => {
+      this.#closed = true;
+      await this.#writer.abort();
+    }, true);
+  }
+
+  /** Runs writes one after another even when a caller does not await each. */
+  #serialize<T>(task: () => Promise<T> | T, allowClosed = false): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.#closed && !allowClosed) {
+        throw new TidemarkError(
+          `sink for ${this.#dir} is closed; open a new sink to write more rows`,
+        );
+      }
+      return task();
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #writeRaw(rows: Record<string, unknown>[], options: WriteOptions): Promise<WrittenPart[]> {
+    const partitionColumns: Record<string, unknown[]> = {};
+    for (const spec of this.#specs) {
+      const column = spec.column;
+      // Only columns some record has, so a misspelt partition column is still reported.
+      if (column && rows.some((r) => column in r)) {
+        partitionColumns[column] = rows.map((r) => r[column]);
+      }
+    }
+    const raw = rawLoadColumns(rows, {
+      idField: this.#options.idField,
+      insertedAt: this.#loadTime,
+    });
+    return this.#write(raw, partitionColumns, rows.length, options);
+  }
+
+  async #write(
+    columns: Readonly<Record<string, readonly unknown[]>>,
+    partitionSource: Readonly<Record<string, readonly unknown[]>>,
+    length: number,
+    options: WriteOptions,
+  ): Promise<WrittenPart[]> {
+    this.#batches += 1;
+    const key = options.key ?? String(this.#batches).padStart(5, "0");
+    if (!SAFE_NAME.test(key)) {
+      throw new TidemarkError(
+        `part key "${key}" is not file-name safe; use letters, digits, ".", "_" or "-"`,
+      );
+    }
+    if (length === 0) return [];
+    this.#checkPartitionColumns(partitionSource);
+    const schema = extendSchema(this.#schema, columns, this.#declared);
+    const typed: TypedColumn[] = Object.entries(schema).map(([name, type]) => {
+      const values = columns[name];
+      if (values === undefined) return nullColumn(name, type, length);
+      return castColumn(name, values.length === length ? values : values.slice(0, length), type);
+    });
+    const groups = groupByPartition(this.#specs, {
+      columns: partitionSource,
+      length,
+      loadTime: this.#loadTime,
+    });
+    // Fixed only once the whole batch cast: a failed batch leaves the schema as it was.
+    this.#schema = schema;
+    const written: WrittenPart[] = [];
+    for (const group of groups) {
+      const subset = groups.length === 1 ? typed : typed.map((c) => pick(c, group.rows));
+      let name = `part-${this.#options.runId}-${key}.${this.#writer.extension}`;
+      if (this.#writer.streamed) {
+        name = this.#streamNames.get(group.path) ?? name;
+        this.#streamNames.set(group.path, name);
+      }
+      const relativePath = group.path ? `${group.path}/${name}` : name;
+      const part = await this.#writer.write(
+        { path: join(this.#dir, relativePath), relativePath, partition: group.values },
+        subset,
+        group.rows.length,
+      );
+      if (part.complete) this.#parts.push(part);
+      written.push(part);
+    }
+    return written;
+  }
+
+  #checkPartitionColumns(source: Readonly<Record<string, readonly unknown[]>>): void {
+    for (const spec of this.#specs) {
+      if (!spec.column || spec.column in source || spec.column in this.#schema) continue;
+      if (this.#options.format !== "raw" && spec.column in this.#declared) continue;
+      throw new ConfigError("bad partition_by", [{
+        path: "partition_by",
+        message: `"${spec.source}" reads column "${spec.column}", which the rows do not have ` +
+          `(columns: ${Object.keys(source).slice(0, 12).join(", ") || "none"})`,
+      }]);
+    }
+  }
+}
+
+function pick(column: TypedColumn, rows: readonly number[]): TypedColumn {
+  const values = new Array(rows.length);
+  let nulls = 0, big = false;
+  for (let i = 0; i < rows.length; i++) {
+    const v = column.values[rows[i]];
+    values[i] = v;
+    if (v === null) nulls++;
+    else if (typeof v === "bigint") big = true;
+  }
+  return { ...column, values, nulls, big };
+}
+
+/**
+ * Transposes records into column arrays (columns in order of first appearance; a record
+ * lacking a key gets `undefined`, which sinks treat as null).
+ *
+ * @example
+ * ```ts
+ * import { rowsToColumns } from "./mod.ts";
+ * rowsToColumns([{ a: 1 }, { a: 2, b: "x" }]); // { columns: { a: [1, 2], b: [undefined, "x"] }, length: 2 }
+ * ```
+ */
+export function rowsToColumns(
+  rows: readonly Record<string, unknown>[],
+): { columns: Record<string, unknown[]>; length: number } {
+  const length = rows.length;
+  const columns: Record<string, unknown[]> = {};
+  let names: string[] = [];
+  let previous: Record<string, unknown> | undefined;
+  for (let i = 0; i < length; i++) {
+    const row = rows[i];
+    // Records of one API page usually share their keys: reuse the key list until it changes.
+    if (previous === undefined || !sameShape(previous, row, names)) {
+      names = Object.keys(row);
+      for (const name of names) columns[name] ??= new Array(length);
+      previous = row;
+    }
+    for (let k = 0; k < names.length; k++) columns[names[k]][i] = row[names[k]];
+  }
+  return { columns, length };
+}
+
+function sameShape(a: Record<string, unknown>, b: Record<string, unknown>, names: string[]) {
+  let count = 0;
+  for (const key in b) {
+    if (!(key in a)) return false;
+    count++;
+  }
+  return count === names.length;
+}
+
+function columnsToRows(
+  columns: Readonly<Record<string, readonly unknown[]>>,
+  length: number,
+): Record<string, unknown>[] {
+  const names = Object.keys(columns);
+  const rows = new Array<Record<string, unknown>>(length);
+  for (let i = 0; i < length; i++) {
+    const row: Record<string, unknown> = {};
+    for (const name of names) {
+      const v = columns[name][i];
+      if (v !== undefined) row[name] = v;
+    }
+    rows[i] = row;
+  }
+  return rows;
+}

@@ -1,0 +1,147 @@
+/**
+ * Parquet parts through nodejs-polars: typed columns become polars Series of fixed dtypes
+ * (Int64, Float64, Utf8, Boolean, Date, Datetime(ms, UTC)), written with row groups of
+ * `rowGroupRows` rows and the chosen compression, to a temporary name renamed into place.
+ * @module
+ */
+import pl from "nodejs-polars";
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
+import type { ColumnType, TypedColumn } from "./column_types.ts";
+import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
+
+/** Options of {@link createParquetWriter}. */
+export interface ParquetWriterOptions {
+  /** Compression codec of every column chunk. @default "zstd" */
+  compression?: "zstd" | "snappy" | "none";
+  /** Rows per row group. @default 100_000 */
+  rowGroupRows?: number;
+}
+
+/** The polars dtype each column type is written as. */
+export function polarsTypeOf(type: ColumnType): pl.DataType {
+  switch (type) {
+    case "int64":
+      return pl.Int64;
+    case "float64":
+      return pl.Float64;
+    case "boolean":
+      return pl.Bool;
+    case "date":
+      return pl.Date;
+    case "datetime":
+      return pl.Datetime("ms", "UTC");
+    default:
+      return pl.Utf8;
+  }
+}
+
+/**
+ * Builds a polars Series of the column's fixed dtype. Int64 columns holding bigints go through a
+ * `BigInt64Array` so values beyond 2^53 stay exact; null-free numeric columns go through typed
+ * arrays, which is several times faster than boxing each value.
+ *
+ * @example
+ * ```ts
+ * import { castColumn } from "./column_types.ts";
+ * import { toSeries } from "./parquet.ts";
+ * toSeries(castColumn("id", [1n, 2n ** 60n], "int64")).dtype; // Int64
+ * ```
+ */
+export function toSeries(column: TypedColumn): pl.Series {
+  const { name, type, values, nulls } = column;
+  switch (type) {
+    case "int64":
+      return column.big ? bigIntSeries(column) : integerSeries(name, values, nulls);
+    case "float64":
+      return nulls === 0
+        ? pl.Series(name, Float64Array.from(values as number[]))
+        : pl.Series(name, values, pl.Float64);
+    case "datetime":
+      return integerSeries(name, values, nulls).cast(pl.Datetime("ms", "UTC"));
+    case "date":
+      return integerSeries(name, values, nulls).cast(pl.Int32).cast(pl.Date);
+    case "boolean":
+      return pl.Series(name, values, pl.Bool);
+    default:
+      return pl.Series(name, values, pl.Utf8);
+  }
+}
+
+function integerSeries(name: string, values: unknown[], nulls: number): pl.Series {
+  // Safe integers convert exactly from Float64; the cast is a cheap columnar pass.
+  return nulls === 0
+    ? pl.Series(name, Float64Array.from(values as number[])).cast(pl.Int64)
+    : pl.Series(name, values, pl.Int64);
+}
+
+function bigIntSeries(column: TypedColumn): pl.Series {
+  const { name, values, nulls } = column;
+  const ints = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null) ints[i] = typeof v === "bigint" ? v : BigInt(v as number);
+  }
+  // The typings omit BigInt64Array, which polars reads natively as Int64.
+  const series = pl.Series(name, ints as unknown as number[]);
+  if (nulls === 0) return series;
+  const valid = pl.Series("valid", values.map((v) => v !== null), pl.Bool);
+  const missing = pl.Series(name, new Array(values.length).fill(null), pl.Int64);
+  return series.zipWith(valid, missing).rename(name);
+}
+
+/** Builds a DataFrame from typed columns (in their order). */
+export function toFrame(columns: readonly TypedColumn[]): pl.DataFrame {
+  return pl.DataFrame(columns.map(toSeries));
+}
+
+/**
+ * Writes a DataFrame to `path` as Parquet, atomically (temporary name, fsync, rename), and
+ * returns its size and SHA-256.
+ */
+export async function writeParquetFile(
+  frame: pl.DataFrame,
+  path: string,
+  options: ParquetWriterOptions = {},
+): Promise<{ bytes: number; sha256: string }> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = temporaryPathFor(path);
+  try {
+    await frame.lazy().sinkParquet(tmp, {
+      compression: options.compression === "none" ? "uncompressed" : options.compression ?? "zstd",
+      rowGroupSize: options.rowGroupRows ?? 100_000,
+      maintainOrder: true,
+      statistics: true,
+    }).collect();
+    const data = await Deno.readFile(tmp);
+    await commitTemporaryFile(tmp, path);
+    return { bytes: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * A part writer that writes one Parquet file per batch per partition.
+ *
+ * @example
+ * ```ts
+ * import { createParquetWriter } from "./parquet.ts";
+ * const writer = createParquetWriter({ compression: "snappy", rowGroupRows: 50_000 });
+ * writer.extension; // "parquet"
+ * ```
+ */
+export function createParquetWriter(options: ParquetWriterOptions = {}): PartWriter {
+  return {
+    extension: "parquet",
+    streamed: false,
+    async write(target: PartTarget, columns: TypedColumn[], length: number): Promise<WrittenPart> {
+      const { bytes, sha256 } = await writeParquetFile(toFrame(columns), target.path, options);
+      return { ...target, rows: length, bytes, sha256, complete: true };
+    },
+    close: () => Promise.resolve([]),
+    abort: () => Promise.resolve(),
+  };
+}
