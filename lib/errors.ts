@@ -53,3 +53,6 @@ export class SqlError extends TidemarkError {}
 
 /** A provenance check that failed (hash mismatch, missing snapshot or part). */
 export class VerifyError extends TidemarkError {}
+
+/** An API whose pagination misbehaves: a repeated cursor, too many pages, a missing next field. */
+export class PaginationError extends TidemarkError {}
