@@ -13,6 +13,7 @@ import { UsageError, VerifyError } from "../errors.ts";
 import { loadManifest, type ManifestRecord, outputsOf } from "./manifest.ts";
 import { resolveOutPath } from "./snapshot.ts";
 import { type FileDigest, sha256File } from "./stamps.ts";
+import { formatBytes } from "../report/units.ts";
 
 /** One thing that does not match, naming the file. */
 export const verifyMismatchSchema = z.object({
@@ -427,18 +428,6 @@ async function findLeftovers(
         temporary.slice(0, 3).join(", "),
     );
   }
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** A human summary of a verify result: counts, then one line per mismatch and warning. */

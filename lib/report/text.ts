@@ -1,0 +1,88 @@
+/**
+ * The run report as a compact text table for a terminal: one line per asset with its counts and
+ * starting point, a total line, then errors, skips and notes.
+ * @module
+ */
+import type { RunReport } from "./run_report.ts";
+import { formatBytes, formatCount, formatSeconds } from "./units.ts";
+
+/**
+ * Renders a run report as a text table.
+ *
+ * @example
+ * ```ts
+ * import { renderTextReport } from "./text.ts";
+ * import { readRunReport } from "./run_report.ts";
+ * console.log(renderTextReport(await readRunReport("demo-out")));
+ * ```
+ */
+export function renderTextReport(report: RunReport): string {
+  const header = [
+    "asset",
+    "status",
+    "pages",
+    "records",
+    "rejects",
+    "retries",
+    "429",
+    "304",
+    "skips",
+    "bytes",
+    "time",
+    "started from",
+  ];
+  const rows = report.assets.map((a) => [
+    a.asset,
+    a.status,
+    formatCount(a.pages),
+    formatCount(a.records),
+    formatCount(a.rejects),
+    formatCount(a.retries),
+    formatCount(a.status_429),
+    formatCount(a.status_304),
+    formatCount(a.skips),
+    formatBytes(a.bytes),
+    formatSeconds(a.seconds),
+    a.start ? `${a.start.source}: ${a.start.reason}` : "-",
+  ]);
+  const t = report.totals;
+  rows.push([
+    `total (${t.assets})`,
+    report.status,
+    formatCount(t.pages),
+    formatCount(t.records),
+    formatCount(t.rejects),
+    formatCount(t.retries),
+    formatCount(t.status_429),
+    formatCount(t.status_304),
+    formatCount(t.skips),
+    formatBytes(t.bytes),
+    formatSeconds(t.seconds),
+    "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // Names and words left-aligned, numbers right-aligned; the last column is not padded.
+  const left = new Set([0, 1, header.length - 1]);
+  const line = (cells: string[]) =>
+    cells.map((c, i) =>
+      i === cells.length - 1 ? c : left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i])
+    ).join("  ").trimEnd();
+  const out = [
+    `run ${report.run_id}  ${report.status}  ${
+      formatSeconds(report.seconds)
+    }  started ${report.started_at}`,
+    "",
+    line(header),
+    ...rows.slice(0, -1).map(line),
+    widths.map((w, i) => (i === widths.length - 1 ? "" : "-".repeat(w))).join("  ").trimEnd(),
+    line(rows[rows.length - 1]),
+  ];
+  const problems: string[] = [];
+  for (const a of report.assets) {
+    for (const e of a.errors) problems.push(`  error   ${a.asset}: ${e}`);
+    for (const s of a.skip_reasons) problems.push(`  skipped ${a.asset}: ${s}`);
+    for (const n of a.notes) problems.push(`  note    ${a.asset}: ${n}`);
+  }
+  if (problems.length > 0) out.push("", ...problems);
+  return out.join("\n");
+}
