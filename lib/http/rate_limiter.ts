@@ -42,6 +42,29 @@ export interface RateLimitTicket {
   release(observation?: RateLimitObservation): void;
 }
 
+/** Options of {@linkcode RateLimiter.acquire}. */
+export interface AcquireOptions {
+  /** Cancels the wait (rejects with its reason). */
+  signal?: AbortSignal;
+  /**
+   * Longest wait for a window reset or a 429 pause worth sleeping; a longer one rejects with
+   * {@linkcode RateLimitWaitTooLong} at once. @default Infinity
+   */
+  maxWaitMs?: number;
+}
+
+/** The limiter would have to hold a request longer than `maxWaitMs`. */
+export class RateLimitWaitTooLong extends Error {
+  /** Epoch ms when requests may go again. */
+  readonly until: number;
+  /** Builds the error. */
+  constructor(until: number, waitMs: number) {
+    super(`the rate limit holds requests for ${Math.ceil(waitMs / 1000)} s`);
+    this.name = "RateLimitWaitTooLong";
+    this.until = until;
+  }
+}
+
 /** The limiter's view of one key, for reports and tests. */
 export interface RateLimitSnapshot {
   /** Requests the limiter believes may still go out in this window (undefined = unknown). */
@@ -148,9 +171,11 @@ export class RateLimiter {
 
   /**
    * Waits until a request to `key` may go out and returns its ticket. Rejects with
-   * `signal.reason` if `signal` aborts while waiting.
+   * `signal.reason` if `signal` aborts while waiting, and with {@linkcode RateLimitWaitTooLong}
+   * if the server's window or a 429 pause would hold it longer than `maxWaitMs`.
    */
-  async acquire(key: string, signal?: AbortSignal): Promise<RateLimitTicket> {
+  async acquire(key: string, options: AcquireOptions = {}): Promise<RateLimitTicket> {
+    const { signal, maxWaitMs = Infinity } = options;
     const started = this.#clock.now();
     const s = this.#state(key);
     signal?.throwIfAborted();
@@ -170,6 +195,9 @@ export class RateLimiter {
       signal?.throwIfAborted();
       const now = this.#clock.now();
       if (s.pausedUntil > now) {
+        if (s.pausedUntil - now > maxWaitMs) {
+          throw new RateLimitWaitTooLong(s.pausedUntil, s.pausedUntil - now);
+        }
         await this.#wait(s, s.pausedUntil - now, signal);
         continue;
       }
@@ -178,6 +206,7 @@ export class RateLimiter {
         break;
       }
       if (s.resetAt !== undefined && now < s.resetAt) {
+        if (s.resetAt - now > maxWaitMs) throw new RateLimitWaitTooLong(s.resetAt, s.resetAt - now);
         await this.#wait(s, s.resetAt - now, signal);
         continue;
       }

@@ -1,0 +1,141 @@
+/**
+ * Auth providers behind one interface (MOCK_API.md §3): each puts its credential on a request,
+ * may refresh it after a 401, names itself by an alias (never by its secret) and lists its
+ * secrets so that errors and logs can mask them.
+ * @module
+ */
+import { type AuthConfig, authSchema } from "./schema.ts";
+import type { Clock } from "./clock.ts";
+import type { HttpRequest, HttpResult } from "./request.ts";
+import { ApiKeyAuth, BasicAuth, BearerAuth } from "./auth_static.ts";
+import { OAuth2ClientCredentialsAuth } from "./auth_oauth2.ts";
+import { LoginAuth } from "./auth_login.ts";
+import type { z } from "zod";
+
+/** The parts of a request a provider may change. */
+export interface AuthTarget {
+  /** The URL (query-key auth adds a parameter). */
+  url: URL;
+  /** The headers (most modes set `Authorization` or a key header). */
+  headers: Headers;
+}
+
+/** What `refresh` is told about the failure that asked for it. */
+export interface RefreshOptions {
+  /** The credential generation the refused request used (from `apply`). */
+  generation: number;
+  /** 0 for the first refresh of this request, 1 for the second, ... */
+  step: number;
+  /** Cancels the refresh. */
+  signal?: AbortSignal;
+}
+
+/** An auth mode. */
+export interface AuthProvider {
+  /** How the manifest names this credential: `bearer:API_TOKEN`, `oauth2:client-id`, `none`. */
+  readonly alias: string;
+  /** Refreshes one request may ask for after 401s (0 = a 401 is final). */
+  readonly maxRefreshes: number;
+  /**
+   * Puts the credential on the request (fetching a token first if none is cached or it is
+   * about to expire) and returns the credential's generation, to hand back to `refresh`.
+   */
+  apply(target: AuthTarget, signal?: AbortSignal): Promise<number>;
+  /**
+   * Gets a new credential after a 401. Does nothing if another request already replaced the
+   * generation that failed; concurrent callers share one refresh.
+   */
+  refresh(options: RefreshOptions): Promise<void>;
+  /** Every secret this provider knows now (keys, passwords, tokens), for redaction. */
+  secrets(): string[];
+}
+
+/** Sends a token-endpoint request (no auth of its own) with the run's retry policy. */
+export type TokenSender = (request: HttpRequest, signal?: AbortSignal) => Promise<HttpResult>;
+
+/** Options of {@linkcode createAuthProvider}. */
+export interface AuthProviderOptions {
+  /** Sends token and login requests; required for `oauth2` and `login`. */
+  send?: TokenSender;
+  /** Time source for token lifetimes. */
+  clock?: Clock;
+  /** Base URL that relative `token_url` / `login_url` are resolved against. */
+  baseUrl?: string | URL;
+}
+
+/** No credential. */
+export const noAuth: AuthProvider = {
+  alias: "none",
+  maxRefreshes: 0,
+  apply: () => Promise.resolve(0),
+  refresh: () => Promise.resolve(),
+  secrets: () => [],
+};
+
+/**
+ * The provider for an `auth:` config block (`none`, `bearer`, `header`, `query`, `basic`,
+ * `oauth2`, `login`). The config is validated with `authSchema` first.
+ *
+ * @example
+ * ```ts
+ * import { createAuthProvider } from "./auth.ts";
+ * const auth = createAuthProvider({ type: "bearer", token: "super-secret-token", alias: "API_TOKEN" });
+ * const target = { url: new URL("http://127.0.0.1:9000/northwind/Orders.json"), headers: new Headers() };
+ * await auth.apply(target);
+ * target.headers.get("Authorization"); // "Bearer super-secret-token"
+ * auth.alias; // "bearer:API_TOKEN"
+ * ```
+ */
+export function createAuthProvider(
+  config: z.input<typeof authSchema> | AuthConfig,
+  options: AuthProviderOptions = {},
+): AuthProvider {
+  const auth = authSchema.parse(config);
+  const needSender = (): TokenSender => {
+    if (!options.send) {
+      throw new TypeError(`auth type ${auth.type} needs a sender for its token requests`);
+    }
+    return options.send;
+  };
+  const resolve = (url: string): string => {
+    try {
+      return (options.baseUrl === undefined ? new URL(url) : new URL(url, options.baseUrl)).href;
+    } catch {
+      throw new TypeError(
+        `invalid auth url ${JSON.stringify(url)}: give an absolute URL or set base_url`,
+      );
+    }
+  };
+  switch (auth.type) {
+    case "none":
+      return noAuth;
+    case "bearer":
+      return new BearerAuth(auth.token, { alias: auth.alias });
+    case "header":
+      return new ApiKeyAuth(auth.key, { in: "header", name: auth.name, alias: auth.alias });
+    case "query":
+      return new ApiKeyAuth(auth.key, { in: "query", name: auth.name, alias: auth.alias });
+    case "basic":
+      return new BasicAuth(auth.username, auth.password, { alias: auth.alias });
+    case "oauth2":
+      return new OAuth2ClientCredentialsAuth({
+        tokenUrl: resolve(auth.token_url),
+        clientId: auth.client_id,
+        clientSecret: auth.client_secret,
+        scope: auth.scope,
+        alias: auth.alias,
+        send: needSender(),
+        clock: options.clock,
+      });
+    case "login":
+      return new LoginAuth({
+        loginUrl: resolve(auth.login_url),
+        refreshUrl: auth.refresh_url === undefined ? undefined : resolve(auth.refresh_url),
+        username: auth.username,
+        password: auth.password,
+        alias: auth.alias,
+        send: needSender(),
+        clock: options.clock,
+      });
+  }
+}
