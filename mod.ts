@@ -6,3 +6,5 @@
  */
 export * from "./lib/errors.ts";
 export { VERSION } from "./lib/version.ts";
+export { createApp, type MockOptions } from "./mock_api/app.ts";
+export { type MockServer, type MockServerOptions, startMockServer } from "./mock_api/server.ts";
