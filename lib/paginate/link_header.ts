@@ -1,0 +1,170 @@
+/**
+ * RFC 8288 `Link` header pagination (GitHub, WordPress-style APIs, the mock's `/linked`):
+ * follow the link whose `rel` includes `next`. Relative links resolve against the request URL;
+ * a link to another origin is refused unless allowed (the credential would go with it).
+ * @module
+ */
+import type { PaginationConfig } from "../config/schema.ts";
+import { PaginationError } from "../errors.ts";
+import {
+  type BaseRequest,
+  type PageRequest,
+  type PageResponse,
+  type Paginator,
+  requestUrl,
+  type ResumeFrom,
+  splitLink,
+  type StrategyOptions,
+  withParams,
+} from "./paginator.ts";
+
+/** The `link` pagination config. */
+export type LinkPaginationConfig = Extract<PaginationConfig, { type: "link" }>;
+
+/** One link of a `Link` header: its target and parameters (names lower-cased). */
+export interface LinkValue {
+  /** The URI reference between `<` and `>`. */
+  href: string;
+  /** Parameters such as `rel`, `title` (quoted values unquoted). */
+  params: Record<string, string>;
+}
+
+/**
+ * Parses a `Link` header (RFC 8288 §3): commas inside `<…>` or quotes do not split links.
+ * Malformed parts are skipped, never guessed.
+ * @example
+ * ```ts
+ * parseLinkHeader('<https://x/?page=2>; rel="next", <https://x/?page=9>; rel="last"');
+ * // [{ href: "https://x/?page=2", params: { rel: "next" } }, { href: "https://x/?page=9", params: { rel: "last" } }]
+ * ```
+ */
+export function parseLinkHeader(header: string): LinkValue[] {
+  const links: LinkValue[] = [];
+  let i = 0;
+  const n = header.length;
+  const skipSpace = () => {
+    while (i < n && /\s/.test(header[i])) i++;
+  };
+  while (i < n) {
+    skipSpace();
+    if (header[i] === ",") {
+      i++;
+      continue;
+    }
+    if (header[i] !== "<") {
+      // Not a link: skip to the next top-level comma.
+      while (i < n && header[i] !== ",") i++;
+      continue;
+    }
+    const close = header.indexOf(">", i);
+    if (close < 0) break;
+    const link: LinkValue = { href: header.slice(i + 1, close).trim(), params: {} };
+    i = close + 1;
+    for (;;) {
+      skipSpace();
+      if (header[i] !== ";") break;
+      i++;
+      skipSpace();
+      let name = "";
+      while (i < n && /[^\s=;,]/.test(header[i])) name += header[i++];
+      skipSpace();
+      let value = "";
+      if (header[i] === "=") {
+        i++;
+        skipSpace();
+        if (header[i] === '"') {
+          i++;
+          while (i < n && header[i] !== '"') {
+            if (header[i] === "\\" && i + 1 < n) i++;
+            value += header[i++];
+          }
+          i++;
+        } else {
+          while (i < n && /[^\s;,]/.test(header[i])) value += header[i++];
+        }
+      }
+      if (name && !(name.toLowerCase() in link.params)) link.params[name.toLowerCase()] = value;
+    }
+    links.push(link);
+  }
+  return links;
+}
+
+/** The target of the first link whose space-separated `rel` includes `rel` (case-insensitive). */
+export function findLink(header: string | null, rel: string): string | undefined {
+  if (!header) return undefined;
+  const wanted = rel.toLowerCase();
+  return parseLinkHeader(header).find((l) =>
+    (l.params.rel ?? "").toLowerCase().split(/\s+/).includes(wanted)
+  )?.href;
+}
+
+/**
+ * Resolves a followed link against the request it came from, refusing another origin unless
+ * allowed. Shared by the `link` and `body_link` strategies.
+ */
+export function followLink(
+  href: string,
+  prev: PageRequest,
+  origin: string,
+  options: { allowCrossOrigin: boolean; label: string; stripParams?: readonly string[] },
+): BaseRequest {
+  let url: URL;
+  try {
+    url = new URL(href, requestUrl(prev));
+  } catch {
+    throw new PaginationError(`${options.label}: next link "${href}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new PaginationError(`${options.label}: next link "${href}" is not http(s)`);
+  }
+  if (!options.allowCrossOrigin && url.origin !== origin) {
+    throw new PaginationError(
+      `${options.label}: next link ${url.origin}${url.pathname} leaves ${origin}; set pagination.allow_cross_origin: true if the API really moves hosts (credentials are sent there)`,
+    );
+  }
+  return splitLink(url.href, options.stripParams);
+}
+
+/**
+ * A paginator that follows `Link: <…>; rel="next"`.
+ * @example
+ * ```ts
+ * const p = linkPaginator({ type: "link", rel: "next", limit: 100, limit_param: "per_page", allow_cross_origin: false });
+ * ```
+ */
+export function linkPaginator(
+  config: LinkPaginationConfig,
+  options: StrategyOptions = {},
+): Paginator {
+  const label = options.label ?? "pagination";
+  let origin = "";
+  const firstParams = (base: BaseRequest) =>
+    withParams(base.params, config.limit ? { [config.limit_param]: config.limit } : {});
+  return {
+    type: "link",
+    endStatuses: [],
+    first(base) {
+      origin = new URL(base.url).origin;
+      return { url: base.url, params: firstParams(base), page: 1, cursor: null };
+    },
+    next(prev: PageRequest, response: PageResponse) {
+      const href = findLink(response.headers.get("link"), config.rel);
+      if (href === undefined) return "done";
+      const target = followLink(href, prev, origin || new URL(prev.url).origin, {
+        allowCrossOrigin: config.allow_cross_origin,
+        label,
+        stripParams: options.stripParams,
+      });
+      return { ...target, page: prev.page + 1, cursor: requestUrl(target) };
+    },
+    resume(base: BaseRequest, from: ResumeFrom) {
+      origin = new URL(base.url).origin;
+      return {
+        ...splitLink(from.cursor, options.stripParams),
+        page: from.page + 1,
+        cursor: from.cursor,
+      };
+    },
+  };
+}

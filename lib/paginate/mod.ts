@@ -1,0 +1,99 @@
+/**
+ * Pagination strategies behind one interface ({@link Paginator}), chosen from an asset's
+ * `pagination:` config and wrapped in the repeated-cursor and `max_pages` guards.
+ * @module
+ */
+import type { PaginationConfig } from "../config/schema.ts";
+import { bodyLinkPaginator } from "./body_link.ts";
+import { cursorPaginator } from "./cursor.ts";
+import { guardPaginator } from "./guard.ts";
+import { lastRecordPaginator } from "./last_record.ts";
+import { linkPaginator } from "./link_header.ts";
+import { nonePaginator } from "./none.ts";
+import { offsetPaginator } from "./offset.ts";
+import { pagePaginator } from "./page.ts";
+import type { Paginator } from "./paginator.ts";
+import { timelinePaginator } from "./timeline.ts";
+
+/** Options of {@link createPaginator}. */
+export interface CreatePaginatorOptions {
+  /** The asset's `max_pages`. @default 10000 */
+  maxPages?: number;
+  /** Names the walk in errors (asset, partition). @default "pagination" */
+  label?: string;
+  /** Query parameters dropped from followed links (a query-auth key). @default [] */
+  stripParams?: readonly string[];
+  /** Timelines: fetch newer than this id (the `X` watermark). */
+  sinceId?: string | null;
+  /** Timelines: fetch older than this id (`X_oldest`, backfill). */
+  untilId?: string | null;
+}
+
+/**
+ * The guarded paginator for a `pagination:` config. A `cursor` config with `has_more_path`
+ * reads its cursor from the last record (Stripe style).
+ * @example
+ * ```ts
+ * const p = createPaginator(asset.pagination, { maxPages: asset.max_pages, label: asset.name });
+ * let request = p.first({ url, params });
+ * // fetch request → response; then request = p.next(request, response) until "done"
+ * ```
+ */
+export function createPaginator(
+  config: PaginationConfig,
+  options: CreatePaginatorOptions = {},
+): Paginator {
+  const strategy = { label: options.label, stripParams: options.stripParams };
+  let inner: Paginator;
+  switch (config.type) {
+    case "cursor":
+      inner = config.has_more_path !== undefined
+        ? lastRecordPaginator(config, strategy)
+        : cursorPaginator(config, strategy);
+      break;
+    case "offset":
+      inner = offsetPaginator(config, strategy);
+      break;
+    case "page":
+      inner = pagePaginator(config, strategy);
+      break;
+    case "link":
+      inner = linkPaginator(config, strategy);
+      break;
+    case "body_link":
+      inner = bodyLinkPaginator(config, strategy);
+      break;
+    case "timeline":
+      inner = timelinePaginator(config, {
+        ...strategy,
+        sinceId: options.sinceId,
+        untilId: options.untilId,
+      });
+      break;
+    case "none":
+      inner = nonePaginator(strategy);
+      break;
+  }
+  return guardPaginator(inner, { maxPages: options.maxPages, label: options.label });
+}
+
+export { bodyLinkPaginator } from "./body_link.ts";
+export { cursorPaginator } from "./cursor.ts";
+export { type GuardOptions, guardPaginator } from "./guard.ts";
+export { lastRecordPaginator } from "./last_record.ts";
+export { findLink, linkPaginator, parseLinkHeader } from "./link_header.ts";
+export { nonePaginator } from "./none.ts";
+export { offsetPaginator } from "./offset.ts";
+export { pagePaginator, totalPages } from "./page.ts";
+export {
+  type BaseRequest,
+  type IdExtent,
+  type PageRequest,
+  type PageResponse,
+  type Paginator,
+  requestUrl,
+  type ResumeFrom,
+  splitLink,
+  type StrategyOptions,
+} from "./paginator.ts";
+export { type TimelineOptions, timelinePaginator } from "./timeline.ts";
