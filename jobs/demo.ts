@@ -12,7 +12,7 @@ import { startMockServer } from "../mock_api/server.ts";
 const WORK_DIR = "demo-out/.work";
 const DB_PATH = `${WORK_DIR}/northwind.sqlite`;
 const TOKEN = "demo-token";
-const PAGE_SIZE = 25;
+const PAGE_SIZE = 20;
 
 /** What the client saw. */
 interface Seen {
