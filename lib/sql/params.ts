@@ -112,8 +112,9 @@ export function findPlaceholders(sql: string, options: BindQueryOptions = {}): P
 }
 
 /**
- * Rewrites `sql`'s named placeholders into positional ones and binds `params` to them. Throws
- * {@link SqlError} when a placeholder has no value or a value has no placeholder.
+ * Rewrites `sql`'s named placeholders into positional ones and binds `params` to them, after
+ * {@link singleStatement}. Throws {@link SqlError} when a placeholder has no value or a value has
+ * no placeholder.
  *
  * @example
  * ```ts
@@ -128,6 +129,7 @@ export function bindQuery(
   options: BindQueryOptions = {},
 ): BoundQuery {
   const dialect = options.dialect ?? "sqlite";
+  sql = singleStatement(sql, { dialect });
   const placeholders = findPlaceholders(sql, { dialect });
   const names: string[] = [];
   const position = new Map<string, number>();
@@ -166,6 +168,65 @@ export function bindQuery(
   const bound: Record<string, ParamValue> = {};
   for (const name of names) bound[name] = params[name];
   return { text, values: names.map((name) => params[name]), names, params: bound };
+}
+
+/**
+ * The query as one statement without its trailing `;`, comments and whitespace, so it can be
+ * wrapped as a subquery. Refuses a second statement (`SELECT 1; DROP TABLE t`) and an empty one.
+ *
+ * @example
+ * ```ts
+ * import { singleStatement } from "./params.ts";
+ * singleStatement("SELECT 1; -- done\n"); // "SELECT 1"
+ * ```
+ */
+export function singleStatement(sql: string, options: BindQueryOptions = {}): string {
+  const dialect = options.dialect ?? "sqlite";
+  const n = sql.length;
+  let i = 0;
+  let end = 0; // just past the last character of code (not comment or whitespace)
+  let statementEnd = -1;
+  while (i < n) {
+    const c = sql[i];
+    const next = sql[i + 1];
+    let j: number;
+    if (c === "-" && next === "-") {
+      const eol = sql.indexOf("\n", i + 2);
+      i = eol < 0 ? n : eol + 1;
+      continue;
+    } else if (c === "/" && next === "*") {
+      i = skipBlockComment(sql, i, dialect);
+      continue;
+    } else if (/\s/.test(c)) {
+      i += 1;
+      continue;
+    } else if (c === ";") {
+      if (statementEnd < 0) statementEnd = end;
+      i += 1;
+      continue;
+    } else if (c === "'" || c === '"' || c === "`") {
+      j = skipQuoted(sql, i, c);
+    } else if (c === "[" && dialect === "sqlite") {
+      const close = sql.indexOf("]", i + 1);
+      j = close < 0 ? n : close + 1;
+    } else if (c === "$" && dialect === "postgres" && isDollarQuoteStart(sql, i)) {
+      j = skipDollarQuoted(sql, i);
+    } else {
+      j = i + 1;
+    }
+    if (statementEnd >= 0) {
+      throw new SqlError(
+        `the query holds more than one statement (a second one starts at "${
+          sql.slice(i, i + 30).split("\n")[0]
+        }"); extract runs one SELECT`,
+      );
+    }
+    i = j;
+    end = j;
+  }
+  const body = sql.slice(0, statementEnd >= 0 ? statementEnd : end);
+  if (body.trim() === "") throw new SqlError("the query is empty; give a SELECT statement");
+  return body;
 }
 
 /**

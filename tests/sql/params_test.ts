@@ -1,5 +1,10 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
-import { bindQuery, findPlaceholders, parseParamFlags } from "../../lib/sql/params.ts";
+import {
+  bindQuery,
+  findPlaceholders,
+  parseParamFlags,
+  singleStatement,
+} from "../../lib/sql/params.ts";
 import { SqlError } from "../../lib/errors.ts";
 
 function names(sql: string, dialect: "sqlite" | "postgres" = "sqlite"): string[] {
@@ -105,4 +110,18 @@ Deno.test("parseParamFlags splits on the first = and keeps the rest of the value
 Deno.test("parseParamFlags refuses a flag without = and a repeated name", () => {
   assertThrows(() => parseParamFlags(["start"]), SqlError, "name=value");
   assertThrows(() => parseParamFlags(["a=1", "a=2"]), SqlError, "given twice");
+});
+
+Deno.test("singleStatement drops a trailing semicolon, comments and whitespace", () => {
+  assertEquals(singleStatement("SELECT 1 ; -- done\n/* end */ \n"), "SELECT 1");
+  assertEquals(singleStatement("SELECT ';' -- trailing"), "SELECT ';'");
+});
+
+Deno.test("singleStatement refuses a second statement and an empty query", () => {
+  assertThrows(() => singleStatement("SELECT 1; DROP TABLE Orders"), SqlError, "more than one");
+  assertThrows(() => singleStatement(" -- nothing\n ; "), SqlError, "empty");
+});
+
+Deno.test("bindQuery binds the single statement without its trailing semicolon", () => {
+  assertEquals(bindQuery("SELECT :a;\n", { a: 1 }).text, "SELECT ?1");
 });

@@ -1,0 +1,494 @@
+/**
+ * Rows into column buffers: the SQL extractor's hot path. Each row (an array of cells, as
+ * `node:sqlite` and `pg` return them in array mode) is spread into one buffer per column —
+ * typed arrays for numbers and booleans, plain arrays for text — and every `chunkRows` rows the
+ * buffers are handed off as one {@link ColumnChunk}.
+ *
+ * Column types come from the declared types (a {@link TypeHint} per column), else from the
+ * first non-null value, and are fixed when the first chunk is taken, so every part of an
+ * extraction has the same schema: a column that is null throughout the first chunk keeps its
+ * declared type, and a later value that does not fit its column is an error naming the column,
+ * the row and the value (with the CAST that fixes it) rather than a part with another schema.
+ * @module
+ */
+import { SqlError } from "../errors.ts";
+import type { ColumnType } from "../sinks/mod.ts";
+
+/**
+ * What a source knows about a column's type before any row: an exact {@link ColumnType}
+ * (declared `INTEGER`, PostgreSQL `int8`, ...), `numeric` (SQLite `NUMERIC`/`DECIMAL`: numbers
+ * become float64, text stays text) or `any` (no declared type: the first value decides).
+ */
+export type TypeHint = ColumnType | "numeric" | "any";
+
+/** A result column as a source describes it. */
+export interface SqlColumn {
+  /** Result column name (unique within a query). */
+  name: string;
+  /** The type the database declares for it (`INTEGER`, `DATETIME`, `int8`), or null. */
+  declaredType: string | null;
+  /** How its type is decided. */
+  hint: TypeHint;
+}
+
+/** One column of a chunk. `valid[i] === 0` marks row `i` null; `valid` is null when none is. */
+export type ChunkColumn =
+  | { name: string; type: "int64"; values: Float64Array | BigInt64Array; valid: Uint8Array | null }
+  | { name: string; type: "float64"; values: Float64Array; valid: Uint8Array | null }
+  | { name: string; type: "boolean"; values: Uint8Array; valid: Uint8Array | null }
+  | {
+    name: string;
+    type: "string" | "date" | "datetime" | "json";
+    values: (string | null)[];
+    valid: null;
+  };
+
+/**
+ * A batch of rows as columns. Int64 values are in a `Float64Array` while every value is a safe
+ * integer, and in a `BigInt64Array` once one is not, so no value loses precision.
+ */
+export interface ColumnChunk {
+  /** Rows in the chunk. */
+  length: number;
+  /** Index of the chunk's first row in the whole result (for error messages). */
+  firstRow: number;
+  /** One entry per result column, in result order. */
+  columns: ChunkColumn[];
+}
+
+/** Options of {@link ColumnChunker}. */
+export interface ColumnChunkerOptions {
+  /** Rows per chunk. @default 100_000 */
+  chunkRows?: number;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
+/**
+ * Accumulates rows into column buffers of `chunkRows` rows.
+ *
+ * @example
+ * ```ts
+ * import { ColumnChunker } from "./chunker.ts";
+ * const chunker = new ColumnChunker([
+ *   { name: "id", declaredType: "INTEGER", hint: "int64" },
+ *   { name: "name", declaredType: "TEXT", hint: "string" },
+ * ], { chunkRows: 2 });
+ * chunker.add([1n, "a"]);
+ * const full = chunker.add([2n, null]); // true: the chunk is full
+ * const chunk = chunker.take(); // { length: 2, columns: [...] }
+ * ```
+ */
+export class ColumnChunker {
+  readonly #columns: SqlColumn[];
+  readonly #chunkRows: number;
+  #buffers: ColumnBuffer[];
+  #length = 0;
+  #rowsTaken = 0;
+  #fixed = false;
+
+  /** Starts empty buffers for `columns`. */
+  constructor(columns: SqlColumn[], options: ColumnChunkerOptions = {}) {
+    const chunkRows = options.chunkRows ?? 100_000;
+    if (!Number.isInteger(chunkRows) || chunkRows < 1) {
+      throw new SqlError(`chunk rows must be a positive whole number, got ${chunkRows}`);
+    }
+    this.#columns = columns;
+    this.#chunkRows = chunkRows;
+    this.#buffers = columns.map((c) => newBuffer(c, chunkRows, initialType(c.hint)));
+  }
+
+  /** Rows buffered since the last {@link take}. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Rows taken out so far. */
+  get rowsTaken(): number {
+    return this.#rowsTaken;
+  }
+
+  /** The column types decided so far (`undefined` while a column has shown no value). */
+  get types(): (ColumnType | undefined)[] {
+    return this.#buffers.map((b) => b.type);
+  }
+
+  /** Adds one row (cells in result-column order); returns true when the chunk is full. */
+  add(row: readonly unknown[]): boolean {
+    const i = this.#length;
+    const buffers = this.#buffers;
+    for (let c = 0; c < buffers.length; c++) {
+      const value = row[c];
+      if (value === null || value === undefined) {
+        buffers[c].setNull(i);
+      } else if (!buffers[c].set(i, value)) {
+        this.#settle(c, i, value);
+      }
+    }
+    this.#length = i + 1;
+    return this.#length >= this.#chunkRows;
+  }
+
+  /**
+   * Hands off the buffered rows as a chunk and starts new buffers. The first call fixes every
+   * column's type (a column that has shown no value yet becomes `string`).
+   */
+  take(): ColumnChunk {
+    const length = this.#length;
+    if (!this.#fixed) {
+      this.#fixed = true;
+      for (let c = 0; c < this.#buffers.length; c++) {
+        if (this.#buffers[c].type === undefined) {
+          this.#buffers[c] = this.#buffers[c].retype("string", length);
+        }
+      }
+    }
+    const columns = this.#buffers.map((b) => b.finish(length));
+    const chunk: ColumnChunk = { length, firstRow: this.#rowsTaken, columns };
+    this.#rowsTaken += length;
+    this.#length = 0;
+    this.#buffers = this.#buffers.map((b) => newBuffer(b.column, this.#chunkRows, b.type));
+    return chunk;
+  }
+
+  /** A value its buffer refused: decide the column's type, widen it, or fail. */
+  #settle(c: number, i: number, value: unknown): void {
+    const buffer = this.#buffers[c];
+    const column = this.#columns[c];
+    let next: ColumnType | undefined;
+    if (buffer.type === undefined) {
+      next = typeFromValue(column, value);
+    } else if (!this.#fixed && buffer.type === "int64" && typeof value === "number") {
+      // `any`/`numeric` columns: SQLite stores 32.0 as the integer 32, so a column can start
+      // with integers and show a fraction later; widen while the schema is still open.
+      if (column.hint === "any" || column.hint === "numeric") next = "float64";
+    }
+    if (next === undefined) throw mismatch(column, buffer.type!, this.#rowsTaken + i, value);
+    const widened = buffer.retype(next, i);
+    this.#buffers[c] = widened;
+    if (!widened.set(i, value)) {
+      throw mismatch(column, next, this.#rowsTaken + i, value);
+    }
+  }
+}
+
+/**
+ * The columns of a chunk as plain arrays (`null` for missing cells), the form
+ * `Sink.writeColumns` takes. Int64 cells are numbers, or bigints beyond 2^53.
+ */
+export function chunkToArrays(chunk: ColumnChunk): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const column of chunk.columns) out[column.name] = columnToArray(column, chunk.length);
+  return out;
+}
+
+/** One chunk column as a plain array of `length` cells. */
+export function columnToArray(column: ChunkColumn, length: number): unknown[] {
+  if (column.type === "string" || column.type === "date" || column.type === "datetime") {
+    return column.values.length === length ? column.values : column.values.slice(0, length);
+  }
+  if (column.type === "json") return column.values.slice(0, length);
+  const out: unknown[] = new Array(length);
+  const { values, valid } = column;
+  if (column.type === "boolean") {
+    for (let i = 0; i < length; i++) out[i] = valid && !valid[i] ? null : values[i] === 1;
+    return out;
+  }
+  if (values instanceof BigInt64Array) {
+    for (let i = 0; i < length; i++) {
+      if (valid && !valid[i]) {
+        out[i] = null;
+      } else {
+        const v = values[i];
+        out[i] = v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
+      }
+    }
+    return out;
+  }
+  for (let i = 0; i < length; i++) out[i] = valid && !valid[i] ? null : values[i];
+  return out;
+}
+
+/** The type a hint starts a column with (`undefined`: decided by the first value). */
+function initialType(hint: TypeHint): ColumnType | undefined {
+  return hint === "any" || hint === "numeric" ? undefined : hint;
+}
+
+function typeFromValue(column: SqlColumn, value: unknown): ColumnType | undefined {
+  switch (typeof value) {
+    case "bigint":
+      return column.hint === "numeric" ? "float64" : "int64";
+    case "number":
+      return column.hint === "numeric" || !Number.isInteger(value) ? "float64" : "int64";
+    case "string":
+      return "string";
+    case "boolean":
+      return "boolean";
+  }
+  if (value instanceof Uint8Array) {
+    throw new SqlError(
+      `column "${column.name}" holds binary (BLOB) values, which the output formats cannot ` +
+        `hold; select hex(${column.name}) or CAST(${column.name} AS TEXT) instead`,
+    );
+  }
+  return undefined;
+}
+
+function mismatch(column: SqlColumn, type: ColumnType, row: number, value: unknown): SqlError {
+  if (value instanceof Uint8Array) typeFromValue(column, value); // throws the BLOB message
+  const shown = typeof value === "string"
+    ? JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
+    : typeof value === "bigint"
+    ? `${value}`
+    : String(value);
+  const cast = type === "int64" ? "INTEGER" : type === "float64" ? "REAL" : "TEXT";
+  const declared = column.declaredType ? `declared ${column.declaredType}, ` : "";
+  return new SqlError(
+    `column "${column.name}" (${declared}typed ${type} from its first values) holds ` +
+      `${shown} (${typeof value}) at result row ${row + 1}, which is not a ${type}; ` +
+      `CAST it in the query, e.g. CAST(${column.name} AS ${
+        type === "int64" && typeof value === "number" ? "REAL" : cast
+      })`,
+  );
+}
+
+/** A column's buffer for one chunk; `set` returns false for a value it cannot hold. */
+interface ColumnBuffer {
+  readonly column: SqlColumn;
+  readonly type: ColumnType | undefined;
+  set(i: number, value: unknown): boolean;
+  setNull(i: number): void;
+  /** A buffer of another type holding rows `0..length-1` converted. */
+  retype(type: ColumnType, length: number): ColumnBuffer;
+  finish(length: number): ChunkColumn;
+}
+
+function newBuffer(column: SqlColumn, capacity: number, type: ColumnType | undefined) {
+  switch (type) {
+    case undefined:
+      return new NullBuffer(column, capacity);
+    case "int64":
+      return new Int64Buffer(column, capacity);
+    case "float64":
+      return new Float64Buffer(column, capacity);
+    case "boolean":
+      return new BooleanBuffer(column, capacity);
+    default:
+      return new TextBuffer(column, capacity, type);
+  }
+}
+
+/** Marks nulls lazily: most columns have none, and then no validity array is allocated. */
+class Validity {
+  valid: Uint8Array | null = null;
+  constructor(readonly capacity: number) {}
+  clear(i: number): void {
+    if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
+    this.valid[i] = 0;
+  }
+  isNull(i: number): boolean {
+    return this.valid !== null && this.valid[i] === 0;
+  }
+  slice(length: number): Uint8Array | null {
+    if (this.valid === null) return null;
+    return length === this.capacity ? this.valid : this.valid.slice(0, length);
+  }
+}
+
+/** A column that has shown only nulls so far. */
+class NullBuffer implements ColumnBuffer {
+  readonly type = undefined;
+  constructor(readonly column: SqlColumn, readonly capacity: number) {}
+  set(): boolean {
+    return false;
+  }
+  setNull(): void {}
+  retype(type: ColumnType, length: number): ColumnBuffer {
+    const next = newBuffer(this.column, this.capacity, type);
+    for (let i = 0; i < length; i++) next.setNull(i);
+    return next;
+  }
+  finish(): ChunkColumn {
+    throw new Error("a column without a type cannot be finished");
+  }
+}
+
+class Int64Buffer implements ColumnBuffer {
+  readonly type = "int64" as const;
+  #values: Float64Array | BigInt64Array;
+  readonly #validity: Validity;
+  constructor(readonly column: SqlColumn, readonly capacity: number) {
+    this.#values = new Float64Array(capacity);
+    this.#validity = new Validity(capacity);
+  }
+  set(i: number, value: unknown): boolean {
+    const values = this.#values;
+    if (typeof value === "bigint") {
+      if (values instanceof BigInt64Array) {
+        values[i] = value;
+        return true;
+      }
+      if (value >= MIN_SAFE && value <= MAX_SAFE) {
+        values[i] = Number(value);
+        return true;
+      }
+      if (value < -(2n ** 63n) || value >= 2n ** 63n) return false;
+      this.#widen(i);
+      (this.#values as BigInt64Array)[i] = value;
+      return true;
+    }
+    if (typeof value === "number" && Number.isInteger(value)) {
+      if (values instanceof BigInt64Array) values[i] = BigInt(value);
+      else if (Number.isSafeInteger(value)) values[i] = value;
+      else {
+        this.#widen(i);
+        (this.#values as BigInt64Array)[i] = BigInt(value);
+      }
+      return true;
+    }
+    if (typeof value === "boolean") {
+      return this.set(i, value ? 1 : 0);
+    }
+    if (typeof value === "string" && /^[+-]?\d+$/.test(value)) {
+      // PostgreSQL int8 and numeric-as-text arrive as digit strings.
+      return this.set(i, BigInt(value));
+    }
+    return false;
+  }
+  /** Moves to 64-bit integers once a value is beyond 2^53. */
+  #widen(length: number): void {
+    const wide = new BigInt64Array(this.capacity);
+    const old = this.#values as Float64Array;
+    for (let j = 0; j < length; j++) wide[j] = this.#validity.isNull(j) ? 0n : BigInt(old[j]);
+    this.#values = wide;
+  }
+  setNull(i: number): void {
+    this.#validity.clear(i);
+  }
+  retype(type: ColumnType, length: number): ColumnBuffer {
+    const next = newBuffer(this.column, this.capacity, type);
+    for (let i = 0; i < length; i++) {
+      if (this.#validity.isNull(i)) next.setNull(i);
+      else next.set(i, this.#values[i]);
+    }
+    return next;
+  }
+  finish(length: number): ChunkColumn {
+    const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
+    return { name: this.column.name, type: "int64", values, valid: this.#validity.slice(length) };
+  }
+}
+
+class Float64Buffer implements ColumnBuffer {
+  readonly type = "float64" as const;
+  readonly #values: Float64Array;
+  readonly #validity: Validity;
+  constructor(readonly column: SqlColumn, readonly capacity: number) {
+    this.#values = new Float64Array(capacity);
+    this.#validity = new Validity(capacity);
+  }
+  set(i: number, value: unknown): boolean {
+    if (typeof value === "number") {
+      this.#values[i] = value;
+      return true;
+    }
+    if (typeof value === "bigint") {
+      this.#values[i] = Number(value);
+      return true;
+    }
+    if (typeof value === "string" && value.trim() !== "") {
+      // PostgreSQL numeric arrives as text.
+      const n = Number(value);
+      if (Number.isNaN(n) && value.trim() !== "NaN") return false;
+      this.#values[i] = n;
+      return true;
+    }
+    return false;
+  }
+  setNull(i: number): void {
+    this.#validity.clear(i);
+  }
+  retype(type: ColumnType, length: number): ColumnBuffer {
+    const next = newBuffer(this.column, this.capacity, type);
+    for (let i = 0; i < length; i++) {
+      if (this.#validity.isNull(i)) next.setNull(i);
+      else next.set(i, this.#values[i]);
+    }
+    return next;
+  }
+  finish(length: number): ChunkColumn {
+    const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
+    return { name: this.column.name, type: "float64", values, valid: this.#validity.slice(length) };
+  }
+}
+
+class BooleanBuffer implements ColumnBuffer {
+  readonly type = "boolean" as const;
+  readonly #values: Uint8Array;
+  readonly #validity: Validity;
+  constructor(readonly column: SqlColumn, readonly capacity: number) {
+    this.#values = new Uint8Array(capacity);
+    this.#validity = new Validity(capacity);
+  }
+  set(i: number, value: unknown): boolean {
+    if (value === true || value === 1 || value === 1n) this.#values[i] = 1;
+    else if (value === false || value === 0 || value === 0n) this.#values[i] = 0;
+    else return false;
+    return true;
+  }
+  setNull(i: number): void {
+    this.#validity.clear(i);
+  }
+  retype(type: ColumnType, length: number): ColumnBuffer {
+    const next = newBuffer(this.column, this.capacity, type);
+    for (let i = 0; i < length; i++) {
+      if (this.#validity.isNull(i)) next.setNull(i);
+      else next.set(i, this.#values[i] === 1);
+    }
+    return next;
+  }
+  finish(length: number): ChunkColumn {
+    const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
+    return { name: this.column.name, type: "boolean", values, valid: this.#validity.slice(length) };
+  }
+}
+
+class TextBuffer implements ColumnBuffer {
+  #values: (string | null)[] = [];
+  constructor(
+    readonly column: SqlColumn,
+    readonly capacity: number,
+    readonly type: "string" | "date" | "datetime" | "json",
+  ) {}
+  set(i: number, value: unknown): boolean {
+    if (typeof value === "string") {
+      this.#values[i] = value;
+      return true;
+    }
+    if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      // SQLite is dynamically typed: a text column may hold a number here and there.
+      this.#values[i] = String(value);
+      return true;
+    }
+    return false;
+  }
+  setNull(i: number): void {
+    this.#values[i] = null;
+  }
+  retype(type: ColumnType, length: number): ColumnBuffer {
+    const next = newBuffer(this.column, this.capacity, type);
+    for (let i = 0; i < length; i++) {
+      const v = this.#values[i];
+      if (v === null) next.setNull(i);
+      else next.set(i, v);
+    }
+    return next;
+  }
+  finish(length: number): ChunkColumn {
+    // Rows are set in order from 0, so the array is dense up to `length`.
+    const values = this.#values.length === length ? this.#values : this.#values.slice(0, length);
+    this.#values = [];
+    return { name: this.column.name, type: this.type, values, valid: null };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * What the extractor needs from a database: run one bound query and stream its rows as column
+ * chunks. SQLite ({@link ../sql/sqlite_source.ts}) and PostgreSQL
+ * ({@link ../sql/postgres_source.ts}) implement it.
+ * @module
+ */
+import { SqlError } from "../errors.ts";
+import type { ColumnChunk, SqlColumn } from "./chunker.ts";
+import type { BoundQuery, SqlDialect } from "./params.ts";
+
+/** Options of {@link SqlSource.query}. */
+export interface QueryOptions {
+  /** Rows per chunk. @default 100_000 */
+  chunkRows?: number;
+}
+
+/** A running query: its columns (known before any row) and its rows as chunks. */
+export interface QueryStream {
+  /** Result columns with their declared types. */
+  columns: SqlColumn[];
+  /**
+   * The rows, `chunkRows` at a time. Throws {@link SqlError} when the query fails part-way.
+   * Breaking out of the loop stops the query.
+   */
+  chunks: AsyncIterable<ColumnChunk>;
+  /** Stops the query early and frees its resources. Idempotent. */
+  cancel(): Promise<void>;
+}
+
+/** An open database. */
+export interface SqlSource {
+  /** Placeholder syntax and SQL quirks of this database. */
+  readonly dialect: SqlDialect;
+  /** The database for provenance: an absolute file path, or the URL without credentials. */
+  readonly description: string;
+  /**
+   * Prepares and starts `query`. Syntax errors, missing tables and bad parameters reject here,
+   * before any row is read.
+   */
+  query(query: BoundQuery, options?: QueryOptions): Promise<QueryStream>;
+  /** Closes the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Quotes an identifier for SQL text (`"Order Details"`), doubling embedded quotes. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Refuses a result with two columns of one name: a Parquet file cannot hold both. */
+export function checkUniqueColumns(columns: readonly { name: string }[]): void {
+  const seen = new Set<string>();
+  for (const { name } of columns) {
+    if (seen.has(name)) {
+      throw new SqlError(
+        `the query returns two columns named "${name}"; give one of them another name ` +
+          `(SELECT a.${name}, b.${name} AS ${name}_2 ...)`,
+      );
+    }
+    seen.add(name);
+  }
+}

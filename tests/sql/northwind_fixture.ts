@@ -1,0 +1,33 @@
+/**
+ * A Northwind SQLite file for the SQL tests: generated once per test process into a temporary
+ * folder (scale 1: 830 orders, 2155 lines) and removed when the process exits.
+ * @module
+ */
+import { join } from "node:path";
+import { generateNorthwind } from "../../mock_api/data/northwind.ts";
+
+let cached: Promise<string> | undefined;
+
+/** Path of a scale-1 Northwind database shared by the tests of one process. */
+export function northwindDb(): Promise<string> {
+  cached ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tidemark-sql-" });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch { /* already gone */ }
+    });
+    const path = join(dir, "northwind.db");
+    generateNorthwind(path, { scale: 1, seed: 42 }).close();
+    return path;
+  })();
+  return cached;
+}
+
+/** The seed's query (Orders ⋈ Order Details from `:start`), as the job and the bench run it. */
+export const LINE_ITEMS_QUERY = `SELECT o.OrderID, o.CustomerID, o.OrderDate, o.ShipCountry,
+       d.ProductID, d.UnitPrice, d.Quantity, d.Discount
+FROM Orders o
+JOIN "Order Details" d ON o.OrderID = d.OrderID
+WHERE o.OrderDate >= :start
+ORDER BY o.OrderDate`;

@@ -1,0 +1,204 @@
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { openSqliteSource, sqliteTypeHint } from "../../lib/sql/sqlite_source.ts";
+import { bindQuery, type ParamValue } from "../../lib/sql/params.ts";
+import { chunkToArrays, type ColumnChunk } from "../../lib/sql/chunker.ts";
+import type { SqlSource } from "../../lib/sql/source.ts";
+import { SqlError } from "../../lib/errors.ts";
+import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
+
+async function readAll(
+  source: SqlSource,
+  sql: string,
+  params: Record<string, ParamValue> = {},
+  chunkRows = 1000,
+): Promise<{ chunks: ColumnChunk[]; rows: Record<string, unknown[]> }> {
+  const stream = await source.query(bindQuery(sql, params), { chunkRows });
+  const chunks: ColumnChunk[] = [];
+  const rows: Record<string, unknown[]> = {};
+  for await (const chunk of stream.chunks) {
+    chunks.push(chunk);
+    for (const [name, values] of Object.entries(chunkToArrays(chunk))) {
+      (rows[name] ??= []).push(...values);
+    }
+  }
+  return { chunks, rows };
+}
+
+function expected(path: string, sql: string, ...values: ParamValue[]): Record<string, unknown>[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return db.prepare(sql).all(...values as (string | number | null)[]).map((r) => ({ ...r }));
+  } finally {
+    db.close();
+  }
+}
+
+for (const worker of [true, false]) {
+  const mode = worker ? "worker" : "inline";
+
+  Deno.test(`${mode}: the seed's query streams every row in query order, in chunks`, async () => {
+    const path = await northwindDb();
+    const source = await openSqliteSource(path, { worker });
+    try {
+      const { chunks, rows } = await readAll(
+        source,
+        LINE_ITEMS_QUERY,
+        { start: "1997-01-01" },
+        500,
+      );
+      const want = expected(path, LINE_ITEMS_QUERY.replace(":start", "?"), "1997-01-01");
+      assert(want.length > 1500, `expected many rows, got ${want.length}`);
+      assertEquals(rows.OrderID.length, want.length);
+      assertEquals(
+        chunks.map((c) => c.length).slice(0, -1),
+        new Array(chunks.length - 1).fill(500),
+      );
+      assertEquals(rows.OrderID, want.map((r) => r.OrderID));
+      assertEquals(rows.ProductID, want.map((r) => r.ProductID));
+      assertEquals(rows.OrderDate, want.map((r) => r.OrderDate));
+    } finally {
+      await source.close();
+    }
+  });
+
+  Deno.test(`${mode}: declared types decide column types; text dates stay text`, async () => {
+    const source = await openSqliteSource(await northwindDb(), { worker });
+    try {
+      const { chunks } = await readAll(source, LINE_ITEMS_QUERY, { start: "1996-01-01" });
+      const types = Object.fromEntries(chunks[0].columns.map((c) => [c.name, c.type]));
+      assertEquals(types, {
+        OrderID: "int64",
+        CustomerID: "string",
+        OrderDate: "string",
+        ShipCountry: "string",
+        ProductID: "int64",
+        UnitPrice: "float64",
+        Quantity: "int64",
+        Discount: "float64",
+      });
+    } finally {
+      await source.close();
+    }
+  });
+
+  Deno.test(`${mode}: a runtime error part-way fails loudly with SQLite's message`, async () => {
+    const source = await openSqliteSource(await northwindDb(), { worker });
+    try {
+      // abs() of the smallest int64 overflows on exactly one row, in the middle of the result.
+      const sql = `SELECT OrderID, abs(CASE WHEN OrderID = 10300 THEN -9223372036854775807 - 1
+        ELSE OrderID END) AS a FROM Orders ORDER BY OrderID`;
+      const error = await assertRejects(() => readAll(source, sql, {}, 10), SqlError);
+      assertStringIncludes(error.message, "failed after 52 rows");
+      assertStringIncludes(error.message, "integer overflow");
+    } finally {
+      await source.close();
+    }
+  });
+}
+
+Deno.test("a bound injection attempt is compared as a value and the table survives", async () => {
+  const path = await northwindDb();
+  const source = await openSqliteSource(path);
+  try {
+    const { rows } = await readAll(source, "SELECT OrderID FROM Orders WHERE CustomerID = :c", {
+      c: "'; DROP TABLE Orders; --",
+    });
+    assertEquals(rows, {});
+    assertEquals(expected(path, "SELECT count(*) AS n FROM Orders"), [{ n: 830 }]);
+  } finally {
+    await source.close();
+  }
+});
+
+Deno.test("integers beyond 2^53 come through exactly", async () => {
+  const source = await openSqliteSource(await northwindDb());
+  try {
+    const { rows } = await readAll(source, "SELECT 9007199254740993 AS big, 1 AS small");
+    assertEquals(rows, { big: [9007199254740993n], small: [1] });
+  } finally {
+    await source.close();
+  }
+});
+
+Deno.test("a missing database file is refused before anything runs", async () => {
+  const error = await assertRejects(() => openSqliteSource("/nonexistent/nw.db"), SqlError);
+  assertStringIncludes(error.message, "/nonexistent/nw.db does not exist");
+});
+
+Deno.test("a file that is not SQLite is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "x.db");
+    await Deno.writeTextFile(path, "not a database ".repeat(100));
+    await assertRejects(() => openSqliteSource(path), SqlError, "cannot read");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a syntax error and a missing table are refused when the query starts", async () => {
+  const source = await openSqliteSource(await northwindDb());
+  try {
+    const syntax = await assertRejects(
+      () => source.query(bindQuery("SELEC OrderID FROM Orders", {})),
+      SqlError,
+    );
+    assertStringIncludes(syntax.message, 'near "SELEC": syntax error');
+    await assertRejects(
+      () => source.query(bindQuery("SELECT * FROM Orderz", {})),
+      SqlError,
+      "no such table: Orderz",
+    );
+  } finally {
+    await source.close();
+  }
+});
+
+Deno.test("duplicate result column names are refused with the alias to add", async () => {
+  const source = await openSqliteSource(await northwindDb());
+  try {
+    await assertRejects(
+      () =>
+        source.query(bindQuery(
+          'SELECT o.OrderID, d.OrderID FROM Orders o JOIN "Order Details" d USING (OrderID)',
+          {},
+        )),
+      SqlError,
+      'two columns named "OrderID"',
+    );
+  } finally {
+    await source.close();
+  }
+});
+
+Deno.test("breaking out of the chunks stops the reader", async () => {
+  const source = await openSqliteSource(await northwindDb());
+  try {
+    const stream = await source.query(bindQuery("SELECT * FROM Orders", {}), { chunkRows: 10 });
+    let seen = 0;
+    for await (const chunk of stream.chunks) {
+      seen += chunk.length;
+      break;
+    }
+    assertEquals(seen, 10);
+  } finally {
+    await source.close();
+  }
+});
+
+Deno.test("SQLite declared types map to column types by affinity", () => {
+  assertEquals(
+    ["INTEGER", "BIGINT", "NVARCHAR(40)", "TEXT", "REAL", "DOUBLE", "NUMERIC", "DECIMAL(10,2)"]
+      .map(sqliteTypeHint),
+    ["int64", "int64", "string", "string", "float64", "float64", "numeric", "numeric"],
+  );
+  assertEquals([null, "DATETIME", "DATE", "BLOB", "BOOLEAN"].map(sqliteTypeHint), [
+    "any",
+    "any",
+    "any",
+    "any",
+    "boolean",
+  ]);
+});
