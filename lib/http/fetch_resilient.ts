@@ -263,13 +263,15 @@ export async function fetchResilient(
   let refreshesUsed = 0;
   let sleptMs = 0;
   let last: SendResult | undefined;
+  // The URL as last sent (auth may add a query key): errors and results show it, redacted.
+  let sentUrl = url;
 
   const fail = (
     reason: HttpFailure,
     message: (shownUrl: string) => string,
     cause?: unknown,
   ): HttpError => {
-    const shownUrl = redactUrl(url, secrets());
+    const shownUrl = redactUrl(sentUrl, secrets());
     return new HttpError(redactText(message(shownUrl), secrets()), {
       url: shownUrl,
       method,
@@ -282,7 +284,7 @@ export async function fetchResilient(
   const abortedError = (cause: unknown) =>
     fail("aborted", (u) => `request aborted: ${method} ${u} (the run was cancelled)`, cause);
   const rateLimited = (waitMs: number, header: string, value: string, cause?: unknown) => {
-    const shownUrl = redactUrl(url, secrets());
+    const shownUrl = redactUrl(sentUrl, secrets());
     const retryAt = new Date(clock.now() + waitMs);
     return new RateLimitedError(
       redactText(
@@ -340,6 +342,7 @@ export async function fetchResilient(
       );
     }
 
+    sentUrl = target.url;
     const startedAt = clock.now();
     const outcome = await sendOnce(target.url.href, {
       method,
@@ -397,7 +400,7 @@ export async function fetchResilient(
           ...(outcome.json === undefined ? {} : { json: outcome.json }),
           unchanged: status === 304,
           ...(status === 304 ? { etag: etag ?? storedEtag } : etag === undefined ? {} : { etag }),
-          url: redactUrl(url, secrets()),
+          url: redactUrl(sentUrl, secrets()),
           method,
           attempts,
           sleptMs,
