@@ -370,20 +370,21 @@ function readStatePages(path: string): StatePage[] | null {
     for (const required of ["run_id", "asset_id", "page"]) {
       if (!columns.has(required)) throw new Error(`table pages has no column ${required}`);
     }
-    const pick = (name: string) => (columns.has(name) ? name : `NULL AS ${name}`);
-    // `done` marks a committed page; rows without it (an older schema) all count as committed.
-    const where = columns.has("done") ? "WHERE done" : "";
+    const pick = (name: string) => (columns.has(name) ? `"${name}"` : `NULL AS "${name}"`);
+    // Every row of `pages` is a committed page (`done` only marks the last page of a walk).
     const sql = `SELECT run_id, asset_id, ${pick("partition")}, page, ${pick("snapshot")}, ${
       pick("outputs")
-    }, ${pick("sha256")} FROM pages ${where} ORDER BY run_id, asset_id, partition, page`;
+    }, ${pick("sha256")} FROM pages ORDER BY run_id, asset_id, "partition", page`;
+    // An empty text means "none" as much as NULL does (a 304 page has no snapshot).
+    const text = (v: unknown) => (v === null || v === undefined || v === "" ? null : String(v));
     return db.prepare(sql).all().map((r) => ({
       run_id: String(r.run_id),
       asset_id: String(r.asset_id),
-      partition: r.partition === null ? null : String(r.partition),
+      partition: text(r.partition),
       page: Number(r.page),
-      snapshot: r.snapshot === null ? null : String(r.snapshot),
-      outputs: r.outputs === null ? null : String(r.outputs),
-      sha256: r.sha256 === null ? null : String(r.sha256),
+      snapshot: text(r.snapshot),
+      outputs: text(r.outputs),
+      sha256: text(r.sha256),
     }));
   } finally {
     db.close();

@@ -46,7 +46,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
 .muted{color:var(--muted)}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:12px}
 .b-succeeded,.b-ok{background:#dff3e6;color:#1c6b3a}.b-failed{background:#fbe1e1;color:#9b1c1c}
-.b-incomplete,.b-skipped{background:#fdf0d8;color:#8a5300}.b-unchanged{background:#e1ecfb;color:#1f4f9b}
+.b-incomplete,.b-skipped,.b-partial{background:#fdf0d8;color:#8a5300}.b-unchanged{background:#e1ecfb;color:#1f4f9b}
 .cards{display:flex;flex-wrap:wrap;gap:10px}
 .card{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:19px}

@@ -112,8 +112,11 @@ export type AssetReport = z.infer<typeof assetReportSchema>;
 /** The report of one run; written to `<out>/reports/<run_id>.json`. */
 export const runReportSchema = z.strictObject({
   run_id: z.string(),
-  /** `incomplete`: rebuilt from the manifest of a run that did not finish. */
-  status: z.enum(["succeeded", "failed", "incomplete"]),
+  /**
+   * `partial`: some assets failed or were skipped, others succeeded; `incomplete`: rebuilt from
+   * the manifest of a run that did not finish.
+   */
+  status: z.enum(["succeeded", "partial", "failed", "incomplete"]),
   started_at: z.iso.datetime(),
   finished_at: z.iso.datetime().nullable(),
   seconds: z.number().min(0),
@@ -281,8 +284,9 @@ export class RunReportBuilder {
   }
 
   /**
-   * The report so far. `status` defaults to `failed` when an asset failed, else `succeeded`;
-   * pass `incomplete` for a run that did not finish.
+   * The report so far. `status` defaults to `failed` when every asset failed, `partial` when
+   * some failed or were skipped, else `succeeded`; pass `incomplete` for a run that did not
+   * finish.
    */
   build(status?: RunReport["status"]): RunReport {
     return assemble({
@@ -342,8 +346,13 @@ function assemble(input: {
     lastEnd = Math.max(lastEnd, Date.parse(r.timestamp) + r.elapsed_ms);
   }
   const finishedAt = input.finishedAt ?? lastEnd;
+  const count = (status: AssetReport["status"]) => assets.filter((a) => a.status === status).length;
   const status = input.status ??
-    (assets.some((a) => a.status === "failed") ? "failed" : "succeeded");
+    (count("failed") > 0 && count("failed") === assets.length
+      ? "failed"
+      : count("failed") + count("skipped") > 0
+      ? "partial"
+      : "succeeded");
   return {
     run_id: input.runId,
     status,

@@ -1,13 +1,13 @@
 /**
  * Test fixtures for provenance: valid manifest records, and a small out folder built by writing
- * files directly (snapshots, parts, manifest, state.sqlite) so verify can be tested without the
- * harvest engine.
+ * files directly (snapshots, parts, manifest) and committing pages through the real state store,
+ * so verify can be tested without the harvest engine.
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
 import type { ManifestRecord, ManifestRecordInput } from "../../lib/provenance/manifest.ts";
 import { snapshotPath } from "../../lib/provenance/snapshot.ts";
 import { sha256Hex } from "../../lib/provenance/stamps.ts";
+import { openSqliteState } from "../../lib/state/sqlite.ts";
 
 /** The run id every fixture uses. */
 export const RUN = "20261123T101500Z-3fa9c1";
@@ -56,16 +56,15 @@ export interface FixturePage {
 /** Writes an out folder: snapshots, output files, manifest lines and state pages for `pages`. */
 export async function writeOut(out: string, pages: FixturePage[]): Promise<ManifestRecord[]> {
   const records: ManifestRecord[] = [];
-  const db = new DatabaseSync(`${out}/state.sqlite`);
+  const state = openSqliteState(`${out}/state.sqlite`);
   try {
-    db.exec(`CREATE TABLE IF NOT EXISTS pages (run_id TEXT NOT NULL, asset_id TEXT NOT NULL,
-      partition TEXT NOT NULL DEFAULT '', page INTEGER NOT NULL, cursor_in TEXT, cursor_out TEXT,
-      rows INTEGER NOT NULL DEFAULT 0, snapshot TEXT, outputs TEXT NOT NULL DEFAULT '[]',
-      sha256 TEXT, done INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (run_id, asset_id, partition, page))`);
-    const insert = db.prepare(
-      "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-    );
+    await state.startRun({
+      runId: RUN,
+      startedAt: "2026-11-23T10:15:00.000Z",
+      configSha256: "c".repeat(64),
+      command: "harvest",
+      assets: [...new Set(pages.map((p) => p.asset))],
+    });
     for (const p of pages) {
       const bytes = new TextEncoder().encode(p.body);
       const snapshot = snapshotPath(p.asset, RUN, p.page);
@@ -90,21 +89,22 @@ export async function writeOut(out: string, pages: FixturePage[]): Promise<Manif
       await Deno.writeTextFile(`${out}/manifest.jsonl`, JSON.stringify(record) + "\n", {
         append: true,
       });
-      insert.run(
-        RUN,
-        p.asset,
-        p.partition ?? "",
-        p.page,
-        record.cursor_in === null ? null : String(record.cursor_in),
-        record.cursor_out === null ? null : String(record.cursor_out),
-        record.rows,
+      await state.commitPage({
+        runId: RUN,
+        assetId: p.asset,
+        partition: p.partition ?? "",
+        page: p.page,
+        cursorIn: record.cursor_in === null ? null : String(record.cursor_in),
+        cursorOut: record.cursor_out === null ? null : String(record.cursor_out),
+        rows: record.rows,
         snapshot,
-        JSON.stringify(p.outputs),
-        record.sha256,
-      );
+        outputs: p.outputs,
+        sha256: sha256Hex(bytes),
+        done: false,
+      });
     }
   } finally {
-    db.close();
+    await state.close();
   }
   return records;
 }

@@ -81,17 +81,24 @@ Deno.test("the run report is valid against its schema and lists one request per 
   ]);
 });
 
-Deno.test("a failed or skipped asset makes the run fail and counts its skips", () => {
+Deno.test("a failed or skipped asset makes the run partial and counts its skips", () => {
   const builder = new RunReportBuilder(RUN, { clock: () => T0 });
   builder.skip("Timeline alice", "wait of 900 s above max_wait_s 120");
   builder.error("Orders", "HTTP 404 for http://127.0.0.1:9000/x");
   builder.finishAsset("Orders");
   const report = builder.build();
-  assertEquals(report.status, "failed");
+  assertEquals(report.status, "partial");
   assertEquals(report.assets.map((a) => [a.asset, a.status, a.skips]), [
     ["Timeline alice", "skipped", 1],
     ["Orders", "failed", 0],
   ]);
+});
+
+Deno.test("a run whose every asset failed has failed", () => {
+  const builder = new RunReportBuilder(RUN, { clock: () => T0 });
+  builder.error("Orders", "HTTP 404 for http://127.0.0.1:9000/x");
+  builder.finishAsset("Orders");
+  assertEquals(builder.build().status, "failed");
 });
 
 Deno.test("a report rebuilt from the manifest alone is incomplete and counts what it proves", () => {

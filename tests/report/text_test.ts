@@ -11,14 +11,14 @@ Deno.test("the text report has a line per asset, a total line and the errors", (
   builder.skip("Order Details", "wait 900 s > max_wait_s 120");
   const text = renderTextReport(builder.build());
   const lines = text.split("\n");
-  assertMatch(lines[0], new RegExp(`^run ${RUN}  succeeded  3\\.0 s`));
+  assertMatch(lines[0], new RegExp(`^run ${RUN}  partial  3\\.0 s`));
   assertMatch(lines[2], /^asset\s+status\s+pages\s+records/);
   assertMatch(
     lines[3],
     /^Orders\s+ok\s+2\s+400\s+0\s+2\s+1\s+0\s+0\s+9\.9 KB\s+.*state: watermark$/,
   );
   assertMatch(lines[4], /^Order Details\s+skipped\s+2\s+500\s+0\s+0\s+0\s+1\s+1/);
-  assertMatch(lines[6], /^total \(2\)\s+succeeded\s+4\s+900/);
+  assertMatch(lines[6], /^total \(2\)\s+partial\s+4\s+900/);
   assertStringIncludes(text, "skipped Order Details: wait 900 s > max_wait_s 120");
   // Numeric columns line up on the right.
   assertEquals(lines[3].indexOf("400") + 3, lines[2].indexOf("records") + 7);
