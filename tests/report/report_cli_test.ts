@@ -1,0 +1,65 @@
+import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { runCli } from "../../main.ts";
+import { RunReportBuilder, writeRunReport } from "../../lib/report/run_report.ts";
+import { checkHtml } from "./html_check.ts";
+import { RUN, runRecords, T0 } from "./fixture.ts";
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await runCli(args);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+async function withRun(fn: (out: string) => Promise<void>): Promise<void> {
+  const out = await Deno.makeTempDir();
+  try {
+    const builder = new RunReportBuilder(RUN, { clock: () => T0 + 3000, startedAt: T0 });
+    for (const r of runRecords()) builder.request(r);
+    await writeRunReport(out, builder.build(), { html: false });
+    await fn(out);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+Deno.test("tidemark report prints the latest run as a text table by default", async () => {
+  await withRun(async (out) => {
+    const { code, stdout } = await cli(["report", "--out", out]);
+    assertEquals(code, 0);
+    assertStringIncludes(stdout, `run ${RUN}  succeeded`);
+    assertStringIncludes(stdout, "Order Details");
+  });
+});
+
+Deno.test("tidemark report --format json prints the report JSON, --format html a page", async () => {
+  await withRun(async (out) => {
+    const json = await cli(["report", "--out", out, "--run", RUN, "--format", "json"]);
+    assertEquals(JSON.parse(json.stdout).totals.requests, 4);
+    const html = await cli(["report", "--out", out, "--format", "html"]);
+    const bars = checkHtml(html.stdout).filter((e) => e.attributes.class === "req");
+    assertEquals(bars.length, 4);
+  });
+});
+
+Deno.test("tidemark report refuses a bad format, an unknown run and a missing folder", async () => {
+  await withRun(async (out) => {
+    const format = await cli(["report", "--out", out, "--format", "pdf"]);
+    assertEquals(format.code, 2);
+    assertStringIncludes(format.stderr, "--format must be one of text, json, html");
+    const run = await cli(["report", "--out", out, "--run", "nope"]);
+    assertEquals(run.code, 2);
+    assertStringIncludes(run.stderr, `latest runs: ${RUN}`);
+    assertEquals((await cli(["report", "--out", `${out}/x`])).code, 2);
+    assertEquals((await cli(["report"])).code, 2);
+  });
+});
