@@ -9,9 +9,15 @@ import type { MockData, MockEnv } from "../context.ts";
 import { ApiError, errorResponse } from "./api_error.ts";
 import { datasetteRoutes } from "./datasette.ts";
 import { datasetteWriteRoutes } from "./datasette_write.ts";
+import { styleRoutes } from "./styles.ts";
+import { wordpressRoutes } from "./wordpress.ts";
+import { timelineRoutes } from "./timelines.ts";
+import { generateWordPress } from "../data/wordpress.ts";
+import { createTimelineStore } from "../data/timelines.ts";
 
 /**
- * Builds the data routes over `data` (the Northwind database, clock and seed).
+ * Builds the data routes over `data`: the Northwind database, the clock (timeline posts) and the
+ * seed (generated WordPress and timelines).
  *
  * @example
  * ```ts
@@ -24,6 +30,9 @@ import { datasetteWriteRoutes } from "./datasette_write.ts";
 export function createRoutes(data: MockData): Hono<MockEnv> {
   const routes = new Hono<MockEnv>();
   // Specific prefixes first: the Datasette patterns (/:db/:table.json) would match them too.
+  routes.route("/", styleRoutes(data));
+  routes.route("/", wordpressRoutes(generateWordPress(data.seed)));
+  routes.route("/", timelineRoutes(data, createTimelineStore(data.seed)));
   routes.route("/", datasetteWriteRoutes(data));
   routes.route("/", datasetteRoutes(data));
   routes.notFound((c) => errorResponse(c, 404, `not found: ${c.req.path}`));
