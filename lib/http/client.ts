@@ -133,7 +133,7 @@ export class HttpClient {
     this.auth = isProvider(options.auth)
       ? options.auth
       : createAuthProvider(options.auth ?? { type: "none" }, {
-        send: (request, signal) => this.#send(request, { signal }, false),
+        send: (request, signal) => this.fetchAnonymous(request, { signal }),
         clock: this.clock,
         baseUrl: options.baseUrl,
       });
@@ -153,6 +153,17 @@ export class HttpClient {
     options: HttpClientRequestOptions = {},
   ): Promise<HttpResult> {
     return this.#send(request, options, true);
+  }
+
+  /**
+   * Sends a request through the session's limiter and budget but without its credentials and
+   * ETag store: the sender for token and login requests of a hand-built auth provider.
+   */
+  fetchAnonymous(
+    request: HttpRequest | string | URL,
+    options: HttpClientRequestOptions = {},
+  ): Promise<HttpResult> {
+    return this.#send(request, options, false);
   }
 
   /** A URL with this session's secrets (and credential-like parameters) masked. */
