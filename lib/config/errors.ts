@@ -58,7 +58,7 @@ const TYPE_WORDS: Record<string, string> = {
   string: "text",
   number: "a number",
   int: "a whole number",
-  boolean: "true or false",
+  boolean: "true/false",
   object: "a mapping (key: value)",
   array: "a list",
   record: "a mapping (key: value)",
@@ -99,7 +99,52 @@ export function formatIssues(
     }
     push(issue.path, issueMessage(issue, found, got));
   }
-  return out;
+  return sortByFileOrder(out, issues, input);
+}
+
+/**
+ * Orders issues as their fields appear in the input (YAML keeps key order), so the list reads
+ * top to bottom like the file; fields that are missing sort after their present siblings.
+ */
+function sortByFileOrder(
+  out: ConfigIssue[],
+  issues: readonly Issue[],
+  input: unknown,
+): ConfigIssue[] {
+  const rank = new Map<string, number[]>();
+  for (const issue of issues) {
+    const paths = issue.code === "unrecognized_keys"
+      ? issue.keys.map((k) => [...issue.path, k])
+      : [issue.path];
+    for (const path of paths) rank.set(formatPath(path), positionOf(input, path));
+  }
+  const indexed = out.map((issue, i) => ({ issue, i, key: rank.get(issue.path) ?? [] }));
+  indexed.sort((a, b) => compareKeys(a.key, b.key) || a.i - b.i);
+  return indexed.map((x) => x.issue);
+}
+
+function positionOf(input: unknown, path: readonly PathKey[]): number[] {
+  const key: number[] = [];
+  let current = input;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") {
+      key.push(Number.MAX_SAFE_INTEGER);
+      break;
+    }
+    const index = Array.isArray(current)
+      ? Number(segment)
+      : Object.keys(current).indexOf(String(segment));
+    key.push(index < 0 ? Number.MAX_SAFE_INTEGER : index);
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return key;
+}
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
 }
 
 function issueMessage(issue: Issue, found: unknown, got: string): string {

@@ -9,7 +9,7 @@
  * holding `: ` or `#` cannot change the document's structure.
  * @module
  */
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { ConfigError, type ConfigIssue } from "../errors.ts";
 import { configSha256 } from "../provenance/stamps.ts";
 import { formatIssues, formatPath, invalidConfig } from "./errors.ts";
@@ -88,13 +88,19 @@ export function parseConfig(
 ): LoadedConfig {
   const source = options.source ?? "config";
   const { text: tokenized, refs } = tokenizeEnv(text, source);
-  const doc = parseDocument(tokenized, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(tokenized, {
+    prettyErrors: false,
+    uniqueKeys: true,
+    lineCounter: lines,
+  });
   if (doc.errors.length) {
     throw invalidConfig(
-      doc.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "",
-        message: yamlMessage(e.message),
-      })),
+      doc.errors.map((e) => {
+        // Tokens keep every `${…}` on its line, so line numbers match the file.
+        const { line, col } = lines.linePos(e.pos[0]);
+        return { path: `line ${line}, column ${col}`, message: yamlMessage(e.message) };
+      }),
       `YAML in ${source}`,
     );
   }

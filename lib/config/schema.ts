@@ -474,8 +474,8 @@ function checkAsset(
       ctx.addIssue({
         code: "custom",
         path: at("for_each"),
-        message: `expected the name of another asset (${
-          names.filter((n) => n !== asset.name).join(", ") || "none"
+        message: `expected the name of another asset of this config (${
+          names.filter((n) => n !== asset.name).join(", ") || "there is none"
         }); got "${asset.for_each}"`,
       });
     }
