@@ -436,14 +436,16 @@ export async function* readManifest(
       const n = await file.read(buffer);
       if (n === null) break;
       pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+      let start = 0;
       let newline: number;
-      while ((newline = pending.indexOf("\n")) >= 0) {
-        const text = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
+      while ((newline = pending.indexOf("\n", start)) >= 0) {
+        const text = pending.slice(start, newline);
+        start = newline + 1;
         lineNumber++;
         if (text.trim() === "") continue;
         yield { line: lineNumber, record: parseLine(path, lineNumber, text) };
       }
+      pending = pending.slice(start);
     }
     pending += decoder.decode();
   } finally {

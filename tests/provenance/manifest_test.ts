@@ -340,3 +340,19 @@ Deno.test("the HTTP layer's attempts become the record's attempt history", () =>
   assertEquals(record.attempt_history?.[1].started_at, "2026-11-23T10:15:02.005Z");
   assertEquals(record.attempt_history?.[0].wait_header, "Retry-After");
 });
+
+Deno.test("a manifest larger than the read buffer is read whole across chunk boundaries", async () => {
+  await withOut(async (out) => {
+    const path = `${out}/manifest.jsonl`;
+    const lines = Array.from(
+      { length: 1500 },
+      (_, page) => JSON.stringify(httpRecord({ page, asset: "Détails — ü€𝄞" })),
+    );
+    await Deno.writeTextFile(path, lines.join("\n") + "\n");
+    const { entries } = await loadManifest(path);
+    assertEquals(entries.length, 1500);
+    assertEquals(entries.map((e) => e.record.page), [...Array(1500).keys()]);
+    assertEquals(entries[1499].record.asset, "Détails — ü€𝄞");
+    assertEquals(entries[1499].line, 1500);
+  });
+});
