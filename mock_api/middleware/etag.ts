@@ -5,14 +5,15 @@
  * refunds).
  * @module
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { MockEnv } from "../context.ts";
 
 /** The weak ETag of a response body: `W/"<first 20 hex digits of its SHA-1>"`. */
-export function contentEtag(body: Uint8Array): string {
-  // SHA-1 through node:crypto is native and synchronous: the cheapest strong-enough content hash.
-  return `W/"${createHash("sha1").update(body).digest("hex").slice(0, 20)}"`;
+export function contentEtag(body: string | Uint8Array): string {
+  // One-shot SHA-1 through node:crypto is native and synchronous: the cheapest strong-enough
+  // content hash (a string is hashed as its UTF-8 bytes, so both forms give the same tag).
+  return `W/"${hash("sha1", body, "hex").slice(0, 20)}"`;
 }
 
 /** Weak comparison (RFC 9110 §13.1.2): `W/` is ignored and `*` matches anything. */
@@ -37,9 +38,11 @@ export function etagMiddleware(): MiddlewareHandler<MockEnv> {
     await next();
     const method = c.req.method;
     const res = c.res;
-    if ((method !== "GET" && method !== "HEAD") || res.status !== 200 || !res.body) return;
+    // Not `res.body`: touching it turns Hono's string body into a stream, and text() slow.
+    if ((method !== "GET" && method !== "HEAD") || res.status !== 200) return;
     if (!(res.headers.get("content-type") ?? "").includes("json")) return;
-    const body = new Uint8Array(await res.arrayBuffer());
+    // text() keeps the string Hono built (no stream, no copy); it is sent as is below.
+    const body = await res.text();
     const etag = contentEtag(body);
     const headers = new Headers(res.headers);
     headers.set("ETag", etag);
