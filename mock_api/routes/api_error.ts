@@ -31,6 +31,6 @@ export function errorBody(status: number, message: string) {
 }
 
 /** Answers `error` as Datasette-shaped JSON with its status. */
-export function errorResponse(c: Context, status: ContentfulStatusCode, message: string): Response {
-  return c.json(errorBody(status, message), status);
+export function errorResponse(c: Context, error: ApiError): Response {
+  return c.json(errorBody(error.status, error.message), error.status);
 }

@@ -6,26 +6,23 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { SQLInputValue } from "node:sqlite";
 import type { MockData, MockEnv } from "../context.ts";
 import { ApiError } from "./api_error.ts";
 import { parseFilters } from "./filters.ts";
 import {
   checkColumn,
   countRows,
-  decodeKey,
-  decodePart,
+  decodeToken,
   encodePart,
   findTable,
-  jsonRows,
   listTables,
   type PageStart,
-  prepareCached,
-  quoteIdentifier,
   readPage,
+  readRow,
   rowKey,
   type TableInfo,
 } from "./tables.ts";
+import { urlWithParams } from "./request_url.ts";
 
 /** Default and largest `_size`, as Datasette's `default_page_size` and `max_returned_rows`. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -65,7 +62,7 @@ function parseSort(table: TableInfo, params: URLSearchParams) {
   }
   const column = asc ?? desc;
   if (column === null || column === "") return undefined;
-  checkColumn(table, column, "sort by");
+  checkColumn(table, column, { use: "sort by" });
   return { column, desc: desc !== null };
 }
 
@@ -73,7 +70,7 @@ function parseSort(table: TableInfo, params: URLSearchParams) {
 function pickColumns(table: TableInfo, params: URLSearchParams, sortColumn?: string): string[] {
   const only = params.getAll("_col");
   const without = params.getAll("_nocol");
-  for (const column of [...only, ...without]) checkColumn(table, column, "select");
+  for (const column of [...only, ...without]) checkColumn(table, column, { use: "select" });
   const keep = new Set([...table.keys, ...(sortColumn ? [sortColumn] : [])]);
   return table.columns.filter((column) =>
     keep.has(column) ||
@@ -93,31 +90,7 @@ function parseStart(
     }
     return { kind: "offset", offset: Number(token) };
   }
-  if (!sortColumn) return { kind: "after", keys: decodeKey(table, token, "_next") };
-  const comma = token.indexOf(",");
-  if (comma < 0) {
-    throw new ApiError(
-      400,
-      `invalid _next ${JSON.stringify(token)}: a sorted page token is sortvalue,${
-        table.keys.join(",")
-      }`,
-    );
-  }
-  return {
-    kind: "after",
-    sortValue: decodePart(table, sortColumn, token.slice(0, comma), "_next"),
-    keys: decodeKey(table, token.slice(comma + 1), "_next"),
-  };
-}
-
-/** The request URL with `_next` replaced, keeping every other parameter as the client sent it. */
-export function urlWithParam(requestUrl: string, name: string, value: string): string {
-  const url = new URL(requestUrl);
-  const kept = url.search.slice(1).split("&").filter((part) =>
-    part !== "" && decodeURIComponent(part.split("=")[0].replaceAll("+", " ")) !== name
-  );
-  kept.push(`${name}=${encodeURIComponent(value)}`);
-  return `${url.origin}${url.pathname}?${kept.join("&")}`;
+  return decodeToken(table, token, { sortColumn, what: "_next" });
 }
 
 /** `GET /{db}/{table}.json` */
@@ -140,7 +113,7 @@ function tableRows(c: Context<MockEnv>, data: MockData, table: TableInfo): Respo
 
   const page = size === 0
     ? { rows: [], more: false }
-    : readPage(data.db, table, { ...conditions, sort, columns, start, limit: size });
+    : readPage(data.db, { table, ...conditions, sort, columns, start, limit: size });
   let next: string | null = null;
   if (page.more && page.rows.length > 0) {
     if (table.view) {
@@ -150,7 +123,7 @@ function tableRows(c: Context<MockEnv>, data: MockData, table: TableInfo): Respo
       next = sort ? `${encodePart(last[sort.column])},${rowKey(table, last)}` : rowKey(table, last);
     }
   }
-  const nextUrl = next === null ? null : urlWithParam(c.req.url, "_next", next);
+  const nextUrl = next === null ? null : urlWithParams(c.req.url, { _next: next });
   if (nextUrl) c.header("Link", `<${nextUrl}>; rel="next"`);
 
   if (shape === "array") return c.json(page.rows);
@@ -159,9 +132,7 @@ function tableRows(c: Context<MockEnv>, data: MockData, table: TableInfo): Respo
     for (const row of page.rows) keyed[rowKey(table, row)] = row;
     return c.json(keyed);
   }
-  const count = extras.has("count")
-    ? countRows(data.db, table, conditions.where, conditions.params)
-    : undefined;
+  const count = extras.has("count") ? countRows(data.db, table, conditions) : undefined;
   return c.json({
     ok: true,
     database: data.dbName,
@@ -177,23 +148,6 @@ function tableRows(c: Context<MockEnv>, data: MockData, table: TableInfo): Respo
     next,
     next_url: nextUrl,
   });
-}
-
-/** Reads the row whose key is `token` (`10248,11`), or undefined. */
-export function readRow(
-  data: MockData,
-  table: TableInfo,
-  token: string,
-): Record<string, unknown> | undefined {
-  if (table.view) throw new ApiError(400, `${table.name} is a view: its rows have no key`);
-  const values: SQLInputValue[] = decodeKey(table, token, "row key");
-  const where = table.keys.map((key) => `${quoteIdentifier(key)} = ?`).join(" AND ");
-  const select = table.columns.map(quoteIdentifier).join(", ");
-  const row = prepareCached(
-    data.db,
-    `SELECT ${select} FROM ${quoteIdentifier(table.name)} WHERE ${where}`,
-  ).get(...values) as Record<string, unknown> | undefined;
-  return row && jsonRows([row])[0];
 }
 
 /** The Datasette read routes over `data.db`. */
@@ -227,7 +181,7 @@ export function datasetteRoutes(data: MockData): Hono<MockEnv> {
     checkDatabase(data, c.req.param("db"));
     const table = findTable(data.db, c.req.param("table"));
     const token = c.req.param("file").slice(0, -".json".length);
-    const row = readRow(data, table, token);
+    const row = readRow(data.db, { table, token });
     if (!row) throw new ApiError(404, `row not found: ${token} in ${table.name}`);
     return c.json({
       ok: true,

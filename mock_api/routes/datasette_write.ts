@@ -9,13 +9,14 @@ import type { Context } from "hono";
 import type { SQLInputValue } from "node:sqlite";
 import type { MockData, MockEnv } from "../context.ts";
 import { ApiError } from "./api_error.ts";
-import { checkDatabase, readRow } from "./datasette.ts";
+import { checkDatabase } from "./datasette.ts";
 import {
   decodeKey,
   findTable,
   jsonRows,
   prepareCached,
   quoteIdentifier,
+  readRow,
   rowKey,
   type TableInfo,
 } from "./tables.ts";
@@ -125,7 +126,7 @@ function insertRow(data: MockData, table: TableInfo, row: JsonRow, verb: string)
 /** Reads back a written row by its key, or by rowid when the key was left to SQLite. */
 function readBack(data: MockData, table: TableInfo, row: JsonRow, rowid: number | bigint) {
   const hasKey = table.keys.every((key) => row[key] !== undefined && row[key] !== null);
-  if (hasKey) return readRow(data, table, rowKey(table, row));
+  if (hasKey) return readRow(data.db, { table, token: rowKey(table, row) });
   const select = table.columns.map(quoteIdentifier).join(", ");
   const found = prepareCached(
     data.db,
@@ -184,14 +185,14 @@ export function datasetteWriteRoutes(data: MockData): Hono<MockEnv> {
             `every upserted row needs its key: missing ${missing.join(", ")}`,
           );
         }
-        const key = decodeKey(table, rowKey(table, row), "row key");
+        const token = rowKey(table, row);
+        const key = decodeKey(table, token, { what: "row key" });
         const changes = Object.fromEntries(
           Object.entries(row).filter(([column]) => !table.keys.includes(column)),
         );
-        const updated = readRow(data, table, rowKey(table, row)) !== undefined;
-        if (updated) {
+        if (readRow(data.db, { table, token }) !== undefined) {
           updateRow(data, table, key, changes);
-          return readRow(data, table, rowKey(table, row));
+          return readRow(data.db, { table, token });
         }
         return readBack(data, table, row, insertRow(data, table, row, "INSERT"));
       }));
@@ -207,13 +208,16 @@ export function datasetteWriteRoutes(data: MockData): Hono<MockEnv> {
     if (changes === null || typeof changes !== "object" || Array.isArray(changes)) {
       throw new ApiError(400, `the body needs "update": {"column": value, ...}`);
     }
-    const key = decodeKey(table, token, "row key");
+    const key = decodeKey(table, token, { what: "row key" });
     const row = transaction(data, () => {
-      const before = readRow(data, table, token);
+      const before = readRow(data.db, { table, token });
       if (!before) throw new ApiError(404, `row not found: ${token} in ${table.name}`);
       updateRow(data, table, key, changes as JsonRow);
       // The key itself may have changed: read back by the updated key.
-      return readRow(data, table, rowKey(table, { ...before, ...(changes as JsonRow) }));
+      return readRow(data.db, {
+        table,
+        token: rowKey(table, { ...before, ...(changes as JsonRow) }),
+      });
     });
     return c.json(body.return === true ? { ok: true, row } : { ok: true });
   });
@@ -222,7 +226,7 @@ export function datasetteWriteRoutes(data: MockData): Hono<MockEnv> {
     checkWrite(c);
     const table = writableTable(data, c.req.param("db"), c.req.param("table"));
     const token = c.req.param("pk");
-    const key = decodeKey(table, token, "row key");
+    const key = decodeKey(table, token, { what: "row key" });
     const where = table.keys.map((k) => `${quoteIdentifier(k)} = ?`).join(" AND ");
     const deleted = transaction(data, () =>
       Number(

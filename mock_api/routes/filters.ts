@@ -6,7 +6,7 @@
  */
 import type { SQLInputValue } from "node:sqlite";
 import { ApiError } from "./api_error.ts";
-import { checkColumn, quoteIdentifier, type TableInfo } from "./tables.ts";
+import { checkColumn, type Conditions, quoteIdentifier, type TableInfo } from "./tables.ts";
 
 /** The filter operators, as written after `__` in a query parameter. */
 export const FILTER_OPERATORS = [
@@ -34,12 +34,6 @@ export const FILTER_OPERATORS = [
 export type FilterOperator = typeof FILTER_OPERATORS[number];
 
 const OPERATORS = new Set<string>(FILTER_OPERATORS);
-
-/** SQL conditions and their bound values. */
-export interface Conditions {
-  where: string[];
-  params: SQLInputValue[];
-}
 
 /** Splits `ShipCountry__in` into its column and operator (`exact` when there is no operator). */
 export function parseFilterKey(
@@ -91,13 +85,13 @@ function bindValue(table: TableInfo, column: string, value: string): SQLInputVal
  * Turns the query's filter parameters (every key not starting with `_`) into SQL conditions.
  * Throws a 400 {@link ApiError} naming an unknown column.
  */
-export function parseFilters(table: TableInfo, query: [string, string][]): Conditions {
+export function parseFilters(table: TableInfo, query: [string, string][]): Required<Conditions> {
   const where: string[] = [];
   const params: SQLInputValue[] = [];
   for (const [key, value] of query) {
     if (key.startsWith("_")) continue;
     const { column, operator } = parseFilterKey(table, key);
-    checkColumn(table, column, "filter on");
+    checkColumn(table, column, { use: "filter on" });
     const c = quoteIdentifier(column);
     switch (operator) {
       case "exact":

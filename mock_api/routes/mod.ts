@@ -35,11 +35,11 @@ export function createRoutes(data: MockData): Hono<MockEnv> {
   routes.route("/", timelineRoutes(data, createTimelineStore(data.seed)));
   routes.route("/", datasetteWriteRoutes(data));
   routes.route("/", datasetteRoutes(data));
-  routes.notFound((c) => errorResponse(c, 404, `not found: ${c.req.path}`));
+  routes.notFound((c) => errorResponse(c, new ApiError(404, `not found: ${c.req.path}`)));
   routes.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error.status, error.message);
+    if (error instanceof ApiError) return errorResponse(c, error);
     if (error instanceof URIError) {
-      return errorResponse(c, 400, `malformed encoding in the URL: ${error.message}`);
+      return errorResponse(c, new ApiError(400, `malformed encoding in the URL: ${error.message}`));
     }
     // Anything else is the app's to report (its handler logs it and answers a JSON 500).
     throw error;

@@ -9,16 +9,8 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { MockData, MockEnv } from "../context.ts";
 import { ApiError } from "./api_error.ts";
-import { urlWithParam } from "./datasette.ts";
-import {
-  countRows,
-  decodeKey,
-  findTable,
-  type PageStart,
-  readPage,
-  rowKey,
-  type TableInfo,
-} from "./tables.ts";
+import { urlWithParams } from "./request_url.ts";
+import { countRows, decodeToken, findTable, readPage, rowKey, type TableInfo } from "./tables.ts";
 
 /** Reads an integer query parameter within [min, max], or its default; a 400 otherwise. */
 function intParam(c: Context, name: string, fallback: number, min: number, max: number): number {
@@ -41,14 +33,9 @@ function keyedTable(data: MockData, name: string): TableInfo {
   return table;
 }
 
-function afterToken(table: TableInfo, token: string | undefined, what: string): PageStart {
-  if (token === undefined || token === "") return { kind: "first" };
-  return { kind: "after", keys: decodeKey(table, token, what) };
-}
-
 /** Reads `limit` rows starting `offset` rows in, in key order. */
 function offsetPage(data: MockData, table: TableInfo, offset: number, limit: number) {
-  return readPage(data.db, table, { start: { kind: "offset", offset }, limit });
+  return readPage(data.db, { table, start: { kind: "offset", offset }, limit });
 }
 
 function encodeCursor(token: string): string {
@@ -80,8 +67,8 @@ export function styleRoutes(data: MockData): Hono<MockEnv> {
   routes.get("/v1/:table", (c) => {
     const table = keyedTable(data, c.req.param("table"));
     const limit = intParam(c, "limit", 10, 1, 100);
-    const start = afterToken(table, c.req.query("starting_after"), "starting_after");
-    const page = readPage(data.db, table, { start, limit });
+    const start = decodeToken(table, c.req.query("starting_after"), { what: "starting_after" });
+    const page = readPage(data.db, { table, start, limit });
     return c.json({
       object: "list",
       url: new URL(c.req.url).pathname,
@@ -124,9 +111,7 @@ export function styleRoutes(data: MockData): Hono<MockEnv> {
     const last = Math.max(1, Math.ceil(total / perPage));
     const rows = offsetPage(data, table, (page - 1) * perPage, perPage).rows;
     const link = (n: number, rel: string) =>
-      `<${
-        urlWithParam(urlWithParam(c.req.url, "per_page", String(perPage)), "page", String(n))
-      }>; rel="${rel}"`;
+      `<${urlWithParams(c.req.url, { per_page: String(perPage), page: String(n) })}>; rel="${rel}"`;
     const links: string[] = [];
     if (page < last) links.push(link(page + 1, "next"));
     links.push(link(last, "last"));
@@ -139,10 +124,10 @@ export function styleRoutes(data: MockData): Hono<MockEnv> {
   routes.get("/hal/:table", (c) => {
     const table = keyedTable(data, c.req.param("table"));
     const size = intParam(c, "size", 100, 1, 1000);
-    const start = afterToken(table, c.req.query("after"), "after");
-    const page = readPage(data.db, table, { start, limit: size });
+    const start = decodeToken(table, c.req.query("after"), { what: "after" });
+    const page = readPage(data.db, { table, start, limit: size });
     const next = page.more
-      ? urlWithParam(c.req.url, "after", rowKey(table, page.rows[page.rows.length - 1]))
+      ? urlWithParams(c.req.url, { after: rowKey(table, page.rows[page.rows.length - 1]) })
       : null;
     return c.json({ data: page.rows, links: { self: c.req.url, next } });
   });
@@ -152,12 +137,12 @@ export function styleRoutes(data: MockData): Hono<MockEnv> {
     const table = keyedTable(data, c.req.param("table"));
     const limit = intParam(c, "limit", 100, 1, 1000);
     const cursor = c.req.query("cursor");
-    const start = afterToken(
+    const start = decodeToken(
       table,
       cursor === undefined || cursor === "" ? undefined : decodeCursor(cursor),
-      "cursor",
+      { what: "cursor" },
     );
-    const page = readPage(data.db, table, { start, limit });
+    const page = readPage(data.db, { table, start, limit });
     const next = page.more ? encodeCursor(rowKey(table, page.rows[page.rows.length - 1])) : null;
     return c.json({ result: { items: page.rows }, meta: { next_cursor: next } });
   });

@@ -133,12 +133,22 @@ export function findTable(db: DatabaseSync, urlName: string): TableInfo {
   return table;
 }
 
+/** Options of {@linkcode checkColumn}. */
+export interface CheckColumnOptions {
+  /** What the column was for, in the message (`sort by`, `filter on`). @default "use" */
+  use?: string;
+}
+
 /** Throws a 400 naming `column` and the table's columns unless it is one of them. */
-export function checkColumn(table: TableInfo, column: string, use: string): void {
+export function checkColumn(
+  table: TableInfo,
+  column: string,
+  options: CheckColumnOptions = {},
+): void {
   if (!table.affinities.has(column)) {
     throw new ApiError(
       400,
-      `cannot ${use} unknown column ${JSON.stringify(column)} of table ${
+      `cannot ${options.use ?? "use"} unknown column ${JSON.stringify(column)} of table ${
         JSON.stringify(table.name)
       }; columns are ${table.columns.join(", ")}`,
     );
@@ -190,7 +200,7 @@ export function rowKey(table: TableInfo, row: Record<string, unknown>): string {
  * (and for untyped columns when the text is a number), text otherwise. Throws a 400 for a
  * non-number in an INTEGER key.
  */
-export function decodePart(
+function decodePart(
   table: TableInfo,
   column: string,
   part: string,
@@ -212,8 +222,19 @@ export function decodePart(
   return text;
 }
 
+/** Options of {@linkcode decodeKey} and {@linkcode decodeToken}. */
+export interface DecodeOptions {
+  /** What the token is called in error messages (`_next`, `starting_after`). @default "key" */
+  what?: string;
+}
+
 /** Splits a key token (`10248,11`) into bindable values, one per key column. */
-export function decodeKey(table: TableInfo, token: string, what: string): SQLInputValue[] {
+export function decodeKey(
+  table: TableInfo,
+  token: string,
+  options: DecodeOptions = {},
+): SQLInputValue[] {
+  const what = options.what ?? "key";
   const parts = token.split(",");
   if (parts.length !== table.keys.length) {
     throw new ApiError(
@@ -232,8 +253,45 @@ export type PageStart =
   | { kind: "after"; keys: SQLInputValue[]; sortValue?: SQLInputValue }
   | { kind: "offset"; offset: number };
 
+/** Options of {@linkcode decodeToken}. */
+export interface DecodeTokenOptions extends DecodeOptions {
+  /** The sort column: the token is then `sortvalue,key`. @default undefined (key order) */
+  sortColumn?: string;
+}
+
+/**
+ * Turns a page token of a keyed table into where the page starts: the key (`10248,11`), or with
+ * a sort column the sort value and the key (`263~2E5,10476,38`). An empty token is the start.
+ */
+export function decodeToken(
+  table: TableInfo,
+  token: string | undefined | null,
+  options: DecodeTokenOptions = {},
+): PageStart {
+  if (token === undefined || token === null || token === "") return { kind: "first" };
+  const what = options.what ?? "key";
+  const sortColumn = options.sortColumn;
+  if (sortColumn === undefined) return { kind: "after", keys: decodeKey(table, token, options) };
+  const comma = token.indexOf(",");
+  if (comma < 0) {
+    throw new ApiError(
+      400,
+      `invalid ${what} ${JSON.stringify(token)}: a sorted page token is sortvalue,${
+        table.keys.join(",")
+      }`,
+    );
+  }
+  return {
+    kind: "after",
+    sortValue: decodePart(table, sortColumn, token.slice(0, comma), what),
+    keys: decodeKey(table, token.slice(comma + 1), options),
+  };
+}
+
 /** One page read. */
 export interface PageRequest {
+  /** The table or view to read. */
+  table: TableInfo;
   /** SQL conditions (already validated and quoted) joined with AND. */
   where?: string[];
   /** Values bound to the conditions' placeholders, in order. */
@@ -242,6 +300,7 @@ export interface PageRequest {
   sort?: { column: string; desc: boolean };
   /** Columns to select (validated); @default every served column */
   columns?: string[];
+  /** Where the page starts. */
   start: PageStart;
   /** Rows wanted; one more is read to know whether another page follows. */
   limit: number;
@@ -249,7 +308,9 @@ export interface PageRequest {
 
 /** A page of rows and whether more follow. */
 export interface Page {
+  /** The rows, JSON-safe. */
   rows: Record<string, unknown>[];
+  /** Whether rows follow this page. */
   more: boolean;
 }
 
@@ -267,7 +328,8 @@ function placeholders(count: number): string {
  * Reads one page of `table` ordered by (sort column, key): keyset pagination, so rows with equal
  * sort values are neither skipped nor repeated across pages. Views are read by offset.
  */
-export function readPage(db: DatabaseSync, table: TableInfo, request: PageRequest): Page {
+export function readPage(db: DatabaseSync, request: PageRequest): Page {
+  const table = request.table;
   const where = [...(request.where ?? [])];
   const params = [...(request.params ?? [])];
   const keys = keyTuple(table);
@@ -319,14 +381,48 @@ export function readPage(db: DatabaseSync, table: TableInfo, request: PageReques
   return { rows: jsonRows(rows), more };
 }
 
-/** Counts the rows matching the conditions. */
+/** SQL conditions (validated and quoted) and the values bound to their placeholders. */
+export interface Conditions {
+  /** Conditions joined with AND. @default [] */
+  where?: string[];
+  /** Bound values in placeholder order. @default [] */
+  params?: SQLInputValue[];
+}
+
+/** Counts the rows of `table` matching the conditions. */
 export function countRows(
   db: DatabaseSync,
   table: TableInfo,
-  where: string[] = [],
-  params: SQLInputValue[] = [],
+  conditions: Conditions = {},
 ): number {
+  const where = conditions.where ?? [];
+  const params = conditions.params ?? [];
   let sql = `SELECT count(*) AS n FROM ${quoteIdentifier(table.name)}`;
   if (where.length > 0) sql += ` WHERE ${where.join(" AND ")}`;
   return (prepareCached(db, sql).get(...params) as { n: number }).n;
+}
+
+/** A row by its key token. */
+export interface RowTarget {
+  /** The keyed table. */
+  table: TableInfo;
+  /** The tilde-encoded, comma-joined key (`10248,11`). */
+  token: string;
+}
+
+/** Reads the row whose key is `target.token`, JSON-safe, or undefined when there is none. */
+export function readRow(
+  db: DatabaseSync,
+  target: RowTarget,
+): Record<string, unknown> | undefined {
+  const table = target.table;
+  if (table.view) throw new ApiError(400, `${table.name} is a view: its rows have no key`);
+  const values = decodeKey(table, target.token, { what: "row key" });
+  const where = table.keys.map((key) => `${quoteIdentifier(key)} = ?`).join(" AND ");
+  const select = table.columns.map(quoteIdentifier).join(", ");
+  const row = prepareCached(
+    db,
+    `SELECT ${select} FROM ${quoteIdentifier(table.name)} WHERE ${where}`,
+  ).get(...values) as Record<string, unknown> | undefined;
+  return row && jsonRows([row])[0];
 }

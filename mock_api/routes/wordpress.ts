@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { MockEnv } from "../context.ts";
 import type { WordPressData, WordPressItem, WordPressType } from "../data/wordpress.ts";
-import { urlWithParam } from "./datasette.ts";
+import { urlWithParams } from "./request_url.ts";
 
 const TYPES = new Set<string>(["posts", "pages", "media"]);
 const ORDER_BY = new Set(["date", "modified", "id", "title", "slug"]);
@@ -178,10 +178,10 @@ export function wordpressRoutes(site: WordPressData): Hono<MockEnv> {
       c.header("X-WP-TotalPages", String(totalPages));
       const links: string[] = [];
       if (page > 1) {
-        links.push(`<${urlWithParam(c.req.url, "page", String(page - 1))}>; rel="prev"`);
+        links.push(`<${urlWithParams(c.req.url, { page: String(page - 1) })}>; rel="prev"`);
       }
       if (page < totalPages) {
-        links.push(`<${urlWithParam(c.req.url, "page", String(page + 1))}>; rel="next"`);
+        links.push(`<${urlWithParams(c.req.url, { page: String(page + 1) })}>; rel="next"`);
       }
       if (links.length > 0) c.header("Link", links.join(", "));
       return c.json(items);
