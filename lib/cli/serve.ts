@@ -246,7 +246,9 @@ function describe(options: MockServerOptions): string {
     ? `database ${options.db}`
     : `northwind scale ${options.scale ?? 1} seed ${options.seed ?? 42}`;
   const limit = options.rateLimit
-    ? `rate limit ${options.rateLimit}/${options.rateWindowMs}ms ${options.limiter ?? "fixed"}`
+    ? `rate limit ${options.rateLimit} per ${(options.rateWindowMs ?? 60_000) / 1000}s (${
+      options.limiter ?? "fixed"
+    })`
     : "no rate limit";
   const faults = options.faults ? Object.keys(options.faults).join(",") : "none";
   return `serving ${data} · auth ${options.auth ?? "bearer"} · ${limit} · etag ${
