@@ -261,7 +261,10 @@ export const assetSchema = z.strictObject({
   /** Query parameters (values may hold `{watermark}`-style placeholders). @default {} */
   params: paramsSchema.default({}),
   /** Extra request headers (values may come from `${ENV}`; treated as secrets). */
-  headers: z.record(z.string().min(1), z.string()).optional(),
+  headers: z.record(
+    z.string().min(1),
+    z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)),
+  ).optional(),
   /** JSON body for POST requests. */
   body: z.record(z.string(), z.unknown()).optional(),
   /** How to walk the pages. @default { type: "none" } */

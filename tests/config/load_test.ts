@@ -152,3 +152,11 @@ Deno.test("load: JSON is YAML too", () => {
   );
   assertEquals(loaded.config.assets[0].pagination, { type: "none" });
 });
+
+Deno.test("load: header values may be numbers in YAML or come whole from a variable", () => {
+  const loaded = parseConfig(
+    minimal("{ type: none }", "    headers: { X-Version: 2, X-Build: ${BUILD} }\n"),
+    { env: { BUILD: "42" } },
+  );
+  assertEquals(loaded.config.assets[0].headers, { "X-Version": "2", "X-Build": "42" });
+});
