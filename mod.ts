@@ -25,3 +25,4 @@ export * from "./lib/config/templating.ts";
 export * from "./lib/select.ts";
 export * from "./lib/paginate/mod.ts";
 export * from "./lib/state/mod.ts";
+export * from "./lib/http/mod.ts";
