@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import type { MockEnv } from "./context.ts";
 import { checkMockOptions, createApp, type MockOptions, openMockDatabase } from "./app.ts";
-import { ClientGoneError } from "./middleware/faults.ts";
+import { isClientGone } from "./middleware/faults.ts";
 
 /** Where and how long to serve, on top of the app's {@link MockOptions}. */
 export interface MockServerOptions extends MockOptions {
@@ -57,8 +57,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       signal: stop.signal,
       onListen: (addr) => listening(addr),
       // A handler only throws when the client gave up on a held request: nobody to answer.
-      onError: (error) =>
-        new Response(null, { status: error instanceof ClientGoneError ? 499 : 500 }),
+      onError: (error) => new Response(null, { status: isClientGone(error) ? 499 : 500 }),
     }, (request) => app.fetch(request));
   } catch (error) {
     if (owned) db.close();

@@ -45,16 +45,26 @@ export interface FaultOptions {
   now?: () => number;
 }
 
+/** Errors raised because the client gave up on a held request (see {@link isClientGone}). */
+const goneErrors = new WeakSet<object>();
+
 /**
- * Thrown when the client gave up on a held request: there is nobody to answer, so the app's
- * error handler lets it through instead of turning it into a 500.
+ * Whether `error` was raised because the client gave up on a held request: there is nobody to
+ * answer, so the app's error handler lets it through instead of turning it into a 500. It is the
+ * abort signal's own reason, so an in-process `app.request()` rejects exactly as `fetch` would
+ * (`TimeoutError` for `AbortSignal.timeout`, `AbortError` for `abort()`).
  */
-export class ClientGoneError extends Error {
-  /** Builds the error for a request the client abandoned. */
-  constructor() {
-    super("the client gave up on the request");
-    this.name = "AbortError";
-  }
+export function isClientGone(error: unknown): boolean {
+  return typeof error === "object" && error !== null && goneErrors.has(error);
+}
+
+function clientGone(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  const error = reason instanceof Error
+    ? reason
+    : new DOMException("the client gave up on the request", "AbortError");
+  goneErrors.add(error);
+  return error;
 }
 
 const FAULT_ERRORS: Record<"500" | "502" | "503" | "504", string> = {
@@ -102,13 +112,13 @@ function checkScriptEntry(entry: string): void {
   }
 }
 
-/** Resolves after `ms`, or rejects with {@link ClientGoneError} as soon as `signal` aborts. */
+/** Resolves after `ms`, or rejects with the signal's reason as soon as `signal` aborts. */
 function hold(signal: AbortSignal, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new ClientGoneError());
+    if (signal.aborted) return reject(clientGone(signal));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new ClientGoneError());
+      reject(clientGone(signal));
     };
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);

@@ -8,7 +8,7 @@ import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { MockEnv } from "../context.ts";
-import { ClientGoneError } from "./faults.ts";
+import { isClientGone } from "./faults.ts";
 
 const TITLES: Record<number, string> = {
   400: "Bad Request",
@@ -27,10 +27,11 @@ export const notFoundHandler: NotFoundHandler<MockEnv> = (c) =>
 /**
  * Turns a thrown error into JSON: an `HTTPException` keeps its status, a parse error is a 400,
  * anything else a 500 with a generic message (the detail goes to stderr, without the query
- * string, which may hold an API key). A {@link ClientGoneError} is rethrown: nobody is listening.
+ * string, which may hold an API key). An error of a client that gave up is rethrown: nobody is
+ * listening (see `isClientGone`).
  */
 export const errorHandler: ErrorHandler<MockEnv> = (error, c) => {
-  if (error instanceof ClientGoneError) throw error;
+  if (isClientGone(error)) throw error;
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     return c.json(body(status, error.message || TITLES[status] || "error"), status);

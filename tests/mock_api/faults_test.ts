@@ -99,8 +99,26 @@ Deno.test("timeout: the response is held until the client aborts", async () => {
     await clock.tickAsync(59_999);
     assertEquals(settled, false);
     abort.abort();
-    await assertRejects(() => pending, Error, "gave up");
+    const error = await assertRejects(() => pending);
+    assertEquals(error.name, "AbortError");
     assertEquals(clock.countTimers(), 0);
+  } finally {
+    clock.uninstall();
+  }
+});
+
+Deno.test("timeout: a client's own timeout rejects the request as fetch would", async () => {
+  const clock = FakeTimers.withGlobal(globalThis).install({
+    toFake: ["setTimeout", "clearTimeout"],
+  });
+  try {
+    const abort = new AbortController();
+    const app = faultyApp({ script: ["timeout"] });
+    const pending = Promise.resolve(app.request("/data", { signal: abort.signal }));
+    await clock.tickAsync(1_000);
+    abort.abort(new DOMException("client timeout", "TimeoutError"));
+    const error = await assertRejects(() => pending);
+    assertEquals([error.name, error.message], ["TimeoutError", "client timeout"]);
   } finally {
     clock.uninstall();
   }
