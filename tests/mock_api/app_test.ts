@@ -161,3 +161,15 @@ Deno.test("createApp refuses options it cannot honour, naming them", () => {
   assertThrows(() => createApp({ db: "/no/such/file.sqlite" }), RangeError, "/no/such/file.sqlite");
   assertThrows(() => createApp({ scale: -1 }), RangeError, "scale");
 });
+
+Deno.test("query auth: a write with ?api_key= reaches the route with its body intact", async () => {
+  const a = createApp({ auth: "query", token: "k" });
+  const insert = await a.request("/northwind/Orders/-/insert?api_key=k", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ row: { OrderID: 99003, ShipCity: "Lyon" } }),
+  });
+  assertEquals(await status(insert), 201);
+  const res = await a.request("/northwind/Orders.json?api_key=k&OrderID=99003");
+  assertEquals((await res.json()).rows.map((r: { ShipCity: string }) => r.ShipCity), ["Lyon"]);
+});
