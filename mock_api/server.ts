@@ -4,7 +4,6 @@
  * @module
  */
 import type { Hono } from "hono";
-import type { MockEnv } from "./context.ts";
 import { checkMockOptions, createApp, type MockOptions, openMockDatabase } from "./app.ts";
 import { isClientGone } from "./middleware/faults.ts";
 
@@ -25,7 +24,7 @@ export interface MockServer {
   /** The bound port. */
   port: number;
   /** The app being served (for `app.request()` side doors in tests). */
-  app: Hono<MockEnv>;
+  app: Hono;
   /** Stops listening, drops held requests, closes a database the server opened. */
   close(): Promise<void>;
 }
