@@ -311,6 +311,26 @@ export async function fetchResilient(
 
   for (let n = 1;; n++) {
     if (signal?.aborted) throw abortedError(signal.reason);
+    const target = { url: new URL(url), headers: new Headers(options.headers) };
+    if (!target.headers.has("User-Agent")) target.headers.set("User-Agent", `tidemark/${VERSION}`);
+    new Headers(req.headers).forEach((value, name) => target.headers.set(name, value));
+    if (storedEtag !== undefined) target.headers.set("If-None-Match", storedEtag);
+    const body = encodeBody(req.body, target.headers);
+    let generation: number;
+    try {
+      generation = await auth.apply(target, signal);
+    } catch (error) {
+      if (signal?.aborted) throw abortedError(error);
+      if (error instanceof HttpError) throw error;
+      throw fail(
+        "auth",
+        (u) => `${auth.alias} could not authenticate ${method} ${u}: ${errorMessage(error)}`,
+        error,
+      );
+    }
+
+    // The limiter is entered only once the credential is ready: a token request made while
+    // holding a limiter slot could wait on that very slot (the probe after a window reset).
     let ticket;
     try {
       ticket = await limiter.acquire(limiterKey, { signal, maxWaitMs });
@@ -321,25 +341,6 @@ export async function fetchResilient(
         throw rateLimited(waitMs, "client rate limiter", `paused for ${limiterKey}`, error);
       }
       throw error;
-    }
-
-    const target = { url: new URL(url), headers: new Headers(options.headers) };
-    if (!target.headers.has("User-Agent")) target.headers.set("User-Agent", `tidemark/${VERSION}`);
-    new Headers(req.headers).forEach((value, name) => target.headers.set(name, value));
-    if (storedEtag !== undefined) target.headers.set("If-None-Match", storedEtag);
-    const body = encodeBody(req.body, target.headers);
-    let generation: number;
-    try {
-      generation = await auth.apply(target, signal);
-    } catch (error) {
-      ticket.release();
-      if (signal?.aborted) throw abortedError(error);
-      if (error instanceof HttpError) throw error;
-      throw fail(
-        "auth",
-        (u) => `${auth.alias} could not authenticate ${method} ${u}: ${errorMessage(error)}`,
-        error,
-      );
     }
 
     sentUrl = target.url;

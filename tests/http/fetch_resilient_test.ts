@@ -269,3 +269,29 @@ Deno.test("aborting the run's signal ends a retry sleep with an aborted HttpErro
   const error = await assertRejects(() => pending, HttpError);
   assertEquals([error.reason, clock.now()], ["aborted", START]);
 });
+
+Deno.test("a token fetched when a rate-limit window reopens does not wait on its own request", async () => {
+  const { clock, client } = setup({ rateLimit: 2, rateWindowMs: 1000 }, {
+    auth: {
+      alias: "renewing",
+      maxRefreshes: 0,
+      // Needs a network round trip (through the same limiter) once the window has reset.
+      async apply() {
+        if (clock.now() >= START + 1000 && !renewed) {
+          renewed = true;
+          await client.fetchAnonymous("/-/health");
+        }
+        return 0;
+      },
+      refresh: () => Promise.resolve(),
+      secrets: () => [],
+    },
+  });
+  let renewed = false;
+  await clock.run(client.fetch({ ...ORDERS, params: { _size: 1 } }));
+  await clock.run(client.fetch({ ...ORDERS, params: { _size: 2 } }));
+  const third = client.fetch({ ...ORDERS, params: { _size: 3 } });
+  await clock.advance(1000);
+  const fourth = await clock.run(client.fetch({ ...ORDERS, params: { _size: 4 } }));
+  assertEquals([(await third).status, fourth.status, renewed], [200, 200, true]);
+});
