@@ -182,17 +182,20 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   const statePath = join(options.out, "state.sqlite");
   const dialect: SqlDialect = /^postgres(ql)?:\/\//i.test(options.db) ? "postgres" : "sqlite";
 
-  // Placeholders first: they need no database.
+  // What earlier runs left: the watermark, and the runs that never finished (their parts are
+  // orphans, removed below). Read without creating anything.
   const incremental = options.incrementalColumn;
   let previous: Boundary | undefined;
-  if (incremental && await exists(statePath)) {
+  let unfinished = new Set<string>();
+  if (await exists(statePath)) {
     const state = openSqliteState(statePath);
     try {
-      previous = await readBoundary(state, asset);
+      if (incremental) previous = await readBoundary(state, asset);
+      unfinished = await unfinishedRuns(state);
     } finally {
       await state.close();
     }
-    if (previous && previous.column !== incremental) {
+    if (incremental && previous && previous.column !== incremental) {
       throw new UsageError(
         `asset "${asset}" has a watermark on column ${previous.column}, not ${incremental}; ` +
           `use --incremental-column ${previous.column}, or reset it with 'tidemark state reset ${asset}'`,
@@ -201,7 +204,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   }
   const userParams = options.params ?? {};
   const bound = bindUserQuery(options.query, userParams, dialect, incremental, previous);
-  if (!incremental && !options.replace) await refuseSecondRun(assetDir, asset);
+  if (!incremental && !options.replace) await refuseSecondRun(assetDir, asset, unfinished);
 
   const source = await openSqlSource(options.db, { worker: options.worker });
   let stream: QueryStream;
@@ -235,7 +238,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   const startedAt = new Date().toISOString();
   let sink: Sink | undefined;
   try {
-    await removeOrphans(state, assetDir, runId);
+    await removeOrphans(assetDir, unfinished);
     await state.startRun({
       runId,
       startedAt,
@@ -518,9 +521,15 @@ function runIdOfPart(name: string): string | null {
   return m ? m[1] : null;
 }
 
-async function refuseSecondRun(assetDir: string, asset: string): Promise<void> {
+async function refuseSecondRun(
+  assetDir: string,
+  asset: string,
+  unfinished: Set<string>,
+): Promise<void> {
   for await (const file of partFiles(assetDir)) {
-    if (file.path.endsWith(".tmp")) continue;
+    if (file.path.endsWith(".tmp") || (file.runId !== null && unfinished.has(file.runId))) {
+      continue;
+    }
     throw new UsageError(
       `asset "${asset}" already has parts in ${assetDir} (e.g. ${basename(file.path)}); ` +
         "a second full extraction would hold every row twice: pass --replace to replace them, " +
@@ -529,15 +538,17 @@ async function refuseSecondRun(assetDir: string, asset: string): Promise<void> {
   }
 }
 
+/** Runs recorded as running or failed: killed, crashed or failed part-way. */
+async function unfinishedRuns(state: StateStore): Promise<Set<string>> {
+  const runs = await state.listRuns(1_000_000);
+  return new Set(runs.filter((r) => r.status !== "succeeded").map((r) => r.runId));
+}
+
 /**
  * Removes what runs that never finished left under the asset folder: temporary files, and
  * parts of runs recorded as running or failed (a kill, a crash).
  */
-async function removeOrphans(state: StateStore, assetDir: string, runId: string): Promise<void> {
-  const runs = await state.listRuns(1_000_000);
-  const unfinished = new Set(
-    runs.filter((r) => r.status !== "succeeded" && r.runId !== runId).map((r) => r.runId),
-  );
+async function removeOrphans(assetDir: string, unfinished: Set<string>): Promise<void> {
   for await (const file of partFiles(assetDir)) {
     if (file.path.endsWith(".tmp") || (file.runId !== null && unfinished.has(file.runId))) {
       await Deno.remove(file.path).catch(() => {});

@@ -1,0 +1,87 @@
+import { assert, assertEquals } from "../assert.ts";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import pl from "nodejs-polars";
+import { generateNorthwind } from "../../mock_api/data/northwind.ts";
+import { runExtract } from "../../lib/sql/extract.ts";
+import { listFiles, parquetRows } from "../sinks/read_back.ts";
+import { LINE_ITEMS_QUERY } from "./northwind_fixture.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+Deno.test("a kill mid-extract leaves only complete parts, and the next run cleans up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tidemark-kill-" });
+  try {
+    const db = join(dir, "northwind.db");
+    generateNorthwind(db, { scale: 20, seed: 7 }).close();
+    const out = join(dir, "out");
+    const parts = join(out, "parquet", "line_items");
+    // Kill it as soon as the first part is renamed into place, while later chunks are written.
+    const watcher = Deno.watchFs(dir, { recursive: true });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        MAIN,
+        "extract",
+        "--db",
+        db,
+        "--out",
+        out,
+        "--asset",
+        "line_items",
+        "--query",
+        LINE_ITEMS_QUERY,
+        "--param",
+        "start=1997-01-01",
+        "--partition-by",
+        "year(OrderDate)",
+        "--chunk-rows",
+        "500",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const exited = child.status.then(() => "exited" as const);
+    const events = watcher[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await Promise.race([events.next(), exited]);
+      if (next === "exited" || next.done) break;
+      if (next.value.paths.some((p) => p.endsWith(".parquet"))) break;
+    }
+    watcher.close();
+    child.kill("SIGKILL");
+    const status = await child.status;
+    assertEquals(status.signal, "SIGKILL", "the extract ended before it could be killed");
+
+    const left = await listFiles(parts, ".parquet");
+    assert(left.length > 0);
+    for (const file of left) {
+      // Every file with a part's name is a whole Parquet file.
+      pl.readParquet(join(parts, file));
+    }
+
+    const result = await runExtract({
+      db,
+      query: LINE_ITEMS_QUERY,
+      params: { start: "1997-01-01" },
+      out,
+      asset: "line_items",
+      partitionBy: ["year(OrderDate)"],
+      chunkRows: 5000,
+    });
+    const files = await listFiles(parts, "");
+    assert(files.every((f) => f.includes(result.runId)), `leftovers: ${files.join(", ")}`);
+    const rows = files.flatMap((f) => parquetRows(join(parts, f)));
+    const conn = new DatabaseSync(db, { readOnly: true });
+    const want = conn.prepare(LINE_ITEMS_QUERY.replace(":start", "?")).all("1997-01-01");
+    conn.close();
+    assertEquals(rows.length, want.length);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

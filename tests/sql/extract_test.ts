@@ -1,0 +1,283 @@
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { runExtract } from "../../lib/sql/extract.ts";
+import { SqlError, UsageError } from "../../lib/errors.ts";
+import { loadManifest } from "../../lib/provenance/manifest.ts";
+import { sha256File } from "../../lib/provenance/stamps.ts";
+import { verifyOut } from "../../lib/provenance/verify.ts";
+import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
+import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
+
+const START = "1997-01-01";
+
+async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
+  const out = await Deno.makeTempDir({ prefix: "tidemark-extract-" });
+  try {
+    await fn(out);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+/** The query's rows straight from SQLite, for comparison. */
+function queryRows(path: string, sql: string, ...values: (string | number)[]) {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return db.prepare(sql).all(...values).map((r) => ({ ...r }));
+  } finally {
+    db.close();
+  }
+}
+
+const EXPECTED_SQL = LINE_ITEMS_QUERY.replace(":start", "?");
+
+function keyOf(row: Record<string, unknown>): string {
+  return `${row.OrderID}/${row.ProductID}`;
+}
+
+async function readParts(dir: string): Promise<Record<string, Record<string, unknown>[]>> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const file of await listFiles(dir, ".parquet")) {
+    const folder = file.split("/").slice(0, -1).join("/");
+    (out[folder] ??= []).push(...parquetRows(join(dir, file)));
+  }
+  return out;
+}
+
+Deno.test("the seed's query lands partitioned by year with the query's rows and keys", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const result = await runExtract({
+      db,
+      query: LINE_ITEMS_QUERY,
+      params: { start: START },
+      out,
+      asset: "line_items",
+      partitionBy: ["year(OrderDate)"],
+      chunkRows: 500,
+    });
+    const want = queryRows(db, EXPECTED_SQL, START);
+    const byYear = await readParts(join(out, "parquet", "line_items"));
+    assertEquals(Object.keys(byYear).sort(), ["year=1997", "year=1998"]);
+    const all = Object.values(byYear).flat();
+    assertEquals(all.length, want.length);
+    assertEquals(result.rows, want.length);
+    assertEquals(new Set(all.map(keyOf)), new Set(want.map(keyOf)));
+    for (const [folder, rows] of Object.entries(byYear)) {
+      const year = folder.slice("year=".length);
+      assert(
+        rows.every((r) => String(r.OrderDate).startsWith(year)),
+        `${folder} holds other years`,
+      );
+      assertEquals(rows.length, want.filter((r) => String(r.OrderDate).startsWith(year)).length);
+    }
+  });
+});
+
+Deno.test("types survive: integers Int64, REAL and NUMERIC Float64, text dates text", async () => {
+  await withOut(async (out) => {
+    await runExtract({
+      db: await northwindDb(),
+      query: LINE_ITEMS_QUERY,
+      params: { start: START },
+      out,
+      asset: "line_items",
+    });
+    const [file] = await listFiles(join(out, "parquet", "line_items"), ".parquet");
+    assertEquals(parquetDtypes(join(out, "parquet", "line_items", file)), {
+      OrderID: "Int64",
+      CustomerID: "String",
+      OrderDate: "String",
+      ShipCountry: "String",
+      ProductID: "Int64",
+      UnitPrice: "Float64",
+      Quantity: "Int64",
+      Discount: "Float64",
+    });
+  });
+});
+
+Deno.test("a cast in the query decides the type: unixepoch() Int64, CAST AS TEXT text", async () => {
+  await withOut(async (out) => {
+    await runExtract({
+      db: await northwindDb(),
+      query: `SELECT OrderID, unixepoch(OrderDate) AS epoch, CAST(Freight AS TEXT) AS freight
+              FROM Orders WHERE OrderID = 10248`,
+      out,
+    });
+    const [file] = await listFiles(join(out, "parquet", "extract"), ".parquet");
+    const path = join(out, "parquet", "extract", file);
+    assertEquals(parquetDtypes(path), { OrderID: "Int64", epoch: "Int64", freight: "String" });
+    assertEquals(parquetRows(path), [{ OrderID: 10248n, epoch: 836438400n, freight: "32.38" }]);
+  });
+});
+
+Deno.test("each part has one manifest line with query hash, params and part hash", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const result = await runExtract({
+      db,
+      query: LINE_ITEMS_QUERY,
+      params: { start: START },
+      out,
+      asset: "line_items",
+      partitionBy: ["year(OrderDate)"],
+      chunkRows: 1000,
+    });
+    const { entries } = await loadManifest(join(out, "manifest.jsonl"));
+    assertEquals(entries.length, result.parts.length);
+    for (const { record } of entries) {
+      assertEquals(record.kind, "sql");
+      assertEquals(record.source, db);
+      assertEquals(record.params, { start: START });
+      assertEquals(record.query_sha256, result.querySha256);
+      const digest = await sha256File(join(out, record.output as string));
+      assertEquals(record.part_sha256, digest.sha256);
+      assertEquals(record.bytes, digest.bytes);
+    }
+    assertEquals(entries.reduce((n, e) => n + e.record.rows, 0), result.rows);
+    const verified = await verifyOut(out);
+    assertEquals(verified.mismatches, []);
+    assert(verified.ok);
+  });
+});
+
+Deno.test("a bound '; DROP TABLE Orders; -- is a value: no rows, the table survives", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const result = await runExtract({
+      db,
+      query: "SELECT * FROM Orders WHERE CustomerID = :customer",
+      params: { customer: "'; DROP TABLE Orders; --" },
+      out,
+    });
+    assertEquals(result.rows, 0);
+    assertEquals(queryRows(db, "SELECT count(*) AS n FROM Orders"), [{ n: 830 }]);
+  });
+});
+
+async function assertNothingWritten(
+  out: string,
+  run: () => Promise<unknown>,
+  cls: typeof SqlError | typeof UsageError,
+  text: string,
+): Promise<void> {
+  const error = await assertRejects(() => run(), cls);
+  assertStringIncludes(error.message, text);
+  assertEquals(await Array.fromAsync(Deno.readDir(out)), [], `files written for: ${text}`);
+}
+
+Deno.test("an unbound placeholder fails with one message and writes nothing", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    await assertNothingWritten(
+      out,
+      () => runExtract({ db, query: LINE_ITEMS_QUERY, out }),
+      SqlError,
+      ":start has no value",
+    );
+  });
+});
+
+Deno.test("a syntax error fails with SQLite's message and writes nothing", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    await assertNothingWritten(
+      out,
+      () => runExtract({ db, query: "SELEC * FROM Orders", out }),
+      SqlError,
+      "syntax error",
+    );
+  });
+});
+
+Deno.test("a missing table fails with its name and writes nothing", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    await assertNothingWritten(
+      out,
+      () => runExtract({ db, query: "SELECT * FROM Orderz", out }),
+      SqlError,
+      "no such table: Orderz",
+    );
+  });
+});
+
+Deno.test("a missing database file fails with its path and writes nothing", async () => {
+  await withOut(async (out) => {
+    await assertNothingWritten(
+      out,
+      () => runExtract({ db: join(out, "nope.db"), query: "SELECT 1", out }),
+      SqlError,
+      "nope.db does not exist",
+    );
+  });
+});
+
+Deno.test("an unknown partition column fails before anything is written", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    await assertNothingWritten(
+      out,
+      () =>
+        runExtract({
+          db,
+          query: "SELECT OrderID FROM Orders",
+          out,
+          partitionBy: ["year(OrderDate)"],
+        }),
+      SqlError,
+      "--partition-by column OrderDate is not a column",
+    );
+  });
+});
+
+Deno.test("a query failing part-way leaves no part behind", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const error = await assertRejects(
+      () =>
+        runExtract({
+          db,
+          query: `SELECT OrderID, abs(CASE WHEN OrderID = 10900 THEN -9223372036854775807 - 1
+            ELSE OrderID END) AS a FROM Orders ORDER BY OrderID`,
+          out,
+          chunkRows: 50,
+        }),
+      SqlError,
+    );
+    assertStringIncludes(error.message, "integer overflow");
+    assertEquals(await listFiles(out, ".parquet"), []);
+  });
+});
+
+Deno.test("a second full extraction of an asset is refused; replace swaps the parts", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const options = { db, query: "SELECT OrderID FROM Orders", out, asset: "ids" };
+    const first = await runExtract(options);
+    await assertRejects(() => runExtract(options), UsageError, "--replace");
+    const second = await runExtract({ ...options, replace: true });
+    const files = await listFiles(join(out, "parquet", "ids"), ".parquet");
+    assertEquals(files.length, 1);
+    assertStringIncludes(files[0], second.runId);
+    assert(!files[0].includes(first.runId));
+  });
+});
+
+Deno.test("CSV and JSONL outputs hold the same rows", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const query = "SELECT OrderID, ShipCountry FROM Orders WHERE OrderID < :n ORDER BY OrderID";
+    const csv = await runExtract({ db, query, params: { n: 10253 }, out, format: "csv" });
+    const jsonl = await runExtract({ db, query, params: { n: 10253 }, out, format: "jsonl" });
+    assertEquals([csv.rows, jsonl.rows], [5, 5]);
+    const [csvFile] = await listFiles(join(out, "csv"), ".csv");
+    const text = await Deno.readTextFile(join(out, "csv", csvFile));
+    assertEquals(text.trim().split(/\r?\n/).length, 6);
+    const [jsonFile] = await listFiles(join(out, "jsonl"), ".jsonl");
+    const lines = (await Deno.readTextFile(join(out, "jsonl", jsonFile))).trim().split("\n");
+    assertEquals(JSON.parse(lines[0]), { OrderID: 10248, ShipCountry: "France" });
+  });
+});
