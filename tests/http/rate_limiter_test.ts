@@ -115,3 +115,18 @@ Deno.test("a zero or negative rate is refused with the value", () => {
     assertEquals((error as Error).message.includes("requests_per_second 0"), true);
   }
 });
+
+Deno.test("the learned quota also comes from x-rate-limit-* epoch and IETF RateLimit headers", async () => {
+  for (
+    const headers of [
+      new Headers({ "x-rate-limit-remaining": "0", "x-rate-limit-reset": "1767261602" }),
+      new Headers({ RateLimit: '"default";r=0;t=2', "RateLimit-Policy": '"default";q=5;w=2' }),
+    ]
+  ) {
+    const clock = new ManualClock(1_767_261_600_000);
+    const limiter = new RateLimiter({ clock });
+    (await limiter.acquire(KEY)).release({ status: 200, headers });
+    const ticket = await clock.run(limiter.acquire(KEY));
+    assertEquals(ticket.queuedMs, 2000);
+  }
+});
