@@ -15,6 +15,7 @@ export interface BenchModule {
 /** Every benchmark, by name; loaded only when it runs. Add one line per benchmark. */
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   mock_api: () => import("./mock_api.ts"),
+  sinks: () => import("./sinks.ts"),
   http_rate_limit: () => import("./http_rate_limit.ts"),
 };
 

@@ -133,14 +133,42 @@ function offsetMinutes(zone: string | undefined): number {
   return zone[0] === "-" ? -minutes : minutes;
 }
 
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+/** Years 0000–9999: where the ISO text has the fixed `YYYY-MM-DDT` prefix. */
+const FIRST_MS = Date.parse("0000-01-01T00:00:00.000Z");
+const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+let cachedDay = Number.NaN;
+let cachedPrefix = "";
+
+function dayPrefix(day: number): string {
+  // Rows of a batch are mostly from few days: format each day once, not once per row.
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedPrefix = new Date(day * MS_PER_DAY).toISOString().slice(0, 11);
+  }
+  return cachedPrefix;
+}
+
 /** Renders days since 1970-01-01 as `YYYY-MM-DD`. */
 export function formatDate(days: number): string {
-  return new Date(days * MS_PER_DAY).toISOString().slice(0, 10);
+  const ms = days * MS_PER_DAY;
+  if (!(ms >= FIRST_MS && ms <= LAST_MS)) return new Date(ms).toISOString().slice(0, -14);
+  return dayPrefix(days).slice(0, 10);
 }
 
 /** Renders milliseconds since the epoch as ISO-8601 UTC (`2026-01-01T10:00:03.120Z`). */
 export function formatDatetime(ms: number): string {
-  return new Date(ms).toISOString();
+  if (!(ms >= FIRST_MS && ms <= LAST_MS)) return new Date(ms).toISOString();
+  const day = Math.floor(ms / MS_PER_DAY);
+  let rest = ms - day * MS_PER_DAY;
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  return dayPrefix(day) + PAD2[hour] + ":" + PAD2[minute] + ":" + PAD2[second] + "." +
+    PAD3[rest - second * 1000] + "Z";
 }
 
 /**

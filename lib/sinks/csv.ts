@@ -46,30 +46,34 @@ function columnFormatter(column: TypedColumn): (value: unknown) => string {
 }
 
 /**
- * Renders `length` rows of typed columns as CSV lines, each ending with `eol`.
+ * Renders rows `start` to `end` (exclusive) of typed columns as CSV lines, each ending with `eol`.
  *
  * @example
  * ```ts
  * import { castColumn } from "./column_types.ts";
  * import { csvLines } from "./csv.ts";
- * csvLines([castColumn("a", [1, null], "int64"), castColumn("b", ["x,y", ""], "string")], 2, "\n");
+ * csvLines([castColumn("a", [1, null], "int64"), castColumn("b", ["x,y", ""], "string")], 0, 2, "\n");
  * // '1,"x,y"\n,""\n'
  * ```
  */
-export function csvLines(columns: readonly TypedColumn[], length: number, eol: string): string {
+export function csvLines(
+  columns: readonly TypedColumn[],
+  start: number,
+  end: number,
+  eol: string,
+): string {
   const formatters = columns.map(columnFormatter);
-  const lines = new Array<string>(length);
   const width = columns.length;
-  for (let i = 0; i < length; i++) {
-    let line = "";
+  let text = "";
+  for (let i = start; i < end; i++) {
     for (let c = 0; c < width; c++) {
       const value = columns[c].values[i];
-      if (c > 0) line += ",";
-      if (value !== null) line += formatters[c](value);
+      if (c > 0) text += ",";
+      if (value !== null) text += formatters[c](value);
     }
-    lines[i] = line;
+    text += eol;
   }
-  return length === 0 ? "" : lines.join(eol) + eol;
+  return text;
 }
 
 /**
@@ -87,6 +91,6 @@ export function createCsvWriter(options: CsvWriterOptions = {}): PartWriter {
     extension: "csv",
     fixedColumns: true,
     header: (columns) => columns.map((c) => csvField(c.name)).join(",") + eol,
-    rows: (columns, length) => csvLines(columns, length, eol),
+    rows: (columns, start, end) => csvLines(columns, start, end, eol),
   });
 }

@@ -27,29 +27,29 @@ function columnFormatter(column: TypedColumn): (value: unknown) => string {
 }
 
 /**
- * Renders `length` rows of typed columns as JSON lines, each ending with `\n`.
+ * Renders rows `start` to `end` (exclusive) of typed columns as JSON lines, each ending with `\n`.
  *
  * @example
  * ```ts
  * import { castColumn } from "./column_types.ts";
  * import { jsonLines } from "./jsonl.ts";
- * jsonLines([castColumn("id", [2n ** 60n], "int64")], 1); // '{"id":1152921504606846976}\n'
+ * jsonLines([castColumn("id", [2n ** 60n], "int64")], 0, 1); // '{"id":1152921504606846976}\n'
  * ```
  */
-export function jsonLines(columns: readonly TypedColumn[], length: number): string {
+export function jsonLines(columns: readonly TypedColumn[], start: number, end: number): string {
   const formatters = columns.map(columnFormatter);
-  const keys = columns.map((c) => `${JSON.stringify(c.name)}:`);
+  const keys = columns.map((c, i) => `${i === 0 ? "{" : ","}${JSON.stringify(c.name)}:`);
   const width = columns.length;
-  const lines = new Array<string>(length);
-  for (let i = 0; i < length; i++) {
-    let line = "{";
+  let text = "";
+  for (let i = start; i < end; i++) {
     for (let c = 0; c < width; c++) {
       const value = columns[c].values[i];
-      line += (c > 0 ? "," : "") + keys[c] + (value === null ? "null" : formatters[c](value));
+      text += keys[c];
+      text += value === null ? "null" : formatters[c](value);
     }
-    lines[i] = line + "}";
+    text += width === 0 ? "{}\n" : "}\n";
   }
-  return length === 0 ? "" : lines.join("\n") + "\n";
+  return text;
 }
 
 /**

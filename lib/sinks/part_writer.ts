@@ -17,7 +17,7 @@ export interface WrittenPart {
   rows: number;
   /** Bytes of the part (for a streamed chunk: bytes this batch appended). */
   bytes: number;
-  /** SHA-256 hex of the part's bytes (for a streamed chunk: of the appended bytes). */
+  /** SHA-256 hex of the part's bytes; `""` for a streamed chunk (the closed file has it). */
   sha256: string;
   /**
    * True when the file is in place at `path`. Parquet and raw parts always are; a streamed

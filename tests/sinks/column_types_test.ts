@@ -2,6 +2,8 @@ import { assertEquals, assertThrows } from "../assert.ts";
 import {
   castColumn,
   extendSchema,
+  formatDate,
+  formatDatetime,
   inferColumnType,
   parseTimestamp,
 } from "../../lib/sinks/column_types.ts";
@@ -75,4 +77,16 @@ Deno.test("schema extension keeps fixed types and types null-only new columns as
     extendSchema({ id: "int64" }, { id: ["x"], price: [1.5], note: [null] }, { when: "date" }),
     { id: "int64", when: "date", price: "float64", note: "string" },
   );
+});
+
+Deno.test("dates and timestamps render exactly as toISOString, also outside years 0–9999", () => {
+  const samples = [0, -1, 1, 86_399_999, 1_577_934_245_678, Date.parse("0000-01-01T00:00:00Z")];
+  samples.push(Date.parse("9999-12-31T23:59:59.999Z"), Date.parse("+010000-01-01T00:00:00Z") + 5);
+  samples.push(Date.parse("0000-01-01T00:00:00Z") - 1);
+  for (let i = 0; i < 2000; i++) samples.push(Math.round(Math.sin(i) * 3e14));
+  for (const ms of samples) {
+    assertEquals(formatDatetime(ms), new Date(ms).toISOString());
+    const days = Math.floor(ms / 86_400_000);
+    assertEquals(formatDate(days), new Date(days * 86_400_000).toISOString().slice(0, -14));
+  }
 });
