@@ -5,6 +5,7 @@
  * `listening on http://HOST:PORT`; SIGINT and SIGTERM stop it cleanly. Secrets are never printed.
  * @module
  */
+import { DatabaseSync } from "node:sqlite";
 import type { Command, CommandSpec, ParsedFlags } from "./args.ts";
 import { choiceValue, intFlag, parseDuration, parseFlags, stringFlag } from "./args.ts";
 import { TidemarkError, UsageError } from "../errors.ts";
@@ -256,6 +257,27 @@ function describe(options: MockServerOptions): string {
   } · faults ${faults}`;
 }
 
+/**
+ * `--db FILE` without write permission on FILE (the `mock` task grants only reads): serve it
+ * read-only, with the write API refused (403) rather than failing on SQLite's first write.
+ */
+async function openReadOnlyWithoutWriteAccess(
+  options: MockServerOptions,
+): Promise<DatabaseSync | undefined> {
+  if (typeof options.db !== "string") return undefined;
+  const { state } = await Deno.permissions.query({ name: "write", path: options.db });
+  if (state === "granted") return undefined;
+  const db = new DatabaseSync(options.db, { readOnly: true });
+  console.error(
+    `tidemark serve: no write permission on ${options.db}: serving it read-only, the write API ` +
+      "answers 403 (grant --allow-write to use it)",
+  );
+  options.db = db;
+  // A token nobody knows: every request gets canWrite = false, so the routes answer 403.
+  options.writeToken = crypto.randomUUID();
+  return db;
+}
+
 function waitForStopSignal(): Promise<string> {
   return new Promise((resolve) => {
     const signals: Deno.Signal[] = Deno.build.os === "windows"
@@ -277,6 +299,8 @@ export const command: Command = {
   spec,
   async run(args) {
     const options = serveOptions(parseFlags(spec, args));
+    const description = describe(options);
+    const readOnly = await openReadOnlyWithoutWriteAccess(options);
     let server;
     try {
       server = await startMockServer(options);
@@ -289,9 +313,10 @@ export const command: Command = {
       throw error;
     }
     console.log(`listening on ${server.url}`);
-    console.log(describe(options));
+    console.log(description);
     const signal = await waitForStopSignal();
     await server.close();
+    readOnly?.close();
     console.log(`stopped (${signal})`);
     return 0;
   },

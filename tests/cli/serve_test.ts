@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parseFlags } from "../../lib/cli/args.ts";
 import { command, parseFaultSpec, serveOptions } from "../../lib/cli/serve.ts";
 import { UsageError } from "../../lib/errors.ts";
+import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../assert.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -162,4 +163,37 @@ Deno.test("a fault spec parses to probabilities by kind", () => {
     reset: 0.01,
     truncate: 0,
   });
+});
+
+Deno.test("serve --db without write permission serves the file read-only, writes refused", async () => {
+  const dir = await Deno.makeTempDir({ dir: ROOT, prefix: ".serve-test-" });
+  try {
+    const file = join(dir, "nw.sqlite");
+    generateNorthwind(file, { scale: 0.01 }).close();
+    const child = tidemark(["serve", "--port", "0", "--db", file]);
+    const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const stderr = readAll(child.stderr.pipeThrough(new TextDecoderStream()).getReader());
+    const line = (await readAll(stdout, "\n")).split("\n")[0];
+    try {
+      const base = line.slice("listening on ".length);
+      const headers = { Authorization: "Bearer super-secret-token" };
+      const read = await fetch(`${base}/northwind/Orders.json?_size=1`, { headers });
+      assertEquals(read.status, 200);
+      await read.body?.cancel();
+      const write = await fetch(`${base}/northwind/Orders/-/insert`, {
+        method: "POST",
+        headers: { ...headers, "Content-Type": "application/json" },
+        body: JSON.stringify({ row: { OrderID: 1 } }),
+      });
+      assertEquals(write.status, 403);
+      await write.body?.cancel();
+    } finally {
+      child.kill("SIGTERM");
+    }
+    await readAll(stdout);
+    assertEquals((await child.status).code, 0);
+    assertMatch(await stderr, /serving it read-only/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
