@@ -26,3 +26,19 @@ export * from "./lib/select.ts";
 export * from "./lib/paginate/mod.ts";
 export * from "./lib/state/mod.ts";
 export * from "./lib/http/mod.ts";
+export * from "./lib/sinks/mod.ts";
+export {
+  assetLayout,
+  beginWrite,
+  type BeginWriteOptions,
+  commitReplace,
+  type CommitReplaceOptions,
+  mergeByKey,
+  type MergeOptions,
+  type MergeResult,
+  recoverAsset,
+  type SwitchStep,
+  type WriteMode,
+} from "./lib/sinks/write_mode.ts";
+export * from "./lib/contracts/mod.ts";
+export { inferContractModule, profileRows, renderContract } from "./lib/contracts/infer.ts";
