@@ -6,8 +6,7 @@ import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { runExtract } from "../../lib/sql/extract.ts";
 import { listFiles, parquetRows } from "../sinks/read_back.ts";
 import { LINE_ITEMS_QUERY } from "./northwind_fixture.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+import { killExtractAfterFirstPart } from "./cli_process.ts";
 
 Deno.test("a kill mid-extract leaves only complete parts, and the next run cleans up", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tidemark-kill-" });
@@ -16,46 +15,22 @@ Deno.test("a kill mid-extract leaves only complete parts, and the next run clean
     generateNorthwind(db, { scale: 20, seed: 7 }).close();
     const out = join(dir, "out");
     const parts = join(out, "parquet", "line_items");
-    // Kill it as soon as the first part is renamed into place, while later chunks are written.
-    const watcher = Deno.watchFs(dir, { recursive: true });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        MAIN,
-        "extract",
-        "--db",
-        db,
-        "--out",
-        out,
-        "--asset",
-        "line_items",
-        "--query",
-        LINE_ITEMS_QUERY,
-        "--param",
-        "start=1997-01-01",
-        "--partition-by",
-        "year(OrderDate)",
-        "--chunk-rows",
-        "500",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const exited = child.status.then(() => "exited" as const);
-    const events = watcher[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await Promise.race([events.next(), exited]);
-      if (next === "exited" || next.done) break;
-      if (next.value.paths.some((p) => p.endsWith(".parquet"))) break;
-    }
-    watcher.close();
-    child.kill("SIGKILL");
-    const status = await child.status;
+    const status = await killExtractAfterFirstPart(dir, [
+      "--db",
+      db,
+      "--out",
+      out,
+      "--asset",
+      "line_items",
+      "--query",
+      LINE_ITEMS_QUERY,
+      "--param",
+      "start=1997-01-01",
+      "--partition-by",
+      "year(OrderDate)",
+      "--chunk-rows",
+      "500",
+    ]);
     assertEquals(status.signal, "SIGKILL", "the extract ended before it could be killed");
 
     const left = await listFiles(parts, ".parquet");

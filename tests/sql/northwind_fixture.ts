@@ -31,3 +31,11 @@ FROM Orders o
 JOIN "Order Details" d ON o.OrderID = d.OrderID
 WHERE o.OrderDate >= :start
 ORDER BY o.OrderDate`;
+
+/** The same query with every identifier quoted, as PostgreSQL needs for mixed-case names. */
+export const LINE_ITEMS_QUERY_QUOTED = `SELECT o."OrderID", o."CustomerID", o."OrderDate",
+       o."ShipCountry", d."ProductID", d."UnitPrice", d."Quantity", d."Discount"
+FROM "Orders" o
+JOIN "Order Details" d ON o."OrderID" = d."OrderID"
+WHERE o."OrderDate" >= :start
+ORDER BY o."OrderDate", o."OrderID", d."ProductID"`;

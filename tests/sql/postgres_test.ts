@@ -1,0 +1,329 @@
+/**
+ * The extractor against a real PostgreSQL server holding the same Northwind data as the SQLite
+ * fixture (see postgres_server.ts). Skipped, saying why, when PostgreSQL is not installed.
+ */
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import pg from "pg";
+import { runExtract } from "../../lib/sql/extract.ts";
+import { SqlError } from "../../lib/errors.ts";
+import { loadManifest } from "../../lib/provenance/manifest.ts";
+import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
+import { LINE_ITEMS_QUERY_QUOTED, northwindDb } from "./northwind_fixture.ts";
+import { postgresUnavailable, startPostgres } from "./postgres_server.ts";
+import { killExtractAfterFirstPart } from "./cli_process.ts";
+
+const unavailable = postgresUnavailable();
+if (unavailable) console.log(`postgres_test: skipped: ${unavailable}`);
+
+const START = "1997-01-01";
+
+async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
+  const out = await Deno.makeTempDir({ prefix: "tidemark-pg-extract-" });
+  try {
+    await fn(out);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+function sqliteRows(sql: string, ...values: string[]): Record<string, unknown>[] {
+  return northwindPath
+    ? (() => {
+      const db = new DatabaseSync(northwindPath, { readOnly: true });
+      try {
+        return db.prepare(sql).all(...values).map((r) => ({ ...r }));
+      } finally {
+        db.close();
+      }
+    })()
+    : [];
+}
+
+let northwindPath = "";
+
+async function readParts(dir: string): Promise<Record<string, Record<string, unknown>[]>> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const file of await listFiles(dir, ".parquet")) {
+    const folder = file.split("/").slice(0, -1).join("/");
+    (out[folder] ??= []).push(...parquetRows(join(dir, file)));
+  }
+  return out;
+}
+
+Deno.test({
+  name: "PostgreSQL: the extractor against a real server",
+  ignore: unavailable !== undefined,
+  async fn(t) {
+    northwindPath = await northwindDb();
+    const server = await startPostgres(northwindPath);
+    console.log(`postgres_test: running against ${server.label} on 127.0.0.1:${server.port}`);
+    const savedPassword = Deno.env.get("PGPASSWORD");
+    Deno.env.set("PGPASSWORD", server.password);
+    try {
+      await t.step("the seed's query lands partitioned by year with the query's rows", async () => {
+        await withOut(async (out) => {
+          const result = await runExtract({
+            db: server.url,
+            query: LINE_ITEMS_QUERY_QUOTED,
+            params: { start: START },
+            out,
+            asset: "line_items",
+            partitionBy: ["year(OrderDate)"],
+            chunkRows: 500,
+          });
+          const want = sqliteRows(LINE_ITEMS_QUERY_QUOTED.replace(":start", "?"), START);
+          const byYear = await readParts(join(out, "parquet", "line_items"));
+          assertEquals(Object.keys(byYear).sort(), ["year=1997", "year=1998"]);
+          const all = Object.values(byYear).flat();
+          assertEquals(result.rows, want.length);
+          assertEquals(
+            new Set(all.map((r) => `${r.OrderID}/${r.ProductID}`)),
+            new Set(want.map((r) => `${r.OrderID}/${r.ProductID}`)),
+          );
+          for (const [folder, rows] of Object.entries(byYear)) {
+            const year = folder.slice("year=".length);
+            assert(rows.every((r) => String(r.OrderDate).startsWith(year)));
+          }
+        });
+      });
+
+      await t.step("types survive; a cast to date gives a Date column", async () => {
+        await withOut(async (out) => {
+          await runExtract({
+            db: server.url,
+            query: `SELECT o."OrderID", o."OrderDate", CAST(o."OrderDate" AS date) AS "Day",
+                    d."UnitPrice", d."Quantity", d."Discount"
+                    FROM "Orders" o JOIN "Order Details" d ON o."OrderID" = d."OrderID"
+                    WHERE o."OrderID" = 10248 ORDER BY d."ProductID"`,
+            out,
+          });
+          const [file] = await listFiles(join(out, "parquet", "extract"), ".parquet");
+          const path = join(out, "parquet", "extract", file);
+          assertEquals(parquetDtypes(path), {
+            OrderID: "Int64",
+            OrderDate: "String",
+            Day: "Date",
+            UnitPrice: "Float64",
+            Quantity: "Int64",
+            Discount: "Float64",
+          });
+          const rows = parquetRows(path);
+          assertEquals(rows[0].OrderDate, "1996-07-04 00:00:00.000");
+          assertEquals((rows[0].Day as Date).toISOString().slice(0, 10), "1996-07-04");
+        });
+      });
+
+      await t.step("int8 values beyond 2^53 stay exact", async () => {
+        await withOut(async (out) => {
+          await runExtract({
+            db: server.url,
+            query: "SELECT 9007199254740993::int8 AS big",
+            out,
+          });
+          const [file] = await listFiles(join(out, "parquet", "extract"), ".parquet");
+          assertEquals(parquetRows(join(out, "parquet", "extract", file)), [{
+            big: 9007199254740993n,
+          }]);
+        });
+      });
+
+      await t.step('a bound \'; DROP TABLE "Orders"; -- is a value', async () => {
+        await withOut(async (out) => {
+          const result = await runExtract({
+            db: server.url,
+            query: `SELECT * FROM "Orders" WHERE "CustomerID" = $customer`,
+            params: { customer: `'; DROP TABLE "Orders"; --` },
+            out,
+          });
+          assertEquals(result.rows, 0);
+          const client = new pg.Client({ connectionString: server.url });
+          await client.connect();
+          const { rows } = await client.query(`SELECT count(*)::int AS n FROM "Orders"`);
+          await client.end();
+          assertEquals(rows[0].n, 830);
+        });
+      });
+
+      const nothingWritten = async (
+        run: () => Promise<unknown>,
+        text: string,
+      ): Promise<void> => {
+        await withOut(async (out) => {
+          const error = await assertRejects(run, SqlError);
+          assertStringIncludes(error.message, text);
+          assertEquals(await Array.fromAsync(Deno.readDir(out)), []);
+        });
+      };
+
+      await t.step("an unbound placeholder fails and writes nothing", async () => {
+        await nothingWritten(
+          () => runExtract({ db: server.url, query: LINE_ITEMS_QUERY_QUOTED, out: "x" }),
+          ":start has no value",
+        );
+      });
+
+      await t.step(
+        "a syntax error fails with the server's message and writes nothing",
+        async () => {
+          await withOut(async (out) => {
+            const error = await assertRejects(
+              () => runExtract({ db: server.url, query: 'SELEC * FROM "Orders"', out }),
+              SqlError,
+            );
+            assertStringIncludes(error.message, 'syntax error at or near "SELEC"');
+            assertEquals(await Array.fromAsync(Deno.readDir(out)), []);
+          });
+        },
+      );
+
+      await t.step("a missing table fails with its name and writes nothing", async () => {
+        await withOut(async (out) => {
+          const error = await assertRejects(
+            () => runExtract({ db: server.url, query: 'SELECT * FROM "Orderz"', out }),
+            SqlError,
+          );
+          assertStringIncludes(error.message, 'relation "Orderz" does not exist');
+          assertEquals(await Array.fromAsync(Deno.readDir(out)), []);
+        });
+      });
+
+      await t.step("an unreachable server fails with its address, never the password", async () => {
+        await withOut(async (out) => {
+          const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+          const port = (listener.addr as Deno.NetAddr).port;
+          listener.close();
+          const error = await assertRejects(
+            () =>
+              runExtract({
+                db: `postgres://postgres:hunter2-secret@127.0.0.1:${port}/northwind`,
+                query: "SELECT 1",
+                out,
+              }),
+            SqlError,
+          );
+          assertStringIncludes(error.message, `127.0.0.1:${port}`);
+          assertStringIncludes(error.message, "connection refused");
+          assert(!error.message.includes("hunter2-secret"), error.message);
+          assertEquals(await Array.fromAsync(Deno.readDir(out)), []);
+        });
+      });
+
+      await t.step("a wrong password is refused without showing it", async () => {
+        Deno.env.set("PGPASSWORD", "wrong-password-1234");
+        try {
+          await withOut(async (out) => {
+            const error = await assertRejects(
+              () => runExtract({ db: server.url, query: "SELECT 1", out }),
+              SqlError,
+            );
+            assertStringIncludes(error.message, "password authentication failed");
+            assert(!error.message.includes("wrong-password-1234"));
+          });
+        } finally {
+          Deno.env.set("PGPASSWORD", server.password);
+        }
+      });
+
+      await t.step("the manifest names the server without credentials", async () => {
+        await withOut(async (out) => {
+          const url = server.url.replace("postgres@", `postgres:${server.password}@`);
+          await runExtract({ db: url, query: `SELECT "OrderID" FROM "Orders"`, out });
+          const text = await Deno.readTextFile(join(out, "manifest.jsonl"));
+          assert(!text.includes(server.password), "the password reached the manifest");
+          const { entries } = await loadManifest(join(out, "manifest.jsonl"));
+          const source = entries[0].record.source;
+          assertStringIncludes(source, `@127.0.0.1:${server.port}/northwind`);
+          assert(!source.includes(server.password), source);
+        });
+      });
+
+      await t.step("a query failing part-way leaves no part behind", async () => {
+        await withOut(async (out) => {
+          const error = await assertRejects(
+            () =>
+              runExtract({
+                db: server.url,
+                query: "SELECT g, 1 / (5000 - g) AS x FROM generate_series(1, 20000) g",
+                out,
+                chunkRows: 1000,
+              }),
+            SqlError,
+          );
+          assertStringIncludes(error.message, "division by zero");
+          assertEquals(await listFiles(out, ".parquet"), []);
+        });
+      });
+
+      await t.step(
+        "a kill mid-extract leaves only complete parts; the next run cleans up",
+        async () => {
+          await withOut(async (out) => {
+            const query = "SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 300000) g";
+            const status = await killExtractAfterFirstPart(out, [
+              "--db",
+              server.url,
+              "--out",
+              out,
+              "--asset",
+              "series",
+              "--query",
+              query,
+              "--chunk-rows",
+              "2000",
+            ], { PGPASSWORD: server.password });
+            assertEquals(status.signal, "SIGKILL", "the extract ended before it could be killed");
+            const dir = join(out, "parquet", "series");
+            const left = await listFiles(dir, ".parquet");
+            assert(left.length > 0);
+            for (const file of left) parquetRows(join(dir, file)); // each one whole
+            const result = await runExtract({ db: server.url, query, out, asset: "series" });
+            const files = await listFiles(dir, "");
+            assert(files.every((f) => f.includes(result.runId)), `leftovers: ${files.join(", ")}`);
+            assertEquals(result.rows, 300000);
+          });
+        },
+      );
+
+      await t.step("an incremental re-run adds only the rows that are new", async () => {
+        await withOut(async (out) => {
+          const options = {
+            db: server.url,
+            query: LINE_ITEMS_QUERY_QUOTED,
+            params: { start: START },
+            out,
+            asset: "line_items",
+            incrementalColumn: "OrderDate",
+            keys: ["OrderID", "ProductID"],
+          };
+          const first = await runExtract(options);
+          const client = new pg.Client({ connectionString: server.url });
+          await client.connect();
+          try {
+            await client.query(
+              `INSERT INTO "Orders" ("OrderID", "OrderDate") VALUES (99001, $1), (99002, $2)`,
+              [first.watermark!.after, "1998-06-01 00:00:00.000"],
+            );
+            await client.query(
+              `INSERT INTO "Order Details" ("OrderID", "ProductID", "UnitPrice", "Quantity",
+               "Discount") VALUES (99001, 1, 10, 1, 0), (99002, 1, 10, 1, 0)`,
+            );
+            const second = await runExtract(options);
+            assertEquals(second.rows, 2);
+            const third = await runExtract(options);
+            assertEquals(third.rows, 0);
+          } finally {
+            await client.query(`DELETE FROM "Order Details" WHERE "OrderID" > 99000`);
+            await client.query(`DELETE FROM "Orders" WHERE "OrderID" > 99000`);
+            await client.end();
+          }
+        });
+      });
+    } finally {
+      if (savedPassword === undefined) Deno.env.delete("PGPASSWORD");
+      else Deno.env.set("PGPASSWORD", savedPassword);
+      await server.stop();
+    }
+  },
+});
