@@ -68,7 +68,7 @@ export function parseFlags(spec: CommandSpec, args: string[]): ParsedFlags {
   }
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joinNegativeValues(spec, args),
       options,
       strict: true,
       allowPositionals: true,
@@ -77,6 +77,25 @@ export function parseFlags(spec: CommandSpec, args: string[]): ParsedFlags {
   } catch (error) {
     throw new UsageError(describeParseError(spec, error as Error));
   }
+}
+
+/** Joins `--flag -1` into `--flag=-1` for string flags, so negative numbers reach validation. */
+function joinNegativeValues(spec: CommandSpec, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    const next = args[i + 1];
+    if (
+      name !== undefined && spec.flags[name]?.type === "string" && next !== undefined &&
+      /^-\d/.test(next)
+    ) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }
 
 function describeParseError(spec: CommandSpec, error: Error): string {

@@ -60,3 +60,8 @@ Deno.test("help lists every flag and --help", () => {
     assertEquals(help.includes(word), true, word);
   }
 });
+
+Deno.test("a negative number after a string flag is its value, not another flag", () => {
+  const parsed = parseFlags(spec, ["--port", "-1"]);
+  assertEquals(parsed.values.port, "-1");
+});
