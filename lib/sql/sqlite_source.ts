@@ -272,6 +272,7 @@ export type WorkerRequest =
 class WorkerSqliteSource implements SqlSource {
   readonly dialect = "sqlite" as const;
   readonly #streams = new Set<WorkerStream>();
+  #inline: InlineSqliteSource | undefined;
   #closed = false;
   constructor(readonly description: string, readonly readAhead: number) {}
 
@@ -279,19 +280,31 @@ class WorkerSqliteSource implements SqlSource {
     if (this.#closed) throw new SqlError(`database ${this.description} is closed`);
     const stream = new WorkerStream(() => this.#streams.delete(stream));
     this.#streams.add(stream);
-    await stream.start({
-      type: "start",
-      path: this.description,
-      query,
-      chunkRows: options.chunkRows ?? 100_000,
-      readAhead: this.readAhead,
-    });
+    try {
+      await stream.start({
+        type: "start",
+        path: this.description,
+        query,
+        chunkRows: options.chunkRows ?? 100_000,
+        readAhead: this.readAhead,
+      });
+    } catch (error) {
+      if (error instanceof SqlError) throw error;
+      // The worker could not start (no read permission on its module, a compiled binary
+      // without it): read on this thread instead — slower, same rows.
+      this.#inline ??= new InlineSqliteSource(
+        this.description,
+        openSqliteDatabase(this.description),
+      );
+      return this.#inline.query(query, options);
+    }
     return stream;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     for (const stream of [...this.#streams]) await stream.cancel();
+    await this.#inline?.close();
   }
 }
 

@@ -25,12 +25,7 @@ export function northwindDb(): Promise<string> {
 }
 
 /** The seed's query (Orders ⋈ Order Details from `:start`), as the job and the bench run it. */
-export const LINE_ITEMS_QUERY = `SELECT o.OrderID, o.CustomerID, o.OrderDate, o.ShipCountry,
-       d.ProductID, d.UnitPrice, d.Quantity, d.Discount
-FROM Orders o
-JOIN "Order Details" d ON o.OrderID = d.OrderID
-WHERE o.OrderDate >= :start
-ORDER BY o.OrderDate`;
+export { LINE_ITEMS_QUERY } from "../../jobs/northwind_sql.ts";
 
 /** The same query with every identifier quoted, as PostgreSQL needs for mixed-case names. */
 export const LINE_ITEMS_QUERY_QUOTED = `SELECT o."OrderID", o."CustomerID", o."OrderDate",
