@@ -56,3 +56,6 @@ export class VerifyError extends TidemarkError {}
 
 /** An API whose pagination misbehaves: a repeated cursor, too many pages, a missing next field. */
 export class PaginationError extends TidemarkError {}
+
+/** An object-storage failure during a run: an upload or listing that failed after its retries. */
+export class ObjectStoreError extends TidemarkError {}
