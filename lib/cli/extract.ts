@@ -75,7 +75,7 @@ const spec: CommandSpec = {
     },
     replace: {
       type: "boolean",
-      description: "replace the asset's parts from earlier (non-incremental) runs",
+      description: "swap the asset's parts for this run's, atomically, at the end of the run",
     },
   },
   details: [
@@ -125,7 +125,7 @@ export const command: Command = {
       format,
       incrementalColumn: stringFlag(flags, "incremental-column"),
       keys: listFlag(flags, "key").length > 0 ? listFlag(flags, "key") : undefined,
-      replace: booleanFlag(flags, "replace"),
+      mode: booleanFlag(flags, "replace") ? "replace" : "append",
     });
     console.log(formatResult(result));
     return 0;

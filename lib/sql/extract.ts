@@ -26,6 +26,7 @@ import {
   type WrittenPart,
 } from "../sinks/mod.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
+import { beginWrite, commitReplace } from "../sinks/write_mode.ts";
 import { openSqliteState, type StateStore } from "../state/mod.ts";
 import { type ManifestRecordInput, ManifestWriter } from "../provenance/manifest.ts";
 import { configSha256, envStamp, newRunId, sha256Hex } from "../provenance/stamps.ts";
@@ -76,8 +77,12 @@ export interface ExtractOptions {
   incrementalColumn?: string;
   /** Columns that identify a row, to drop rows re-read at the watermark. @default every column */
   keys?: string[];
-  /** Without an incremental column: replace the asset's parts from earlier runs. @default false */
-  replace?: boolean;
+  /**
+   * How the run's parts join the asset: `append` adds them (a second full extraction without
+   * `incrementalColumn` is refused: it would hold every row twice); `replace` swaps the asset's
+   * folder for the run's parts atomically at the end (sinks' write modes). @default "append"
+   */
+  mode?: "append" | "replace";
   /** Run id (part names, manifest, state). @default newRunId() */
   runId?: string;
   /** Parquet compression. @default "zstd" */
@@ -204,7 +209,14 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   }
   const userParams = options.params ?? {};
   const bound = bindUserQuery(options.query, userParams, dialect, incremental, previous);
-  if (!incremental && !options.replace) await refuseSecondRun(assetDir, asset, unfinished);
+  const mode = options.mode ?? "append";
+  if (mode !== "append" && mode !== "replace") {
+    throw new UsageError(
+      `output mode "${mode}" is not supported by extract; use append (with an incremental ` +
+        "column and key to add only new rows) or replace",
+    );
+  }
+  if (!incremental && mode === "append") await refuseSecondRun(assetDir, asset, unfinished);
 
   const source = await openSqlSource(options.db, { worker: options.worker });
   let stream: QueryStream;
@@ -237,8 +249,11 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   const configHash = configSha256(config);
   const startedAt = new Date().toISOString();
   let sink: Sink | undefined;
+  let target = assetDir;
   try {
     await removeOrphans(assetDir, unfinished);
+    // Append writes into the asset folder; replace into a staging folder swapped in at the end.
+    target = await beginWrite(assetDir, { mode, runId });
     await state.startRun({
       runId,
       startedAt,
@@ -268,7 +283,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
       chunkNo += 1;
       if (sink === undefined) {
         // Opened at the first chunk: its column types are the declared schema of every part.
-        sink = await openSink(assetDir, {
+        sink = await openSink(target, {
           format,
           runId,
           partitionBy: options.partitionBy,
@@ -305,8 +320,11 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
     const closing = performance.now();
     await sink?.close();
     // Streamed formats (CSV, JSONL) complete their files on close.
-    const parts = sink ? sink.parts : [];
-    const byPath = new Map(written.map((w) => [w.part.path, w]));
+    const runParts = sink ? sink.parts : [];
+    if (mode === "replace") await commitReplace(assetDir, { runId });
+    // Parts as they are now: under the asset folder (replace moved them out of staging).
+    const parts = runParts.map((p) => ({ ...p, path: join(assetDir, relative(target, p.path)) }));
+    const byPath = new Map(written.map((w) => [join(assetDir, relative(target, w.part.path)), w]));
     const manifest = new ManifestWriter(options.out, { secrets, checkSnapshot: false });
     const watermarkIn = previous?.value ?? null;
     const querySha256 = sha256Hex(bound.text);
@@ -348,7 +366,6 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
       finishedAt: new Date().toISOString(),
       counts: { rows, parts: parts.length, bytes, duplicates: tracker?.dropped ?? 0 },
     });
-    if (options.replace) await removeOtherRuns(assetDir, runId);
     if (tracker && tracker.dropped > 0) {
       report.note(asset, `${tracker.dropped} rows re-read at the watermark were dropped`);
     }
@@ -379,6 +396,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
     await stream.cancel();
     await sink?.abort().catch(() => {});
     await removeRunParts(assetDir, runId);
+    if (target !== assetDir) await Deno.remove(target, { recursive: true }).catch(() => {});
     await state.finishRun(runId, {
       status: "failed",
       finishedAt: new Date().toISOString(),
@@ -559,11 +577,5 @@ async function removeOrphans(assetDir: string, unfinished: Set<string>): Promise
 async function removeRunParts(assetDir: string, runId: string): Promise<void> {
   for await (const file of partFiles(assetDir)) {
     if (file.runId === runId) await Deno.remove(file.path).catch(() => {});
-  }
-}
-
-async function removeOtherRuns(assetDir: string, runId: string): Promise<void> {
-  for await (const file of partFiles(assetDir)) {
-    if (file.runId !== runId) await Deno.remove(file.path).catch(() => {});
   }
 }

@@ -258,7 +258,7 @@ Deno.test("a second full extraction of an asset is refused; replace swaps the pa
     const options = { db, query: "SELECT OrderID FROM Orders", out, asset: "ids" };
     const first = await runExtract(options);
     await assertRejects(() => runExtract(options), UsageError, "--replace");
-    const second = await runExtract({ ...options, replace: true });
+    const second = await runExtract({ ...options, mode: "replace" });
     const files = await listFiles(join(out, "parquet", "ids"), ".parquet");
     assertEquals(files.length, 1);
     assertStringIncludes(files[0], second.runId);
