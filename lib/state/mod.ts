@@ -157,6 +157,14 @@ export interface StateStore {
 }
 
 export { openSqliteState, type SqliteStateOptions, STATE_SCHEMA_VERSION } from "./sqlite.ts";
+export { KV_STATE_VERSION, type KvStateOptions, openKvState } from "./kv.ts";
+export {
+  type OpenStateOptions,
+  openStateStore,
+  type StateLocation,
+  stateLocation,
+  type StateSpec,
+} from "./open.ts";
 export {
   applyLookback,
   clampFuture,
