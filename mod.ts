@@ -42,3 +42,30 @@ export {
 } from "./lib/sinks/write_mode.ts";
 export * from "./lib/contracts/mod.ts";
 export { inferContractModule, profileRows, renderContract } from "./lib/contracts/infer.ts";
+export {
+  bindQuery,
+  type BindQueryOptions,
+  type BoundQuery,
+  findPlaceholders,
+  type ParamValue,
+  parseParamFlags,
+  singleStatement,
+  type SqlDialect,
+} from "./lib/sql/params.ts";
+export {
+  type ExtractFormat,
+  type ExtractOptions,
+  type ExtractResult,
+  openSqlSource,
+  runExtract,
+} from "./lib/sql/extract.ts";
+export { type ExtractStepOptions, runExtractStep } from "./lib/sql/extract_step.ts";
+export type { QueryOptions, QueryStream, SqlSource } from "./lib/sql/source.ts";
+export { openSqliteSource, type SqliteSourceOptions } from "./lib/sql/sqlite_source.ts";
+export {
+  type ColumnChunk,
+  ColumnChunker,
+  type ColumnChunkerOptions,
+  type SqlColumn,
+  type TypeHint,
+} from "./lib/sql/chunker.ts";
