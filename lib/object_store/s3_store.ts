@@ -9,6 +9,7 @@
 import { createReadStream } from "node:fs";
 import { extname } from "node:path";
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
@@ -152,11 +153,15 @@ export function openS3Store(
 
   async function putMultipart(localPath: string, key: string, digest: FileDigest, type: string) {
     const stream = createReadStream(localPath, { highWaterMark: MIB });
+    let upload: Upload | undefined;
     try {
-      const upload = new Upload({
+      upload = new Upload({
         client,
         partSize,
         queueSize,
+        // Aborted below instead, so a failing abort (s3rver has none) cannot hide the error
+        // that decides whether to retry.
+        leavePartsOnError: true,
         params: {
           Bucket: destination.bucket,
           Key: key,
@@ -167,6 +172,19 @@ export function openS3Store(
         },
       });
       await upload.done();
+    } catch (error) {
+      const uploadId = upload?.uploadId;
+      if (uploadId !== undefined) {
+        // Best effort: parts left behind cost storage until a lifecycle rule removes them.
+        await client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: destination.bucket,
+            Key: key,
+            UploadId: uploadId,
+          }),
+        ).catch(() => {});
+      }
+      throw error;
     } finally {
       if (!stream.closed) {
         const closing = new Promise<void>((resolve) => stream.once("close", () => resolve()));
