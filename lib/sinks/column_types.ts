@@ -189,11 +189,18 @@ export function castColumn(
   const out: CellValue[] = new Array(values.length);
   let nulls = 0, big = false;
   const cast = CASTS[type];
+  // The common cases (numbers into numeric columns, text into text columns) skip the generic
+  // cast call: this loop runs for every cell of every batch.
+  const plain = type === "float64" ? "number" : type === "string" ? "string" : "";
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (value === null || value === undefined) {
       out[i] = null;
       nulls++;
+      continue;
+    }
+    if (typeof value === plain || (type === "int64" && Number.isSafeInteger(value))) {
+      out[i] = value as number | string;
       continue;
     }
     const cell = cast(value);

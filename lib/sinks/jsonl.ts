@@ -8,22 +8,51 @@ import { formatDate, formatDatetime, type TypedColumn } from "./column_types.ts"
 import type { PartWriter } from "./part_writer.ts";
 import { createStreamedWriter } from "./streamed_file.ts";
 
-function columnFormatter(column: TypedColumn): (value: unknown) => string {
+/** Formats one column's members `start`…`end` as `"key":value` (one tight loop per type). */
+function formatColumn(column: TypedColumn, start: number, end: number): string[] {
+  const out = new Array<string>(end - start);
+  const values = column.values;
+  const key = `${JSON.stringify(column.name)}:`;
+  const nullMember = `${key}null`;
   switch (column.type) {
     case "int64":
     case "boolean":
-      return String;
+      for (let i = start; i < end; i++) {
+        const v = values[i];
+        out[i - start] = v === null ? nullMember : key + v;
+      }
+      break;
     case "float64":
-      return (v) => (Number.isFinite(v) ? String(v) : "null");
+      for (let i = start; i < end; i++) {
+        const v = values[i] as number | null;
+        out[i - start] = v === null || !Number.isFinite(v) ? nullMember : key + v;
+      }
+      break;
     case "date":
-      return (v) => `"${formatDate(v as number)}"`;
+      for (let i = start; i < end; i++) {
+        const v = values[i];
+        out[i - start] = v === null ? nullMember : `${key}"${formatDate(v as number)}"`;
+      }
+      break;
     case "datetime":
-      return (v) => `"${formatDatetime(v as number)}"`;
+      for (let i = start; i < end; i++) {
+        const v = values[i];
+        out[i - start] = v === null ? nullMember : `${key}"${formatDatetime(v as number)}"`;
+      }
+      break;
     case "json":
-      return (v) => v as string;
+      for (let i = start; i < end; i++) {
+        const v = values[i];
+        out[i - start] = v === null ? nullMember : key + (v as string);
+      }
+      break;
     default:
-      return (v) => JSON.stringify(v);
+      for (let i = start; i < end; i++) {
+        const v = values[i];
+        out[i - start] = v === null ? nullMember : key + JSON.stringify(v);
+      }
   }
+  return out;
 }
 
 /**
@@ -37,17 +66,13 @@ function columnFormatter(column: TypedColumn): (value: unknown) => string {
  * ```
  */
 export function jsonLines(columns: readonly TypedColumn[], start: number, end: number): string {
-  const formatters = columns.map(columnFormatter);
-  const keys = columns.map((c, i) => `${i === 0 ? "{" : ","}${JSON.stringify(c.name)}:`);
-  const width = columns.length;
+  const members = columns.map((c) => formatColumn(c, start, end));
+  const width = members.length;
   let text = "";
-  for (let i = start; i < end; i++) {
-    for (let c = 0; c < width; c++) {
-      const value = columns[c].values[i];
-      text += keys[c];
-      text += value === null ? "null" : formatters[c](value);
-    }
-    text += width === 0 ? "{}\n" : "}\n";
+  for (let r = 0; r < end - start; r++) {
+    let line = width > 0 ? "{" + members[0][r] : "{";
+    for (let c = 1; c < width; c++) line += "," + members[c][r];
+    text += line + "}\n";
   }
   return text;
 }

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
 import type { ColumnType, TypedColumn } from "./column_types.ts";
+import { estimateFrameBytes, noteReleasedFrame } from "./native_memory.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 
 /** Options of {@link createParquetWriter}. */
@@ -139,6 +140,7 @@ export function createParquetWriter(options: ParquetWriterOptions = {}): PartWri
     streamed: false,
     async write(target: PartTarget, columns: TypedColumn[], length: number): Promise<WrittenPart> {
       const { bytes, sha256 } = await writeParquetFile(toFrame(columns), target.path, options);
+      noteReleasedFrame(estimateFrameBytes(columns));
       return { ...target, rows: length, bytes, sha256, complete: true };
     },
     close: () => Promise.resolve([]),

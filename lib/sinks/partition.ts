@@ -152,7 +152,9 @@ export function groupByPartition(
 ): PartitionGroup[] {
   const { columns, length } = batch;
   if (specs.length === 0) {
-    return [{ path: "", values: {}, rows: Array.from({ length }, (_, i) => i) }];
+    const rows = new Array<number>(length);
+    for (let i = 0; i < length; i++) rows[i] = i;
+    return [{ path: "", values: {}, rows }];
   }
   const loadTime = batch.loadTime ?? new Date();
   const perSpec = specs.map((spec) => segmentsOf(spec, columns, length, loadTime));
