@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   mock_api: () => import("./mock_api.ts"),
   sinks: () => import("./sinks.ts"),
   http_rate_limit: () => import("./http_rate_limit.ts"),
+  sql_extract: () => import("./sql_extract.ts"),
 };
 
 /** Runs the benchmarks named in `names` (all when empty); resolves to the exit code. */
