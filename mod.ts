@@ -69,3 +69,4 @@ export {
   type SqlColumn,
   type TypeHint,
 } from "./lib/sql/chunker.ts";
+export * from "./lib/object_store/mod.ts";

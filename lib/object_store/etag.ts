@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 
 /** Digest of a local file for a given part size. */
-export interface FileDigest {
+export interface UploadDigest {
   /** Bytes in the file. */
   size: number;
   /** Hex MD5 of the whole file: the ETag of a single-part upload. */
@@ -45,7 +45,7 @@ const READ_BUFFER = 1024 * 1024;
 export async function digestFile(
   path: string,
   options: DigestFileOptions = {},
-): Promise<FileDigest> {
+): Promise<UploadDigest> {
   const partSize = options.partSize ?? 8 * 1024 * 1024;
   if (!Number.isSafeInteger(partSize) || partSize < 1) {
     throw new RangeError(`part size ${partSize} is not a positive integer number of bytes`);

@@ -10,7 +10,7 @@ import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
 import { ConfigError, ObjectStoreError, VerifyError } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { LocalDestination } from "./destination.ts";
-import { digestFile, type FileDigest } from "./etag.ts";
+import { digestFile, type UploadDigest } from "./etag.ts";
 import { objectKey } from "./object_key.ts";
 import type { ListedObject, ObjectStore, ObjectStoreOptions, UploadedObject } from "./store.ts";
 
@@ -69,7 +69,7 @@ export function openLocalStore(
       ensureOpen();
       const key = keyFor(relativeKey);
       const target = pathOf(key);
-      let source: FileDigest;
+      let source: UploadDigest;
       try {
         source = await digestFile(localPath);
         await Deno.mkdir(dirname(target), { recursive: true });

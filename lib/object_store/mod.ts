@@ -12,9 +12,9 @@ import type { ObjectStore, ObjectStoreOptions } from "./store.ts";
 
 export * from "./destination.ts";
 export * from "./store.ts";
-export { digestFile, type DigestFileOptions, type FileDigest, multipartEtag } from "./etag.ts";
+export { digestFile, type DigestFileOptions, multipartEtag, type UploadDigest } from "./etag.ts";
 export { type LoadStamp, loadStamp, objectKey, type ObjectKeyOptions } from "./object_key.ts";
-export { MAX_PART_SIZE, MIN_PART_SIZE, openS3Store } from "./s3_store.ts";
+export { openS3Store, S3_MAX_PART_SIZE, S3_MIN_PART_SIZE } from "./s3_store.ts";
 export { openLocalStore } from "./local_store.ts";
 
 /**

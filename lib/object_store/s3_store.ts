@@ -22,7 +22,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { ConfigError, ObjectStoreError, VerifyError } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { S3Destination } from "./destination.ts";
-import { digestFile, type FileDigest, normalizeEtag } from "./etag.ts";
+import { digestFile, normalizeEtag, type UploadDigest } from "./etag.ts";
 import { objectKey } from "./object_key.ts";
 import {
   describeS3Error,
@@ -41,9 +41,9 @@ import { retryTransient } from "./transient_retry.ts";
 
 const MIB = 1024 * 1024;
 /** Smallest part S3 accepts (all parts but the last). */
-export const MIN_PART_SIZE = 5 * MIB;
+export const S3_MIN_PART_SIZE = 5 * MIB;
 /** Largest part S3 accepts. */
-export const MAX_PART_SIZE = 5 * 1024 * MIB;
+export const S3_MAX_PART_SIZE = 5 * 1024 * MIB;
 
 const CONTENT_TYPES: Record<string, string> = {
   ".parquet": "application/vnd.apache.parquet",
@@ -80,9 +80,11 @@ export function openS3Store(
   const threshold = options.multipartThresholdBytes ?? 16 * MIB;
   const queueSize = options.queueSize ?? 4;
   const verifyEtag = options.verifyEtag ?? true;
-  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+  if (
+    !Number.isSafeInteger(partSize) || partSize < S3_MIN_PART_SIZE || partSize > S3_MAX_PART_SIZE
+  ) {
     throw new RangeError(
-      `part size ${partSize} is out of range; S3 parts are 5 MiB (${MIN_PART_SIZE}) to 5 GiB`,
+      `part size ${partSize} is out of range; S3 parts are 5 MiB (${S3_MIN_PART_SIZE}) to 5 GiB`,
     );
   }
   if (!Number.isSafeInteger(threshold) || threshold < 0) {
@@ -135,7 +137,7 @@ export function openS3Store(
     );
   };
 
-  async function putSingle(localPath: string, key: string, digest: FileDigest, type: string) {
+  async function putSingle(localPath: string, key: string, digest: UploadDigest, type: string) {
     const body = await Deno.readFile(localPath);
     await client.send(
       new PutObjectCommand({
@@ -151,7 +153,7 @@ export function openS3Store(
     );
   }
 
-  async function putMultipart(localPath: string, key: string, digest: FileDigest, type: string) {
+  async function putMultipart(localPath: string, key: string, digest: UploadDigest, type: string) {
     const stream = createReadStream(localPath, { highWaterMark: MIB });
     let upload: Upload | undefined;
     try {
@@ -197,7 +199,7 @@ export function openS3Store(
   async function verify(
     localPath: string,
     key: string,
-    digest: FileDigest,
+    digest: UploadDigest,
     parts: number,
   ): Promise<string> {
     let head: HeadObjectCommandOutput;
@@ -271,7 +273,7 @@ export function openS3Store(
     ): Promise<UploadedObject> {
       ensureOpen();
       const key = keyFor(relativeKey);
-      let digest: FileDigest;
+      let digest: UploadDigest;
       try {
         digest = await digestFile(localPath, { partSize });
       } catch (error) {
