@@ -1,14 +1,238 @@
 /**
- * `tidemark harvest` (placeholder until its issue lands).
+ * `tidemark harvest`: harvests the assets of a config (or one asset described by flags) into an
+ * out folder — Parquet, raw snapshots, `manifest.jsonl`, `state.sqlite`, a run report — then
+ * prints the report and where everything is. Exit 0 when every asset succeeded (or was skipped
+ * for a rate limit, to be taken first next run), 1 when any asset failed (the others still
+ * complete and commit), 2 for bad input (every config problem listed, before any request).
  * @module
  */
-import type { Command } from "./args.ts";
-import { TidemarkError } from "../errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { configFromFlags } from "../config/flags.ts";
+import { UsageError } from "../errors.ts";
+import { harvest, type HarvestResult } from "../harvest/run.ts";
+import { renderTextReport } from "../report/text.ts";
+import {
+  booleanFlag,
+  choiceValue,
+  type Command,
+  type CommandSpec,
+  intFlag,
+  listFlag,
+  parseFlags,
+  stringFlag,
+} from "./args.ts";
+
+const spec: CommandSpec = {
+  name: "harvest",
+  summary: "harvest a REST API to Parquet with snapshots, manifest and state",
+  usage: "harvest --config FILE [--out DIR] [--asset NAME]… [options]\n" +
+    "       tidemark harvest --url URL --data-path PATH [--pagination TYPE ...] --out DIR",
+  flags: {
+    config: { type: "string", value: "FILE", description: "the harvest config (YAML)" },
+    out: {
+      type: "string",
+      value: "DIR",
+      description: "output folder (wins over the config's out)",
+    },
+    asset: {
+      type: "string",
+      value: "NAME",
+      multiple: true,
+      description: "harvest only this asset (repeatable)",
+    },
+    "full-refresh": { type: "boolean", description: "ignore stored watermarks: start over" },
+    since: {
+      type: "string",
+      value: "VALUE",
+      description: "start incremental assets from this timestamp or id",
+    },
+    direction: {
+      type: "string",
+      value: "forward|backfill",
+      description: "timelines: newer than X, or older than X_oldest",
+      default: "forward",
+    },
+    workers: {
+      type: "string",
+      value: "N",
+      description: "concurrent workers over assets and partitions",
+      default: "the config's, 4",
+    },
+    "base-url": {
+      type: "string",
+      value: "URL",
+      description: "origin of the API (wins over the config's base_url)",
+    },
+    "log-format": {
+      type: "string",
+      value: "human|json",
+      description: "log lines on stderr",
+      default: "human on a terminal, else json",
+    },
+    quiet: { type: "boolean", description: "only warnings and errors; a one-line summary" },
+    url: { type: "string", value: "URL", description: "one asset without a config: its full URL" },
+    "data-path": {
+      type: "string",
+      value: "PATH",
+      description: 'where the records are ("rows", "data", "" for a bare array)',
+    },
+    pagination: {
+      type: "string",
+      value: "TYPE",
+      description: "cursor, offset, page, link, body_link, timeline or none",
+      default: "none",
+    },
+    "next-path": { type: "string", value: "PATH", description: "where the next cursor/link is" },
+    "next-param": {
+      type: "string",
+      value: "NAME",
+      description: "query parameter the cursor is sent in",
+    },
+    "primary-key": {
+      type: "string",
+      value: "COL",
+      multiple: true,
+      description: "key column(s), repeatable or comma-separated",
+    },
+    "bearer-env": {
+      type: "string",
+      value: "VAR",
+      description: "environment variable holding a bearer token",
+    },
+    format: {
+      type: "string",
+      value: "FORMAT",
+      description: "parquet, csv, jsonl or raw",
+      default: "parquet",
+    },
+    "partition-by": {
+      type: "string",
+      value: "COL",
+      multiple: true,
+      description: "hive partition column(s)",
+    },
+  },
+  details: "Outputs under the out folder: parquet/<asset>/…, raw/<asset>/<run_id>/<page>.json, " +
+    "manifest.jsonl, state.sqlite, reports/<run_id>.json|.html. Re-running is always safe: " +
+    "an interrupted run is resumed and incremental assets fetch only what is new.",
+};
+
+const ONE_ASSET_FLAGS = [
+  "url",
+  "data-path",
+  "pagination",
+  "next-path",
+  "next-param",
+  "primary-key",
+  "bearer-env",
+  "format",
+  "partition-by",
+];
 
 /** The `harvest` command. */
 export const command: Command = {
-  spec: { name: "harvest", summary: "not built yet", usage: "harvest", flags: {} },
-  run() {
-    return Promise.reject(new TidemarkError("'tidemark harvest' is not built yet"));
+  spec,
+  async run(args: string[]): Promise<number> {
+    const flags = parseFlags(spec, args);
+    if (flags.positionals.length > 0) {
+      throw new UsageError(
+        `unexpected argument "${flags.positionals[0]}"; give the config with --config FILE`,
+      );
+    }
+    const configPath = stringFlag(flags, "config");
+    const oneAsset = ONE_ASSET_FLAGS.filter((f) => flags.values[f] !== undefined);
+    if (configPath !== undefined && oneAsset.length > 0) {
+      throw new UsageError(
+        `--config and --${
+          oneAsset[0]
+        } do not go together: describe the asset in the config, or use the flags without --config`,
+      );
+    }
+    if (configPath === undefined && flags.values.url === undefined) {
+      throw new UsageError(
+        "give --config FILE, or describe one asset with --url URL --data-path PATH (see --help)",
+      );
+    }
+    const workers = intFlag(flags, "workers", { min: 1, max: 64 });
+    const direction = choiceValue(
+      stringFlag(flags, "direction") ?? "forward",
+      "--direction",
+      ["forward", "backfill"] as const,
+    );
+    const logFormat = flags.values["log-format"] === undefined
+      ? "auto"
+      : choiceValue(stringFlag(flags, "log-format")!, "--log-format", ["human", "json"] as const);
+    const env = Deno.env.toObject();
+    const loaded = configPath !== undefined
+      ? await loadConfig(configPath, { env })
+      : configFromFlags({
+        url: stringFlag(flags, "url"),
+        dataPath: stringFlag(flags, "data-path"),
+        pagination: stringFlag(flags, "pagination"),
+        nextPath: stringFlag(flags, "next-path"),
+        nextParam: stringFlag(flags, "next-param"),
+        primaryKey: listFlag(flags, "primary-key").flatMap((k) => k.split(",")).map((k) => k.trim())
+          .filter(Boolean),
+        out: stringFlag(flags, "out"),
+        bearerEnv: stringFlag(flags, "bearer-env"),
+        format: stringFlag(flags, "format"),
+        partitionBy: listFlag(flags, "partition-by"),
+        workers,
+      }, { env });
+    const quiet = booleanFlag(flags, "quiet");
+    const result = await harvest(loaded, {
+      out: stringFlag(flags, "out"),
+      assets: listFlag(flags, "asset"),
+      fullRefresh: booleanFlag(flags, "full-refresh"),
+      since: stringFlag(flags, "since"),
+      direction,
+      workers,
+      baseUrl: stringFlag(flags, "base-url"),
+      logFormat,
+      quiet,
+    });
+    console.log(quiet ? summaryLine(result) : describeResult(result));
+    return result.exitCode;
   },
 };
+
+/** One line: run, status, counts. */
+function summaryLine(result: HarvestResult): string {
+  const t = result.report.totals;
+  return `harvest ${result.runId} ${result.status}: ${t.pages} pages, ${t.records} records, ` +
+    `${result.assets.reduce((n, a) => n + a.rows, 0)} rows written into ${result.out}`;
+}
+
+/** The text report, then where every output is. */
+export function describeResult(result: HarvestResult): string {
+  const lines = [renderTextReport(result.report), "", `outputs in ${result.out}/:`];
+  for (const asset of result.assets) {
+    if (asset.output) {
+      lines.push(
+        `  ${asset.output}/  ${asset.asset}: ${asset.rows} rows written this run (${asset.status})`,
+      );
+    }
+  }
+  lines.push(`  raw/<asset>/${result.runId}/  response snapshots of this run`);
+  lines.push("  manifest.jsonl  one line per response (sha256, params, cursors, outputs)");
+  lines.push(
+    `  ${
+      result.statePath.startsWith(result.out)
+        ? result.statePath.slice(result.out.length + 1)
+        : result.statePath
+    }  watermarks, runs, committed pages, skips`,
+  );
+  lines.push(
+    `  ${result.reportPaths.json}${
+      result.reportPaths.html ? `, ${result.reportPaths.html}` : ""
+    }  this run's report`,
+  );
+  if (result.crashedRuns.length > 0) {
+    lines.push(
+      `resumed after run(s) ${
+        result.crashedRuns.join(", ")
+      } (${result.adoptedPages} page(s) adopted)`,
+    );
+  }
+  return lines.join("\n");
+}

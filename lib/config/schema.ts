@@ -208,6 +208,12 @@ export const partitionSchema = z.strictObject({
   min: integerText.optional(),
   /** Known largest key (skips the probe request). */
   max: integerText.optional(),
+  /** Query parameter sorting ascending, for the smallest-key probe. @default "_sort" */
+  sort_param: paramName.optional(),
+  /** Query parameter sorting descending, for the largest-key probe. @default "_sort_desc" */
+  sort_desc_param: paramName.optional(),
+  /** Query parameter of the page size, set to 1 for the probes. @default "_size" */
+  size_param: paramName.optional(),
 });
 /** Parsed `partition:`. */
 export type PartitionConfig = z.infer<typeof partitionSchema>;

@@ -1,0 +1,184 @@
+/**
+ * Where an asset's rows land: `<out>/<format>/<asset>/[<col>=<value>/]part-<run>-<key>.<ext>`
+ * (`parquet/` for the raw-load format too, since `raw/` holds the snapshots). Every page is
+ * written as its own complete part(s), renamed into place before the page is committed, so a
+ * committed page never points at a file still being written — also for CSV and JSONL, whose
+ * streamed writers would otherwise keep one file open for the whole run. Column types are fixed
+ * once per asset and run (declared contract types first) and carried from page to page.
+ *
+ * For `mode: replace` and `mode: merge` the parts go to the staging folder of the run that
+ * planned the asset, and {@link AssetOutput.finish} swaps or merges them in at the end.
+ * @module
+ */
+import { join } from "node:path";
+import type { OutputConfig } from "../config/schema.ts";
+import { safePathSegment } from "../provenance/snapshot.ts";
+import {
+  type ColumnType,
+  openSink,
+  rowsToColumns,
+  type SinkOptions,
+  type WrittenPart,
+} from "../sinks/mod.ts";
+import { extendSchema } from "../sinks/column_types.ts";
+import {
+  assetLayout,
+  beginWrite,
+  commitReplace,
+  mergeByKey,
+  recoverAsset,
+} from "../sinks/write_mode.ts";
+
+/** Options of {@link openAssetOutput}. */
+export interface AssetOutputOptions {
+  /** The asset's `output:`. */
+  output: OutputConfig;
+  /** This run's id (part names). */
+  runId: string;
+  /** The run that planned the asset (staging folder of replace/merge). @default runId */
+  planRunId?: string;
+  /** Declared column types (from the contract). @default {} */
+  columns?: Record<string, ColumnType>;
+  /** Rows per part at most (the asset's `batch_size`). @default 10000 */
+  batchRows?: number;
+  /** Time of `load_date` / `load_time` partitions. @default now */
+  loadTime?: Date;
+  /** Key columns (merge). @default [] */
+  primaryKey?: string[];
+  /** Column deciding the newest row of a key (merge). */
+  orderBy?: string;
+}
+
+/** The folder of an asset's output, relative to the out folder. */
+export function assetFolder(asset: string, output: OutputConfig): string {
+  const format = output.format === "raw" ? "parquet" : output.format;
+  return `${format}/${safePathSegment(asset)}`;
+}
+
+/**
+ * Opens the output of one asset for a run (recovering an interrupted replace/merge switch).
+ *
+ * @example
+ * ```ts
+ * import { openAssetOutput } from "./asset_output.ts";
+ * const output = await openAssetOutput("out", "Orders", {
+ *   output: { format: "parquet", partition_by: ["ShipCountry"], mode: "append", compression: "zstd", row_group_rows: 100000 },
+ *   runId: "20261123T101500Z-3fa9c1",
+ * });
+ * const paths = await output.write([{ OrderID: 10248, ShipCountry: "France" }], "00001");
+ * // ["parquet/Orders/ShipCountry=France/part-20261123T101500Z-3fa9c1-00001.parquet"]
+ * ```
+ */
+export async function openAssetOutput(
+  out: string,
+  asset: string,
+  options: AssetOutputOptions,
+): Promise<AssetOutput> {
+  const folder = assetFolder(asset, options.output);
+  const assetDir = join(out, folder);
+  const mode = options.output.mode;
+  let relDir = folder;
+  if (mode === "append") {
+    await recoverAsset(assetDir);
+    await Deno.mkdir(assetDir, { recursive: true });
+  } else {
+    const planRunId = options.planRunId ?? options.runId;
+    await beginWrite(assetDir, { mode, runId: planRunId });
+    relDir = `${assetLayout(folder).staging}/${planRunId}`;
+  }
+  return new AssetOutput(out, assetDir, relDir, options);
+}
+
+/** An asset's output for one run. */
+export class AssetOutput {
+  /** The asset folder readers use (`<out>/parquet/Orders`). */
+  readonly assetDir: string;
+  /** Where this run's parts go, relative to the out folder. */
+  readonly relDir: string;
+  readonly #out: string;
+  readonly #options: AssetOutputOptions;
+  readonly #declared: Record<string, ColumnType>;
+  readonly #loadTime: Date;
+  #schema: Record<string, ColumnType> = {};
+
+  /** Use {@link openAssetOutput}. */
+  constructor(out: string, assetDir: string, relDir: string, options: AssetOutputOptions) {
+    this.#out = out;
+    this.assetDir = assetDir;
+    this.relDir = relDir;
+    this.#options = options;
+    this.#declared = options.columns ?? {};
+    this.#loadTime = options.loadTime ?? new Date();
+  }
+
+  /** Column types fixed so far. */
+  get schema(): Record<string, ColumnType> {
+    return { ...this.#schema };
+  }
+
+  /**
+   * Writes one page's rows as complete part(s) named by `key` (at most `batchRows` rows a part)
+   * and resolves to their paths relative to the out folder.
+   */
+  async write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const batch = this.#options.batchRows ?? 10_000;
+    const paths: string[] = [];
+    for (let start = 0, n = 1; start < rows.length; start += batch, n++) {
+      const slice = rows.length <= batch ? rows : rows.slice(start, start + batch);
+      const partKey = rows.length <= batch ? key : `${key}-b${String(n).padStart(3, "0")}`;
+      for (const part of await this.#writeBatch(slice, partKey)) {
+        paths.push(`${this.relDir}/${part.relativePath}`);
+      }
+    }
+    return paths;
+  }
+
+  async #writeBatch(rows: readonly Record<string, unknown>[], key: string): Promise<WrittenPart[]> {
+    const output = this.#options.output;
+    const { columns, length } = rowsToColumns(rows);
+    const raw = output.format === "raw";
+    // Fixed before the write, synchronously: pages written at the same time agree on types.
+    if (!raw) this.#schema = extendSchema(this.#schema, columns, this.#declared);
+    const options: SinkOptions = {
+      format: output.format,
+      runId: this.#options.runId,
+      partitionBy: output.partition_by,
+      columns: raw ? this.#declared : this.#schema,
+      compression: output.compression,
+      rowGroupRows: output.row_group_rows,
+      loadTime: this.#loadTime,
+    };
+    const sink = await openSink(join(this.#out, this.relDir), options);
+    try {
+      await sink.writeColumns(columns, length, { key });
+      await sink.close();
+    } catch (error) {
+      await sink.abort().catch(() => {});
+      throw error;
+    }
+    return sink.parts;
+  }
+
+  /** Ends the asset: swaps in (replace) or merges (merge) the staged parts; nothing for append. */
+  async finish(): Promise<void> {
+    const mode = this.#options.output.mode;
+    if (mode === "append") return;
+    const runId = this.#options.planRunId ?? this.#options.runId;
+    const staging = join(assetLayout(this.assetDir).staging, runId);
+    // A crash after the switch already removed the staging folder: the asset is done.
+    if (!(await Deno.stat(staging).catch(() => null))) return;
+    if (mode === "replace") {
+      await commitReplace(this.assetDir, { runId });
+      return;
+    }
+    await mergeByKey(this.assetDir, {
+      runId,
+      primaryKey: this.#options.primaryKey ?? [],
+      orderBy: this.#options.orderBy,
+      partitionBy: this.#options.output.partition_by,
+      compression: this.#options.output.compression,
+      rowGroupRows: this.#options.output.row_group_rows,
+    });
+  }
+}

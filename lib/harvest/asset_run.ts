@@ -1,0 +1,595 @@
+/**
+ * One asset within a run: plan it (or take up its unfinished plan), clean what a crash left in
+ * its output folder, walk its partitions on the run's shared workers, and — only once every
+ * partition reached its end — finish the output, advance the watermark (with its boundary) and
+ * mark the asset's pages complete. A rate-limit wait above `max_wait_s` skips the asset (recorded,
+ * retried first next run); any other failure fails it; either way its committed pages stay and
+ * the next run resumes them. Never throws: the outcome is in the {@link AssetResult}.
+ * @module
+ */
+import type { z } from "zod";
+import type { LoadedConfig } from "../config/load.ts";
+import type { AssetConfig } from "../config/schema.ts";
+import { formatTimestamp, renderParams, type TimeFormat } from "../config/templating.ts";
+import { checkRejectRatio, contractColumnTypes, getContract } from "../contracts/mod.ts";
+import type { HttpClient } from "../http/client.ts";
+import { HttpError, RateLimitedError } from "../http/http_error.ts";
+import { createPaginator, type Paginator, totalPages } from "../paginate/mod.ts";
+import type { PagePaginationConfig } from "../paginate/page.ts";
+import type { ManifestRecord, ManifestWriter } from "../provenance/manifest.ts";
+import type { SnapshotStore } from "../provenance/snapshot.ts";
+import type { Logger } from "../report/logger.ts";
+import type { Progress } from "../report/progress.ts";
+import type { RunReportBuilder } from "../report/run_report.ts";
+import {
+  compareWatermarks,
+  newerWatermark,
+  olderWatermark,
+  type StateStore,
+} from "../state/mod.ts";
+import {
+  type AssetPlan,
+  type PlannedPartition,
+  readBoundary,
+  readPlan,
+  saveBoundary,
+  savePlan,
+} from "./asset_plan.ts";
+import { type AssetOutput, openAssetOutput } from "./asset_output.ts";
+import { probeKeyRange, splitKeyRange } from "./key_ranges.ts";
+import { boundedPages, pageGroups } from "./page_parallel.ts";
+import type { FetchedPage, PageOutcome, PageStepContext } from "./page_step.ts";
+import { fetchPage, type FetchSpec, walkPartition } from "./partition_walk.ts";
+import { type AssetStart, isTimeline, WATERMARK_TYPES, watermarkKind } from "./plan.ts";
+import { removeOrphanParts, replayCommittedPages } from "./resume.ts";
+import { WatermarkTracker } from "./watermark_tracker.ts";
+import type { WorkerPool } from "./worker_pool.ts";
+
+/** What every asset of a run shares. */
+export interface RunContext {
+  /** The out folder. */
+  out: string;
+  /** This run. */
+  runId: string;
+  /** The loaded config (hash, auth alias, secrets). */
+  loaded: LoadedConfig;
+  /** Base URL of relative asset paths. */
+  baseUrl: string | undefined;
+  /** The HTTP session (one limiter, budget, auth for the run). */
+  client: HttpClient;
+  /** The state store. */
+  state: StateStore;
+  /** Raw snapshots. */
+  snapshots: SnapshotStore;
+  /** The manifest. */
+  manifest: ManifestWriter;
+  /** The run report. */
+  report: RunReportBuilder;
+  /** The run's logger. */
+  log: Logger;
+  /** Progress display. */
+  progress: Progress;
+  /** The run's workers. */
+  pool: WorkerPool;
+  /** Versions. */
+  env: ManifestRecord["env"];
+  /** Secret values. */
+  secrets: readonly string[];
+  /** The run's clock. */
+  now: () => Date;
+  /** `--full-refresh` / `--since` were given (a resumed plan ignores them). */
+  startFlags: boolean;
+}
+
+/** How one asset ended. */
+export interface AssetResult {
+  /** The asset. */
+  asset: string;
+  /** `ok`, `unchanged` (nothing new written), `failed` or `skipped` (rate limit). */
+  status: "ok" | "unchanged" | "failed" | "skipped";
+  /** Pages committed by this run. */
+  pages: number;
+  /** Records received. */
+  records: number;
+  /** Rows written. */
+  rows: number;
+  /** Records dropped as written by the previous run (watermark boundary). */
+  duplicatesDropped: number;
+  /** Records the contract rejected. */
+  rejected: number;
+  /** Partitions walked. */
+  partitions: number;
+  /** Whether it continued an interrupted harvest. */
+  resumed: boolean;
+  /** Parts deleted because no committed page named them (a crash's leftovers). */
+  orphansRemoved: number;
+  /** Output folder relative to the out folder. */
+  output: string | null;
+  /** Watermark before and after (after = before unless the asset completed). */
+  watermark: { before: string | null; after: string | null } | null;
+  /** Why it failed or was skipped. */
+  error?: string;
+}
+
+/** Runs one asset to its end; never throws. `start` is its starting point, or why it cannot start. */
+export async function runAsset(
+  ctx: RunContext,
+  asset: AssetConfig,
+  start: AssetStart | Error,
+): Promise<AssetResult> {
+  const log = ctx.log.child({ asset: asset.name });
+  const result: AssetResult = {
+    asset: asset.name,
+    status: "ok",
+    pages: 0,
+    records: 0,
+    rows: 0,
+    duplicatesDropped: 0,
+    rejected: 0,
+    partitions: 0,
+    resumed: false,
+    orphansRemoved: 0,
+    output: null,
+    watermark: null,
+  };
+  const abort = new AbortController();
+  try {
+    if (start instanceof Error) throw start;
+    const setup = await ctx.pool.run(() => setupAsset(ctx, asset, start, abort.signal, log));
+    result.resumed = setup.resumed;
+    result.partitions = setup.plan.partitions.length;
+    result.orphansRemoved = setup.orphans;
+    result.output = setup.output.relDir;
+    result.watermark = { before: setup.plan.watermark_in, after: setup.plan.watermark_in };
+    const onPage = (outcome: PageOutcome) => {
+      result.pages++;
+      result.records += outcome.records;
+      result.rows += outcome.rows;
+      result.duplicatesDropped += outcome.dropped;
+      result.rejected += outcome.rejected;
+      ctx.progress.update(asset.name, { pages: 1, rows: outcome.rows });
+      log.debug("page.committed", {
+        page: outcome.seq,
+        records: outcome.records,
+        rows: outcome.rows,
+        msg: `${outcome.rows} rows${outcome.dropped ? `, ${outcome.dropped} already written` : ""}`,
+      });
+    };
+    const walks = setup.plan.partitions.map((partition) =>
+      ctx.pool.run(() => walkOne(ctx, asset, setup, partition, abort.signal, onPage))
+        .catch((error) => {
+          // One partition failing ends its siblings: the asset will not complete this run.
+          abort.abort(error);
+          throw error;
+        })
+    );
+    const settled = await Promise.allSettled(walks);
+    const failures = settled.filter((s) => s.status === "rejected").map((s) => s.reason);
+    if (failures.length > 0) {
+      throw failures.find((e) => !(e instanceof HttpError && e.reason === "aborted")) ??
+        failures[0];
+    }
+    result.watermark = await finishAsset(ctx, asset, setup, result);
+    result.status = result.rows === 0 ? "unchanged" : "ok";
+    if (result.duplicatesDropped > 0) {
+      ctx.report.note(
+        asset.name,
+        `${result.duplicatesDropped} records at the watermark boundary were already written by the previous run and were dropped`,
+      );
+    }
+    ctx.report.rejects(asset.name, result.rejected);
+    ctx.report.finishAsset(asset.name, result.status);
+    log.info("asset.done", {
+      msg:
+        `${result.pages} pages, ${result.records} records, ${result.rows} rows written in ${result.partitions} partition(s)${
+          result.resumed ? " (resumed)" : ""
+        }`,
+    });
+  } catch (error) {
+    abort.abort(error);
+    const message = ctx.client.redactText((error as Error)?.message ?? String(error));
+    result.error = message;
+    ctx.report.rejects(asset.name, result.rejected);
+    if (error instanceof RateLimitedError) {
+      result.status = "skipped";
+      await ctx.state.recordSkip({
+        runId: ctx.runId,
+        assetId: asset.name,
+        reason: message,
+        retryAt: error.retryAt.toISOString(),
+      });
+      ctx.report.skip(asset.name, message);
+      ctx.report.finishAsset(asset.name, "skipped");
+      log.warn("asset.skipped", { msg: message });
+    } else {
+      result.status = "failed";
+      ctx.report.error(asset.name, message);
+      ctx.report.finishAsset(asset.name, "failed");
+      log.error("asset.failed", { msg: message });
+    }
+  }
+  ctx.progress.done(asset.name, result.status);
+  return result;
+}
+
+/** What a set-up asset carries into its walks. */
+interface AssetSetup {
+  plan: AssetPlan;
+  resumed: boolean;
+  orphans: number;
+  output: AssetOutput;
+  tracker: WatermarkTracker | null;
+  contract?: z.ZodType;
+  url: string;
+  params: Record<string, string>;
+  spec: FetchSpec;
+  /** Page-parallel assets: the first page, fetched to learn the total, with its paginator. */
+  first?: { page: FetchedPage | "end"; paginator: Paginator };
+  nextSeq: () => number;
+}
+
+async function setupAsset(
+  ctx: RunContext,
+  asset: AssetConfig,
+  start: AssetStart,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<AssetSetup> {
+  const state = ctx.state;
+  let plan = await readPlan(state, asset.name);
+  if (plan?.status === "complete") {
+    // Killed between marking the plan complete and completing the pages: finish that now.
+    await state.completeAsset(asset.name, ctx.runId);
+    plan = undefined;
+  }
+  const url = absoluteUrl(asset.path, ctx.baseUrl);
+  const spec: FetchSpec = {
+    method: asset.method,
+    headers: asset.headers,
+    body: asset.body,
+    dataPath: asset.data_path,
+    label: asset.name,
+  };
+  const setup: Partial<AssetSetup> = { url, spec, resumed: plan !== undefined };
+  let params: Record<string, string>;
+  if (plan) {
+    params = restoreParams(plan.params, renderBaseParams(ctx, asset, start));
+    log.info("asset.resume", {
+      msg: `continuing the unfinished harvest planned by run ${plan.run_id} (${plan.start.reason})`,
+    });
+    if (plan.config_sha256 !== ctx.loaded.sha256) {
+      log.warn("asset.resume_config_changed", {
+        msg: "the config changed since that harvest was planned; it is finished with its plan",
+      });
+    }
+    if (ctx.startFlags) {
+      log.warn("asset.resume_ignores_flags", {
+        msg: "--full-refresh/--since apply once this unfinished harvest is complete",
+      });
+    }
+  } else {
+    params = renderBaseParams(ctx, asset, start);
+    const partitions = await planPartitions(ctx, asset, url, params, spec, signal, setup);
+    plan = {
+      version: 1,
+      run_id: ctx.runId,
+      status: "active",
+      config_sha256: ctx.loaded.sha256,
+      start: start.decision,
+      watermark_in: start.watermark ?? start.sinceId ?? start.untilId,
+      dedupe: start.dedupe,
+      since_id: start.sinceId,
+      until_id: start.untilId,
+      params: storedParams(params, ctx.secrets),
+      partitions,
+    };
+    await savePlan(state, asset.name, plan);
+    for (const warning of start.warnings) {
+      log.warn("watermark.clamped", { msg: warning });
+      ctx.report.note(asset.name, warning);
+    }
+  }
+  ctx.report.startAsset(asset.name, plan.start);
+  if (plan.partitions.length > 1) {
+    log.info("asset.partitions", {
+      msg: plan.partitions.map((p) => p.key).join(", "),
+    });
+  }
+
+  const contract = asset.contract ? getContract(asset.contract) : undefined;
+  const output = await openAssetOutput(ctx.out, asset.name, {
+    output: asset.output,
+    runId: ctx.runId,
+    planRunId: plan.run_id,
+    columns: asset.contract ? contractColumnTypes(asset.contract) : {},
+    batchRows: asset.batch_size,
+    loadTime: ctx.now(),
+    primaryKey: asset.primary_key,
+    orderBy: asset.incremental?.cursor_field,
+  });
+  const removed = await removeOrphanParts(
+    ctx.out,
+    output.relDir,
+    await state.committedOutputs(asset.name),
+  );
+  if (removed.length > 0) {
+    log.info("resume.orphans_removed", {
+      msg: `${removed.length} part(s) written but never committed were deleted`,
+    });
+  }
+
+  let tracker: WatermarkTracker | null = null;
+  if (asset.incremental) {
+    tracker = new WatermarkTracker(asset.incremental.cursor_field, {
+      kind: watermarkKind(asset),
+      primaryKey: asset.primary_key,
+      lookback: asset.incremental.lookback,
+      previous: plan.dedupe ? await readBoundary(state, asset.name) : null,
+    });
+    if (setup.resumed) {
+      await replayCommittedPages(ctx.out, state, asset.name, tracker, {
+        dataPath: asset.data_path,
+      });
+    }
+  }
+  let seq = 0;
+  return {
+    ...setup,
+    plan,
+    resumed: setup.resumed ?? false,
+    orphans: removed.length,
+    output,
+    tracker,
+    contract,
+    url,
+    params,
+    spec,
+    nextSeq: () => ++seq,
+  };
+}
+
+/** Partitions of a new plan: one, key ranges (probed), or page groups (after the first page). */
+async function planPartitions(
+  ctx: RunContext,
+  asset: AssetConfig,
+  url: string,
+  params: Record<string, string>,
+  spec: FetchSpec,
+  signal: AbortSignal,
+  setup: Partial<AssetSetup>,
+): Promise<PlannedPartition[]> {
+  const partition = asset.partition;
+  const whole: PlannedPartition[] = [{ index: 0, key: "", params: {}, first: null, last: null }];
+  if (!partition || partition.parts <= 1 && partition.by !== "page") return whole;
+  if (partition.by === "page" && asset.pagination.type === "page") {
+    const pagination = asset.pagination as PagePaginationConfig;
+    const paginator = createPaginator(pagination, paginatorOptions(ctx, asset, "", null));
+    const request = paginator.first({ url, params });
+    const page = await fetchPage(ctx.client, paginator, request, spec, signal);
+    const total = page === "end" ? undefined : totalPages(pagination, {
+      status: page.result.status,
+      headers: page.result.headers,
+      body: page.body,
+      records: page.records,
+    }, asset.name);
+    const groups = pageGroups(pagination.start, total, partition.parts);
+    const first = groups[0];
+    if (page !== "end" && first.last !== null && page.next !== "done") {
+      if (Number(page.next.cursor) > first.last) page.next = "done";
+    }
+    setup.first = { page, paginator };
+    return groups.map((g) => ({
+      index: g.index,
+      key: g.key,
+      params: {},
+      first: g.first,
+      last: g.last,
+    }));
+  }
+  const probe = await probeKeyRange(
+    ctx.client,
+    {
+      url,
+      params,
+      method: asset.method,
+      headers: asset.headers,
+      dataPath: asset.data_path,
+    },
+    partition,
+    { signal, label: asset.name },
+  );
+  if (probe === null) return whole;
+  return splitKeyRange(partition.by, probe.min, probe.max, partition.parts, {
+    lowerParam: partition.lower_param,
+    upperParam: partition.upper_param,
+  }).map((r) => ({ index: r.index, key: r.key, params: r.params, first: null, last: null }));
+}
+
+async function walkOne(
+  ctx: RunContext,
+  asset: AssetConfig,
+  setup: AssetSetup,
+  partition: PlannedPartition,
+  signal: AbortSignal,
+  onPage: (outcome: PageOutcome) => void,
+): Promise<void> {
+  const partitioned = setup.plan.partitions.length > 1;
+  const useFirst = partition.index === 0 && setup.first !== undefined;
+  let paginator = useFirst ? setup.first!.paginator : createPaginator(
+    asset.pagination,
+    paginatorOptions(ctx, asset, partition.key, setup.plan),
+  );
+  const base = { url: setup.url, params: { ...setup.params, ...partition.params } };
+  let firstRequest;
+  if (partition.first !== null) {
+    paginator = boundedPages(paginator, partition.last);
+    const start = (asset.pagination as PagePaginationConfig).start;
+    if (partition.first !== start) {
+      firstRequest = paginator.resume(base, { cursor: String(partition.first), page: 0 });
+    }
+  }
+  const pageCtx: PageStepContext = {
+    out: ctx.out,
+    runId: ctx.runId,
+    asset,
+    partitionKey: partition.key,
+    partitionIndex: partitioned ? partition.index : null,
+    snapshots: ctx.snapshots,
+    manifest: ctx.manifest,
+    state: ctx.state,
+    output: setup.output,
+    tracker: setup.tracker,
+    contract: setup.contract,
+    nextSeq: setup.nextSeq,
+    configSha256: ctx.loaded.sha256,
+    env: ctx.env,
+    watermarkIn: setup.plan.watermark_in,
+    secrets: ctx.secrets,
+    onRecord: (record) => ctx.report.request(record),
+  };
+  const firstPage = useFirst ? setup.first!.page : undefined;
+  if (firstPage === "end") return;
+  await walkPartition(pageCtx, {
+    client: ctx.client,
+    state: ctx.state,
+    paginator,
+    base,
+    firstRequest,
+    firstPage,
+    spec: setup.spec,
+    signal,
+    onPage,
+  });
+}
+
+function paginatorOptions(
+  ctx: RunContext,
+  asset: AssetConfig,
+  key: string,
+  plan: AssetPlan | null,
+) {
+  const auth = ctx.loaded.config.auth;
+  return {
+    maxPages: asset.max_pages,
+    label: key ? `${asset.name} [${key}]` : asset.name,
+    stripParams: auth.type === "query" ? [auth.name] : [],
+    sinceId: plan?.since_id ?? null,
+    untilId: plan?.until_id ?? null,
+  };
+}
+
+/** After every partition ended: output, watermark and boundary, plan complete, pages complete. */
+async function finishAsset(
+  ctx: RunContext,
+  asset: AssetConfig,
+  setup: AssetSetup,
+  result: AssetResult,
+): Promise<AssetResult["watermark"]> {
+  const state = ctx.state;
+  checkRejectRatio({ rejected: result.rejected, total: result.records }, {
+    asset: asset.name,
+    maxRejectRatio: asset.max_reject_ratio,
+  });
+  await setup.output.finish();
+  let watermark: AssetResult["watermark"] = null;
+  const tracker = setup.tracker;
+  if (asset.incremental && tracker) {
+    const kind = watermarkKind(asset);
+    if (isTimeline(asset)) {
+      const newest = await state.getWatermark(asset.name, WATERMARK_TYPES.newest);
+      const oldest = await state.getWatermark(asset.name, WATERMARK_TYPES.oldest);
+      const x = newerWatermark(newest?.lastId, tracker.newest, { kind: "id" });
+      const xOldest = olderWatermark(oldest?.lastId, tracker.oldest, { kind: "id" });
+      if (x !== null) {
+        await state.setWatermark({
+          assetId: asset.name,
+          dataType: WATERMARK_TYPES.newest,
+          lastId: x,
+        });
+      }
+      if (xOldest !== null) {
+        await state.setWatermark({
+          assetId: asset.name,
+          dataType: WATERMARK_TYPES.oldest,
+          lastId: xOldest,
+        });
+      }
+      watermark = { before: newest?.lastId ?? null, after: x };
+    } else {
+      const stored = await state.getWatermark(asset.name, WATERMARK_TYPES.default);
+      const before = (kind === "id" ? stored?.lastId : stored?.lastTimestamp) ?? null;
+      const after = newerWatermark(before, tracker.newest, { kind });
+      if (after !== null && after !== before) {
+        await state.setWatermark(
+          kind === "id"
+            ? { assetId: asset.name, lastId: after }
+            : { assetId: asset.name, lastTimestamp: after },
+        );
+      }
+      watermark = { before, after };
+    }
+    const boundary = tracker.boundary();
+    const previousValue = watermark.before;
+    if (
+      boundary &&
+      (previousValue === null || isTimeline(asset) ||
+        compareWatermarks(boundary.value, previousValue, { kind }) >= 0)
+    ) {
+      await saveBoundary(state, asset.name, boundary);
+    }
+  }
+  await savePlan(state, asset.name, { ...setup.plan, status: "complete" });
+  await state.completeAsset(asset.name, ctx.runId);
+  await state.clearSkip(asset.name);
+  return watermark;
+}
+
+/** The asset's query parameters: templates rendered, the watermark in `incremental.param`. */
+function renderBaseParams(
+  ctx: RunContext,
+  asset: AssetConfig,
+  start: AssetStart,
+): Record<string, string> {
+  const params = renderParams(asset.params, {
+    watermark: start.watermark ?? start.sinceId,
+    runId: ctx.runId,
+    now: ctx.now(),
+  });
+  const inc = asset.incremental;
+  if (inc?.param && start.watermark !== null && !isTimeline(asset)) {
+    params[inc.param] = inc.kind === "id"
+      ? start.watermark
+      : formatTimestamp(start.watermark, inc.param_format as TimeFormat);
+  }
+  return params;
+}
+
+/** Params for the plan: values holding a secret are not stored (null), only their names. */
+function storedParams(
+  params: Record<string, string>,
+  secrets: readonly string[],
+): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [name, value] of Object.entries(params)) {
+    out[name] = secrets.some((s) => s.length > 0 && value.includes(s)) ? null : value;
+  }
+  return out;
+}
+
+function restoreParams(
+  stored: Record<string, string | null>,
+  current: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(stored)) {
+    const restored = value ?? current[name];
+    if (restored !== undefined) out[name] = restored;
+  }
+  return out;
+}
+
+function absoluteUrl(path: string, baseUrl: string | undefined): string {
+  if (/^https?:\/\//.test(path)) return path;
+  const base = (baseUrl ?? "").replace(/\/+$/, "");
+  return `${base}${path}`;
+}

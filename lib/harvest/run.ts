@@ -1,0 +1,387 @@
+/**
+ * `harvest(config, options)`: one whole run. Everything that can be checked without a request is
+ * checked first (asset names, contracts, partitions, flags: every problem listed, exit 2). Then
+ * one state store, one run id, one HTTP session (limiter, retry budget, auth) shared by bounded
+ * workers over every asset and partition, one snapshot store, one manifest, one report. Pages a
+ * killed run left half-committed are adopted, assets skipped for a rate limit last time go
+ * first, and the report says where each asset started and how it ended.
+ * @module
+ */
+import { join } from "node:path";
+import type { LoadedConfig } from "../config/load.ts";
+import type { AssetConfig, Config } from "../config/schema.ts";
+import { getContract } from "../contracts/mod.ts";
+import { ConfigError, type ConfigIssue, UsageError } from "../errors.ts";
+import { HttpClient } from "../http/client.ts";
+import { type Clock, systemClock } from "../http/clock.ts";
+import type { FetchFunction } from "../http/fetch_resilient.ts";
+import { ManifestWriter } from "../provenance/manifest.ts";
+import { SnapshotStore } from "../provenance/snapshot.ts";
+import { envStamp, newRunId } from "../provenance/stamps.ts";
+import { createLogger, type LogOutput } from "../report/logger.ts";
+import { createProgress, type ProgressOutput } from "../report/progress.ts";
+import {
+  type RunReport,
+  RunReportBuilder,
+  writeRunReport,
+  type WrittenReport,
+} from "../report/run_report.ts";
+import { parsePartitionSpecs } from "../sinks/partition.ts";
+import { normalizeWatermark, openSqliteState, type StateStore } from "../state/mod.ts";
+import { type AssetResult, runAsset, type RunContext } from "./asset_run.ts";
+import {
+  type AssetStart,
+  decideStart,
+  type Direction,
+  isTimeline,
+  selectAssets,
+  WATERMARK_TYPES,
+  watermarkKind,
+} from "./plan.ts";
+import { adoptManifestPages } from "./resume.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+/** Options of {@link harvest}. */
+export interface HarvestOptions {
+  /** Output folder (wins over the config's `out`). @default config.out ?? "out" */
+  out?: string;
+  /** Only these assets (`--asset`). @default every asset */
+  assets?: string[];
+  /** Ignore stored watermarks (`--full-refresh`). @default false */
+  fullRefresh?: boolean;
+  /** Start incremental assets from this value (`--since`). */
+  since?: string;
+  /** `forward` (newer than the watermark) or `backfill` (timelines: older than `X_oldest`). @default "forward" */
+  direction?: Direction;
+  /** Concurrent workers (wins over the config's `workers`). @default config.workers */
+  workers?: number;
+  /** Base URL (wins over the config's `base_url`; the demo points it at its server). */
+  baseUrl?: string;
+  /** The transport, e.g. `(input, init) => app.request(input, init)`. @default globalThis.fetch */
+  fetch?: FetchFunction;
+  /** Clock of the HTTP layer (waits, timeouts) and of the run's timestamps. @default systemClock */
+  clock?: Clock;
+  /** Random source of backoff jitter. @default Math.random */
+  random?: () => number;
+  /** Run id. @default newRunId() */
+  runId?: string;
+  /** Log line format on stderr. @default "auto" (human on a terminal, JSON lines otherwise) */
+  logFormat?: "auto" | "human" | "json";
+  /** Only warnings and errors in the log, no progress display. @default false */
+  quiet?: boolean;
+  /** Where log lines go; `null` for nowhere. @default Deno.stderr */
+  logOutput?: LogOutput | null;
+  /** Where the progress display is drawn (only on a terminal). @default Deno.stderr */
+  progressOutput?: ProgressOutput;
+  /** Write the HTML report next to the JSON one. @default true */
+  htmlReport?: boolean;
+}
+
+/** What a run did. */
+export interface HarvestResult {
+  /** The run id. */
+  runId: string;
+  /** The out folder. */
+  out: string;
+  /** `succeeded`, `partial` (some assets failed or were skipped) or `failed`. */
+  status: RunReport["status"];
+  /** 0 when no asset failed, 1 otherwise. */
+  exitCode: number;
+  /** One result per asset, in the order they ran. */
+  assets: AssetResult[];
+  /** The run report. */
+  report: RunReport;
+  /** Where the report was written, relative to the out folder. */
+  reportPaths: WrittenReport;
+  /** The state file. */
+  statePath: string;
+  /** Runs found killed, whose half-committed pages were adopted. */
+  crashedRuns: string[];
+  /** Pages adopted from their manifest lines. */
+  adoptedPages: number;
+}
+
+/**
+ * Harvests every asset of a config (or those named) into the out folder.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config/load.ts";
+ * import { harvest } from "./run.ts";
+ * const loaded = await loadConfig("jobs/northwind.yaml");
+ * const result = await harvest(loaded, { out: "out", workers: 4 });
+ * console.log(result.status, result.assets.map((a) => `${a.asset}: ${a.rows} rows`));
+ * Deno.exit(result.exitCode);
+ * ```
+ */
+export async function harvest(
+  loaded: LoadedConfig,
+  options: HarvestOptions = {},
+): Promise<HarvestResult> {
+  const config = loaded.config;
+  const out = options.out ?? config.out ?? "out";
+  const baseUrl = options.baseUrl ?? config.base_url;
+  const chosen = selectAssets(config.assets, { only: options.assets });
+  preflight(config, chosen, options, baseUrl);
+
+  const clock = options.clock ?? systemClock;
+  const now = () => new Date(clock.now());
+  const runId = options.runId ?? newRunId(() => clock.now());
+  await Deno.mkdir(out, { recursive: true });
+  const statePath = config.state?.path ?? join(out, "state.sqlite");
+  const state = openSqliteState(statePath, { now });
+  const log = createLogger({
+    format: options.logFormat ?? "auto",
+    level: options.quiet ? "warn" : "info",
+    runId,
+    secrets: loaded.secretValues,
+    output: options.logOutput,
+    clock: () => clock.now(),
+  });
+  const progress = createProgress({
+    output: options.quiet
+      ? { writeSync: (b) => b.length, isTerminal: () => false }
+      : options.progressOutput,
+    clock: () => clock.now(),
+  });
+  const env = { ...envStamp() };
+  let started = false;
+  try {
+    const skips = await state.listSkips();
+    const assets = selectAssets(config.assets, {
+      only: options.assets,
+      skipped: skips.map((s) => s.assetId),
+    });
+    await state.startRun({
+      runId,
+      startedAt: now().toISOString(),
+      configSha256: loaded.sha256,
+      command: "harvest",
+      assets: assets.map((a) => a.name),
+    });
+    started = true;
+    log.info("harvest.start", {
+      msg: `run ${runId}: ${assets.length} asset(s) into ${out} with ${
+        options.workers ?? config.workers
+      } worker(s)`,
+    });
+    const adopted = await adoptManifestPages(out, state, { runId, now });
+    if (adopted.crashedRuns.length > 0) {
+      log.warn("resume.crashed_runs", {
+        msg: `run(s) ${
+          adopted.crashedRuns.join(", ")
+        } did not finish; ${adopted.adopted.length} page(s) they wrote completely were committed, the rest is fetched again`,
+      });
+    }
+    const starts = new Map<string, AssetStart | Error>();
+    for (const asset of assets) starts.set(asset.name, await startOf(state, asset, options, now));
+
+    const client = new HttpClient({
+      retry: config.retry,
+      rateLimit: config.rate_limit,
+      // The provider reports the config's alias (`bearer:API_TOKEN`) in results and errors.
+      auth: config.auth.type === "none" ? config.auth : {
+        ...config.auth,
+        alias: config.auth.alias ?? loaded.authAlias.replace(`${config.auth.type}:`, ""),
+      },
+      baseUrl,
+      fetch: options.fetch,
+      clock,
+      random: options.random,
+    });
+    const report = new RunReportBuilder(runId, {
+      clock: () => clock.now(),
+      configSha256: loaded.sha256,
+      env,
+    });
+    const ctx: RunContext = {
+      out,
+      runId,
+      loaded,
+      baseUrl,
+      client,
+      state,
+      snapshots: new SnapshotStore(out),
+      manifest: new ManifestWriter(out, { secrets: loaded.secretValues }),
+      report,
+      log,
+      progress,
+      pool: new WorkerPool({ size: options.workers ?? config.workers }),
+      env,
+      secrets: loaded.secretValues,
+      now,
+      startFlags: options.fullRefresh === true || options.since !== undefined,
+    };
+    const results = await Promise.all(
+      assets.map((asset) => runAsset(ctx, asset, starts.get(asset.name)!)),
+    );
+    const built = report.build();
+    const reportPaths = await writeRunReport(out, built, {
+      secrets: loaded.secretValues,
+      html: options.htmlReport,
+    });
+    await state.finishRun(runId, {
+      status: built.status === "succeeded"
+        ? "succeeded"
+        : built.status === "failed"
+        ? "failed"
+        : "partial",
+      finishedAt: now().toISOString(),
+      counts: {
+        pages: built.totals.pages,
+        records: built.totals.records,
+        rows: results.reduce((n, r) => n + r.rows, 0),
+        retries: built.totals.retries,
+        status_429: built.totals.status_429,
+        skips: built.totals.skips,
+        failed: results.filter((r) => r.status === "failed").length,
+      },
+    });
+    log.info("harvest.done", {
+      msg:
+        `run ${runId} ${built.status}: ${built.totals.pages} pages, ${built.totals.records} records`,
+    });
+    return {
+      runId,
+      out,
+      status: built.status,
+      exitCode: results.some((r) => r.status === "failed") ? 1 : 0,
+      assets: results,
+      report: built,
+      reportPaths,
+      statePath,
+      crashedRuns: adopted.crashedRuns,
+      adoptedPages: adopted.adopted.length,
+    };
+  } catch (error) {
+    if (started) {
+      await state.finishRun(runId, {
+        status: "failed",
+        finishedAt: now().toISOString(),
+        counts: {},
+      }).catch(() => {});
+    }
+    throw error;
+  } finally {
+    progress.close();
+    log.close();
+    await state.close();
+  }
+}
+
+/** Reads an asset's stored watermarks and decides its start; an error is the asset's failure. */
+async function startOf(
+  state: StateStore,
+  asset: AssetConfig,
+  options: HarvestOptions,
+  now: () => Date,
+): Promise<AssetStart | Error> {
+  try {
+    const kind = watermarkKind(asset);
+    let newest: string | null = null;
+    let oldest: string | null = null;
+    if (isTimeline(asset)) {
+      newest = (await state.getWatermark(asset.name, WATERMARK_TYPES.newest))?.lastId ?? null;
+      oldest = (await state.getWatermark(asset.name, WATERMARK_TYPES.oldest))?.lastId ?? null;
+    } else if (asset.incremental) {
+      const row = await state.getWatermark(asset.name, WATERMARK_TYPES.default);
+      newest = (kind === "id" ? row?.lastId : row?.lastTimestamp) ?? null;
+    }
+    return decideStart(asset, { newest, oldest }, {
+      fullRefresh: options.fullRefresh,
+      since: options.since,
+      direction: options.direction,
+      now: now(),
+    });
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** Every problem that needs no request, at once: exit 2 before anything is sent. */
+function preflight(
+  config: Config,
+  assets: AssetConfig[],
+  options: HarvestOptions,
+  baseUrl: string | undefined,
+): void {
+  const issues: ConfigIssue[] = [];
+  if (
+    options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)
+  ) {
+    issues.push({
+      path: "--workers",
+      message: `expected a whole number ≥ 1, got ${options.workers}`,
+    });
+  }
+  const direction = options.direction ?? "forward";
+  if (direction !== "forward" && direction !== "backfill") {
+    issues.push({
+      path: "--direction",
+      message: `expected forward or backfill, got "${direction}"`,
+    });
+  }
+  if (direction === "backfill" && (options.fullRefresh || options.since !== undefined)) {
+    throw new UsageError(
+      "--direction backfill continues below X_oldest; drop --full-refresh and --since",
+    );
+  }
+  if (baseUrl !== undefined) {
+    try {
+      const url = new URL(baseUrl);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError();
+    } catch {
+      issues.push({ path: "base_url", message: `expected an http(s) URL, got "${baseUrl}"` });
+    }
+  }
+  for (const asset of assets) {
+    const i = config.assets.indexOf(asset);
+    const at = (path: string) => `assets[${i}]${path}`;
+    if (asset.path.startsWith("/") && baseUrl === undefined) {
+      issues.push({ path: "base_url", message: `required by ${at(".path")} "${asset.path}"` });
+    }
+    if (asset.contract) {
+      try {
+        getContract(asset.contract);
+      } catch (error) {
+        for (const issue of (error as ConfigError).issues ?? []) {
+          issues.push({ path: at(".contract"), message: issue.message });
+        }
+      }
+    }
+    try {
+      parsePartitionSpecs(asset.output.partition_by ?? []);
+    } catch (error) {
+      for (const issue of (error as ConfigError).issues ?? []) {
+        issues.push({ path: at(`.output.${issue.path}`), message: issue.message });
+      }
+    }
+    if (asset.partition?.by === "page" && asset.pagination.type !== "page") {
+      issues.push({
+        path: at(".partition.by"),
+        message:
+          `"page" splits page-number pagination; this asset's pagination is ${asset.pagination.type} (split it on a key column instead)`,
+      });
+    }
+    if (direction === "backfill" && !(isTimeline(asset) && asset.incremental)) {
+      issues.push({
+        path: at(""),
+        message:
+          `--direction backfill walks a timeline below its X_oldest; "${asset.name}" is not an incremental timeline (choose assets with --asset)`,
+      });
+    }
+    if (options.since !== undefined && asset.incremental) {
+      try {
+        normalizeWatermark(options.since, watermarkKind(asset));
+      } catch {
+        issues.push({
+          path: "--since",
+          message: `"${options.since}" is not ${
+            watermarkKind(asset) === "id" ? "a whole-number id" : "a timestamp"
+          }, as asset "${asset.name}" needs`,
+        });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError("cannot start the harvest", issues);
+}

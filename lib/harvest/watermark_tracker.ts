@@ -1,0 +1,223 @@
+/**
+ * The watermark of one asset while it is harvested (DESIGN.md §4, seed 004): the largest value
+ * of `cursor_field` seen (timestamps normalized to UTC ISO-8601, ids compared as BigInt), the
+ * smallest one (the `X_oldest` of timelines), and the keys of the rows inside the boundary
+ * window — the rows holding the largest value, or with a `lookback` every row within that window
+ * of it. The next run asks for `>=` the watermark (minus the lookback) and drops exactly the rows
+ * whose key and cursor value are in that window: rows tied at the boundary are re-read, never
+ * lost, and never written twice, even to append-only output.
+ *
+ * Pure and in memory; memory is bounded by the window, not by the asset.
+ * @module
+ */
+import { z } from "zod";
+import { compileSelector, type Selector } from "../select.ts";
+import { StateError } from "../errors.ts";
+import {
+  applyLookback,
+  compareIds,
+  normalizeTimestamp,
+  type WatermarkKind,
+} from "../state/watermark.ts";
+
+/** What a completed asset leaves for the next run: its watermark and the rows of its window. */
+export const boundarySchema = z.strictObject({
+  /** How values compare. */
+  kind: z.enum(["timestamp", "id"]),
+  /** The largest cursor value seen (normalized). */
+  value: z.string(),
+  /** The lookback the window was taken with, if any. */
+  lookback: z.string().nullable(),
+  /** `[record key, cursor value]` of every row seen inside the window. */
+  keys: z.array(z.tuple([z.string(), z.string()])),
+});
+/** The boundary of a completed asset. */
+export type Boundary = z.infer<typeof boundarySchema>;
+
+/** Options of {@link WatermarkTracker}. */
+export interface WatermarkTrackerOptions {
+  /** How values compare. @default "timestamp" */
+  kind?: WatermarkKind;
+  /** Columns identifying a record; without them the whole record is its key. @default [] */
+  primaryKey?: readonly string[];
+  /** Window kept behind the largest value (`2d`, or a count of ids). @default none */
+  lookback?: string;
+  /** The boundary of the last completed run, whose rows are dropped when read again. */
+  previous?: Boundary | null;
+}
+
+/**
+ * Follows an asset's cursor values page by page.
+ *
+ * @example
+ * ```ts
+ * import { WatermarkTracker } from "./watermark_tracker.ts";
+ * const tracker = new WatermarkTracker("OrderDate", { primaryKey: ["OrderID"] });
+ * tracker.visit([{ OrderID: 1, OrderDate: "1997-01-01 00:00:00.000" }]);
+ * tracker.boundary()?.value; // "1997-01-01T00:00:00.000Z"
+ * ```
+ */
+export class WatermarkTracker {
+  readonly #field: string;
+  readonly #cursor: Selector;
+  readonly #kind: WatermarkKind;
+  readonly #primaryKey: readonly string[];
+  readonly #lookback: string | null;
+  readonly #previous: Map<string, string>;
+  readonly #previousFloor: string | null;
+  #max: string | null = null;
+  #min: string | null = null;
+  #floor: string | null = null;
+  #window = new Map<string, string>();
+  #pruneAt = 1024;
+  #lastRaw: unknown = undefined;
+  #lastValue = "";
+  /** Records dropped because the previous run already wrote them. */
+  dropped = 0;
+
+  /** A tracker of `cursorField` (a selector into each record). */
+  constructor(cursorField: string, options: WatermarkTrackerOptions = {}) {
+    this.#field = cursorField;
+    this.#cursor = compileSelector(cursorField);
+    this.#kind = options.kind ?? "timestamp";
+    this.#primaryKey = options.primaryKey ?? [];
+    this.#lookback = options.lookback ?? null;
+    const previous = options.previous ?? null;
+    this.#previous = new Map(previous?.keys ?? []);
+    // Only records at or above the previous window's floor can be in it; below, no key is built.
+    this.#previousFloor = previous && this.#previous.size > 0
+      ? this.#floorOf(previous.value, previous.lookback)
+      : null;
+  }
+
+  /** The largest value seen, normalized, or null. */
+  get newest(): string | null {
+    return this.#max;
+  }
+
+  /** The smallest value seen, normalized, or null. */
+  get oldest(): string | null {
+    return this.#min;
+  }
+
+  /**
+   * Looks at one page of records: returns those to write (the ones the previous run wrote are
+   * dropped and counted) and takes every record into the watermark and the window.
+   */
+  visit(records: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+    const kept: Record<string, unknown>[] = [];
+    for (const record of records) {
+      const value = this.#valueOf(record);
+      if (value !== null) {
+        const key = this.#observe(record, value);
+        if (this.#isPrevious(record, value, key)) {
+          this.dropped++;
+          continue;
+        }
+      }
+      kept.push(record);
+    }
+    return kept;
+  }
+
+  /** Takes records into the watermark and the window without filtering (a resumed run re-reading its committed pages). */
+  observe(records: readonly Record<string, unknown>[]): void {
+    for (const record of records) {
+      const value = this.#valueOf(record);
+      if (value !== null) this.#observe(record, value);
+    }
+  }
+
+  /** The boundary to store once the asset is complete, or null when no record had a value. */
+  boundary(): Boundary | null {
+    if (this.#max === null) return null;
+    this.#prune();
+    return {
+      kind: this.#kind,
+      value: this.#max,
+      lookback: this.#lookback,
+      keys: [...this.#window.entries()],
+    };
+  }
+
+  #observe(record: Record<string, unknown>, value: string): string | undefined {
+    if (this.#max === null || this.#compare(value, this.#max) > 0) {
+      this.#max = value;
+      this.#floor = this.#floorOf(value, this.#lookback);
+      if (this.#window.size >= this.#pruneAt) this.#prune();
+    }
+    if (this.#min === null || this.#compare(value, this.#min) < 0) this.#min = value;
+    if (this.#compare(value, this.#floor!) < 0) return undefined;
+    const key = this.keyOf(record);
+    this.#window.set(key, value);
+    return key;
+  }
+
+  #isPrevious(record: Record<string, unknown>, value: string, key: string | undefined): boolean {
+    if (this.#previousFloor === null || this.#compare(value, this.#previousFloor) < 0) return false;
+    return this.#previous.get(key ?? this.keyOf(record)) === value;
+  }
+
+  #prune(): void {
+    const floor = this.#floor;
+    if (floor !== null) {
+      for (const [key, value] of this.#window) {
+        if (this.#compare(value, floor) < 0) this.#window.delete(key);
+      }
+    }
+    this.#pruneAt = Math.max(1024, this.#window.size * 2);
+  }
+
+  #floorOf(value: string, lookback: string | null): string {
+    if (lookback === null || lookback === "") return value;
+    return applyLookback(value, lookback, { kind: this.#kind });
+  }
+
+  /** The identity of a record: its primary key cells, or the whole record. */
+  keyOf(record: Record<string, unknown>): string {
+    if (this.#primaryKey.length === 0) return JSON.stringify(record);
+    if (this.#primaryKey.length === 1) {
+      return JSON.stringify([record[this.#primaryKey[0]] ?? null]);
+    }
+    return JSON.stringify(this.#primaryKey.map((k) => record[k] ?? null));
+  }
+
+  #valueOf(record: Record<string, unknown>): string | null {
+    const raw = this.#cursor(record);
+    if (raw === null || raw === undefined || raw === "") return null;
+    // Pages are often sorted or tied on the cursor: normalize each distinct value once.
+    if (raw === this.#lastRaw) return this.#lastValue;
+    const value = this.#normalize(raw);
+    this.#lastRaw = raw;
+    this.#lastValue = value;
+    return value;
+  }
+
+  #normalize(raw: unknown): string {
+    if (this.#kind === "id") {
+      const text = String(raw).trim();
+      if (!/^-?\d+$/.test(text)) {
+        throw new StateError(
+          `cursor_field "${this.#field}" holds ${
+            JSON.stringify(raw)
+          }, not a whole-number id; set incremental.kind: timestamp or point cursor_field at the id`,
+        );
+      }
+      return BigInt(text).toString();
+    }
+    if (typeof raw !== "string" && typeof raw !== "number") {
+      throw new StateError(
+        `cursor_field "${this.#field}" holds ${
+          JSON.stringify(raw)
+        }, not a timestamp; point cursor_field at a date-time field`,
+      );
+    }
+    return normalizeTimestamp(raw);
+  }
+
+  #compare(a: string, b: string): number {
+    // Normalized timestamps share one fixed-width format, so text order is time order.
+    if (this.#kind === "timestamp") return a < b ? -1 : a > b ? 1 : 0;
+    return compareIds(a, b);
+  }
+}
