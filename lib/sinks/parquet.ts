@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
 import type { ColumnType, TypedColumn } from "./column_types.ts";
-import { estimateFrameBytes, noteReleasedFrame } from "./native_memory.ts";
+import { estimateFrameBytes, noteReleasedFrame } from "./memory_pressure.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 
 /** Options of {@link createParquetWriter}. */
