@@ -70,3 +70,4 @@ export {
   type TypeHint,
 } from "./lib/sql/chunker.ts";
 export * from "./lib/object_store/mod.ts";
+export * from "./lib/harvest/mod.ts";

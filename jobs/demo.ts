@@ -1,100 +1,117 @@
 /**
- * `deno task demo`, first version: generate Northwind into `demo-out/.work/`, serve it on a free
- * port with bearer auth and a tight rate limit, page `Orders` with `_next` using a plain fetch
- * loop that honours `Retry-After`, print what was seen, stop the server. The harvest issue swaps
- * the middle (`pageOrders`) for the real harvester.
+ * `deno task demo`: the whole product end to end, on this machine, in a few seconds. It generates
+ * Northwind into `demo-out/.work/`, serves it on a free port with bearer auth, a rate limit and a
+ * mild fault profile (fixed seed), runs the real harvest of `jobs/northwind.yaml` into
+ * `demo-out/`, prints the report and where the Parquet, snapshots, manifest, state and report
+ * are, then verifies every snapshot against the manifest and stops the server.
+ *
+ * Running it again is safe and incremental: the source database is kept, three new orders (with
+ * their lines) are added to it, and the harvest — resuming anything an interrupted demo left —
+ * fetches and writes only what is new.
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
+import { describeResult } from "../lib/cli/harvest.ts";
+import { loadConfig } from "../lib/config/load.ts";
+import { harvest } from "../lib/harvest/run.ts";
+import { formatVerifyResult, verifyOut } from "../lib/provenance/verify.ts";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
 import { startMockServer } from "../mock_api/server.ts";
 
-const WORK_DIR = "demo-out/.work";
+const OUT = "demo-out";
+const WORK_DIR = `${OUT}/.work`;
 const DB_PATH = `${WORK_DIR}/northwind.sqlite`;
 const TOKEN = "demo-token";
-const PAGE_SIZE = 20;
-
-/** What the client saw. */
-interface Seen {
-  pages: number;
-  rows: number;
-  ids: Set<number>;
-  throttled: number;
-  waitedMs: number;
-}
+const CONFIG = fileURLToPath(new URL("./northwind.yaml", import.meta.url));
 
 /** Writes the database under a temporary name, then renames it into place. */
-function prepareDatabase(): void {
+function generateDatabase(): void {
   Deno.mkdirSync(WORK_DIR, { recursive: true });
   const tmp = `${DB_PATH}.${Deno.pid}.tmp`;
   generateNorthwind(tmp, { scale: 1, seed: 42 }).close();
   Deno.renameSync(tmp, DB_PATH);
 }
 
-function retryAfterMs(header: string | null): number {
-  if (header === null) return 1000;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  return Math.max(0, Date.parse(header) - Date.now());
+/** Adds `count` orders dated today, two lines each: what a re-run should pick up. */
+function addOrders(count: number): number[] {
+  const db = new DatabaseSync(DB_PATH);
+  try {
+    const today = `${new Date().toISOString().slice(0, 10)} 00:00:00.000`;
+    const ids: number[] = [];
+    const order = db.prepare(
+      `INSERT INTO Orders (CustomerID, EmployeeID, OrderDate, RequiredDate, ShipVia, Freight,
+         ShipName, ShipAddress, ShipCity, ShipPostalCode, ShipCountry)
+       VALUES ('VINET', 5, ?, ?, 3, 32.38, 'Vins et alcools Chevalier', '59 rue de l''Abbaye',
+         'Reims', '51100', 'France')`,
+    );
+    const line = db.prepare(
+      `INSERT INTO "Order Details" (OrderID, ProductID, UnitPrice, Quantity, Discount)
+       VALUES (?, ?, 14, 12, 0)`,
+    );
+    for (let i = 0; i < count; i++) {
+      const id = Number(order.run(today, today).lastInsertRowid);
+      line.run(id, 11);
+      line.run(id, 42);
+      ids.push(id);
+    }
+    return ids;
+  } finally {
+    db.close();
+  }
 }
 
-/** A plain client: follow `next`, and on a 429 wait what `Retry-After` asks. */
-async function pageOrders(base: string): Promise<Seen> {
-  const seen: Seen = { pages: 0, rows: 0, ids: new Set(), throttled: 0, waitedMs: 0 };
-  let next: string | null = null;
-  do {
-    const url = new URL(`${base}/northwind/Orders.json`);
-    url.searchParams.set("_size", String(PAGE_SIZE));
-    if (next !== null) url.searchParams.set("_next", next);
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${TOKEN}` } });
-    if (res.status === 429) {
-      await res.body?.cancel();
-      const wait = retryAfterMs(res.headers.get("retry-after"));
-      seen.throttled += 1;
-      seen.waitedMs += wait;
-      console.log(`  429 after ${seen.pages} pages: waiting ${wait} ms as Retry-After asks`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      continue;
-    }
-    if (res.status !== 200) {
-      throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
-    }
-    const body = await res.json() as { rows: { OrderID: number }[]; next: string | null };
-    seen.pages += 1;
-    seen.rows += body.rows.length;
-    for (const r of body.rows) seen.ids.add(r.OrderID);
-    next = body.next;
-  } while (next !== null);
-  return seen;
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<number> {
-  console.log(`tidemark demo: generating Northwind into ${DB_PATH}`);
-  prepareDatabase();
+  const rerun = exists(DB_PATH) && exists(`${OUT}/state.sqlite`);
+  if (rerun) {
+    const ids = addOrders(3);
+    console.log(
+      `tidemark demo (re-run, incremental): ${DB_PATH} kept; added orders ${
+        ids.join(", ")
+      } with 2 lines each — only they should be fetched and written (delete ${OUT}/ to start clean)`,
+    );
+  } else {
+    console.log(
+      `tidemark demo (first run, into a fresh ${OUT}/): generating Northwind into ${DB_PATH}`,
+    );
+    generateDatabase();
+  }
   const server = await startMockServer({
     db: DB_PATH,
     auth: "bearer",
     token: TOKEN,
-    rateLimit: 20,
-    rateWindowMs: 2_000,
+    rateLimit: 10,
+    rateWindowMs: 1_000,
+    faults: { "500": 0.03, "503": 0.02, "429": 0.02, truncate: 0.01 },
+    faultSeed: 7,
   });
   try {
-    console.log(`serving it at ${server.url} (bearer auth, 20 requests per 2 s)`);
-    const started = performance.now();
-    const seen = await pageOrders(server.url);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const db = new DatabaseSync(DB_PATH, { readOnly: true });
-    const expected = (db.prepare("SELECT count(*) AS n FROM Orders").get() as { n: number }).n;
-    db.close();
-    console.log(`pages: ${seen.pages}`);
     console.log(
-      `rows: ${seen.rows} (${seen.ids.size} distinct OrderIDs; the database holds ${expected})`,
+      `serving it at ${server.url}: bearer auth, 10 requests/s, faults 500=3% 503=2% 429=2% truncate=1%`,
     );
-    console.log(`429s received: ${seen.throttled} (waited ${(seen.waitedMs / 1000).toFixed(1)} s)`);
-    console.log(`took ${seconds} s`);
-    const ok = seen.rows === expected && seen.ids.size === expected;
+    const loaded = await loadConfig(CONFIG, { env: { ...Deno.env.toObject(), API_TOKEN: TOKEN } });
+    const result = await harvest(loaded, { out: OUT, baseUrl: server.url, logFormat: "human" });
+    console.log("");
+    console.log(describeResult(result));
+    const verified = await verifyOut(OUT);
+    console.log("");
+    console.log(formatVerifyResult(verified));
+    const ok = result.exitCode === 0 && verified.ok;
     console.log(
-      ok ? "demo ok: every order read exactly once" : "demo FAILED: rows missing or repeated",
+      ok
+        ? `demo ok: open ${OUT}/${
+          result.reportPaths.html ?? result.reportPaths.json
+        } for the report; run it again to see an incremental run`
+        : "demo FAILED: see the report above",
     );
     return ok ? 0 : 1;
   } finally {
