@@ -1,6 +1,7 @@
 /**
  * Test support for the scheduler: fake timers on `globalThis` (so the default system clock and
- * `new Date()` follow them) and a logger whose JSON lines the test can read back.
+ * `new Date()` follow them), a logger whose JSON lines the test can read back, and a minimal
+ * harvest config.
  * @module
  */
 import FakeTimers from "@sinonjs/fake-timers";
@@ -25,15 +26,30 @@ export async function withFakeTime(
   }
 }
 
-/** A JSON-lines logger kept in memory; `events()` parses what was logged. */
-export function memoryLogger(): { logger: Logger; events(): Record<string, unknown>[] } {
+/** A JSON-lines logger kept in memory. */
+export interface MemoryLogger {
+  /** The logger. */
+  logger: Logger;
+  /** Every record logged so far. */
+  events(): Record<string, unknown>[];
+  /** Resolves once a record with this event has been logged (no timer: fake clocks stay put). */
+  until(event: string): Promise<void>;
+}
+
+/** A JSON-lines logger kept in memory. */
+export function memoryLogger(): MemoryLogger {
   const chunks: string[] = [];
   const decoder = new TextDecoder();
+  const waiting: { event: string; resolve: () => void }[] = [];
+  const events = () =>
+    chunks.join("").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
   const logger = createLogger({
     format: "json",
     output: {
       writeSync(bytes: Uint8Array) {
-        chunks.push(decoder.decode(bytes));
+        const text = decoder.decode(bytes);
+        chunks.push(text);
+        for (const w of waiting) if (text.includes(`"event":"${w.event}"`)) w.resolve();
         return bytes.length;
       },
       isTerminal: () => false,
@@ -41,6 +57,25 @@ export function memoryLogger(): { logger: Logger; events(): Record<string, unkno
   });
   return {
     logger,
-    events: () => chunks.join("").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)),
+    events,
+    until: (event) =>
+      events().some((e) => e.event === event)
+        ? Promise.resolve()
+        : new Promise((resolve) => waiting.push({ event, resolve })),
   };
+}
+
+/** A minimal valid harvest config named `name`, with `extra` YAML lines before `assets:`. */
+export function configYaml(name: string, extra: string[] = [], assets = ["Orders"]): string {
+  return [
+    `name: ${name}`,
+    "base_url: http://127.0.0.1:9000",
+    ...extra,
+    "assets:",
+    ...assets.flatMap((a) => [
+      `  - name: ${a}`,
+      `    path: /northwind/${a}.json`,
+      "    data_path: rows",
+    ]),
+  ].join("\n");
 }
