@@ -443,6 +443,7 @@ async function walkOne(
     nextSeq: setup.nextSeq,
     configSha256: ctx.loaded.sha256,
     env: ctx.env,
+    authAlias: ctx.loaded.authAlias,
     watermarkIn: setup.plan.watermark_in,
     secrets: ctx.secrets,
     onRecord: (record) => ctx.report.request(record),
@@ -457,6 +458,8 @@ async function walkOne(
     firstRequest,
     firstPage,
     spec: setup.spec,
+    batchRows: asset.batch_size,
+    now: () => ctx.now().getTime(),
     signal,
     onPage,
   });

@@ -44,6 +44,6 @@ export {
   selectRecords,
   validateRows,
 } from "./page_rows.ts";
-export { manifestParams, partKey } from "./page_step.ts";
+export { manifestParams, pagesOfPart, partKey } from "./page_step.ts";
 export { type Boundary, boundarySchema, WatermarkTracker } from "./watermark_tracker.ts";
 export { WorkerPool, type WorkerPoolOptions } from "./worker_pool.ts";

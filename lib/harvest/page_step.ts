@@ -1,24 +1,32 @@
 /**
- * ONE page, from response to commit (DESIGN.md §2): the response bytes become a durable snapshot;
- * the records at `data_path` lose the rows the previous run already wrote (the watermark
- * boundary) and pass the contract; the rows become complete part file(s) named by partition and
- * page; then the page's manifest line is appended, and only then is the page committed in state
- * (cursor, rows, snapshot, outputs — one transaction). A crash before the commit leaves parts no
- * committed page names (the next run deletes them) or, after the manifest line, a page the next
- * run adopts from the manifest: either way nothing is lost and nothing is written twice.
+ * ONE page, from response to commit (DESIGN.md §2), in two steps so pages can share a part:
+ *
+ * - {@link stagePage}: the response bytes start becoming a durable snapshot; the records at
+ *   `data_path` lose the rows the previous run already wrote (the watermark boundary) and pass
+ *   the contract. Nothing is committed: a staged page is memory plus a snapshot file.
+ * - {@link commitPages}: the rows of a run of staged pages (at most `batch_size` rows, so memory
+ *   stays bounded) become complete part file(s) named after the pages' partition and numbers;
+ *   once every snapshot is durable, the pages' manifest lines are appended in one write; only
+ *   then is each page committed in state (cursor, rows, snapshot, outputs).
+ *
+ * A crash before the manifest write leaves parts no committed page names (the next run deletes
+ * them and fetches those pages again); a crash after it leaves complete lines the next run adopts
+ * (every line of the batch, or none). Nothing is lost, nothing is written twice.
  * @module
  */
 import type { z } from "zod";
 import type { AssetConfig } from "../config/schema.ts";
+import { type RejectedRow } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
 import type { HttpResult } from "../http/request.ts";
 import { isSensitiveParam, REDACTED } from "../redact.ts";
 import {
   attemptHistory,
   type ManifestRecord,
+  type ManifestRecordInput,
   type ManifestWriter,
 } from "../provenance/manifest.ts";
-import { snapshotPath, type SnapshotStore } from "../provenance/snapshot.ts";
+import type { SnapshotStore, SnapshotWritten } from "../provenance/snapshot.ts";
 import type { PageRequest } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
 import { validateRows } from "./page_rows.ts";
@@ -38,13 +46,13 @@ export interface FetchedPage {
   next: PageRequest | "done";
 }
 
-/** Where a page's rows go: `write(rows, key)` resolves to part paths relative to the out folder. */
+/** Where a batch's rows go: `write(rows, key)` resolves to part paths relative to the out folder. */
 export interface RowWriter {
-  /** Writes complete part(s) for one page. */
+  /** Writes complete part(s) for one batch of pages. */
   write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]>;
 }
 
-/** Everything one page step needs, shared by the pages of an asset's partition. */
+/** Everything a page step needs, shared by the pages of an asset's partition. */
 export interface PageStepContext {
   /** The out folder. */
   out: string;
@@ -74,6 +82,8 @@ export interface PageStepContext {
   configSha256: string;
   /** Versions. */
   env: ManifestRecord["env"];
+  /** The auth alias the manifest records (`bearer:API_TOKEN`). */
+  authAlias: string;
   /** The watermark the asset started from. */
   watermarkIn: string | null;
   /** Secret values never written anywhere. */
@@ -82,7 +92,29 @@ export interface PageStepContext {
   onRecord?(record: ManifestRecord): void;
 }
 
-/** What one persisted page did. */
+/** A page read, checked and snapshotted (in flight), waiting for its batch to be committed. */
+export interface StagedPage {
+  /** The page's number in the manifest and snapshot path (unique per asset and run). */
+  seq: number;
+  /** The request it answered. */
+  request: PageRequest;
+  /** The cursor of the next page, or null when it was the last. */
+  cursorOut: string | null;
+  /** The response (for the manifest line). */
+  result: HttpResult;
+  /** Records received. */
+  records: number;
+  /** Rows to write (deduplicated, contract-checked). */
+  rows: Record<string, unknown>[];
+  /** Records dropped as already written by the previous run. */
+  dropped: number;
+  /** Records the contract rejected. */
+  rejects: RejectedRow[];
+  /** The snapshot write, durable once resolved. */
+  snapshot: Promise<SnapshotWritten>;
+}
+
+/** What one committed page did. */
 export interface PageOutcome {
   /** The page's number in the manifest (unique per asset and run). */
   seq: number;
@@ -94,59 +126,131 @@ export interface PageOutcome {
   dropped: number;
   /** Records the contract rejected. */
   rejected: number;
-  /** Parts written, relative to the out folder. */
+  /** Parts its batch wrote, relative to the out folder. */
   outputs: string[];
   /** Whether this was the walk's last page. */
   done: boolean;
 }
 
-/** The part key of a page: `00007`, or `p01-00007` in partition 1. */
-export function partKey(partitionIndex: number | null, page: number): string {
-  const number = String(page).padStart(5, "0");
-  return partitionIndex === null ? number : `p${String(partitionIndex).padStart(2, "0")}-${number}`;
+/**
+ * The part key of a batch of pages: `00007-00016`, or `p01-00007-00016` in partition 1 (the
+ * first and last page numbers of the walk, so the next run can tell a complete batch).
+ */
+export function partKey(partitionIndex: number | null, first: number, last: number): string {
+  const pages = `${String(first).padStart(5, "0")}-${String(last).padStart(5, "0")}`;
+  return partitionIndex === null ? pages : `p${String(partitionIndex).padStart(2, "0")}-${pages}`;
+}
+
+/** Reads the page range back out of a part file name written with {@link partKey}. */
+export function pagesOfPart(path: string, runId: string): { first: number; last: number } | null {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const prefix = `part-${runId}-`;
+  if (!name.startsWith(prefix)) return null;
+  const m = /^(?:p\d+-)?(\d+)-(\d+)(?:-b\d+)?\.[a-z]+$/.exec(name.slice(prefix.length));
+  return m ? { first: Number(m[1]), last: Number(m[2]) } : null;
 }
 
 /**
- * Persists and commits one fetched page. Throws when any step fails; nothing is committed then.
+ * Stages one fetched page: its snapshot write starts, its records are deduplicated against the
+ * previous boundary and checked against the contract.
+ */
+export function stagePage(ctx: PageStepContext, fetched: FetchedPage): StagedPage {
+  const seq = ctx.nextSeq();
+  const snapshot = ctx.snapshots.write(ctx.asset.name, ctx.runId, seq, fetched.result.body);
+  // Awaited when the batch commits; observed now so an early failure is not unhandled.
+  snapshot.catch(() => {});
+  const droppedBefore = ctx.tracker?.dropped ?? 0;
+  const kept = ctx.tracker ? ctx.tracker.visit(fetched.records) : fetched.records;
+  const { rows, rejects } = validateRows(kept, { contract: ctx.contract });
+  return {
+    seq,
+    request: fetched.request,
+    cursorOut: fetched.next === "done" ? null : fetched.next.cursor,
+    result: fetched.result,
+    records: fetched.records.length,
+    rows,
+    dropped: (ctx.tracker?.dropped ?? 0) - droppedBefore,
+    rejects,
+    snapshot,
+  };
+}
+
+/**
+ * Commits a run of consecutive staged pages of one walk: part(s), snapshots durable, manifest
+ * lines (one write), then each page in state, in order. Throws when any step fails.
  *
  * @example
  * ```ts
- * import { persistPage } from "./page_step.ts";
- * const outcome = await persistPage(context, fetched);
- * console.log(outcome.rows, outcome.outputs);
+ * import { commitPages, stagePage } from "./page_step.ts";
+ * const outcomes = await commitPages(context, [stagePage(context, fetched)]);
+ * console.log(outcomes[0].rows, outcomes[0].outputs);
  * ```
  */
-export async function persistPage(
+export async function commitPages(
   ctx: PageStepContext,
-  fetched: FetchedPage,
-): Promise<PageOutcome> {
-  const { asset, request, result } = { asset: ctx.asset, ...fetched };
-  const seq = ctx.nextSeq();
-  const snapshot = snapshotPath(asset.name, ctx.runId, seq);
-  // The snapshot's fsync runs while the rows are validated and their parts written.
-  const snapshotWrite = ctx.snapshots.write(asset.name, ctx.runId, seq, result.body);
-  snapshotWrite.catch(() => {});
-  const droppedBefore = ctx.tracker?.dropped ?? 0;
-  const kept = ctx.tracker ? ctx.tracker.visit(fetched.records) : fetched.records;
-  const dropped = (ctx.tracker?.dropped ?? 0) - droppedBefore;
-  const { rows, rejects } = validateRows(kept, { contract: ctx.contract });
-  const outputs = await ctx.output.write(rows, partKey(ctx.partitionIndex, request.page));
-  const written = await snapshotWrite;
-  if (rejects.length > 0) {
-    await writeRejects(ctx.out, rejects, {
-      asset: asset.name,
+  pages: readonly StagedPage[],
+): Promise<PageOutcome[]> {
+  if (pages.length === 0) return [];
+  const rows = pages.length === 1 ? pages[0].rows : pages.flatMap((p) => p.rows);
+  const key = partKey(
+    ctx.partitionIndex,
+    pages[0].request.page,
+    pages[pages.length - 1].request.page,
+  );
+  const outputs = await ctx.output.write(rows, key);
+  const snapshots = await Promise.all(pages.map((p) => p.snapshot));
+  for (const [i, page] of pages.entries()) {
+    if (page.rejects.length === 0) continue;
+    await writeRejects(ctx.out, page.rejects, {
+      asset: ctx.asset.name,
       runId: ctx.runId,
-      provenance: { snapshot, page: seq, sha256: written.sha256 },
+      provenance: { snapshot: snapshots[i].path, page: page.seq, sha256: snapshots[i].sha256 },
     });
   }
-  const cursorOut = fetched.next === "done" ? null : fetched.next.cursor;
+  const records = await ctx.manifest.appendAll(
+    pages.map((page, i) => manifestRecord(ctx, page, snapshots[i], outputs)),
+  );
+  for (const record of records) ctx.onRecord?.(record);
+  for (const [i, page] of pages.entries()) {
+    await ctx.state.commitPage({
+      runId: ctx.runId,
+      assetId: ctx.asset.name,
+      partition: ctx.partitionKey,
+      page: page.request.page,
+      cursorIn: page.request.cursor,
+      cursorOut: page.cursorOut,
+      rows: page.records,
+      snapshot: snapshots[i].path,
+      outputs,
+      sha256: snapshots[i].sha256,
+      done: page.cursorOut === null,
+    });
+  }
+  return pages.map((page) => ({
+    seq: page.seq,
+    records: page.records,
+    rows: page.rows.length,
+    dropped: page.dropped,
+    rejected: page.rejects.length,
+    outputs,
+    done: page.cursorOut === null,
+  }));
+}
+
+function manifestRecord(
+  ctx: PageStepContext,
+  page: StagedPage,
+  snapshot: SnapshotWritten,
+  outputs: string[],
+): ManifestRecordInput {
+  const { result, request } = page;
   const attempts = result.attempts;
   const last = attempts[attempts.length - 1];
-  const record = await ctx.manifest.append({
+  return {
     kind: "http",
     run_id: ctx.runId,
-    asset: asset.name,
-    page: seq,
+    asset: ctx.asset.name,
+    page: page.seq,
     attempt: Math.max(1, attempts.length),
     timestamp: new Date(last?.startedAt ?? Date.now()).toISOString(),
     method: result.method,
@@ -157,42 +261,19 @@ export async function persistPage(
     retry_after: retryAfterOf(result),
     slept_ms: result.sleptMs + attempts.reduce((n, a) => n + a.queuedMs, 0),
     elapsed_ms: Math.max(0, last?.elapsedMs ?? result.elapsedMs),
-    sha256: written.sha256,
-    bytes: written.bytes,
-    rows: fetched.records.length,
+    sha256: snapshot.sha256,
+    bytes: snapshot.bytes,
+    rows: page.records,
     cursor_in: request.cursor,
-    cursor_out: cursorOut,
+    cursor_out: page.cursorOut,
     watermark_in: ctx.watermarkIn,
-    snapshot: written.path,
+    snapshot: snapshot.path,
     output: outputs.length === 0 ? null : outputs.length === 1 ? outputs[0] : outputs,
-    auth: result.auth,
+    auth: ctx.authAlias,
     config_sha256: ctx.configSha256,
     env: ctx.env,
     partition: ctx.partitionKey === "" ? null : ctx.partitionKey,
     attempt_history: attemptHistory(attempts),
-  });
-  ctx.onRecord?.(record);
-  await ctx.state.commitPage({
-    runId: ctx.runId,
-    assetId: asset.name,
-    partition: ctx.partitionKey,
-    page: request.page,
-    cursorIn: request.cursor,
-    cursorOut,
-    rows: fetched.records.length,
-    snapshot: written.path,
-    outputs,
-    sha256: written.sha256,
-    done: cursorOut === null,
-  });
-  return {
-    seq,
-    records: fetched.records.length,
-    rows: rows.length,
-    dropped,
-    rejected: rejects.length,
-    outputs,
-    done: cursorOut === null,
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * Walks one partition of an asset (the whole asset when it has none) page by page, from its last
  * committed cursor when an earlier run was interrupted. The next page is requested while the
- * current one is being persisted (its cursor is known as soon as its body is read), but pages are
- * committed strictly in order, so a resumed walk always continues right after a committed page.
+ * current one is staged (its cursor is known as soon as its body is read); staged pages are
+ * committed in order, in batches bounded by `batch_size` rows, so memory stays bounded and a
+ * resumed walk always continues right after a committed page.
  * @module
  */
 import type { HttpClient } from "../http/client.ts";
@@ -11,10 +12,12 @@ import type { BaseRequest, PageRequest, Paginator } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
 import { decodeBody, selectRecords } from "./page_rows.ts";
 import {
+  commitPages,
   type FetchedPage,
   type PageOutcome,
   type PageStepContext,
-  persistPage,
+  type StagedPage,
+  stagePage,
 } from "./page_step.ts";
 
 /** How to request the pages of an asset. */
@@ -83,6 +86,14 @@ export interface WalkOptions {
   firstPage?: FetchedPage;
   /** How to request pages. */
   spec: FetchSpec;
+  /** Rows staged before a batch of pages is committed (the asset's `batch_size`). @default 10000 */
+  batchRows?: number;
+  /** Pages staged at most before a commit. @default 100 */
+  batchPages?: number;
+  /** Longest a staged page waits for its commit, in ms (slow or throttled APIs). @default 10000 */
+  batchMs?: number;
+  /** Clock of `batchMs`. @default Date.now */
+  now?: () => number;
   /** Aborts the walk (its asset failed elsewhere). */
   signal?: AbortSignal;
   /** Called after each committed page. */
@@ -98,7 +109,9 @@ export interface WalkResult {
 }
 
 /**
- * Walks one partition to its end, committing every page.
+ * Walks one partition to its end. Pages are staged as they arrive and committed in batches of at
+ * most `batchRows` rows; a failure commits what is staged before it is thrown, so the next run
+ * continues right after the last good page.
  *
  * @example
  * ```ts
@@ -111,6 +124,10 @@ export async function walkPartition(
   options: WalkOptions,
 ): Promise<WalkResult> {
   const { client, paginator, spec, signal } = options;
+  const now = options.now ?? Date.now;
+  const batchRows = options.batchRows ?? 10_000;
+  const batchPages = options.batchPages ?? 100;
+  const batchMs = options.batchMs ?? 10_000;
   const point = await options.state.resumePoint(ctx.asset.name, ctx.partitionKey);
   if (point && (point.done || point.cursorOut === null)) return { pages: 0, resumed: true };
   const request = point
@@ -119,20 +136,45 @@ export async function walkPartition(
   let pending: Promise<FetchedPage | "end"> = !point && options.firstPage
     ? Promise.resolve(options.firstPage)
     : fetchPage(client, paginator, request, spec, signal);
+  let staged: StagedPage[] = [];
+  let stagedRows = 0;
+  let stagedSince = 0;
   let pages = 0;
+  const commit = async () => {
+    const batch = staged;
+    staged = [];
+    stagedRows = 0;
+    for (const outcome of await commitPages(ctx, batch)) {
+      pages++;
+      options.onPage?.(outcome);
+    }
+  };
   for (;;) {
-    const fetched = await pending;
+    let fetched: FetchedPage | "end";
+    try {
+      fetched = await pending;
+    } catch (error) {
+      // Keep what arrived before the failure: the next run starts after it.
+      if (staged.length > 0 && !signal?.aborted) await commit();
+      throw error;
+    }
     if (fetched === "end") break;
     const next = fetched.next;
     if (next !== "done") {
       pending = fetchPage(client, paginator, next, spec, signal);
-      // Observed here so a failure of the persist below does not leave it unhandled.
+      // Observed here so a failure of the commit below does not leave it unhandled.
       pending.catch(() => {});
     }
-    const outcome = await persistPage(ctx, fetched);
-    pages++;
-    options.onPage?.(outcome);
+    const page = stagePage(ctx, fetched);
+    if (staged.length === 0) stagedSince = now();
+    staged.push(page);
+    stagedRows += page.rows.length;
+    if (
+      next === "done" || stagedRows >= batchRows || staged.length >= batchPages ||
+      now() - stagedSince >= batchMs
+    ) await commit();
     if (next === "done") break;
   }
+  if (staged.length > 0) await commit();
   return { pages, resumed: point !== undefined };
 }

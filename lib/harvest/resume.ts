@@ -5,8 +5,9 @@
  * 1. {@link adoptManifestPages}: a run killed after a page's manifest line was appended but
  *    before the page was committed in state left a complete page (snapshot, parts, line). It is
  *    committed now, under its own run, when its asset is still in progress and it is exactly the
- *    page after its partition's last committed one. Runs that never finished are then marked
- *    failed.
+ *    page after its partition's last committed one — with every other page of its batch (pages
+ *    that share parts are adopted together or not at all). Runs that never finished are then
+ *    marked failed.
  * 2. {@link removeOrphanParts}: part files of an asset that no committed page names (written
  *    just before a crash) and temporary files are deleted, so the resumed walk, which fetches
  *    those pages again, writes no duplicate.
@@ -15,12 +16,13 @@
  * @module
  */
 import { join } from "node:path";
-import { loadManifest, outputsOf } from "../provenance/manifest.ts";
+import { loadManifest, type ManifestRecord, outputsOf } from "../provenance/manifest.ts";
 import { resolveOutPath } from "../provenance/snapshot.ts";
 import { sha256File } from "../provenance/stamps.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readPlan } from "./asset_plan.ts";
 import { rowsFromBytes } from "./page_rows.ts";
+import { pagesOfPart } from "./page_step.ts";
 import type { WatermarkTracker } from "./watermark_tracker.ts";
 
 /** What {@link adoptManifestPages} did. */
@@ -55,45 +57,59 @@ export async function adoptManifestPages(
   if (crashed.length === 0) return result;
   const wanted = new Set(crashed);
   const { entries } = await loadManifest(resolveOutPath(out, "manifest.jsonl"));
+  const lines = entries.map((e) => e.record).filter((r) =>
+    wanted.has(r.run_id) && r.kind === "http" && r.snapshot !== null
+  );
   const committed = new Map<string, Set<string> | null>();
-  for (const { record } of entries) {
-    if (!wanted.has(record.run_id) || record.kind !== "http" || record.snapshot === null) continue;
-    let snapshots = committed.get(record.asset);
-    if (!snapshots) {
+  for (let i = 0; i < lines.length;) {
+    const group = batchAt(lines, i);
+    i += group.length;
+    const first = group[0];
+    let snapshots = committed.get(first.asset);
+    if (snapshots === undefined) {
       // Only an asset still in progress can have a page waiting; a completed one has none.
-      const plan = await readPlan(state, record.asset).catch(() => undefined);
+      const plan = await readPlan(state, first.asset).catch(() => undefined);
       snapshots = plan?.status === "active"
-        ? new Set((await state.pendingPages(record.asset)).map((p) => p.snapshot))
+        ? new Set((await state.pendingPages(first.asset)).map((p) => p.snapshot))
         : null;
-      committed.set(record.asset, snapshots);
+      committed.set(first.asset, snapshots);
     }
-    if (snapshots === null || snapshots.has(record.snapshot)) continue;
-    const partition = record.partition ?? "";
-    const point = await state.resumePoint(record.asset, partition);
-    const cursorIn = record.cursor_in === null ? null : String(record.cursor_in);
-    const follows = point === undefined
-      ? cursorIn === null
-      : !point.done && point.cursorOut !== null && point.cursorOut === cursorIn;
-    if (!follows) continue;
-    const outputs = outputsOf(record);
-    if (!await intact(out, record.snapshot, record.sha256, outputs)) continue;
-    const cursorOut = record.cursor_out === null ? null : String(record.cursor_out);
-    const page = (point?.page ?? 0) + 1;
-    await state.commitPage({
-      runId: record.run_id,
-      assetId: record.asset,
-      partition,
-      page,
-      cursorIn,
-      cursorOut,
-      rows: record.rows,
-      snapshot: record.snapshot,
-      outputs,
-      sha256: record.sha256!,
-      done: cursorOut === null,
-    });
-    snapshots.add(record.snapshot);
-    result.adopted.push({ runId: record.run_id, asset: record.asset, partition, page });
+    if (snapshots === null) continue;
+    const outputs = outputsOf(first);
+    const range = outputs.length > 0 ? pagesOfPart(outputs[0], first.run_id) : null;
+    // Pages that shared parts are adopted together or not at all: every line of the batch must
+    // be there, or its part holds rows of pages that will be fetched again.
+    if (outputs.length > 0 && (range === null || range.last - range.first + 1 !== group.length)) {
+      continue;
+    }
+    if (!await intact(out, group, outputs)) continue;
+    for (const [k, record] of group.entries()) {
+      if (snapshots.has(record.snapshot!)) continue;
+      const partition = record.partition ?? "";
+      const point = await state.resumePoint(record.asset, partition);
+      const cursorIn = record.cursor_in === null ? null : String(record.cursor_in);
+      const follows = point === undefined
+        ? cursorIn === null
+        : !point.done && point.cursorOut !== null && point.cursorOut === cursorIn;
+      const page = (point?.page ?? 0) + 1;
+      if (!follows || (range !== null && page !== range.first + k)) break;
+      const cursorOut = record.cursor_out === null ? null : String(record.cursor_out);
+      await state.commitPage({
+        runId: record.run_id,
+        assetId: record.asset,
+        partition,
+        page,
+        cursorIn,
+        cursorOut,
+        rows: record.rows,
+        snapshot: record.snapshot!,
+        outputs,
+        sha256: record.sha256!,
+        done: cursorOut === null,
+      });
+      snapshots.add(record.snapshot!);
+      result.adopted.push({ runId: record.run_id, asset: record.asset, partition, page });
+    }
   }
   const now = (options.now ?? (() => new Date()))().toISOString();
   for (const runId of crashed) {
@@ -106,14 +122,35 @@ export async function adoptManifestPages(
   return result;
 }
 
+/** The lines of the batch starting at `i`: the following lines of its walk with the same parts. */
+function batchAt(lines: readonly ManifestRecord[], i: number): ManifestRecord[] {
+  const first = lines[i];
+  const outputs = JSON.stringify(outputsOf(first));
+  const group = [first];
+  if (outputs === "[]") return group;
+  for (let j = i + 1; j < lines.length; j++) {
+    const line = lines[j];
+    if (
+      line.run_id !== first.run_id || line.asset !== first.asset ||
+      (line.partition ?? "") !== (first.partition ?? "") ||
+      JSON.stringify(outputsOf(line)) !== outputs
+    ) break;
+    group.push(line);
+  }
+  return group;
+}
+
+/** Every snapshot of the batch hashes as recorded and every part is on disk. */
 async function intact(
   out: string,
-  snapshot: string,
-  sha256: string | null,
+  group: readonly ManifestRecord[],
   outputs: string[],
 ): Promise<boolean> {
   try {
-    if ((await sha256File(resolveOutPath(out, snapshot))).sha256 !== sha256) return false;
+    for (const record of group) {
+      const digest = await sha256File(resolveOutPath(out, record.snapshot!));
+      if (digest.sha256 !== record.sha256) return false;
+    }
     for (const output of outputs) {
       if (!(await Deno.stat(resolveOutPath(out, output))).isFile) return false;
     }

@@ -266,9 +266,48 @@ export class ManifestWriter {
     return next;
   }
 
+  /**
+   * Appends several records in one write and one flush, all or none (each checked as
+   * {@link ManifestWriter.append} checks it): the lines of pages committed together, so a crash
+   * cannot leave some of them without the others. Resolves to the records as written.
+   */
+  appendAll(records: readonly ManifestRecordInput[]): Promise<ManifestRecord[]> {
+    const next = this.#queue.then(() => this.#appendAll(records));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #appendAll(inputs: readonly ManifestRecordInput[]): Promise<ManifestRecord[]> {
+    const records: ManifestRecord[] = [];
+    const lines: string[] = [];
+    for (const input of inputs) {
+      const record = await this.#check(input);
+      records.push(record);
+      lines.push(JSON.stringify(record));
+    }
+    if (lines.length === 0) return records;
+    if (!this.#repaired) {
+      await trimTornTail(this.path, this.#onTornLine);
+      this.#repaired = true;
+    }
+    await appendLineDurable(this.path, lines.join("\n"));
+    return records;
+  }
+
   async #append(input: ManifestRecordInput): Promise<ManifestRecord> {
-    const record = parseManifestRecord(input);
+    const record = await this.#check(input);
     const line = JSON.stringify(record);
+    if (!this.#repaired) {
+      await trimTornTail(this.path, this.#onTornLine);
+      this.#repaired = true;
+    }
+    await appendLineDurable(this.path, line);
+    return record;
+  }
+
+  /** Validates a record and refuses a secret or a snapshot not on disk. */
+  async #check(input: ManifestRecordInput): Promise<ManifestRecord> {
+    const record = parseManifestRecord(input);
     // Hashes are computed hex and carry no secret; leaving them out of the search keeps a short
     // secret from matching a digest by chance and refusing a good record.
     const { sha256: _s, config_sha256: _c, query_sha256: _q, part_sha256: _p, ...searched } =
@@ -292,11 +331,6 @@ export class ManifestWriter {
         );
       }
     }
-    if (!this.#repaired) {
-      await trimTornTail(this.path, this.#onTornLine);
-      this.#repaired = true;
-    }
-    await appendLineDurable(this.path, line);
     return record;
   }
 }

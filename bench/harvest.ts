@@ -1,0 +1,284 @@
+/**
+ * Harvest benchmark (issue 6): an unthrottled mock (no auth, no rate limit) serving a
+ * `--scale 200` Northwind (≈ 166 k orders, 431 k lines) from its own process, paged with
+ * `_size=1000`:
+ *
+ * - (a) a plain keep-alive GET loop over the same pages that only reads each body for its cursor;
+ * - (b) `harvest` with 1 worker: snapshot + sha256 + contract + Parquet part + manifest line +
+ *   state commit for every page;
+ * - (c) `harvest` with 4 workers and 4 key-range partitions per asset.
+ *
+ * Each pass runs in a fresh child process that times itself and reports its peak RSS, so client
+ * and server never share an event loop and memory is measured per run. Prints b/a (goal ≤ 1.2),
+ * a/c (goal ≥ 1.7 on 2 cores) and peak RSS of (b) at scale 50 vs 200 (goal: flat).
+ * `deno task bench harvest`; `HARVEST_BENCH_SCALE=50` for a quicker look.
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { generateNorthwind } from "../mock_api/data/northwind.ts";
+
+const PAGE_SIZE = 1000;
+const BENCH_DIR = ".bench";
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const SELF = fileURLToPath(new URL("./harvest.ts", import.meta.url));
+const PERMISSIONS = [
+  "--allow-net=127.0.0.1",
+  "--allow-read",
+  `--allow-write=${BENCH_DIR}`,
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+];
+
+/** What a child pass reports on its last stdout line. */
+interface PassReport {
+  ms: number;
+  pages: number;
+  rows: number;
+  peakRssBytes: number;
+}
+
+function databasePath(scale: number): string {
+  return `${BENCH_DIR}/northwind-scale${scale}.sqlite`;
+}
+
+/** Generates a scale's database once; later runs reuse it (same scale and seed, same bytes). */
+function ensureDatabase(scale: number): void {
+  const path = databasePath(scale);
+  if (existsSync(path)) return;
+  Deno.mkdirSync(BENCH_DIR, { recursive: true });
+  const started = performance.now();
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  generateNorthwind(tmp, { scale }).close();
+  Deno.renameSync(tmp, path);
+  console.log(`generated ${path} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** A free port on 127.0.0.1 (bound, read and released). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Serves a database from a child process; resolves once it answers `/-/health`. */
+async function startServer(scale: number): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      "--allow-env",
+      MAIN,
+      "serve",
+      "--db",
+      databasePath(scale),
+      "--port",
+      String(port),
+      "--auth",
+      "none",
+      "--rate-limit",
+      "0",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    const ok = await fetch(`${url}/-/health`).then(async (r) => {
+      await r.body?.cancel();
+      return r.ok;
+    }, () => false);
+    if (ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+function configYaml(url: string, partitions: number): string {
+  const partition = (by: string) =>
+    partitions > 1 ? `    partition: { by: ${by}, parts: ${partitions} }\n` : "";
+  return `name: bench
+base_url: ${url}
+retry: { max_attempts: 6, base_ms: 100, cap_ms: 2000, timeout_s: 60 }
+assets:
+  - name: Orders
+    path: /northwind/Orders.json
+    params: { _size: ${PAGE_SIZE} }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID]
+    incremental: { cursor_field: OrderDate, param: OrderDate__gte, param_format: datetime }
+    contract: orders
+    batch_size: ${PAGE_SIZE}
+${partition("OrderID")}  - name: Order Details
+    path: /northwind/Order%20Details.json
+    params: { _size: ${PAGE_SIZE} }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID, ProductID]
+    contract: order_details
+    batch_size: ${PAGE_SIZE}
+${partition("OrderID")}`;
+}
+
+/** Runs one pass in a child process: `get` (plain loop) or `harvest`. */
+async function childPass(
+  mode: "get" | "harvest",
+  url: string,
+  workers: number,
+  partitions: number,
+  tag: string,
+): Promise<PassReport> {
+  const out = `${BENCH_DIR}/harvest-${tag}`;
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  const config = `${out}.yaml`;
+  await Deno.writeTextFile(config, configYaml(url, partitions));
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, SELF, "--child", mode, url, config, out, String(workers)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const lines = new TextDecoder().decode(result.stdout).trim().split("\n");
+  if (!result.success) throw new Error(`${mode} pass failed: ${lines.join("\n")}`);
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.remove(config).catch(() => {});
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+/** The peak resident set of this process (Linux `VmHWM`), or the current RSS elsewhere. */
+function peakRss(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(status);
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return Deno.memoryUsage().rss;
+}
+
+/** (a): page both tables with keep-alive GETs, reading each body only for its cursor. */
+async function getLoop(url: string): Promise<Omit<PassReport, "peakRssBytes">> {
+  const started = performance.now();
+  let pages = 0;
+  let rows = 0;
+  for (const table of ["Orders", "Order%20Details"]) {
+    let next: string | null = null;
+    do {
+      const target = new URL(`${url}/northwind/${table}.json`);
+      target.searchParams.set("_size", String(PAGE_SIZE));
+      if (next !== null) target.searchParams.set("_next", next);
+      const response = await fetch(target);
+      const body = JSON.parse(await response.text()) as { rows: unknown[]; next: string | null };
+      pages++;
+      rows += body.rows.length;
+      next = body.next;
+    } while (next !== null);
+  }
+  return { ms: performance.now() - started, pages, rows };
+}
+
+async function child(args: string[]): Promise<void> {
+  const [mode, url, config, out, workers] = args;
+  if (mode === "get") {
+    const report = await getLoop(url);
+    console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }));
+    return;
+  }
+  const { loadConfig } = await import("../lib/config/load.ts");
+  const { harvest } = await import("../lib/harvest/run.ts");
+  const loaded = await loadConfig(config, { env: {} });
+  const started = performance.now();
+  const result = await harvest(loaded, {
+    out,
+    workers: Number(workers),
+    quiet: true,
+    logOutput: null,
+    htmlReport: false,
+  });
+  const ms = performance.now() - started;
+  if (result.exitCode !== 0) {
+    throw new Error(result.assets.map((a) => `${a.asset}: ${a.error ?? a.status}`).join("; "));
+  }
+  console.log(JSON.stringify({
+    ms,
+    pages: result.report.totals.pages,
+    rows: result.assets.reduce((n, a) => n + a.rows, 0),
+    peakRssBytes: peakRss(),
+  }));
+}
+
+function row(cells: (string | number)[]): string {
+  return cells.map((c, i) => i === 0 ? String(c).padEnd(44) : String(c).padStart(10)).join(" ");
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+/** Runs the benchmark and prints its table. */
+export async function run(): Promise<void> {
+  const scale = Number(Deno.env.get("HARVEST_BENCH_SCALE") ?? 200);
+  const small = Math.max(1, Math.round(scale / 4));
+  ensureDatabase(scale);
+  ensureDatabase(small);
+  const server = await startServer(scale);
+  let a: PassReport, b: PassReport, c: PassReport;
+  try {
+    await childPass("get", server.url, 1, 1, "warmup"); // page cache, server JIT
+    a = await childPass("get", server.url, 1, 1, "a");
+    b = await childPass("harvest", server.url, 1, 1, "b");
+    c = await childPass("harvest", server.url, 4, 4, "c");
+  } finally {
+    await server.stop();
+  }
+  const smallServer = await startServer(small);
+  let bSmall: PassReport;
+  try {
+    bSmall = await childPass("harvest", smallServer.url, 1, 1, "b-small");
+  } finally {
+    await smallServer.stop();
+  }
+  for (const p of [b, c]) {
+    if (p.rows !== a.rows) throw new Error(`harvest wrote ${p.rows} rows, the loop read ${a.rows}`);
+  }
+  console.log(
+    `Northwind scale ${scale} (Orders + Order Details, ${a.rows} rows, pages of ${PAGE_SIZE}); ` +
+      "server in its own process, each pass in a fresh child",
+  );
+  console.log(row(["pass", "pages", "ms", "rows/s", "peak RSS"]));
+  const show = (name: string, p: PassReport) =>
+    console.log(
+      row([name, p.pages, p.ms.toFixed(0), Math.round(p.rows / p.ms * 1000), mb(p.peakRssBytes)]),
+    );
+  show("(a) plain keep-alive GET loop", a);
+  show("(b) harvest, 1 worker", b);
+  show("(c) harvest, 4 workers × 4 key ranges", c);
+  show(`(b) at scale ${small}`, bSmall);
+  const ba = b.ms / a.ms;
+  const ac = a.ms / c.ms;
+  const rss = b.peakRssBytes / bSmall.peakRssBytes;
+  console.log(`b/a = ${ba.toFixed(2)} (goal ≤ 1.20: ${ba <= 1.2 ? "met" : "NOT met"})`);
+  console.log(`a/c = ${ac.toFixed(2)} (goal ≥ 1.70: ${ac >= 1.7 ? "met" : "NOT met"})`);
+  console.log(
+    `peak RSS scale ${scale} / scale ${small} = ${rss.toFixed(2)} (goal: flat, ≤ 1.25: ${
+      rss <= 1.25 ? "met" : "NOT met"
+    })`,
+  );
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--child") await child(Deno.args.slice(1));
+  else await run();
+}
