@@ -97,7 +97,7 @@ function cli(args: string[]) {
   return capture(() => runCli(args));
 }
 
-async function read(out: string): Promise<StateStore> {
+function read(out: string): StateStore {
   return openSqliteState(join(out, "state.sqlite"));
 }
 
@@ -107,18 +107,18 @@ Deno.test("tidemark state lists watermarks, runs, skips and resume points as tab
     assertEquals(result, 0);
     const lines = stdout.split("\n");
     assertEquals(lines[0], `State: ${join(out, "state.sqlite")} (sqlite)`);
-    assertMatch(stdout, /\n  Customers +default +91 +- +\S+Z\n/);
-    assertMatch(stdout, /\n  Orders +default +- +1998-05-06T00:00:00\.000Z +\S+Z\n/);
+    assertMatch(stdout, /\n {2}Customers +default +91 +- +\S+Z\n/);
+    assertMatch(stdout, /\n {2}Orders +default +- +1998-05-06T00:00:00\.000Z +\S+Z\n/);
     assertMatch(
       stdout,
-      /Runs \(latest 2\)\n  run_id .*\n  20260102T100000Z-bbbbbb +harvest +running +/,
+      /Runs \(latest 2\)\n {2}run_id .*\n {2}20260102T100000Z-bbbbbb +harvest +running +/,
     );
     assertMatch(stdout, /20260101T100000Z-aaaaaa +harvest +succeeded +.* +pages=4 records=800\n/);
     assertMatch(
       stdout,
-      /\n  u1 +20260102T100000Z-bbbbbb +2026-01-02T10:15:00\.000Z +\S+ +rate limit: wait 900s/,
+      /\n {2}u1 +20260102T100000Z-bbbbbb +2026-01-02T10:15:00\.000Z +\S+ +rate limit: wait 900s/,
     );
-    assertMatch(stdout, /Resume points.*\n.*\n  Orders +- +1 +1 +10447 +20260102T100000Z-bbbbbb/);
+    assertMatch(stdout, /Resume points.*\n.*\n {2}Orders +- +1 +1 +10447 +20260102T100000Z-bbbbbb/);
   });
 });
 
@@ -201,7 +201,7 @@ Deno.test("state reset --yes forgets the asset's watermarks, pages and skip, and
       assertEquals(result, 0);
       assertStringIncludes(stdout, `reset "${asset}"`);
     }
-    const store = await read(out);
+    const store = read(out);
     try {
       assertEquals(await store.getWatermark("Orders"), undefined);
       assertEquals(await store.resumePoint("Orders", ""), undefined);
@@ -230,7 +230,7 @@ Deno.test("state reset shows what it forgets before it asks", async () => {
       "  the next run starts from the configured initial value (or --since)",
       "not reset; nothing changed",
     ]);
-    const store = await read(out);
+    const store = read(out);
     try {
       assert((await store.getWatermark("Orders")) !== undefined);
     } finally {
@@ -250,7 +250,7 @@ Deno.test("state reset on a terminal resets when the answer is y", async () => {
       stateCommand(io).run(["reset", "--out", out, "--asset", "Customers"])
     );
     assertEquals([result, asked], [0, ['Reset asset "Customers"? [y/N]']]);
-    const store = await read(out);
+    const store = read(out);
     try {
       assertEquals(await store.getWatermark("Customers"), undefined);
     } finally {
@@ -269,7 +269,7 @@ Deno.test("state reset off a terminal without --yes refuses with exit 2 and chan
       'refusing to reset asset "Orders" without confirmation: stdin is not a terminal; pass --yes',
     );
     assertEquals([(error as UsageError).exitCode, asked], [2, false]);
-    const store = await read(out);
+    const store = read(out);
     try {
       assert((await store.getWatermark("Orders")) !== undefined);
     } finally {
