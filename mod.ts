@@ -71,3 +71,29 @@ export {
 } from "./lib/sql/chunker.ts";
 export * from "./lib/object_store/mod.ts";
 export * from "./lib/harvest/mod.ts";
+export { type CronSchedule, cronSchedule, type CronScheduleOptions } from "./lib/schedule/cron.ts";
+export {
+  type FireContext,
+  type JobRunner,
+  type JobTally,
+  runSchedule,
+  type RunScheduleOptions,
+  type SchedulableJob,
+  type ScheduleSummary,
+} from "./lib/schedule/schedule.ts";
+export {
+  jobEntrySchema,
+  type JobsFile,
+  jobsFileSchema,
+  loadScheduledJobs,
+  type LoadScheduledJobsOptions,
+  type ScheduledJob,
+} from "./lib/schedule/jobs.ts";
+export {
+  type DenoCronEntry,
+  type DenoCronFunction,
+  denoCronName,
+  denoCronSchedule,
+  registerDenoCron,
+  type RegisterDenoCronOptions,
+} from "./lib/schedule/deploy.ts";
