@@ -159,6 +159,16 @@ function jobsOfConfig(
     }
   };
   if (base !== undefined && !check(base, basePath)) return [];
+  if (base === undefined && config.assets.every((a) => a.schedule === undefined)) {
+    ctx.issues.push({
+      path: basePath,
+      message:
+        `config "${config.name}" has no schedule; add schedule: "<cron>" (e.g. "*/15 * * * *") to it${
+          ctx.schedulePath === undefined && ctx.where ? " or to its jobs entry" : ""
+        }`,
+    });
+    return [];
+  }
   const groups = new Map<string, string[]>();
   const scheduleOf = new Map<string, string>();
   for (const [i, asset] of config.assets.entries()) {

@@ -83,11 +83,14 @@ Deno.test("every schedule problem is listed at once, by path", async () => {
     );
     const issues = (error as ConfigError).issues;
     assertEquals(issues.map((i) => i.path), [
-      "jobs[1] (b.yaml): assets[0].schedule",
+      "jobs[1] (b.yaml): schedule",
       "jobs[2].schedule",
       "jobs",
     ]);
-    assertStringIncludes(issues[0].message, 'asset "Orders" has no schedule');
+    assertStringIncludes(
+      issues[0].message,
+      'config "beta" has no schedule; add schedule: "<cron>" (e.g. "*/15 * * * *") to it or to its jobs entry',
+    );
     assertStringIncludes(issues[1].message, '"*/15 * * *" is not a valid cron pattern');
     assertStringIncludes(issues[2].message, 'two jobs are named "alpha"');
   });
@@ -143,4 +146,22 @@ Deno.test("a missing schedule file is a ConfigError naming it", async () => {
     ConfigError,
     "/nonexistent/jobs.yaml",
   );
+});
+
+Deno.test("when only some assets have a schedule, the others are named", async () => {
+  const yaml = configYaml("shop", [], ["Orders", "Customers"])
+    .replace(
+      "    path: /northwind/Orders.json",
+      '    path: /northwind/Orders.json\n    schedule: "@daily"',
+    );
+  await withFiles({ "shop.yaml": yaml }, async (dir) => {
+    const error = await assertRejects(
+      () => loadScheduledJobs(join(dir, "shop.yaml"), { env: {} }),
+      ConfigError,
+    );
+    assertEquals((error as ConfigError).issues.map((i) => [i.path, i.message]), [[
+      "assets[1].schedule",
+      'asset "Customers" has no schedule; add schedule: "<cron>" to the config (every asset) or to the asset',
+    ]]);
+  });
 });
