@@ -7,8 +7,8 @@
  * - bare `node:sqlite`: `StatementSync.iterate()` in array mode, doing nothing with the rows;
  * - `tidemark extract` → Parquet partitioned by year (manifest, state and report included).
  *
- * Prints median wall seconds, CPU seconds and peak RSS, the ratios, and `tidemark extract`'s
- * peak RSS at scale 300 against 1200. Goals: extract ≤ 1.5 × the sqlite3 dump and ≤ 2 × the
+ * Prints median wall seconds, CPU seconds and peak RSS, the ratios, `tidemark extract`'s peak
+ * RSS at scale 300 against 1200, and one run with smaller chunks (the memory/part-size lever). Goals: extract ≤ 1.5 × the sqlite3 dump and ≤ 2 × the
  * bare iterate; peak RSS ≤ 200 MB and flat between the scales. Databases are generated once
  * and cached under `.bench/`.
  *
@@ -34,6 +34,7 @@ const EXTRACT_PERMISSIONS = [
   "--allow-ffi",
   "--allow-env",
   "--allow-sys",
+  "--v8-flags=--expose-gc,--max-semi-space-size=4",
 ];
 
 /** One measured process. */
@@ -141,7 +142,7 @@ function bareIterate(db: string): Promise<Measure> {
   return measure(Deno.execPath(), ["run", "--allow-read", ITERATE, db, LINE_ITEMS_QUERY, START]);
 }
 
-async function tidemarkExtract(db: string, out: string): Promise<Measure> {
+async function tidemarkExtract(db: string, out: string, chunkRows = 100_000): Promise<Measure> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   return measure(Deno.execPath(), [
     "run",
@@ -160,6 +161,8 @@ async function tidemarkExtract(db: string, out: string): Promise<Measure> {
     `start=${START}`,
     "--partition-by",
     "year(OrderDate)",
+    "--chunk-rows",
+    String(chunkRows),
   ]);
 }
 
@@ -210,6 +213,9 @@ export async function run(): Promise<void> {
     extracts.push(await tidemarkExtract(big, join(DIR, "out-1200")));
   }
   const extractSmall = summarize([await tidemarkExtract(small, join(DIR, "out-300"))]);
+  const extractSmallChunks = summarize([
+    await tidemarkExtract(big, join(DIR, "out-1200-25k"), 25_000),
+  ]);
   await Deno.remove(join(DIR, "dump.csv")).catch(() => {});
   const dump = dumps.length ? summarize(dumps) : null;
   const iterate = summarize(iterates);
@@ -232,6 +238,7 @@ export async function run(): Promise<void> {
   if (dump) console.log(line("sqlite3 CSV dump (floor)", dump));
   console.log(line("node:sqlite iterate, bare", iterate));
   console.log(line("tidemark extract → Parquet by year", extract));
+  console.log(line("  same, --chunk-rows 25000 (1 run)", extractSmallChunks));
   console.log("");
   console.log(
     `tidemark extract peak RSS: scale 300 ${extractSmall.rssMb.toFixed(0)} MB, scale 1200 ` +

@@ -60,6 +60,13 @@ export interface ColumnChunk {
 export interface ColumnChunkerOptions {
   /** Rows per chunk. @default 100_000 */
   chunkRows?: number;
+  /**
+   * Hand off smaller batches of at most this many rows, never across a `chunkRows` boundary,
+   * for {@link concatChunks} to join into chunks again (the SQLite reader thread posts small
+   * batches so it never holds a whole chunk). Column types stay open for the whole first chunk
+   * either way. @default chunkRows
+   */
+  batchRows?: number;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -83,7 +90,11 @@ const MIN_SAFE = -MAX_SAFE;
 export class ColumnChunker {
   readonly #columns: SqlColumn[];
   readonly #chunkRows: number;
+  readonly #batchRows: number;
   #buffers: ColumnBuffer[];
+  /** Per column, the fast path of its buffer ({@link FAST_INT} …) and the array it writes to. */
+  #kinds: Uint8Array;
+  #stores: (Float64Array | (string | null)[] | null)[];
   #length = 0;
   #rowsTaken = 0;
   #fixed = false;
@@ -96,7 +107,11 @@ export class ColumnChunker {
     }
     this.#columns = columns;
     this.#chunkRows = chunkRows;
-    this.#buffers = columns.map((c) => newBuffer(c, chunkRows, initialType(c.hint)));
+    this.#batchRows = Math.max(1, Math.min(options.batchRows ?? chunkRows, chunkRows));
+    this.#buffers = columns.map((c) => newBuffer(c, this.#batchRows, initialType(c.hint)));
+    this.#kinds = new Uint8Array(columns.length);
+    this.#stores = new Array(columns.length).fill(null);
+    this.#refreshAll();
   }
 
   /** Rows buffered since the last {@link take}. */
@@ -117,17 +132,62 @@ export class ColumnChunker {
   /** Adds one row (cells in result-column order); returns true when the chunk is full. */
   add(row: readonly unknown[]): boolean {
     const i = this.#length;
-    const buffers = this.#buffers;
-    for (let c = 0; c < buffers.length; c++) {
+    const kinds = this.#kinds;
+    const stores = this.#stores;
+    // The hot path: one monomorphic switch per cell for the common cases (safe integers, floats,
+    // text); nulls, conversions, type decisions and widening go through the buffer objects.
+    for (let c = 0; c < kinds.length; c++) {
       const value = row[c];
-      if (value === null || value === undefined) {
-        buffers[c].setNull(i);
-      } else if (!buffers[c].set(i, value)) {
-        this.#settle(c, i, value);
+      switch (kinds[c]) {
+        case FAST_INT:
+          if (typeof value === "bigint") {
+            const n = Number(value);
+            if (Number.isSafeInteger(n)) {
+              (stores[c] as Float64Array)[i] = n;
+              continue;
+            }
+          } else if (typeof value === "number" && Number.isSafeInteger(value)) {
+            (stores[c] as Float64Array)[i] = value;
+            continue;
+          }
+          break;
+        case FAST_FLOAT:
+          if (typeof value === "number") {
+            (stores[c] as Float64Array)[i] = value;
+            continue;
+          }
+          break;
+        case FAST_TEXT:
+          if (typeof value === "string") {
+            (stores[c] as (string | null)[])[i] = value;
+            continue;
+          }
+          break;
       }
+      this.#slow(c, i, value);
     }
     this.#length = i + 1;
-    return this.#length >= this.#chunkRows;
+    return this.#length >= this.#batchRows ||
+      (this.#rowsTaken + this.#length) % this.#chunkRows === 0;
+  }
+
+  #slow(c: number, i: number, value: unknown): void {
+    if (value === null || value === undefined) {
+      this.#buffers[c].setNull(i);
+    } else if (!this.#buffers[c].set(i, value)) {
+      this.#settle(c, i, value);
+    }
+    this.#refresh(c);
+  }
+
+  #refresh(c: number): void {
+    const fast = this.#buffers[c].fast();
+    this.#kinds[c] = fast ? fast.kind : FAST_NONE;
+    this.#stores[c] = fast ? fast.store : null;
+  }
+
+  #refreshAll(): void {
+    for (let c = 0; c < this.#buffers.length; c++) this.#refresh(c);
   }
 
   /**
@@ -136,19 +196,20 @@ export class ColumnChunker {
    */
   take(): ColumnChunk {
     const length = this.#length;
-    if (!this.#fixed) {
-      this.#fixed = true;
-      for (let c = 0; c < this.#buffers.length; c++) {
-        if (this.#buffers[c].type === undefined) {
-          this.#buffers[c] = this.#buffers[c].retype("string", length);
-        }
-      }
-    }
-    const columns = this.#buffers.map((b) => b.finish(length));
+    const fixing = !this.#fixed && this.#rowsTaken + length >= this.#chunkRows;
+    // A column with no value yet is handed off as all-null text; it stays undecided (a later
+    // batch of the first chunk may still type it) until the first chunk is complete.
+    const columns = this.#buffers.map((b) =>
+      b.type === undefined ? b.retype("string", length).finish(length) : b.finish(length)
+    );
     const chunk: ColumnChunk = { length, firstRow: this.#rowsTaken, columns };
     this.#rowsTaken += length;
     this.#length = 0;
-    this.#buffers = this.#buffers.map((b) => newBuffer(b.column, this.#chunkRows, b.type));
+    if (fixing) this.#fixed = true;
+    this.#buffers = this.#buffers.map((b) =>
+      newBuffer(b.column, this.#batchRows, b.type ?? (this.#fixed ? "string" : undefined))
+    );
+    this.#refreshAll();
     return chunk;
   }
 
@@ -171,6 +232,85 @@ export class ColumnChunker {
       throw mismatch(column, next, this.#rowsTaken + i, value);
     }
   }
+}
+
+/**
+ * Joins consecutive batches of one result (from a chunker with `batchRows`) into one chunk.
+ * A column typed int64 in one batch and float64 in a later one (widened while the first chunk
+ * was open) becomes float64; an all-null text column takes the type of the others.
+ *
+ * @example
+ * ```ts
+ * import { ColumnChunker, concatChunks } from "./chunker.ts";
+ * const chunker = new ColumnChunker([{ name: "x", declaredType: null, hint: "any" }], {
+ *   chunkRows: 4,
+ *   batchRows: 2,
+ * });
+ * chunker.add([1n]);
+ * chunker.add([2n]);
+ * const first = chunker.take();
+ * chunker.add([2.5]);
+ * const chunk = concatChunks([first, chunker.take()]); // x: float64 [1, 2, 2.5]
+ * ```
+ */
+export function concatChunks(batches: readonly ColumnChunk[]): ColumnChunk {
+  if (batches.length === 1) return batches[0];
+  const length = batches.reduce((n, b) => n + b.length, 0);
+  const columns = batches[0].columns.map((_, c) => {
+    const parts = batches.map((b) => b.columns[c]);
+    return concatColumn(parts, batches.map((b) => b.length), length);
+  });
+  return { length, firstRow: batches[0].firstRow, columns };
+}
+
+function concatColumn(parts: ChunkColumn[], lengths: number[], length: number): ChunkColumn {
+  const name = parts[0].name;
+  const allNullText = (p: ChunkColumn) =>
+    p.type === "string" && (p.values as (string | null)[]).every((v) => v === null);
+  const typed = parts.filter((p) => !allNullText(p));
+  const types = new Set(typed.map((p) => p.type));
+  let type: ColumnType = typed.length === 0 ? "string" : typed[0].type;
+  if (types.size > 1) {
+    if ([...types].every((t) => t === "int64" || t === "float64")) type = "float64";
+    else throw new Error(`column "${name}" changed type across batches: ${[...types].join(", ")}`);
+  }
+  if (type === "string" || type === "date" || type === "datetime" || type === "json") {
+    const values: (string | null)[] = [];
+    parts.forEach((p, k) => {
+      if (p.type === type) values.push(...(p.values as (string | null)[]));
+      else for (let i = 0; i < lengths[k]; i++) values.push(null);
+    });
+    return { name, type, values, valid: null };
+  }
+  const big = type === "int64" &&
+    parts.some((p) => p.type === "int64" && p.values instanceof BigInt64Array);
+  const values = type === "boolean"
+    ? new Uint8Array(length)
+    : big
+    ? new BigInt64Array(length)
+    : new Float64Array(length);
+  let valid: Uint8Array | null = null;
+  let at = 0;
+  parts.forEach((p, k) => {
+    const n = lengths[k];
+    if (allNullText(p) && p.type !== type) {
+      valid ??= new Uint8Array(length).fill(1);
+      valid.fill(0, at, at + n);
+    } else {
+      if (big && !(p.values instanceof BigInt64Array)) {
+        const src = p.values as Float64Array;
+        for (let i = 0; i < n; i++) (values as BigInt64Array)[at + i] = BigInt(src[i]);
+      } else {
+        (values as Float64Array).set(p.values as Float64Array, at);
+      }
+      if (p.valid) {
+        valid ??= new Uint8Array(length).fill(1);
+        valid.set(p.valid, at);
+      }
+    }
+    at += n;
+  });
+  return { name, type, values, valid } as ChunkColumn;
 }
 
 /**
@@ -253,10 +393,26 @@ function mismatch(column: SqlColumn, type: ColumnType, row: number, value: unkno
   );
 }
 
+const FAST_NONE = 0;
+/** Safe integers into a Float64Array. */
+const FAST_INT = 1;
+/** Numbers into a Float64Array. */
+const FAST_FLOAT = 2;
+/** Strings into an array. */
+const FAST_TEXT = 3;
+
+/** Where the chunker may write a common value directly, bypassing `set`. */
+interface FastStore {
+  kind: typeof FAST_INT | typeof FAST_FLOAT | typeof FAST_TEXT;
+  store: Float64Array | (string | null)[];
+}
+
 /** A column's buffer for one chunk; `set` returns false for a value it cannot hold. */
 interface ColumnBuffer {
   readonly column: SqlColumn;
   readonly type: ColumnType | undefined;
+  /** The direct-write target for the common case, or null (after widening to 64-bit). */
+  fast(): FastStore | null;
   set(i: number, value: unknown): boolean;
   setNull(i: number): void;
   /** A buffer of another type holding rows `0..length-1` converted. */
@@ -300,6 +456,9 @@ class Validity {
 class NullBuffer implements ColumnBuffer {
   readonly type = undefined;
   constructor(readonly column: SqlColumn, readonly capacity: number) {}
+  fast(): null {
+    return null;
+  }
   set(): boolean {
     return false;
   }
@@ -321,6 +480,10 @@ class Int64Buffer implements ColumnBuffer {
   constructor(readonly column: SqlColumn, readonly capacity: number) {
     this.#values = new Float64Array(capacity);
     this.#validity = new Validity(capacity);
+  }
+  fast(): FastStore | null {
+    const values = this.#values;
+    return values instanceof Float64Array ? { kind: FAST_INT, store: values } : null;
   }
   set(i: number, value: unknown): boolean {
     const values = this.#values;
@@ -388,6 +551,9 @@ class Float64Buffer implements ColumnBuffer {
     this.#values = new Float64Array(capacity);
     this.#validity = new Validity(capacity);
   }
+  fast(): FastStore {
+    return { kind: FAST_FLOAT, store: this.#values };
+  }
   set(i: number, value: unknown): boolean {
     if (typeof value === "number") {
       this.#values[i] = value;
@@ -431,6 +597,9 @@ class BooleanBuffer implements ColumnBuffer {
     this.#values = new Uint8Array(capacity);
     this.#validity = new Validity(capacity);
   }
+  fast(): null {
+    return null;
+  }
   set(i: number, value: unknown): boolean {
     if (value === true || value === 1 || value === 1n) this.#values[i] = 1;
     else if (value === false || value === 0 || value === 0n) this.#values[i] = 0;
@@ -461,6 +630,9 @@ class TextBuffer implements ColumnBuffer {
     readonly capacity: number,
     readonly type: "string" | "date" | "datetime" | "json",
   ) {}
+  fast(): FastStore {
+    return { kind: FAST_TEXT, store: this.#values };
+  }
   set(i: number, value: unknown): boolean {
     if (typeof value === "string") {
       this.#values[i] = value;

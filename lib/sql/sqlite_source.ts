@@ -19,7 +19,13 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
 import { SqlError } from "../errors.ts";
-import { type ColumnChunk, ColumnChunker, type SqlColumn, type TypeHint } from "./chunker.ts";
+import {
+  type ColumnChunk,
+  ColumnChunker,
+  concatChunks,
+  type SqlColumn,
+  type TypeHint,
+} from "./chunker.ts";
 import type { BoundQuery, ParamValue } from "./params.ts";
 import {
   checkUniqueColumns,
@@ -36,8 +42,13 @@ export interface SqliteSourceOptions {
    * calling thread (simpler to debug, slower end to end). @default true
    */
   worker?: boolean;
-  /** Chunks the worker may read ahead of the consumer (bounds memory). @default 2 */
+  /** Batches the worker may read ahead of the consumer (bounds memory). @default 4 */
   readAhead?: number;
+  /**
+   * Rows per batch the worker posts (batches are joined into chunks on this thread, so the
+   * reader never holds a whole chunk). @default 10_000
+   */
+  batchRows?: number;
 }
 
 // `setReturnArrays` exists at runtime (Deno 2.9) but not yet in the bundled node types.
@@ -131,7 +142,8 @@ export function prepareSqliteQuery(db: DatabaseSync, query: BoundQuery): Prepare
   }));
   checkUniqueColumns(columns);
   const nulls = columns.map(() => "NULL").join(", ");
-  const wrapped = `SELECT "tidemark_q".*, 0 AS ${quoteIdentifier(SENTINEL_COLUMN)} FROM (\n` +
+  // Data rows carry NULL in the extra column (no allocation per row); the sentinel carries 1.
+  const wrapped = `SELECT "tidemark_q".*, NULL AS ${quoteIdentifier(SENTINEL_COLUMN)} FROM (\n` +
     `${query.text}\n) AS "tidemark_q" UNION ALL SELECT ${nulls}, 1`;
   let statement: ArrayStatement;
   try {
@@ -155,14 +167,14 @@ export function prepareSqliteQuery(db: DatabaseSync, query: BoundQuery): Prepare
 export function* readSqliteChunks(
   db: DatabaseSync,
   prepared: PreparedSqliteQuery,
-  options: QueryOptions = {},
+  options: QueryOptions & { batchRows?: number } = {},
 ): Generator<ColumnChunk> {
   const chunker = new ColumnChunker(prepared.columns, options);
   const last = prepared.columns.length;
   let rows = 0;
   let complete = false;
   for (const row of prepared.statement.iterate(...prepared.values) as Iterable<unknown[]>) {
-    if (row[last] !== 0n) {
+    if (row[last] !== null) {
       complete = true;
       break;
     }
@@ -215,7 +227,9 @@ export function openSqliteSource(
   const db = openSqliteDatabase(absolute);
   if (options.worker === false) return Promise.resolve(new InlineSqliteSource(absolute, db));
   db.close();
-  return Promise.resolve(new WorkerSqliteSource(absolute, options.readAhead ?? 2));
+  return Promise.resolve(
+    new WorkerSqliteSource(absolute, options.readAhead ?? 4, options.batchRows ?? 10_000),
+  );
 }
 
 class InlineSqliteSource implements SqlSource {
@@ -265,6 +279,7 @@ export type WorkerRequest =
     path: string;
     query: BoundQuery;
     chunkRows: number;
+    batchRows: number;
     readAhead: number;
   }
   | { type: "credit" };
@@ -274,7 +289,11 @@ class WorkerSqliteSource implements SqlSource {
   readonly #streams = new Set<WorkerStream>();
   #inline: InlineSqliteSource | undefined;
   #closed = false;
-  constructor(readonly description: string, readonly readAhead: number) {}
+  constructor(
+    readonly description: string,
+    readonly readAhead: number,
+    readonly batchRows: number,
+  ) {}
 
   async query(query: BoundQuery, options: QueryOptions = {}): Promise<QueryStream> {
     if (this.#closed) throw new SqlError(`database ${this.description} is closed`);
@@ -286,6 +305,7 @@ class WorkerSqliteSource implements SqlSource {
         path: this.description,
         query,
         chunkRows: options.chunkRows ?? 100_000,
+        batchRows: this.batchRows,
         readAhead: this.readAhead,
       });
     } catch (error) {
@@ -316,6 +336,7 @@ class WorkerStream implements QueryStream {
   #wake: (() => void) | undefined;
   #stopped = false;
   readonly #onStop: () => void;
+  #chunkRows = 100_000;
 
   constructor(onStop: () => void) {
     this.#onStop = onStop;
@@ -340,7 +361,8 @@ class WorkerStream implements QueryStream {
     return this.#replies.shift()!;
   }
 
-  async start(request: WorkerRequest): Promise<void> {
+  async start(request: Extract<WorkerRequest, { type: "start" }>): Promise<void> {
+    this.#chunkRows = request.chunkRows;
     this.#worker.postMessage(request);
     const reply = await this.#next();
     if (reply.type === "columns") {
@@ -356,13 +378,22 @@ class WorkerStream implements QueryStream {
   }
 
   async *#iterate(): AsyncGenerator<ColumnChunk> {
+    let batches: ColumnChunk[] = [];
     try {
       while (!this.#stopped) {
         const reply = await this.#next();
         if (reply.type === "chunk") {
           this.#worker.postMessage({ type: "credit" } satisfies WorkerRequest);
-          yield reply.chunk;
+          const batch = reply.chunk;
+          batches.push(batch);
+          // Batches never cross a chunk boundary: join them when one is reached.
+          if ((batch.firstRow + batch.length) % this.#chunkRows === 0) {
+            const chunk = concatChunks(batches);
+            batches = [];
+            yield chunk;
+          }
         } else if (reply.type === "done") {
+          if (batches.length > 0) yield concatChunks(batches);
           return;
         } else {
           throw toError(reply);

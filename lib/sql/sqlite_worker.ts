@@ -40,7 +40,8 @@ async function run(request: Extract<WorkerRequest, { type: "start" }>): Promise<
   try {
     const prepared = prepareSqliteQuery(db, request.query);
     reply({ type: "columns", columns: prepared.columns });
-    for (const chunk of readSqliteChunks(db, prepared, { chunkRows: request.chunkRows })) {
+    const sizes = { chunkRows: request.chunkRows, batchRows: request.batchRows };
+    for (const chunk of readSqliteChunks(db, prepared, sizes)) {
       while (credits === 0) {
         await new Promise<void>((resolve) => wakeOnCredit = resolve);
         wakeOnCredit = undefined;

@@ -1,5 +1,10 @@
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
-import { chunkToArrays, ColumnChunker, type SqlColumn } from "../../lib/sql/chunker.ts";
+import {
+  chunkToArrays,
+  ColumnChunker,
+  concatChunks,
+  type SqlColumn,
+} from "../../lib/sql/chunker.ts";
 import { SqlError } from "../../lib/errors.ts";
 
 function col(name: string, hint: SqlColumn["hint"], declaredType: string | null = null) {
@@ -116,4 +121,36 @@ Deno.test("PostgreSQL text forms of int8 and numeric are parsed", () => {
 
 Deno.test("chunkRows must be a positive whole number", () => {
   assertThrows(() => new ColumnChunker([], { chunkRows: 0 }), SqlError, "positive");
+});
+
+Deno.test("batches never cross a chunk boundary and join back into whole chunks", () => {
+  const chunker = new ColumnChunker([col("id", "int64"), col("s", "string")], {
+    chunkRows: 5,
+    batchRows: 2,
+  });
+  const batches = [];
+  for (let i = 0; i < 7; i++) {
+    if (chunker.add([BigInt(i), `r${i}`])) batches.push(chunker.take());
+  }
+  if (chunker.length > 0) batches.push(chunker.take());
+  assertEquals(batches.map((b) => b.length), [2, 2, 1, 2]);
+  const chunk = concatChunks(batches.slice(0, 3));
+  assertEquals(chunkToArrays(chunk), { id: [0, 1, 2, 3, 4], s: ["r0", "r1", "r2", "r3", "r4"] });
+});
+
+Deno.test("types stay open for the whole first chunk even when it comes in batches", () => {
+  const chunker = new ColumnChunker([col("x", "any"), col("later", "any")], {
+    chunkRows: 4,
+    batchRows: 2,
+  });
+  chunker.add([1n, null]);
+  chunker.add([2n, null]);
+  const first = chunker.take();
+  chunker.add([2.5, null]);
+  chunker.add([3n, 7n]);
+  const chunk = concatChunks([first, chunker.take()]);
+  assertEquals(chunk.columns.map((c) => c.type), ["float64", "int64"]);
+  assertEquals(chunkToArrays(chunk), { x: [1, 2, 2.5, 3], later: [null, null, null, 7] });
+  chunker.add([1.5, 8n]);
+  assertThrows(() => chunker.add([4.5, 9.5]), SqlError, 'column "later"');
 });
