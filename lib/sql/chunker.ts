@@ -41,6 +41,11 @@ export type ChunkColumn =
     type: "string" | "date" | "datetime" | "json";
     values: (string | null)[];
     valid: null;
+    /**
+     * Dictionary form (`encodeText`): `values` is empty and row `i` is `dict[codes[i] - 1]`,
+     * null for code 0, until {@link decodeChunk}.
+     */
+    encoded?: { codes: Uint32Array; dict: string[] };
   };
 
 /**
@@ -67,6 +72,12 @@ export interface ColumnChunkerOptions {
    * either way. @default chunkRows
    */
   batchRows?: number;
+  /**
+   * Hand text columns off dictionary-encoded while they repeat values (a code per row and each
+   * distinct value once), so row strings die young and cross threads as one typed array.
+   * Decode with {@link decodeChunk}. @default false
+   */
+  encodeText?: boolean;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -91,10 +102,13 @@ export class ColumnChunker {
   readonly #columns: SqlColumn[];
   readonly #chunkRows: number;
   readonly #batchRows: number;
+  readonly #encodeText: boolean;
+  /** Columns whose values turned out too varied for a dictionary. */
+  readonly #plainText: boolean[];
   #buffers: ColumnBuffer[];
   /** Per column, the fast path of its buffer ({@link FAST_INT} …) and the array it writes to. */
   #kinds: Uint8Array;
-  #stores: (Float64Array | (string | null)[] | null)[];
+  #stores: (Float64Array | (string | null)[] | DictTextBuffer | null)[];
   #length = 0;
   #rowsTaken = 0;
   #fixed = false;
@@ -108,7 +122,9 @@ export class ColumnChunker {
     this.#columns = columns;
     this.#chunkRows = chunkRows;
     this.#batchRows = Math.max(1, Math.min(options.batchRows ?? chunkRows, chunkRows));
-    this.#buffers = columns.map((c) => newBuffer(c, this.#batchRows, initialType(c.hint)));
+    this.#encodeText = options.encodeText ?? false;
+    this.#plainText = columns.map(() => false);
+    this.#buffers = columns.map((c, i) => this.#newBuffer(i, initialType(c.hint)));
     this.#kinds = new Uint8Array(columns.length);
     this.#stores = new Array(columns.length).fill(null);
     this.#refreshAll();
@@ -163,6 +179,9 @@ export class ColumnChunker {
             continue;
           }
           break;
+        case FAST_DICT:
+          if (typeof value === "string" && (stores[c] as DictTextBuffer).put(i, value)) continue;
+          break;
       }
       this.#slow(c, i, value);
     }
@@ -172,12 +191,31 @@ export class ColumnChunker {
   }
 
   #slow(c: number, i: number, value: unknown): void {
+    const buffer = this.#buffers[c];
     if (value === null || value === undefined) {
-      this.#buffers[c].setNull(i);
-    } else if (!this.#buffers[c].set(i, value)) {
+      buffer.setNull(i);
+    } else if (buffer.set(i, value)) {
+      // stored
+    } else if (buffer instanceof DictTextBuffer && buffer.full) {
+      // Too many distinct values for a dictionary: plain text from here on for this column.
+      this.#plainText[c] = true;
+      this.#buffers[c] = buffer.toPlain(i);
+      this.#buffers[c].set(i, value);
+    } else {
       this.#settle(c, i, value);
     }
     this.#refresh(c);
+  }
+
+  #newBuffer(c: number, type: ColumnType | undefined): ColumnBuffer {
+    const column = this.#columns[c];
+    if (
+      this.#encodeText && !this.#plainText[c] &&
+      (type === "string" || type === "date" || type === "datetime" || type === "json")
+    ) {
+      return new DictTextBuffer(column, this.#batchRows, type);
+    }
+    return newBuffer(column, this.#batchRows, type);
   }
 
   #refresh(c: number): void {
@@ -206,8 +244,8 @@ export class ColumnChunker {
     this.#rowsTaken += length;
     this.#length = 0;
     if (fixing) this.#fixed = true;
-    this.#buffers = this.#buffers.map((b) =>
-      newBuffer(b.column, this.#batchRows, b.type ?? (this.#fixed ? "string" : undefined))
+    this.#buffers = this.#buffers.map((b, c) =>
+      this.#newBuffer(c, b.type ?? (this.#fixed ? "string" : undefined))
     );
     this.#refreshAll();
     return chunk;
@@ -400,11 +438,13 @@ const FAST_INT = 1;
 const FAST_FLOAT = 2;
 /** Strings into an array. */
 const FAST_TEXT = 3;
+/** Strings into a dictionary-encoding buffer. */
+const FAST_DICT = 4;
 
 /** Where the chunker may write a common value directly, bypassing `set`. */
 interface FastStore {
-  kind: typeof FAST_INT | typeof FAST_FLOAT | typeof FAST_TEXT;
-  store: Float64Array | (string | null)[];
+  kind: typeof FAST_INT | typeof FAST_FLOAT | typeof FAST_TEXT | typeof FAST_DICT;
+  store: Float64Array | (string | null)[] | DictTextBuffer;
 }
 
 /** A column's buffer for one chunk; `set` returns false for a value it cannot hold. */
@@ -663,4 +703,95 @@ class TextBuffer implements ColumnBuffer {
     this.#values = [];
     return { name: this.column.name, type: this.type, values, valid: null };
   }
+}
+
+/**
+ * Text as codes into a per-batch dictionary (see `encodeText`). Gives up (`full`) when a batch
+ * holds more than a quarter distinct values: then plain text is cheaper.
+ */
+class DictTextBuffer implements ColumnBuffer {
+  readonly #codes: Uint32Array;
+  readonly #index = new Map<string, number>();
+  readonly #dict: string[] = [];
+  readonly #limit: number;
+  full = false;
+  constructor(
+    readonly column: SqlColumn,
+    readonly capacity: number,
+    readonly type: "string" | "date" | "datetime" | "json",
+  ) {
+    this.#codes = new Uint32Array(capacity);
+    this.#limit = Math.max(16, capacity >> 2);
+  }
+  fast(): FastStore {
+    return { kind: FAST_DICT, store: this };
+  }
+  put(i: number, value: string): boolean {
+    let code = this.#index.get(value);
+    if (code === undefined) {
+      if (this.#dict.length >= this.#limit) {
+        this.full = true;
+        return false;
+      }
+      code = this.#dict.push(value);
+      this.#index.set(value, code);
+    }
+    this.#codes[i] = code;
+    return true;
+  }
+  set(i: number, value: unknown): boolean {
+    if (typeof value === "string") return this.put(i, value);
+    if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      return this.put(i, String(value));
+    }
+    return false;
+  }
+  setNull(i: number): void {
+    this.#codes[i] = 0;
+  }
+  #decoded(length: number): (string | null)[] {
+    const out: (string | null)[] = new Array(length);
+    for (let i = 0; i < length; i++) {
+      const code = this.#codes[i];
+      out[i] = code === 0 ? null : this.#dict[code - 1];
+    }
+    return out;
+  }
+  /** The rows so far as a plain text buffer. */
+  toPlain(length: number): ColumnBuffer {
+    const next = new TextBuffer(this.column, this.capacity, this.type);
+    this.#decoded(length).forEach((v, i) => v === null ? next.setNull(i) : next.set(i, v));
+    return next;
+  }
+  retype(type: ColumnType, length: number): ColumnBuffer {
+    const next = newBuffer(this.column, this.capacity, type);
+    this.#decoded(length).forEach((v, i) => v === null ? next.setNull(i) : next.set(i, v));
+    return next;
+  }
+  finish(length: number): ChunkColumn {
+    const codes = length === this.capacity ? this.#codes : this.#codes.slice(0, length);
+    return {
+      name: this.column.name,
+      type: this.type,
+      values: [],
+      valid: null,
+      encoded: { codes, dict: this.#dict },
+    };
+  }
+}
+
+/** Turns dictionary-encoded text columns of a chunk back into plain arrays, in place. */
+export function decodeChunk(chunk: ColumnChunk): ColumnChunk {
+  for (const column of chunk.columns) {
+    if (!("encoded" in column) || column.encoded === undefined) continue;
+    const { codes, dict } = column.encoded;
+    const values: (string | null)[] = new Array(chunk.length);
+    for (let i = 0; i < chunk.length; i++) {
+      const code = codes[i];
+      values[i] = code === 0 ? null : dict[code - 1];
+    }
+    column.values = values;
+    delete column.encoded;
+  }
+  return chunk;
 }

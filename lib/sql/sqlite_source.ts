@@ -23,6 +23,7 @@ import {
   type ColumnChunk,
   ColumnChunker,
   concatChunks,
+  decodeChunk,
   type SqlColumn,
   type TypeHint,
 } from "./chunker.ts";
@@ -167,7 +168,7 @@ export function prepareSqliteQuery(db: DatabaseSync, query: BoundQuery): Prepare
 export function* readSqliteChunks(
   db: DatabaseSync,
   prepared: PreparedSqliteQuery,
-  options: QueryOptions & { batchRows?: number } = {},
+  options: QueryOptions & { batchRows?: number; encodeText?: boolean } = {},
 ): Generator<ColumnChunk> {
   const chunker = new ColumnChunker(prepared.columns, options);
   const last = prepared.columns.length;
@@ -384,7 +385,7 @@ class WorkerStream implements QueryStream {
         const reply = await this.#next();
         if (reply.type === "chunk") {
           this.#worker.postMessage({ type: "credit" } satisfies WorkerRequest);
-          const batch = reply.chunk;
+          const batch = decodeChunk(reply.chunk);
           batches.push(batch);
           // Batches never cross a chunk boundary: join them when one is reached.
           if ((batch.firstRow + batch.length) % this.#chunkRows === 0) {

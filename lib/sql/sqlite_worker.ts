@@ -40,7 +40,7 @@ async function run(request: Extract<WorkerRequest, { type: "start" }>): Promise<
   try {
     const prepared = prepareSqliteQuery(db, request.query);
     reply({ type: "columns", columns: prepared.columns });
-    const sizes = { chunkRows: request.chunkRows, batchRows: request.batchRows };
+    const sizes = { chunkRows: request.chunkRows, batchRows: request.batchRows, encodeText: true };
     for (const chunk of readSqliteChunks(db, prepared, sizes)) {
       while (credits === 0) {
         await new Promise<void>((resolve) => wakeOnCredit = resolve);
@@ -58,6 +58,7 @@ async function run(request: Extract<WorkerRequest, { type: "start" }>): Promise<
 function buffersOf(chunk: ColumnChunk): Transferable[] {
   const out = new Set<ArrayBuffer>();
   for (const column of chunk.columns) {
+    if ("encoded" in column && column.encoded) out.add(column.encoded.codes.buffer as ArrayBuffer);
     if (column.values instanceof Array) continue;
     out.add(column.values.buffer as ArrayBuffer);
     if (column.valid) out.add(column.valid.buffer as ArrayBuffer);

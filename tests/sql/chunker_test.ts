@@ -3,6 +3,7 @@ import {
   chunkToArrays,
   ColumnChunker,
   concatChunks,
+  decodeChunk,
   type SqlColumn,
 } from "../../lib/sql/chunker.ts";
 import { SqlError } from "../../lib/errors.ts";
@@ -153,4 +154,21 @@ Deno.test("types stay open for the whole first chunk even when it comes in batch
   assertEquals(chunkToArrays(chunk), { x: [1, 2, 2.5, 3], later: [null, null, null, 7] });
   chunker.add([1.5, 8n]);
   assertThrows(() => chunker.add([4.5, 9.5]), SqlError, 'column "later"');
+});
+
+Deno.test("text can travel dictionary-encoded and decodes to the same values", () => {
+  const chunker = new ColumnChunker([col("country", "string")], { encodeText: true });
+  for (const v of ["USA", "France", null, "USA", "France"]) chunker.add([v]);
+  const chunk = chunker.take();
+  const column = chunk.columns[0] as { encoded?: { dict: string[] } };
+  assertEquals(column.encoded?.dict, ["USA", "France"]);
+  assertEquals(chunkToArrays(decodeChunk(chunk)).country, ["USA", "France", null, "USA", "France"]);
+});
+
+Deno.test("text with mostly distinct values falls back from the dictionary to plain arrays", () => {
+  const chunker = new ColumnChunker([col("id", "string")], { encodeText: true, chunkRows: 100 });
+  const values = Array.from({ length: 100 }, (_, i) => `id-${i}`);
+  for (const v of values) chunker.add([v]);
+  const chunk = decodeChunk(chunker.take());
+  assertEquals(chunkToArrays(chunk).id, values);
 });
