@@ -48,6 +48,11 @@ export class WorkerPool {
     return this.#peak;
   }
 
+  #release(): void {
+    this.#running--;
+    this.#queue.shift()?.();
+  }
+
   /** Runs `task` when a worker is free; resolves or rejects with it. */
   run<T>(task: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -60,9 +65,13 @@ export class WorkerPool {
         } catch (error) {
           result = Promise.reject(error);
         }
-        result.then(resolve, reject).finally(() => {
-          this.#running--;
-          this.#queue.shift()?.();
+        // The worker is free before the caller hears back, so its next task may start at once.
+        result.then((value) => {
+          this.#release();
+          resolve(value);
+        }, (error) => {
+          this.#release();
+          reject(error);
         });
       };
       if (this.#running < this.size) start();

@@ -122,7 +122,7 @@ Deno.test("incremental: rows tied at the watermark boundary are neither lost nor
     const max = maxOrderDate(fixture);
     // Several rows share the last date, across pages of 2.
     await insertOrders(fixture, [max, max, max]);
-    const loaded = ORDERS_ONLY("", 2);
+    const loaded = ORDERS_ONLY(', initial: "1998-04-25"', 2);
     const first = await run(fixture, loaded, out, { assets: ["Orders"] });
     assertEquals(first.exitCode, 0);
     // A late row with the very same date arrives after the run.

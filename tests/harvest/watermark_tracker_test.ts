@@ -1,0 +1,77 @@
+/** The watermark tracker: max/min of the cursor, the boundary window, and exact de-duplication. */
+import { WatermarkTracker } from "../../lib/harvest/watermark_tracker.ts";
+import { StateError } from "../../lib/errors.ts";
+import { assertEquals, assertThrows } from "../assert.ts";
+
+const order = (id: number, date: string) => ({ OrderID: id, OrderDate: date });
+
+Deno.test("tracker: the watermark is the largest cursor value, normalized to UTC ISO-8601", () => {
+  const t = new WatermarkTracker("OrderDate", { primaryKey: ["OrderID"] });
+  t.visit([order(1, "1997-01-02 00:00:00.000"), order(2, "1997-01-01T23:00:00-02:00")]);
+  assertEquals(t.newest, "1997-01-02T01:00:00.000Z");
+  assertEquals(t.oldest, "1997-01-02T00:00:00.000Z");
+});
+
+Deno.test("tracker: the boundary keeps the keys of every row at the largest value, across pages", () => {
+  const t = new WatermarkTracker("OrderDate", { primaryKey: ["OrderID"] });
+  t.visit([order(1, "1997-01-03"), order(2, "1997-01-05")]);
+  t.visit([order(3, "1997-01-05"), order(4, "1997-01-04")]);
+  const b = t.boundary()!;
+  assertEquals(b.value, "1997-01-05T00:00:00.000Z");
+  assertEquals(b.keys.map(([k]) => k).sort(), ["[2]", "[3]"]);
+});
+
+Deno.test("tracker: rows the previous run wrote at its boundary are dropped; new ties are kept", () => {
+  const first = new WatermarkTracker("OrderDate", { primaryKey: ["OrderID"] });
+  first.visit([order(1, "1997-01-05"), order(2, "1997-01-05")]);
+  const next = new WatermarkTracker("OrderDate", {
+    primaryKey: ["OrderID"],
+    previous: first.boundary(),
+  });
+  const kept = next.visit([order(1, "1997-01-05"), order(2, "1997-01-05"), order(9, "1997-01-05")]);
+  assertEquals(kept.map((r) => r.OrderID), [9]);
+  assertEquals(next.dropped, 2);
+  // The new boundary still holds all three, so a third run drops them all.
+  assertEquals(next.boundary()!.keys.length, 3);
+});
+
+Deno.test("tracker: a row updated since (same key, later value) is not dropped", () => {
+  const first = new WatermarkTracker("modified", { primaryKey: ["id"] });
+  first.visit([{ id: 1, modified: "2024-01-01T00:00:00Z" }]);
+  const next = new WatermarkTracker("modified", { primaryKey: ["id"], previous: first.boundary() });
+  const kept = next.visit([{ id: 1, modified: "2024-01-02T00:00:00Z" }]);
+  assertEquals(kept.length, 1);
+});
+
+Deno.test("tracker: a lookback keeps every row within the window of the largest value", () => {
+  const t = new WatermarkTracker("OrderDate", { primaryKey: ["OrderID"], lookback: "2d" });
+  t.visit([order(1, "1997-01-01"), order(2, "1997-01-04"), order(3, "1997-01-05")]);
+  assertEquals(t.boundary()!.keys.map(([k]) => k).sort(), ["[2]", "[3]"]);
+});
+
+Deno.test("tracker: ids compare as BigInt beyond 2^53", () => {
+  const t = new WatermarkTracker("id", { kind: "id" });
+  t.visit([{ id: "1861234567890123457" }, { id: "1861234567890123456" }, { id: "999" }]);
+  assertEquals(t.newest, "1861234567890123457");
+  assertEquals(t.oldest, "999");
+});
+
+Deno.test("tracker: without a primary key the whole record is its identity", () => {
+  const t = new WatermarkTracker("d");
+  t.visit([{ d: "2024-01-01", v: 1 }]);
+  const next = new WatermarkTracker("d", { previous: t.boundary() });
+  assertEquals(next.visit([{ d: "2024-01-01", v: 1 }, { d: "2024-01-01", v: 2 }]).length, 1);
+});
+
+Deno.test("tracker: records without a cursor value are written and ignored by the watermark", () => {
+  const t = new WatermarkTracker("d");
+  assertEquals(t.visit([{ d: null }, {}]).length, 2);
+  assertEquals(t.boundary(), null);
+});
+
+Deno.test("tracker: a cursor value that is not a timestamp is an error naming the field", () => {
+  const t = new WatermarkTracker("OrderDate");
+  assertThrows(() => t.visit([{ OrderDate: "soon" }]), StateError, "soon");
+  const ids = new WatermarkTracker("id", { kind: "id" });
+  assertThrows(() => ids.visit([{ id: "abc" }]), StateError, 'cursor_field "id"');
+});
