@@ -43,7 +43,11 @@ export interface SqliteSourceOptions {
    * calling thread (simpler to debug, slower end to end). @default true
    */
   worker?: boolean;
-  /** Batches the worker may read ahead of the consumer (bounds memory). @default 4 */
+  /**
+   * Batches the worker may read ahead of the consumer (bounds memory). Enough for a whole
+   * chunk, so reading goes on while the consumer writes the previous chunk.
+   * @default chunk rows / batch rows + 2
+   */
   readAhead?: number;
   /**
    * Rows per batch the worker posts (batches are joined into chunks on this thread, so the
@@ -229,7 +233,7 @@ export function openSqliteSource(
   if (options.worker === false) return Promise.resolve(new InlineSqliteSource(absolute, db));
   db.close();
   return Promise.resolve(
-    new WorkerSqliteSource(absolute, options.readAhead ?? 4, options.batchRows ?? 10_000),
+    new WorkerSqliteSource(absolute, options.readAhead, options.batchRows ?? 10_000),
   );
 }
 
@@ -292,7 +296,7 @@ class WorkerSqliteSource implements SqlSource {
   #closed = false;
   constructor(
     readonly description: string,
-    readonly readAhead: number,
+    readonly readAhead: number | undefined,
     readonly batchRows: number,
   ) {}
 
@@ -307,7 +311,8 @@ class WorkerSqliteSource implements SqlSource {
         query,
         chunkRows: options.chunkRows ?? 100_000,
         batchRows: this.batchRows,
-        readAhead: this.readAhead,
+        readAhead: this.readAhead ??
+          Math.ceil((options.chunkRows ?? 100_000) / this.batchRows) + 2,
       });
     } catch (error) {
       if (error instanceof SqlError) throw error;
