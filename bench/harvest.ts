@@ -4,9 +4,11 @@
  * `_size=1000`:
  *
  * - (a) a plain keep-alive GET loop over the same pages that only reads each body for its cursor;
- * - (b) `harvest` with 1 worker: snapshot + sha256 + contract + Parquet part + manifest line +
- *   state commit for every page;
- * - (c) `harvest` with 4 workers and 4 key-range partitions per asset.
+ * - (b) `harvest` with 1 worker: for every page a durable snapshot + sha256, the watermark and
+ *   boundary de-duplication (Orders is incremental), a manifest line and a state commit, the rows
+ *   in Parquet parts of `batch_size` rows;
+ * - (c) `harvest` with 4 workers and 4 key-range partitions per asset;
+ * - and for information (b) with the Northwind zod contracts checking every row.
  *
  * Each pass runs in a fresh child process that times itself and reports its peak RSS, so client
  * and server never share an event loop and memory is measured per run. Prints b/a (goal ≤ 1.2),
@@ -104,7 +106,7 @@ async function startServer(scale: number): Promise<{ url: string; stop: () => Pr
   };
 }
 
-function configYaml(url: string, partitions: number): string {
+function configYaml(url: string, partitions: number, contracts = false): string {
   const partition = (by: string) =>
     partitions > 1 ? `    partition: { by: ${by}, parts: ${partitions} }\n` : "";
   return `name: bench
@@ -118,17 +120,13 @@ assets:
     data_path: rows
     primary_key: [OrderID]
     incremental: { cursor_field: OrderDate, param: OrderDate__gte, param_format: datetime }
-    contract: orders
-    batch_size: ${PAGE_SIZE}
-${partition("OrderID")}  - name: Order Details
+${contracts ? "    contract: orders\n" : ""}${partition("OrderID")}  - name: Order Details
     path: /northwind/Order%20Details.json
     params: { _size: ${PAGE_SIZE} }
     pagination: { type: cursor, param: _next, response_path: next }
     data_path: rows
     primary_key: [OrderID, ProductID]
-    contract: order_details
-    batch_size: ${PAGE_SIZE}
-${partition("OrderID")}`;
+${contracts ? "    contract: order_details\n" : ""}${partition("OrderID")}`;
 }
 
 /** Runs one pass in a child process: `get` (plain loop) or `harvest`. */
@@ -138,12 +136,13 @@ async function childPass(
   workers: number,
   partitions: number,
   tag: string,
+  contracts = false,
 ): Promise<PassReport> {
   const out = `${BENCH_DIR}/harvest-${tag}`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
   const config = `${out}.yaml`;
-  await Deno.writeTextFile(config, configYaml(url, partitions));
+  await Deno.writeTextFile(config, configYaml(url, partitions, contracts));
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMISSIONS, SELF, "--child", mode, url, config, out, String(workers)],
     stdout: "piped",
@@ -234,12 +233,13 @@ export async function run(): Promise<void> {
   ensureDatabase(scale);
   ensureDatabase(small);
   const server = await startServer(scale);
-  let a: PassReport, b: PassReport, c: PassReport;
+  let a: PassReport, b: PassReport, c: PassReport, bContracts: PassReport;
   try {
     await childPass("get", server.url, 1, 1, "warmup"); // page cache, server JIT
     a = await childPass("get", server.url, 1, 1, "a");
     b = await childPass("harvest", server.url, 1, 1, "b");
     c = await childPass("harvest", server.url, 4, 4, "c");
+    bContracts = await childPass("harvest", server.url, 1, 1, "b-contracts", true);
   } finally {
     await server.stop();
   }
@@ -250,7 +250,7 @@ export async function run(): Promise<void> {
   } finally {
     await smallServer.stop();
   }
-  for (const p of [b, c]) {
+  for (const p of [b, c, bContracts]) {
     if (p.rows !== a.rows) throw new Error(`harvest wrote ${p.rows} rows, the loop read ${a.rows}`);
   }
   console.log(
@@ -265,6 +265,7 @@ export async function run(): Promise<void> {
   show("(a) plain keep-alive GET loop", a);
   show("(b) harvest, 1 worker", b);
   show("(c) harvest, 4 workers × 4 key ranges", c);
+  show("(b) + Northwind contracts (zod, every row)", bContracts);
   show(`(b) at scale ${small}`, bSmall);
   const ba = b.ms / a.ms;
   const ac = a.ms / c.ms;

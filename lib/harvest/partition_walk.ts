@@ -140,14 +140,20 @@ export async function walkPartition(
   let stagedRows = 0;
   let stagedSince = 0;
   let pages = 0;
-  const commit = async () => {
+  // One batch is committed while the next one is fetched and staged: commits stay in order,
+  // and at most two batches are in memory.
+  let committing: Promise<void> = Promise.resolve();
+  const commit = () => {
     const batch = staged;
     staged = [];
     stagedRows = 0;
-    for (const outcome of await commitPages(ctx, batch)) {
-      pages++;
-      options.onPage?.(outcome);
-    }
+    committing = committing.then(async () => {
+      for (const outcome of await commitPages(ctx, batch)) {
+        pages++;
+        options.onPage?.(outcome);
+      }
+    });
+    committing.catch(() => {});
   };
   for (;;) {
     let fetched: FetchedPage | "end";
@@ -155,14 +161,15 @@ export async function walkPartition(
       fetched = await pending;
     } catch (error) {
       // Keep what arrived before the failure: the next run starts after it.
-      if (staged.length > 0 && !signal?.aborted) await commit();
+      if (staged.length > 0 && !signal?.aborted) commit();
+      await committing.catch(() => {});
       throw error;
     }
     if (fetched === "end") break;
     const next = fetched.next;
     if (next !== "done") {
       pending = fetchPage(client, paginator, next, spec, signal);
-      // Observed here so a failure of the commit below does not leave it unhandled.
+      // Observed here so a failure of a commit does not leave it unhandled.
       pending.catch(() => {});
     }
     const page = stagePage(ctx, fetched);
@@ -172,9 +179,13 @@ export async function walkPartition(
     if (
       next === "done" || stagedRows >= batchRows || staged.length >= batchPages ||
       now() - stagedSince >= batchMs
-    ) await commit();
+    ) {
+      await committing;
+      commit();
+    }
     if (next === "done") break;
   }
-  if (staged.length > 0) await commit();
+  if (staged.length > 0) commit();
+  await committing;
   return { pages, resumed: point !== undefined };
 }

@@ -129,7 +129,10 @@ export async function harvest(
   const runId = options.runId ?? newRunId(() => clock.now());
   await Deno.mkdir(out, { recursive: true });
   const statePath = config.state?.path ?? join(out, "state.sqlite");
-  const state = openSqliteState(statePath, { now });
+  // `normal`: a commit survives a killed process without an fsync of its own; after a power
+  // loss the last commits may be forgotten, and the next run adopts those pages again from their
+  // manifest lines, which are flushed.
+  const state = openSqliteState(statePath, { now, synchronous: "normal" });
   const log = createLogger({
     format: options.logFormat ?? "auto",
     level: options.quiet ? "warn" : "info",
