@@ -40,7 +40,11 @@ async function run(request: Extract<WorkerRequest, { type: "start" }>): Promise<
   try {
     const prepared = prepareSqliteQuery(db, request.query);
     reply({ type: "columns", columns: prepared.columns });
-    const sizes = { chunkRows: request.chunkRows, batchRows: request.batchRows, encodeText: true };
+    const sizes = {
+      chunkRows: request.chunkRows,
+      batchRows: request.batchRows,
+      encodeText: request.encodeText,
+    };
     for (const chunk of readSqliteChunks(db, prepared, sizes)) {
       while (credits === 0) {
         await new Promise<void>((resolve) => wakeOnCredit = resolve);

@@ -1,7 +1,11 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { openSqliteSource, sqliteTypeHint } from "../../lib/sql/sqlite_source.ts";
+import {
+  openSqliteSource,
+  type SqliteSourceOptions,
+  sqliteTypeHint,
+} from "../../lib/sql/sqlite_source.ts";
 import { bindQuery, type ParamValue } from "../../lib/sql/params.ts";
 import { chunkToArrays, type ColumnChunk } from "../../lib/sql/chunker.ts";
 import type { SqlSource } from "../../lib/sql/source.ts";
@@ -35,12 +39,16 @@ function expected(path: string, sql: string, ...values: ParamValue[]): Record<st
   }
 }
 
-for (const worker of [true, false]) {
-  const mode = worker ? "worker" : "inline";
+const MODES: [string, SqliteSourceOptions][] = [
+  ["worker", {}],
+  ["worker, dictionary-encoded text", { encodeText: true }],
+  ["inline", { worker: false }],
+];
 
+for (const [mode, options] of MODES) {
   Deno.test(`${mode}: the seed's query streams every row in query order, in chunks`, async () => {
     const path = await northwindDb();
-    const source = await openSqliteSource(path, { worker });
+    const source = await openSqliteSource(path, options);
     try {
       const { chunks, rows } = await readAll(
         source,
@@ -64,7 +72,7 @@ for (const worker of [true, false]) {
   });
 
   Deno.test(`${mode}: declared types decide column types; text dates stay text`, async () => {
-    const source = await openSqliteSource(await northwindDb(), { worker });
+    const source = await openSqliteSource(await northwindDb(), options);
     try {
       const { chunks } = await readAll(source, LINE_ITEMS_QUERY, { start: "1996-01-01" });
       const types = Object.fromEntries(chunks[0].columns.map((c) => [c.name, c.type]));
@@ -84,7 +92,7 @@ for (const worker of [true, false]) {
   });
 
   Deno.test(`${mode}: a runtime error part-way fails loudly with SQLite's message`, async () => {
-    const source = await openSqliteSource(await northwindDb(), { worker });
+    const source = await openSqliteSource(await northwindDb(), options);
     try {
       // abs() of the smallest int64 overflows on exactly one row, in the middle of the result.
       const sql = `SELECT OrderID, abs(CASE WHEN OrderID = 10300 THEN -9223372036854775807 - 1
