@@ -82,8 +82,11 @@ export function attemptHistory(attempts: readonly HttpAttempt[]): AttemptEntry[]
  * partition and the part's own sha256.
  */
 export const manifestRecordSchema = z.strictObject({
-  /** `http`: a response; `sql`: a part of a SQL extraction. */
-  kind: z.enum(["http", "sql"]),
+  /**
+   * `http`: a response; `sql`: a part of a SQL extraction; `event`: a step of an asset's output
+   * that no response carries (see `event`), so the manifest alone tells what the outputs hold.
+   */
+  kind: z.enum(["http", "sql", "event"]),
   /** The run that made this line (`newRunId()`); also a folder name under `raw/<asset>/`. */
   run_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "expected a path-safe run id"),
   /** The asset's name as configured (not path-encoded). */
@@ -142,8 +145,22 @@ export const manifestRecordSchema = z.strictObject({
   partition: z.string().nullable().optional(),
   /** SQL: sha256 of the query text. */
   query_sha256: hex64.optional(),
-  /** SQL: sha256 of each output part, in the order of `output`. */
+  /** SQL parts and events: sha256 of each output file, in the order of `output`. */
   part_sha256: z.union([hex64, z.array(hex64)]).optional(),
+  /**
+   * Events: `plan` (a new harvest of the asset starts; `boundary` holds the previous boundary its
+   * de-duplication drops), `complete` (the asset completed; after `replace`/`merge` `output`
+   * lists the files the asset now holds, superseding every earlier output line of the asset),
+   * `discard` (the pages of `discarded` snapshots were never committed: their parts were
+   * deleted and the pages fetched again), `derive` (a derived dataset was rebuilt whole).
+   */
+  event: z.enum(["plan", "complete", "discard", "derive"]).optional(),
+  /** `plan` events: the boundary of the previous harvest (lib/harvest/watermark_tracker.ts), or null. */
+  boundary: z.json().optional(),
+  /** `complete` events: the asset's write mode. */
+  mode: z.enum(["append", "replace", "merge"]).optional(),
+  /** `discard` events: snapshots whose lines describe pages that were fetched again. */
+  discarded: z.array(relativePath).optional(),
 }).superRefine((r, ctx) => {
   if (r.kind === "http" && r.status === null) {
     ctx.addIssue({ code: "custom", path: ["status"], message: "an http record needs its status" });
@@ -154,6 +171,9 @@ export const manifestRecordSchema = z.strictObject({
       path: ["query_sha256"],
       message: "a sql record needs query_sha256 (sha256Hex of the query text)",
     });
+  }
+  if (r.kind === "event" && r.event === undefined) {
+    ctx.addIssue({ code: "custom", path: ["event"], message: "an event record needs its event" });
   }
   if (r.snapshot !== null && r.sha256 === null) {
     ctx.addIssue({ code: "custom", path: ["sha256"], message: "a snapshot needs its sha256" });

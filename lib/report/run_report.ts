@@ -227,7 +227,8 @@ export class RunReportBuilder {
 
   /** One manifest line was written: counts it and adds it to the timeline. */
   request(record: ManifestRecord): void {
-    if (record.run_id !== this.runId) return;
+    // Event lines (plan, complete, …) describe outputs, not requests.
+    if (record.run_id !== this.runId || record.kind === "event") return;
     const acc = this.#asset(record.asset, record.kind);
     acc.kind = record.kind;
     this.#records.push(record);
@@ -437,7 +438,7 @@ export function buildRunReport(
   records: readonly ManifestRecord[],
   options: BuildRunReportOptions = {},
 ): RunReport {
-  const mine = records.filter((r) => r.run_id === runId);
+  const mine = records.filter((r) => r.run_id === runId && r.kind !== "event");
   let firstSent = Infinity;
   for (const r of mine) {
     const sent = r.attempt_history?.length
