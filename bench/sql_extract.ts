@@ -45,6 +45,8 @@ interface Measure {
   cpu: number | null;
   /** Peak resident set, MB. */
   rssMb: number;
+  /** CPU seconds by thread name (Linux), last sample before the process ended. */
+  threads?: Record<string, number>;
 }
 
 async function database(scale: number): Promise<string> {
@@ -77,7 +79,12 @@ const TIME = "/usr/bin/time";
  * Runs a command, timing it; peak RSS from `/usr/bin/time` when present, else by sampling the
  * child's VmHWM from /proc while it runs.
  */
-async function measure(cmd: string, args: string[], stdin?: string): Promise<Measure> {
+async function measure(
+  cmd: string,
+  args: string[],
+  stdin?: string,
+  sampleThreads = false,
+): Promise<Measure> {
   const timed = hasTool(TIME);
   const report = join(DIR, "time.txt");
   const command = timed
@@ -102,9 +109,12 @@ async function measure(cmd: string, args: string[], stdin?: string): Promise<Mea
   }
   let sampled = 0;
   let done = false;
+  const threads = new Map<string, { name: string; cpu: number }>();
   const sampler = (async () => {
-    while (!timed && !done) {
-      sampled = Math.max(sampled, hwmKb(child.pid));
+    while ((!timed || sampleThreads) && !done) {
+      if (!timed) sampled = Math.max(sampled, hwmKb(child.pid));
+      // Under /usr/bin/time the process measured is its child.
+      if (sampleThreads) sampleThreadCpu(timed ? childOf(child.pid) : child.pid, threads);
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
@@ -117,9 +127,44 @@ async function measure(cmd: string, args: string[], stdin?: string): Promise<Mea
       `${cmd} ${args.slice(0, 3).join(" ")} failed: ${new TextDecoder().decode(output.stderr)}`,
     );
   }
-  if (!timed) return { seconds, cpu: null, rssMb: sampled / 1024 };
+  const byName: Record<string, number> = {};
+  for (const { name, cpu } of threads.values()) byName[name] = (byName[name] ?? 0) + cpu;
+  const threadCpu = sampleThreads ? { threads: byName } : {};
+  if (!timed) return { seconds, cpu: null, rssMb: sampled / 1024, ...threadCpu };
   const [e, u, s, m] = (await Deno.readTextFile(report)).trim().split(/\s+/).slice(-4).map(Number);
-  return { seconds: e, cpu: u + s, rssMb: m / 1024 };
+  return { seconds: e, cpu: u + s, rssMb: m / 1024, ...threadCpu };
+}
+
+function childOf(pid: number): number {
+  try {
+    return Number(
+      Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0],
+    );
+  } catch {
+    return 0;
+  }
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** Adds the CPU seconds of each thread of `pid` (by thread id) to `into`. */
+function sampleThreadCpu(pid: number, into: Map<string, { name: string; cpu: number }>): void {
+  if (!pid) return;
+  try {
+    for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/stat`);
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/-\d+$/, "");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+        into.set(entry.name, { name, cpu });
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // the process ended
+  }
 }
 
 function hwmKb(pid: number): number {
@@ -144,26 +189,31 @@ function bareIterate(db: string): Promise<Measure> {
 
 async function tidemarkExtract(db: string, out: string, chunkRows = 100_000): Promise<Measure> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
-  return measure(Deno.execPath(), [
-    "run",
-    ...EXTRACT_PERMISSIONS,
-    MAIN,
-    "extract",
-    "--db",
-    db,
-    "--out",
-    out,
-    "--asset",
-    "line_items",
-    "--query",
-    LINE_ITEMS_QUERY,
-    "--param",
-    `start=${START}`,
-    "--partition-by",
-    "year(OrderDate)",
-    "--chunk-rows",
-    String(chunkRows),
-  ]);
+  return measure(
+    Deno.execPath(),
+    [
+      "run",
+      ...EXTRACT_PERMISSIONS,
+      MAIN,
+      "extract",
+      "--db",
+      db,
+      "--out",
+      out,
+      "--asset",
+      "line_items",
+      "--query",
+      LINE_ITEMS_QUERY,
+      "--param",
+      `start=${START}`,
+      "--partition-by",
+      "year(OrderDate)",
+      "--chunk-rows",
+      String(chunkRows),
+    ],
+    undefined,
+    true,
+  );
 }
 
 function median(values: number[]): number {
@@ -240,6 +290,23 @@ export async function run(): Promise<void> {
   console.log(line("tidemark extract → Parquet by year", extract));
   console.log(line("  same, --chunk-rows 25000 (1 run)", extractSmallChunks));
   console.log("");
+  // The thread split of the run closest to the median that has one.
+  const threads = extracts
+    .filter((m) => m.threads && Object.keys(m.threads).length > 0)
+    .sort((a, b) =>
+      Math.abs(a.seconds - extract.seconds) - Math.abs(b.seconds - extract.seconds)
+    )[0]
+    ?.threads;
+  if (threads && Object.keys(threads).length > 0) {
+    const top = Object.entries(threads).sort((a, b) => b[1] - a[1]).slice(0, 4)
+      .map(([name, cpu]) =>
+        `${name === "worker" ? "reader thread (worker)" : name} ${cpu.toFixed(2)}`
+      );
+    console.log(
+      `tidemark extract CPU s by thread (median run): ${top.join(", ")} — the reader thread ` +
+        `is the critical path; bare iterate ${iterate.cpu?.toFixed(2) ?? "?"} s`,
+    );
+  }
   console.log(
     `tidemark extract peak RSS: scale 300 ${extractSmall.rssMb.toFixed(0)} MB, scale 1200 ` +
       `${extract.rssMb.toFixed(0)} MB (${ratio(extract.rssMb, extractSmall.rssMb)})`,

@@ -55,9 +55,9 @@ export interface SqliteSourceOptions {
    */
   batchRows?: number;
   /**
-   * Dictionary-encode repeating text in the worker (see the chunker's `encodeText`): less
-   * memory and thread traffic, but the hashing costs the reader thread — the critical path —
-   * about 4 %. @default false
+   * Dictionary-encode repeating text in the worker (see the chunker's `encodeText`): about
+   * 50 MB less peak memory at 100 k-row chunks and less thread traffic, for about 4 % more
+   * CPU on the reader thread (the critical path). @default true
    */
   encodeText?: boolean;
 }
@@ -243,7 +243,7 @@ export function openSqliteSource(
       absolute,
       options.readAhead,
       options.batchRows ?? 10_000,
-      options.encodeText ?? false,
+      options.encodeText ?? true,
     ),
   );
 }

@@ -41,7 +41,7 @@ function expected(path: string, sql: string, ...values: ParamValue[]): Record<st
 
 const MODES: [string, SqliteSourceOptions][] = [
   ["worker", {}],
-  ["worker, dictionary-encoded text", { encodeText: true }],
+  ["worker, plain text", { encodeText: false }],
   ["inline", { worker: false }],
 ];
 
