@@ -161,7 +161,7 @@ export async function walkPartition(
       fetched = await pending;
     } catch (error) {
       // Keep what arrived before the failure: the next run starts after it.
-      if (staged.length > 0 && !signal?.aborted) commit();
+      if (staged.length > 0) commit();
       await committing.catch(() => {});
       throw error;
     }

@@ -7,7 +7,6 @@
  * first, and the report says where each asset started and how it ended.
  * @module
  */
-import { join } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import type { AssetConfig, Config } from "../config/schema.ts";
 import { getContract } from "../contracts/mod.ts";
@@ -27,7 +26,13 @@ import {
   type WrittenReport,
 } from "../report/run_report.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
-import { normalizeWatermark, openSqliteState, type StateStore } from "../state/mod.ts";
+import {
+  normalizeWatermark,
+  openSqliteState,
+  openStateStore,
+  stateLocation,
+  type StateStore,
+} from "../state/mod.ts";
 import { type AssetResult, runAsset, type RunContext } from "./asset_run.ts";
 import {
   type AssetStart,
@@ -128,11 +133,14 @@ export async function harvest(
   const now = () => new Date(clock.now());
   const runId = options.runId ?? newRunId(() => clock.now());
   await Deno.mkdir(out, { recursive: true });
-  const statePath = config.state?.path ?? join(out, "state.sqlite");
-  // `normal`: a commit survives a killed process without an fsync of its own; after a power
-  // loss the last commits may be forgotten, and the next run adopts those pages again from their
-  // manifest lines, which are flushed.
-  const state = openSqliteState(statePath, { now, synchronous: "normal" });
+  const location = stateLocation(config.state, { out });
+  const statePath = location.path ?? "Deno KV (default database)";
+  // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a
+  // power loss the last commits may be forgotten, and the next run adopts those pages again from
+  // their manifest lines, which are flushed.
+  const state = location.backend === "kv"
+    ? await openStateStore(config.state, { out, now })
+    : openSqliteState(location.path!, { now, synchronous: "normal" });
   const log = createLogger({
     format: options.logFormat ?? "auto",
     level: options.quiet ? "warn" : "info",
