@@ -246,6 +246,23 @@ export const transformSchema = z.strictObject({
   key_fields: z.array(z.string().min(1)).min(1).optional(),
 });
 
+/** `change_detection:` (issue 8) — how a scheduled run finds out, with one cheap request, that nothing changed. */
+export const changeDetectionSchema = z.strictObject({
+  /** `latest`: one request for the newest record (`params`), compared with the watermark; `etag`: the last run's pages again with `If-None-Match`; `off`. @default "latest" with params, else "etag" */
+  mode: z.enum(["latest", "etag", "off"]).optional(),
+  /** Query parameters of the `latest` request, over the asset's (`{ orderby: modified, order: desc, per_page: 1 }`, `{ _sort_desc: OrderDate, _size: 1 }`). */
+  params: paramsSchema.optional(),
+}).superRefine((value, ctx) => {
+  if (value.mode === "latest" && value.params === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["params"],
+      message:
+        "mode latest needs the params of a request for the newest record, e.g. { orderby: modified, order: desc, per_page: 1 }",
+    });
+  }
+});
+
 const assetName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_][A-Za-z0-9_ .-]*$/, {
   message:
     "asset names are used as folder names: letters, digits, spaces, '_', '.', '-', not starting with '.' or a space",
@@ -304,6 +321,8 @@ export const assetSchema = z.strictObject({
   transform: transformSchema.optional(),
   /** Issue 8: cron schedule of this asset (overrides the config's). */
   schedule: z.string().min(1).optional(),
+  /** Issue 8: how a scheduled run decides nothing changed (lib/harvest/change_detection.ts). */
+  change_detection: changeDetectionSchema.optional(),
 });
 /** Parsed asset. */
 export type AssetConfig = z.infer<typeof assetSchema>;

@@ -43,6 +43,8 @@ import { fetchPage, type FetchSpec, walkPartition } from "./partition_walk.ts";
 import { type AssetStart, isTimeline, WATERMARK_TYPES, watermarkKind } from "./plan.ts";
 import { removeOrphanParts, replayCommittedPages } from "./resume.ts";
 import { WatermarkTracker } from "./watermark_tracker.ts";
+import { forEachPartitions } from "./for_each.ts";
+import { shapedWriter } from "./record_shape.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 /** What every asset of a run shares. */
@@ -109,6 +111,8 @@ export interface AssetResult {
   watermark: { before: string | null; after: string | null } | null;
   /** Why it failed or was skipped. */
   error?: string;
+  /** Change detection's verdict, when it ended the asset without a harvest (issue 8). */
+  changeDetection?: string;
 }
 
 /** Runs one asset to its end; never throws. `start` is its starting point, or why it cannot start. */
@@ -360,6 +364,7 @@ async function planPartitions(
 ): Promise<PlannedPartition[]> {
   const partition = asset.partition;
   const whole: PlannedPartition[] = [{ index: 0, key: "", params: {}, first: null, last: null }];
+  if (asset.for_each !== undefined) return await forEachPartitions(ctx, asset);
   if (!partition || partition.parts <= 1 && partition.by !== "page") return whole;
   if (partition.by === "page" && asset.pagination.type === "page") {
     const pagination = asset.pagination as PagePaginationConfig;
@@ -437,7 +442,7 @@ async function walkOne(
     snapshots: ctx.snapshots,
     manifest: ctx.manifest,
     state: ctx.state,
-    output: setup.output,
+    output: shapedWriter(setup.output, asset, { runId: ctx.runId, now: ctx.now() }),
     tracker: setup.tracker,
     contract: setup.contract,
     nextSeq: setup.nextSeq,
@@ -548,7 +553,7 @@ async function finishAsset(
 }
 
 /** The asset's query parameters: templates rendered, the watermark in `incremental.param`. */
-function renderBaseParams(
+export function renderBaseParams(
   ctx: RunContext,
   asset: AssetConfig,
   start: AssetStart,
@@ -591,7 +596,8 @@ function restoreParams(
   return out;
 }
 
-function absoluteUrl(path: string, baseUrl: string | undefined): string {
+/** The URL of an asset's path: itself when absolute, else below `base_url`. */
+export function absoluteUrl(path: string, baseUrl: string | undefined): string {
   if (/^https?:\/\//.test(path)) return path;
   const base = (baseUrl ?? "").replace(/\/+$/, "");
   return `${base}${path}`;

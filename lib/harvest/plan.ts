@@ -1,7 +1,8 @@
 /**
  * The plan of a run, before any request: which assets run and in what order (assets skipped for
  * a rate limit last time go first, seed 004), and where each incremental asset starts, by
- * precedence `--full-refresh` > `--since` > the watermark in state > the configured `initial`,
+ * precedence `--full-refresh` > `--since` > the watermark in state > the newest `load_date=`
+ * partition found in the output > the configured `initial`,
  * with the reason recorded for the report. Lookback and the future-watermark clamp are applied
  * here. Pure: state values and the clock come in as arguments.
  * @module
@@ -47,6 +48,8 @@ export interface DecideStartOptions {
   direction?: Direction;
   /** The run's clock reading (future watermarks are clamped to it). @default new Date() */
   now?: Date;
+  /** The newest `load_date=` partition found in the output (lib/harvest/output_start.ts), used when state has no watermark. @default null */
+  output?: { date: string; where: string } | null;
 }
 
 /** Where an asset starts. */
@@ -205,6 +208,13 @@ function pickStart(
   }
   if (stored !== null) {
     return { source: "state", value: stored, reason: "watermark in state" };
+  }
+  if (options.output && kind === "timestamp" && !isTimeline(asset)) {
+    return {
+      source: "output",
+      value: normalize(options.output.date, kind, `load_date= partition ${options.output.where}`),
+      reason: `no watermark in state; newest partition in the output is ${options.output.where}`,
+    };
   }
   if (initial !== undefined) {
     return {

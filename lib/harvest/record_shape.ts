@@ -1,0 +1,93 @@
+/**
+ * `transform:` (seed 002): how records are shaped before they are written. `flatten: true` (the
+ * default) writes each record's fields as columns; `flatten: false` writes the ELT shape — the
+ * record as one JSON text column `raw_data` beside `extracted_at`, the `key_fields` and the
+ * `add_fields`. `key_fields` also give every row an `insert_id` (SHA-256 of the key values, the
+ * seed's idempotent insert id), so a loader or `output.mode: merge` can de-duplicate. Values of
+ * `add_fields` are templates: `{run_id}`, `{now}`, `{today}`, and `{record.Field}` read from the
+ * record being written. Pure.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import type { AssetConfig, transformSchema } from "../config/schema.ts";
+import { renderTemplate } from "../config/templating.ts";
+import { select } from "../select.ts";
+import { canonicalJson, jsonText } from "../sinks/json_text.ts";
+import type { RowWriter } from "./page_step.ts";
+
+/** A parsed `transform:`. */
+export type TransformConfig = z.infer<typeof transformSchema>;
+
+/** Options of {@link shapeRows}. */
+export interface ShapeRowsOptions {
+  /** The run id (`{run_id}`). */
+  runId: string;
+  /** The run's time (`extracted_at`, `{now}`, `{today}`). */
+  now: Date;
+}
+
+/**
+ * Shapes records as `transform:` says.
+ *
+ * @example
+ * ```ts
+ * import { shapeRows } from "./record_shape.ts";
+ * shapeRows([{ OrderID: 1, Freight: 2.5 }], {
+ *   flatten: false,
+ *   key_fields: ["OrderID"],
+ *   add_fields: { source: "northwind" },
+ * }, { runId: "r1", now: new Date("2026-01-01T00:00:00Z") });
+ * // [{ OrderID: 1, insert_id: "…", raw_data: '{"Freight":2.5,"OrderID":1}',
+ * //    extracted_at: "2026-01-01T00:00:00.000Z", source: "northwind" }]
+ * ```
+ */
+export function shapeRows(
+  rows: readonly Record<string, unknown>[],
+  transform: TransformConfig,
+  options: ShapeRowsOptions,
+): Record<string, unknown>[] {
+  const context = { runId: options.runId, now: options.now };
+  const fixed: Record<string, unknown> = {};
+  const perRecord: [string, string][] = [];
+  for (const [name, template] of Object.entries(transform.add_fields ?? {})) {
+    if (template.includes("{record.")) perRecord.push([name, template]);
+    else fixed[name] = renderTemplate(template, context) ?? null;
+  }
+  const keys = transform.key_fields;
+  const extractedAt = options.now.toISOString();
+  return rows.map((record) => {
+    const row: Record<string, unknown> = {};
+    if (transform.flatten) Object.assign(row, record);
+    if (keys) {
+      const values = keys.map((field) => select(record, field) ?? null);
+      if (!transform.flatten) keys.forEach((field, i) => row[field] = values[i]);
+      row.insert_id = createHash("sha256").update(canonicalJson(values)).digest("hex");
+    }
+    if (!transform.flatten) {
+      row.raw_data = jsonText(record);
+      row.extracted_at = extractedAt;
+    }
+    Object.assign(row, fixed);
+    for (const [name, template] of perRecord) {
+      row[name] = renderTemplate(template, { ...context, record }) ?? null;
+    }
+    return row;
+  });
+}
+
+/**
+ * The asset's row writer, shaping rows on the way when the asset has a `transform:`; the writer
+ * itself otherwise.
+ */
+export function shapedWriter(
+  writer: RowWriter,
+  asset: AssetConfig,
+  options: ShapeRowsOptions,
+): RowWriter {
+  const transform = asset.transform;
+  if (!transform) return writer;
+  return {
+    write: (rows, key) => writer.write(shapeRows(rows, transform, options), key),
+  };
+}
