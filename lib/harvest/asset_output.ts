@@ -10,7 +10,7 @@
  * planned the asset, and {@link AssetOutput.finish} swaps or merges them in at the end.
  * @module
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { OutputConfig } from "../config/schema.ts";
 import { safePathSegment } from "../provenance/snapshot.ts";
 import {
@@ -28,6 +28,7 @@ import {
   mergeByKey,
   recoverAsset,
 } from "../sinks/write_mode.ts";
+import { filesUnder, objectKeyOf, type UploadFile } from "./output_files.ts";
 
 /** Options of {@link openAssetOutput}. */
 export interface AssetOutputOptions {
@@ -47,6 +48,8 @@ export interface AssetOutputOptions {
   primaryKey?: string[];
   /** Column deciding the newest row of a key (merge). */
   orderBy?: string;
+  /** Uploads each finished part of an `append` asset to `output.destination`. @default none */
+  upload?: UploadFile;
 }
 
 /** The folder of an asset's output, relative to the out folder. */
@@ -100,6 +103,7 @@ export class AssetOutput {
   readonly #declared: Record<string, ColumnType>;
   readonly #loadTime: Date;
   #schema: Record<string, ColumnType> = {};
+  readonly #urls = new Map<string, string>();
 
   /** Use {@link openAssetOutput}. */
   constructor(out: string, assetDir: string, relDir: string, options: AssetOutputOptions) {
@@ -131,7 +135,21 @@ export class AssetOutput {
         paths.push(`${this.relDir}/${part.relativePath}`);
       }
     }
+    // Replace/merge parts are staged: the files the asset holds are uploaded once it completes.
+    if (this.#options.upload && this.#options.output.mode === "append") {
+      for (const path of paths) {
+        const object = await this.#options.upload(join(this.#out, path), objectKeyOf(path));
+        this.#urls.set(path, object.url);
+      }
+    }
     return paths;
+  }
+
+  /** Object URLs of uploaded parts (shaped like the manifest's `output`), or undefined. */
+  objectUrls(paths: readonly string[]): string | string[] | undefined {
+    const urls = paths.map((p) => this.#urls.get(p)).filter((u) => u !== undefined);
+    if (urls.length === 0) return undefined;
+    return urls.length === 1 ? urls[0] : urls;
   }
 
   async #writeBatch(rows: readonly Record<string, unknown>[], key: string): Promise<WrittenPart[]> {
@@ -160,17 +178,22 @@ export class AssetOutput {
     return sink.parts;
   }
 
-  /** Ends the asset: swaps in (replace) or merges (merge) the staged parts; nothing for append. */
-  async finish(): Promise<void> {
+  /**
+   * Ends the asset: swaps in (replace) or merges (merge) the staged parts and resolves to the
+   * files the asset now holds (relative to the out folder); nothing and null for append.
+   */
+  async finish(): Promise<string[] | null> {
     const mode = this.#options.output.mode;
-    if (mode === "append") return;
+    if (mode === "append") return null;
     const runId = this.#options.planRunId ?? this.#options.runId;
     const staging = join(assetLayout(this.assetDir).staging, runId);
+    const folder = relative(this.#out, this.assetDir).replaceAll("\\", "/");
+    const held = async () => (await filesUnder(this.assetDir)).map((f) => `${folder}/${f}`);
     // A crash after the switch already removed the staging folder: the asset is done.
-    if (!(await Deno.stat(staging).catch(() => null))) return;
+    if (!(await Deno.stat(staging).catch(() => null))) return await held();
     if (mode === "replace") {
       await commitReplace(this.assetDir, { runId });
-      return;
+      return await held();
     }
     await mergeByKey(this.assetDir, {
       runId,
@@ -180,5 +203,6 @@ export class AssetOutput {
       compression: this.#options.output.compression,
       rowGroupRows: this.#options.output.row_group_rows,
     });
+    return await held();
   }
 }

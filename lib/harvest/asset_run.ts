@@ -42,9 +42,8 @@ import type { FetchedPage, PageOutcome, PageStepContext } from "./page_step.ts";
 import { fetchPage, type FetchSpec, walkPartition } from "./partition_walk.ts";
 import { type AssetStart, isTimeline, WATERMARK_TYPES, watermarkKind } from "./plan.ts";
 import { removeOrphanParts, replayCommittedPages } from "./resume.ts";
+import { recordComplete, recordPlan, type RunOutputs } from "./run_outputs.ts";
 import { WatermarkTracker } from "./watermark_tracker.ts";
-import { forEachPartitions } from "./for_each.ts";
-import { shapedWriter } from "./record_shape.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 /** What every asset of a run shares. */
@@ -81,6 +80,8 @@ export interface RunContext {
   now: () => Date;
   /** `--full-refresh` / `--since` were given (a resumed plan ignores them). */
   startFlags: boolean;
+  /** Destinations and end-of-run output steps (issue 7). @default none: no uploads */
+  outputs?: RunOutputs;
 }
 
 /** How one asset ended. */
@@ -111,8 +112,6 @@ export interface AssetResult {
   watermark: { before: string | null; after: string | null } | null;
   /** Why it failed or was skipped. */
   error?: string;
-  /** Change detection's verdict, when it ended the asset without a harvest (issue 8). */
-  changeDetection?: string;
 }
 
 /** Runs one asset to its end; never throws. `start` is its starting point, or why it cannot start. */
@@ -287,6 +286,7 @@ async function setupAsset(
       params: storedParams(params, ctx.secrets),
       partitions,
     };
+    await recordPlan(ctx, asset, plan);
     await savePlan(state, asset.name, plan);
     for (const warning of start.warnings) {
       log.warn("watermark.clamped", { msg: warning });
@@ -310,6 +310,7 @@ async function setupAsset(
     loadTime: ctx.now(),
     primaryKey: asset.primary_key,
     orderBy: asset.incremental?.cursor_field,
+    upload: ctx.outputs?.uploader(asset.output),
   });
   const removed = await removeOrphanParts(
     ctx.out,
@@ -364,7 +365,6 @@ async function planPartitions(
 ): Promise<PlannedPartition[]> {
   const partition = asset.partition;
   const whole: PlannedPartition[] = [{ index: 0, key: "", params: {}, first: null, last: null }];
-  if (asset.for_each !== undefined) return await forEachPartitions(ctx, asset);
   if (!partition || partition.parts <= 1 && partition.by !== "page") return whole;
   if (partition.by === "page" && asset.pagination.type === "page") {
     const pagination = asset.pagination as PagePaginationConfig;
@@ -442,7 +442,7 @@ async function walkOne(
     snapshots: ctx.snapshots,
     manifest: ctx.manifest,
     state: ctx.state,
-    output: shapedWriter(setup.output, asset, { runId: ctx.runId, now: ctx.now() }),
+    output: setup.output,
     tracker: setup.tracker,
     contract: setup.contract,
     nextSeq: setup.nextSeq,
@@ -498,7 +498,7 @@ async function finishAsset(
     asset: asset.name,
     maxRejectRatio: asset.max_reject_ratio,
   });
-  await setup.output.finish();
+  const files = await setup.output.finish();
   let watermark: AssetResult["watermark"] = null;
   const tracker = setup.tracker;
   if (asset.incremental && tracker) {
@@ -546,6 +546,7 @@ async function finishAsset(
       await saveBoundary(state, asset.name, boundary);
     }
   }
+  await recordComplete(ctx, asset, files, ctx.outputs?.uploader(asset.output));
   await savePlan(state, asset.name, { ...setup.plan, status: "complete" });
   await state.completeAsset(asset.name, ctx.runId);
   await state.clearSkip(asset.name);
@@ -553,7 +554,7 @@ async function finishAsset(
 }
 
 /** The asset's query parameters: templates rendered, the watermark in `incremental.param`. */
-export function renderBaseParams(
+function renderBaseParams(
   ctx: RunContext,
   asset: AssetConfig,
   start: AssetStart,
@@ -596,8 +597,7 @@ function restoreParams(
   return out;
 }
 
-/** The URL of an asset's path: itself when absolute, else below `base_url`. */
-export function absoluteUrl(path: string, baseUrl: string | undefined): string {
+function absoluteUrl(path: string, baseUrl: string | undefined): string {
   if (/^https?:\/\//.test(path)) return path;
   const base = (baseUrl ?? "").replace(/\/+$/, "");
   return `${base}${path}`;

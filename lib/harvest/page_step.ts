@@ -50,6 +50,8 @@ export interface FetchedPage {
 export interface RowWriter {
   /** Writes complete part(s) for one batch of pages. */
   write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]>;
+  /** Object URLs of parts uploaded to `output.destination`, for the manifest's `object_url`. */
+  objectUrls?(paths: readonly string[]): string | string[] | undefined;
 }
 
 /** Everything a page step needs, shared by the pages of an asset's partition. */
@@ -269,6 +271,7 @@ function manifestRecord(
     watermark_in: ctx.watermarkIn,
     snapshot: snapshot.path,
     output: outputs.length === 0 ? null : outputs.length === 1 ? outputs[0] : outputs,
+    object_url: ctx.output.objectUrls?.(outputs),
     auth: ctx.authAlias,
     config_sha256: ctx.configSha256,
     env: ctx.env,

@@ -7,16 +7,17 @@
  * first, and the report says where each asset started and how it ended.
  * @module
  */
-import type { LoadedConfig } from "../config/load.ts";
+import type { Env, LoadedConfig } from "../config/load.ts";
 import type { AssetConfig, Config } from "../config/schema.ts";
 import { getContract } from "../contracts/mod.ts";
 import { ConfigError, type ConfigIssue, UsageError } from "../errors.ts";
+import { HttpClient } from "../http/client.ts";
 import { type Clock, systemClock } from "../http/clock.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
 import { ManifestWriter } from "../provenance/manifest.ts";
 import { SnapshotStore } from "../provenance/snapshot.ts";
 import { envStamp, newRunId } from "../provenance/stamps.ts";
-import { createLogger, type LogFileOptions, type LogOutput } from "../report/logger.ts";
+import { createLogger, type LogOutput } from "../report/logger.ts";
 import { createProgress, type ProgressOutput } from "../report/progress.ts";
 import {
   type RunReport,
@@ -43,10 +44,7 @@ import {
   watermarkKind,
 } from "./plan.ts";
 import { adoptManifestPages } from "./resume.ts";
-import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
-import { manifestSize } from "./manifest_scan.ts";
-import { newestLoadDate } from "./output_start.ts";
-import { runAssets } from "./run_assets.ts";
+import { type DeriveOutcome, openRunOutputs } from "./run_outputs.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /** Options of {@link harvest}. */
@@ -61,10 +59,6 @@ export interface HarvestOptions {
   since?: string;
   /** `forward` (newer than the watermark) or `backfill` (timelines: older than `X_oldest`). @default "forward" */
   direction?: Direction;
-  /** Ask each asset first whether anything changed, and end the unchanged at once (scheduled runs, `--if-changed`). @default false */
-  detectChanges?: boolean;
-  /** Also write log lines to this file, rotated by size (`--log-file`). @default none */
-  logFile?: LogFileOptions;
   /** Concurrent workers (wins over the config's `workers`). @default config.workers */
   workers?: number;
   /** Base URL (wins over the config's `base_url`; the demo points it at its server). */
@@ -87,6 +81,8 @@ export interface HarvestOptions {
   progressOutput?: ProgressOutput;
   /** Write the HTML report next to the JSON one. @default true */
   htmlReport?: boolean;
+  /** Environment of `output.destination` (S3 endpoint, region, credentials). @default Deno.env.toObject() */
+  env?: Env;
 }
 
 /** What a run did. */
@@ -111,6 +107,8 @@ export interface HarvestResult {
   crashedRuns: string[];
   /** Pages adopted from their manifest lines. */
   adoptedPages: number;
+  /** The `derive:` steps run after the assets. */
+  derived: DeriveOutcome[];
 }
 
 /**
@@ -135,11 +133,16 @@ export async function harvest(
   const baseUrl = options.baseUrl ?? config.base_url;
   const chosen = selectAssets(config.assets, { only: options.assets });
   preflight(config, chosen, options, baseUrl);
-  checkChangeDetection(chosen, config.assets);
 
   const clock = options.clock ?? systemClock;
   const now = () => new Date(clock.now());
   const runId = options.runId ?? newRunId(() => clock.now());
+  // Derive steps, write modes, destinations (missing bucket, bad credentials): exit 2 now.
+  const outputs = await openRunOutputs(config, chosen, {
+    env: options.env,
+    loadTime: now(),
+    clock,
+  });
   await Deno.mkdir(out, { recursive: true });
   const location = stateLocation(config.state, { out });
   const statePath = location.path ?? "Deno KV (default database)";
@@ -155,7 +158,6 @@ export async function harvest(
     runId,
     secrets: loaded.secretValues,
     output: options.logOutput,
-    file: options.logFile,
     clock: () => clock.now(),
   });
   const progress = createProgress({
@@ -194,9 +196,9 @@ export async function harvest(
       });
     }
     const starts = new Map<string, AssetStart | Error>();
-    for (const asset of assets) starts.set(asset.name, await startOf(state, asset, options, now, out));
+    for (const asset of assets) starts.set(asset.name, await startOf(state, asset, options, now));
 
-    const client = new RecordingHttpClient({
+    const client = new HttpClient({
       retry: config.retry,
       rateLimit: config.rate_limit,
       // The provider reports the config's alias (`bearer:API_TOKEN`) in results and errors.
@@ -231,13 +233,13 @@ export async function harvest(
       secrets: loaded.secretValues,
       now,
       startFlags: options.fullRefresh === true || options.since !== undefined,
+      outputs,
     };
-    const results = await runAssets(ctx, assets, starts, runAsset, {
-      detectChanges: options.detectChanges,
-      skipped: skips.map((s) => s.assetId),
-      recorder: client.recorder,
-      manifestStart: await manifestSize(out),
-    });
+    await outputs.start(ctx, adopted.crashedRuns);
+    const results = await Promise.all(
+      assets.map((asset) => runAsset(ctx, asset, starts.get(asset.name)!)),
+    );
+    const derived = await outputs.derive(ctx, results);
     const built = report.build();
     const reportPaths = await writeRunReport(out, built, {
       secrets: loaded.secretValues,
@@ -268,13 +270,17 @@ export async function harvest(
       runId,
       out,
       status: built.status,
-      exitCode: results.some((r) => r.status === "failed") ? 1 : 0,
+      exitCode: results.some((r) => r.status === "failed") ||
+          derived.some((d) => d.status === "failed")
+        ? 1
+        : 0,
       assets: results,
       report: built,
       reportPaths,
       statePath,
       crashedRuns: adopted.crashedRuns,
       adoptedPages: adopted.adopted.length,
+      derived,
     };
   } catch (error) {
     if (started) {
@@ -289,6 +295,7 @@ export async function harvest(
     progress.close();
     log.close();
     await state.close();
+    await outputs.close();
   }
 }
 
@@ -298,7 +305,6 @@ async function startOf(
   asset: AssetConfig,
   options: HarvestOptions,
   now: () => Date,
-  out: string,
 ): Promise<AssetStart | Error> {
   try {
     const kind = watermarkKind(asset);
@@ -311,14 +317,11 @@ async function startOf(
       const row = await state.getWatermark(asset.name, WATERMARK_TYPES.default);
       newest = (kind === "id" ? row?.lastId : row?.lastTimestamp) ?? null;
     }
-    const fromOutput = newest === null && !options.fullRefresh && options.since === undefined &&
-      asset.incremental !== undefined && kind === "timestamp" && !isTimeline(asset);
     return decideStart(asset, { newest, oldest }, {
       fullRefresh: options.fullRefresh,
       since: options.since,
       direction: options.direction,
       now: now(),
-      output: fromOutput ? await newestLoadDate(out, asset) : null,
     });
   } catch (error) {
     return error as Error;
@@ -412,5 +415,3 @@ function preflight(
   }
   if (issues.length > 0) throw new ConfigError("cannot start the harvest", issues);
 }
-
-export { runJob, type RunJobOptions } from "./scheduled_run.ts";

@@ -51,13 +51,13 @@ async function rewind(out: string, committed: number, dropLines: number): Promis
   const plan = await readPlan(state, "Orders");
   await savePlan(state, "Orders", { ...plan!, status: "active" });
   await state.close();
-  if (dropLines > 0) {
-    const lines = (await Deno.readTextFile(`${out}/manifest.jsonl`)).trimEnd().split("\n");
-    await Deno.writeTextFile(
-      `${out}/manifest.jsonl`,
-      lines.slice(0, lines.length - dropLines).join("\n") + "\n",
-    );
-  }
+  // Killed before the asset completed: its `complete` event was never written either.
+  const lines = (await Deno.readTextFile(`${out}/manifest.jsonl`)).trimEnd().split("\n")
+    .filter((line) => !line.includes('"event":"complete"'));
+  await Deno.writeTextFile(
+    `${out}/manifest.jsonl`,
+    lines.slice(0, lines.length - dropLines).join("\n") + "\n",
+  );
 }
 
 async function withOut(fn: (fixture: MockFixture, out: string) => Promise<void>) {

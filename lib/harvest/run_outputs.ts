@@ -1,0 +1,395 @@
+/**
+ * What a harvest does for its outputs beyond pages (issue 7), hooked into the engine at a few
+ * points so the engine files stay about fetching:
+ *
+ * - before any request: `derive:` steps and write modes are checked and every
+ *   `output.destination` is preflighted (missing bucket, bad credentials: exit 2, nothing
+ *   harvested) — {@link openRunOutputs};
+ * - at the start of a run: the effective config (secrets stripped) is stamped as
+ *   `<out>/configs/<config_sha256>.json`, which `tidemark replay` reads, and the manifest lines of
+ *   pages a killed run never committed are discarded by a `discard` event —
+ *   {@link RunOutputs.start};
+ * - when an asset plans a new harvest: a `plan` event with the boundary its de-duplication drops
+ *   ({@link recordPlan}); when it completes: a `complete` event, listing (after replace/merge)
+ *   the files the asset now holds, hashed and uploaded ({@link recordComplete});
+ * - at the end of a run: the `derive:` steps whose inputs were harvested, each recorded by a
+ *   `derive` event and uploaded — {@link RunOutputs.derive}.
+ * @module
+ */
+import type { Env, LoadedConfig } from "../config/load.ts";
+import type { AssetConfig, Config, DeriveStepConfig, OutputConfig } from "../config/schema.ts";
+import { ConfigError, type ConfigIssue } from "../errors.ts";
+import type { Clock } from "../http/clock.ts";
+import { type Destination, parseDestination } from "../object_store/destination.ts";
+import { openObjectStore } from "../object_store/mod.ts";
+import type { ObjectStore } from "../object_store/store.ts";
+import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.ts";
+import { discardedSnapshots } from "../provenance/live_outputs.ts";
+import { resolveOutPath } from "../provenance/snapshot.ts";
+import { canonicalJson } from "../provenance/stamps.ts";
+import { writeFileAtomic } from "../atomic_file.ts";
+import { REDACTED } from "../redact.ts";
+import { checkDeriveSteps, runDeriveStep } from "../transform/derive_step.ts";
+import { readBoundary, readPlan } from "./asset_plan.ts";
+import type { AssetPlan } from "./asset_plan.ts";
+import type { AssetResult, RunContext } from "./asset_run.ts";
+import { describeFiles, type FileFacts, objectKeyOf, type UploadFile } from "./output_files.ts";
+
+/** Where the config stamps of an out folder are: `<out>/configs/<config_sha256>.json`. */
+export const CONFIG_STAMP_DIR = "configs";
+
+/** The path, relative to the out folder, of the config stamp of a config hash. */
+export function configStampPath(configSha256: string): string {
+  return `${CONFIG_STAMP_DIR}/${configSha256}.json`;
+}
+
+/** Options of {@link openRunOutputs}. */
+export interface RunOutputsOptions {
+  /** Environment holding endpoint, region and credentials of destinations. @default Deno.env.toObject() */
+  env?: Env;
+  /** The run's load time, stamped into object keys (`load_date=…/load_time=…`). */
+  loadTime: Date;
+  /** Clock of upload retries. @default systemClock */
+  clock?: Clock;
+}
+
+/** How one `derive:` step went in a run. */
+export interface DeriveOutcome {
+  /** The derived dataset. */
+  name: string;
+  /** `ok` (rebuilt), `unchanged` (no input changed), `skipped` (an input failed), `failed`. */
+  status: "ok" | "unchanged" | "skipped" | "failed";
+  /** Rows written (ok). */
+  rows: number;
+  /** Files written, relative to the out folder (ok). */
+  files: string[];
+  /** Why it was skipped or failed. */
+  error?: string;
+}
+
+/**
+ * Checks what needs no request — `derive:` steps, write modes — and preflights every
+ * `output.destination` of the assets (and derive steps) of the run. Throws {@link ConfigError}
+ * (exit 2) listing every problem; nothing is written and no API request made.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config/load.ts";
+ * import { openRunOutputs } from "./run_outputs.ts";
+ * const loaded = await loadConfig("jobs/northwind.yaml");
+ * const outputs = await openRunOutputs(loaded.config, loaded.config.assets, { loadTime: new Date() });
+ * await outputs.close();
+ * ```
+ */
+export async function openRunOutputs(
+  config: Config,
+  assets: readonly AssetConfig[],
+  options: RunOutputsOptions,
+): Promise<RunOutputs> {
+  const issues: ConfigIssue[] = [...checkDeriveSteps(config)];
+  const wanted = new Map<string, { path: string; destination?: Destination }>();
+  const env = options.env ?? Deno.env.toObject();
+  const want = (text: string | undefined, path: string) => {
+    if (text === undefined || wanted.has(text)) return;
+    try {
+      wanted.set(text, { path, destination: parseDestination(text, { env, path }) });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      issues.push(...error.issues);
+      wanted.set(text, { path });
+    }
+  };
+  for (const asset of assets) {
+    const i = config.assets.indexOf(asset);
+    const format = asset.output.format;
+    if (asset.output.mode === "merge" && (format === "csv" || format === "jsonl")) {
+      issues.push({
+        path: `assets[${i}].output.mode`,
+        message: `merge rewrites the asset as Parquet; "${asset.name}" is written as ${format} ` +
+          `(use format parquet, or mode append/replace)`,
+      });
+    }
+    want(asset.output.destination, `assets[${i}].output.destination`);
+  }
+  (config.derive ?? []).forEach((step, i) => {
+    want(step.output?.destination, `derive[${i}].output.destination`);
+  });
+  if (issues.length > 0) throw new ConfigError("cannot start the harvest", issues);
+
+  const stores = new Map<string, ObjectStore>();
+  try {
+    for (const [text, { destination }] of wanted) {
+      const store = await openObjectStore(destination!, {
+        clock: options.clock,
+        loadTime: options.loadTime,
+      });
+      stores.set(text, store);
+      await store.preflight();
+    }
+  } catch (error) {
+    for (const store of stores.values()) await store.close().catch(() => {});
+    throw error;
+  }
+  return new RunOutputs(config, stores, options.loadTime);
+}
+
+/** The run's destinations and end-of-run steps; see {@link openRunOutputs}. */
+export class RunOutputs {
+  readonly #config: Config;
+  readonly #stores: Map<string, ObjectStore>;
+  readonly #loadTime: Date;
+
+  /** Use {@link openRunOutputs}. */
+  constructor(config: Config, stores: Map<string, ObjectStore>, loadTime: Date) {
+    this.#config = config;
+    this.#stores = stores;
+    this.#loadTime = loadTime;
+  }
+
+  /** The upload function of an output's destination, or undefined when it has none. */
+  uploader(output: OutputConfig | undefined): UploadFile | undefined {
+    const store = output?.destination ? this.#stores.get(output.destination) : undefined;
+    if (!store) return undefined;
+    return (localPath, relativeKey) => store.upload(localPath, relativeKey);
+  }
+
+  /**
+   * At the start of a run (after crashed runs' pages were adopted): stamps the config and
+   * discards the manifest lines of pages those runs never committed.
+   */
+  async start(ctx: RunContext, crashedRuns: readonly string[]): Promise<void> {
+    await writeConfigStamp(ctx.out, ctx.loaded);
+    if (crashedRuns.length > 0) await discardUncommitted(ctx, crashedRuns);
+  }
+
+  /**
+   * Runs the `derive:` steps whose inputs this run harvested (in order), after every asset
+   * ended; each result is in the report and, when rebuilt, in a `derive` manifest event.
+   */
+  async derive(ctx: RunContext, results: readonly AssetResult[]): Promise<DeriveOutcome[]> {
+    const outcomes: DeriveOutcome[] = [];
+    const ran = new Map<string, AssetResult["status"] | DeriveOutcome["status"]>(
+      results.map((r) => [r.asset, r.status]),
+    );
+    for (const step of this.#config.derive ?? []) {
+      const inputs = step.from.filter((name) => ran.has(name));
+      if (inputs.length === 0) continue;
+      const outcome = await this.#deriveOne(ctx, step, inputs.map((name) => ran.get(name)!));
+      ran.set(step.name, outcome.status === "ok" ? "ok" : outcome.status);
+      outcomes.push(outcome);
+      ctx.report.startAsset(step.name);
+      if (outcome.status === "ok") {
+        ctx.report.note(
+          step.name,
+          `derived from ${
+            step.from.join(" ⋈ ")
+          }: ${outcome.rows} rows in ${outcome.files.length} file(s)`,
+        );
+      } else if (outcome.error) {
+        if (outcome.status === "failed") ctx.report.error(step.name, outcome.error);
+        else ctx.report.note(step.name, outcome.error);
+      }
+      ctx.report.finishAsset(
+        step.name,
+        outcome.status === "failed" ? "failed" : outcome.status === "ok" ? "ok" : outcome.status,
+      );
+      const log = ctx.log.child({ asset: step.name });
+      if (outcome.status === "failed") log.error("derive.failed", { msg: outcome.error });
+      else log.info("derive.done", { msg: `${outcome.status}: ${outcome.rows} rows` });
+    }
+    return outcomes;
+  }
+
+  async #deriveOne(
+    ctx: RunContext,
+    step: DeriveStepConfig,
+    inputs: readonly string[],
+  ): Promise<DeriveOutcome> {
+    const outcome: DeriveOutcome = { name: step.name, status: "ok", rows: 0, files: [] };
+    if (inputs.some((s) => s === "failed" || s === "skipped")) {
+      outcome.status = "skipped";
+      outcome.error = `not rebuilt: an input of ${step.from.join(", ")} did not complete this run`;
+      return outcome;
+    }
+    const folder = `parquet/${step.name}`;
+    const exists = (await Deno.stat(resolveOutPath(ctx.out, folder)).catch(() => null)) !== null;
+    if (exists && inputs.every((s) => s === "unchanged")) {
+      outcome.status = "unchanged";
+      return outcome;
+    }
+    try {
+      const result = await runDeriveStep(ctx.out, step, {
+        runId: ctx.runId,
+        loadTime: this.#loadTime,
+      });
+      const files = result.parts.map((p) => `${folder}/${p.relativePath}`);
+      const facts = await describeFiles(ctx.out, files);
+      const urls = await uploadAll(ctx.out, facts, this.uploader(step.output));
+      await ctx.manifest.append(eventRecord(ctx, step.name, "derive", {
+        source: `derive:${step.from.join("+")}`,
+        ...filesFields(facts, urls),
+      }));
+      outcome.rows = result.rows;
+      outcome.files = files;
+    } catch (error) {
+      outcome.status = "failed";
+      outcome.error = ctx.client.redactText((error as Error)?.message ?? String(error));
+    }
+    return outcome;
+  }
+
+  /** Closes the destinations. */
+  async close(): Promise<void> {
+    for (const store of this.#stores.values()) await store.close().catch(() => {});
+    this.#stores.clear();
+  }
+}
+
+/**
+ * Appends the `plan` event of a new harvest of an asset: the boundary of the previous harvest
+ * whose rows it drops (null when it does not de-duplicate). Called before the plan is saved, so
+ * every page of the plan follows its event.
+ */
+export async function recordPlan(
+  ctx: RunContext,
+  asset: AssetConfig,
+  plan: AssetPlan,
+): Promise<void> {
+  const boundary = plan.dedupe ? (await readBoundary(ctx.state, asset.name)) ?? null : null;
+  await ctx.manifest.append(eventRecord(ctx, asset.name, "plan", {
+    watermark_in: plan.watermark_in,
+    boundary,
+  }));
+}
+
+/**
+ * Appends the `complete` event of an asset, once its output is finished. `files` are the files a
+ * replace/merge asset now holds (hashed, and uploaded to its destination), null for append.
+ */
+export async function recordComplete(
+  ctx: RunContext,
+  asset: AssetConfig,
+  files: readonly string[] | null,
+  upload: UploadFile | undefined,
+): Promise<void> {
+  const facts = files ? await describeFiles(ctx.out, files) : [];
+  const urls = await uploadAll(ctx.out, facts, upload);
+  await ctx.manifest.append(eventRecord(ctx, asset.name, "complete", {
+    mode: asset.output.mode,
+    ...(files ? filesFields(facts, urls) : {}),
+  }));
+}
+
+async function uploadAll(
+  out: string,
+  facts: readonly FileFacts[],
+  upload: UploadFile | undefined,
+): Promise<string[]> {
+  if (!upload) return [];
+  const urls: string[] = [];
+  for (const file of facts) {
+    urls.push((await upload(resolveOutPath(out, file.path), objectKeyOf(file.path))).url);
+  }
+  return urls;
+}
+
+function filesFields(facts: readonly FileFacts[], urls: readonly string[]) {
+  return {
+    output: facts.length === 0 ? null : facts.map((f) => f.path),
+    part_sha256: facts.map((f) => f.sha256),
+    bytes: facts.reduce((n, f) => n + f.bytes, 0),
+    rows: facts.reduce((n, f) => n + f.rows, 0),
+    ...(urls.length > 0 ? { object_url: [...urls] } : {}),
+  };
+}
+
+function eventRecord(
+  ctx: RunContext,
+  asset: string,
+  event: "plan" | "complete" | "discard" | "derive",
+  fields: Partial<ManifestRecordInput>,
+): ManifestRecordInput {
+  return {
+    kind: "event",
+    event,
+    run_id: ctx.runId,
+    asset,
+    page: 0,
+    timestamp: ctx.now().toISOString(),
+    method: event.toUpperCase(),
+    source: `tidemark:${event}`,
+    status: null,
+    elapsed_ms: 0,
+    sha256: null,
+    bytes: 0,
+    rows: 0,
+    snapshot: null,
+    output: null,
+    auth: null,
+    config_sha256: ctx.loaded.sha256,
+    env: ctx.env,
+    ...fields,
+  };
+}
+
+/**
+ * `<out>/configs/<config_sha256>.json`: the effective config as canonical JSON, with auth
+ * reduced to its type and alias, header values and every secret value masked. Replay reads it
+ * to turn snapshots into rows exactly as the harvest did.
+ */
+export async function writeConfigStamp(out: string, loaded: LoadedConfig): Promise<string> {
+  const secrets = loaded.secretValues.filter((s) => s.length > 0);
+  const mask = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      return secrets.reduce((text, secret) => text.replaceAll(secret, REDACTED), value);
+    }
+    if (Array.isArray(value)) return value.map(mask);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v)]));
+    }
+    return value;
+  };
+  const config = loaded.config;
+  const stripped = {
+    ...config,
+    auth: { type: config.auth.type, alias: loaded.authAlias },
+    assets: config.assets.map((asset) => ({
+      ...asset,
+      ...(asset.headers
+        ? { headers: Object.fromEntries(Object.keys(asset.headers).map((k) => [k, REDACTED])) }
+        : {}),
+    })),
+  };
+  const path = configStampPath(loaded.sha256);
+  await writeFileAtomic(resolveOutPath(out, path), canonicalJson(mask(stripped)) + "\n");
+  return path;
+}
+
+/**
+ * After crashed runs' pages were adopted: their lines whose page is still not committed (its
+ * asset still in progress) describe parts the resumed asset deletes and pages it fetches again.
+ * One `discard` event per asset names their snapshots.
+ */
+async function discardUncommitted(ctx: RunContext, crashedRuns: readonly string[]): Promise<void> {
+  const crashed = new Set(crashedRuns);
+  const { entries } = await loadManifest(resolveOutPath(ctx.out, "manifest.jsonl"));
+  const already = discardedSnapshots(entries);
+  const byAsset = new Map<string, string[]>();
+  for (const { record } of entries) {
+    if (record.kind !== "http" || record.snapshot === null || !crashed.has(record.run_id)) continue;
+    if (already.has(record.snapshot)) continue;
+    byAsset.set(record.asset, [...(byAsset.get(record.asset) ?? []), record.snapshot]);
+  }
+  for (const [asset, snapshots] of byAsset) {
+    const plan = await readPlan(ctx.state, asset).catch(() => undefined);
+    // A completed plan committed every page it wrote; only an active one can have lost some.
+    if (plan?.status !== "active") continue;
+    const committed = new Set((await ctx.state.pendingPages(asset)).map((p) => p.snapshot));
+    const dead = snapshots.filter((s) => !committed.has(s));
+    if (dead.length === 0) continue;
+    await ctx.manifest.append(eventRecord(ctx, asset, "discard", { discarded: dead }));
+    ctx.log.child({ asset }).info("resume.discarded", {
+      msg: `${dead.length} manifest line(s) of killed runs describe pages that are fetched again`,
+    });
+  }
+}
