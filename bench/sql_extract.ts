@@ -112,10 +112,11 @@ async function measure(
   const threads = new Map<string, { name: string; cpu: number }>();
   const sampler = (async () => {
     while ((!timed || sampleThreads) && !done) {
-      if (!timed) sampled = Math.max(sampled, hwmKb(child.pid));
-      // Under /usr/bin/time the process measured is its child.
-      if (sampleThreads) sampleThreadCpu(timed ? childOf(child.pid) : child.pid, threads);
-      await new Promise((r) => setTimeout(r, 20));
+      // Deno lets only --allow-all read another process's /proc entries: `sh` reads them.
+      const stats = await procStats(child.pid, timed);
+      if (!timed) sampled = Math.max(sampled, stats.hwmKb);
+      if (sampleThreads) { for (const [tid, t] of stats.threads) threads.set(tid, t); }
+      await new Promise((r) => setTimeout(r, 100));
     }
   })();
   const output = await child.output();
@@ -135,45 +136,32 @@ async function measure(
   return { seconds: e, cpu: u + s, rssMb: m / 1024, ...threadCpu };
 }
 
-function childOf(pid: number): number {
-  try {
-    return Number(
-      Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0],
-    );
-  } catch {
-    return 0;
-  }
-}
-
 const TICKS_PER_SECOND = 100;
 
-/** Adds the CPU seconds of each thread of `pid` (by thread id) to `into`. */
-function sampleThreadCpu(pid: number, into: Map<string, { name: string; cpu: number }>): void {
-  if (!pid) return;
-  try {
-    for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
-      try {
-        const stat = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/stat`);
-        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/-\d+$/, "");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-        into.set(entry.name, { name, cpu });
-      } catch {
-        // the thread ended
-      }
-    }
-  } catch {
-    // the process ended
+/**
+ * VmHWM and per-thread CPU seconds of `pid` (of its first child when `child`: the process
+ * under /usr/bin/time), read by `sh` from /proc; empty when the process is gone.
+ */
+async function procStats(
+  pid: number,
+  child: boolean,
+): Promise<{ hwmKb: number; threads: Map<string, { name: string; cpu: number }> }> {
+  const target = child ? `$(cut -d' ' -f1 /proc/${pid}/task/${pid}/children)` : String(pid);
+  const script = `p=${target}; [ -n "$p" ] || exit 0; grep VmHWM /proc/$p/status; ` +
+    `for t in /proc/$p/task/*; do echo "T \${t##*/} $(cat $t/stat)"; done`;
+  const threads = new Map<string, { name: string; cpu: number }>();
+  let hwmKb = 0;
+  const out = await new Deno.Command("sh", { args: ["-c", script], stderr: "null" }).output();
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const hwm = /^VmHWM:\s+(\d+)/.exec(line);
+    if (hwm) hwmKb = Number(hwm[1]);
+    if (!line.startsWith("T ") || !line.includes(")")) continue;
+    const tid = line.split(" ")[1];
+    const name = line.slice(line.indexOf("(") + 1, line.lastIndexOf(")")).replace(/-\d+$/, "");
+    const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
+    threads.set(tid, { name, cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND });
   }
-}
-
-function hwmKb(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
+  return { hwmKb, threads };
 }
 
 function sqlite3Dump(db: string, csv: string): Promise<Measure> {
