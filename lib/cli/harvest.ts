@@ -70,6 +70,28 @@ const spec: CommandSpec = {
       default: "human on a terminal, else json",
     },
     quiet: { type: "boolean", description: "only warnings and errors; a one-line summary" },
+    "log-file": {
+      type: "string",
+      value: "FILE",
+      description: "also write JSON log lines to FILE, rotated by size",
+    },
+    "log-max-bytes": {
+      type: "string",
+      value: "N",
+      description: "size at which --log-file rotates",
+      default: "10485760",
+    },
+    "log-keep": {
+      type: "string",
+      value: "N",
+      description: "rotated log files kept (FILE.1 … FILE.N)",
+      default: "5",
+    },
+    "if-changed": {
+      type: "boolean",
+      description:
+        "ask each asset first whether anything changed (change_detection:) and end the unchanged at once, as scheduled runs do",
+    },
     url: { type: "string", value: "URL", description: "one asset without a config: its full URL" },
     "data-path": {
       type: "string",
@@ -180,7 +202,19 @@ export const command: Command = {
         workers,
       }, { env });
     const quiet = booleanFlag(flags, "quiet");
+    const logFile = stringFlag(flags, "log-file");
+    const logKeep = intFlag(flags, "log-keep", { min: 0, max: 1000 });
+    const logMaxBytes = intFlag(flags, "log-max-bytes", { min: 1024 });
+    if (logFile === undefined && (logKeep !== undefined || logMaxBytes !== undefined)) {
+      throw new UsageError(
+        "--log-keep and --log-max-bytes rotate the log file; add --log-file FILE",
+      );
+    }
     const result = await harvest(loaded, {
+      detectChanges: booleanFlag(flags, "if-changed"),
+      logFile: logFile === undefined
+        ? undefined
+        : { path: logFile, keep: logKeep, maxBytes: logMaxBytes },
       out: stringFlag(flags, "out"),
       assets: listFlag(flags, "asset"),
       fullRefresh: booleanFlag(flags, "full-refresh"),

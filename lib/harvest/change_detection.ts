@@ -43,7 +43,7 @@ export const WALK_DATA_TYPE = "change_walk";
 
 /** One page of a recorded walk. */
 export const walkPageSchema = z.strictObject({
-  /** The request's ETag-store key (method and URL with sorted query, no credential). */
+  /** The request's key ({@link walkKey}: method, path and sorted query, no credential). */
   key: z.string().min(1),
   /** The validator the server sent with the page. */
   etag: z.string().min(1),
@@ -140,7 +140,7 @@ export class RecordingHttpClient extends HttpClient {
       const method = (req.method ?? "GET").toUpperCase();
       if (method === "GET") {
         try {
-          this.recorder.record(requestKey(method, buildUrl(req, this.#baseUrl)), result.etag);
+          this.recorder.record(walkKey(method, buildUrl(req, this.#baseUrl)), result.etag);
         } catch {
           // A URL that cannot be rebuilt cannot be asked again: nothing to record.
         }
@@ -309,8 +309,18 @@ function walkPaginator(
   });
 }
 
+/**
+ * The key of a walk's request: method, path and sorted query, without the origin — a job that
+ * serves its mock on a new port each run keeps its keys, and a validator only matches the same
+ * content anyway.
+ */
+export function walkKey(method: string, url: URL): string {
+  const key = requestKey(method, url);
+  return key.replace(`${url.origin}`, "");
+}
+
 function keyOf(method: string, request: PageRequest): string {
-  return requestKey(method, buildUrl({ url: request.url, params: request.params }));
+  return walkKey(method, buildUrl({ url: request.url, params: request.params }));
 }
 
 async function etagCheck(
@@ -351,7 +361,10 @@ async function etagCheck(
         i,
       );
     }
-    etagStore.set(page.key, page.etag);
+    etagStore.set(
+      requestKey(method, buildUrl({ url: request.url, params: request.params })),
+      page.etag,
+    );
     const result = await ctx.client.fetch({
       url: request.url,
       params: request.params,

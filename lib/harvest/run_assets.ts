@@ -97,6 +97,8 @@ export async function runAssets(
       }
     }
     if (options.detectChanges) {
+      // Timed from here: the check is part of the asset's time.
+      ctx.report.startAsset(asset.name, start.decision);
       const check = await detectChange(ctx, asset, start, { skipped: options.skipped });
       if (!check.changed) return await finishUnchanged(ctx, asset, start, check);
       ctx.log.info("asset.changed", {
