@@ -166,6 +166,10 @@ export class AssetOutput {
       compression: output.compression,
       rowGroupRows: output.row_group_rows,
       loadTime: this.#loadTime,
+      // The raw-load `id` is the record's key when it has a single-column one.
+      ...(raw && this.#options.primaryKey?.length === 1
+        ? { idField: this.#options.primaryKey[0] }
+        : {}),
     };
     const sink = await openSink(join(this.#out, this.relDir), options);
     try {
