@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import type { z } from "zod";
 import type { AssetConfig, transformSchema } from "../config/schema.ts";
 import { renderTemplate } from "../config/templating.ts";
+import { runIdTime } from "../provenance/stamps.ts";
 import { select } from "../select.ts";
 import { canonicalJson, jsonText } from "../sinks/json_text.ts";
 import type { RowWriter } from "./page_step.ts";
@@ -78,7 +79,7 @@ export function shapeRows(
 
 /**
  * The asset's row writer, shaping rows on the way when the asset has a `transform:`; the writer
- * itself otherwise.
+ * itself otherwise. Every row of a run gets the same time: the run's start, read from its id.
  */
 export function shapedWriter(
   writer: RowWriter,
@@ -87,7 +88,8 @@ export function shapedWriter(
 ): RowWriter {
   const transform = asset.transform;
   if (!transform) return writer;
+  const shape = { runId: options.runId, now: runIdTime(options.runId) ?? options.now };
   return {
-    write: (rows, key) => writer.write(shapeRows(rows, transform, options), key),
+    write: (rows, key) => writer.write(shapeRows(rows, transform, shape), key),
   };
 }
