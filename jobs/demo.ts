@@ -2,8 +2,10 @@
  * `deno task demo`: the whole product end to end, on this machine, in a few seconds. It generates
  * Northwind into `demo-out/.work/`, serves it on a free port with bearer auth, a rate limit and a
  * mild fault profile (fixed seed), runs the real harvest of `jobs/northwind.yaml` into
- * `demo-out/`, prints the report and where the Parquet, snapshots, manifest, state and report
- * are, then verifies every snapshot against the manifest and stops the server.
+ * `demo-out/`, derives `line_items` (Order Details ⋈ Orders, by order year), prints the report
+ * and where the Parquet, snapshots, manifest, state and report are, then verifies every snapshot
+ * against the manifest, replays the whole out folder offline from its snapshots alone into
+ * `demo-out/.work/replay/` and proves it holds the same rows, and stops the server.
  *
  * Running it again is safe and incremental: the source database is kept, three new orders (with
  * their lines) are added to it, and the harvest — resuming anything an interrupted demo left —
@@ -15,6 +17,8 @@ import { fileURLToPath } from "node:url";
 import { describeResult } from "../lib/cli/harvest.ts";
 import { loadConfig } from "../lib/config/load.ts";
 import { harvest } from "../lib/harvest/run.ts";
+import { compareOuts, formatComparison } from "../lib/provenance/compare_outs.ts";
+import { replayOut } from "../lib/provenance/replay.ts";
 import { formatVerifyResult, verifyOut } from "../lib/provenance/verify.ts";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
 import { startMockServer } from "../mock_api/server.ts";
@@ -24,6 +28,7 @@ const WORK_DIR = `${OUT}/.work`;
 const DB_PATH = `${WORK_DIR}/northwind.sqlite`;
 const TOKEN = "demo-token";
 const CONFIG = fileURLToPath(new URL("./northwind.yaml", import.meta.url));
+const REPLAY_DIR = `${WORK_DIR}/replay`;
 
 /** Writes the database under a temporary name, then renames it into place. */
 function generateDatabase(): void {
@@ -102,10 +107,25 @@ async function main(): Promise<number> {
     const result = await harvest(loaded, { out: OUT, baseUrl: server.url, logFormat: "human" });
     console.log("");
     console.log(describeResult(result));
+    for (const d of result.derived) {
+      console.log(
+        `  parquet/${d.name}/  ${d.name}: ${d.status}${
+          d.status === "ok" ? `, ${d.rows} rows` : ""
+        }` +
+          `${d.error ? ` (${d.error})` : ""}`,
+      );
+    }
     const verified = await verifyOut(OUT);
     console.log("");
     console.log(formatVerifyResult(verified));
-    const ok = result.exitCode === 0 && verified.ok;
+    // Rebuild everything from raw/ + manifest.jsonl + configs/ alone, as `tidemark replay` does.
+    await Deno.remove(REPLAY_DIR, { recursive: true }).catch(() => {});
+    const replayed = await replayOut(OUT, REPLAY_DIR);
+    const comparison = await compareOuts(OUT, REPLAY_DIR, replayed.assets);
+    console.log("");
+    console.log(`replayed ${OUT} offline into ${REPLAY_DIR}:`);
+    console.log(formatComparison(comparison));
+    const ok = result.exitCode === 0 && verified.ok && comparison.identical;
     console.log(
       ok
         ? `demo ok: open ${OUT}/${
