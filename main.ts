@@ -107,6 +107,15 @@ export async function runCli(args: string[]): Promise<number> {
   }
 }
 
+// On Deno Deploy the scheduled jobs register with Deno.cron while this module loads (Deploy
+// discovers crons at that moment); elsewhere `tidemark schedule` runs them.
+if (
+  Deno.permissions.querySync({ name: "env", variable: "DENO_DEPLOYMENT_ID" }).state ===
+    "granted" && Deno.env.get("DENO_DEPLOYMENT_ID")
+) {
+  await (await import("./lib/schedule/deploy_jobs.ts")).registerDeployJobs();
+}
+
 if (import.meta.main) {
   Deno.exit(await runCli(Deno.args));
 }
