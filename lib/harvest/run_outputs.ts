@@ -118,13 +118,23 @@ export async function openRunOutputs(
 
   const stores = new Map<string, ObjectStore>();
   try {
-    for (const [text, { destination }] of wanted) {
+    for (const [text, { path, destination }] of wanted) {
       const store = await openObjectStore(destination!, {
         clock: options.clock,
         loadTime: options.loadTime,
       });
       stores.set(text, store);
-      await store.preflight();
+      try {
+        await store.preflight();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        // Name the field of the config, not the store's generic "output.destination".
+        throw new ConfigError(
+          error.message.split("\n")[0],
+          error.issues.map((issue) => ({ ...issue, path })),
+          { cause: error },
+        );
+      }
     }
   } catch (error) {
     for (const store of stores.values()) await store.close().catch(() => {});
