@@ -97,3 +97,30 @@ export {
   registerDenoCron,
   type RegisterDenoCronOptions,
 } from "./lib/schedule/deploy.ts";
+export { deriveDataset, type DeriveOptions, type DeriveResult } from "./lib/transform/derive.ts";
+export {
+  checkDeriveSteps,
+  runDeriveStep,
+  type RunDeriveStepOptions,
+} from "./lib/transform/derive_step.ts";
+export {
+  CONFIG_STAMP_DIR,
+  configStampPath,
+  type DeriveOutcome,
+  openRunOutputs,
+  RunOutputs,
+  type RunOutputsOptions,
+  writeConfigStamp,
+} from "./lib/harvest/run_outputs.ts";
+export {
+  discardedSnapshots,
+  type ManifestEntry,
+  supersededLines,
+} from "./lib/provenance/live_outputs.ts";
+export {
+  type ReplayedAsset,
+  type ReplayOptions,
+  replayOut,
+  type ReplayResult,
+} from "./lib/provenance/replay.ts";
+export * from "./lib/provenance/compare_outs.ts";
