@@ -92,6 +92,10 @@ Deno.test("precedence: a load_date= in the destination counts too, the newest of
     assertStringIncludes(found?.where ?? "", "posts/load_date=2021-01-31");
     const local = await newestLoadDate(out, postsConfig().config.assets[0]);
     assertEquals(local?.date, "2020-05-01");
+    const t = recording(fixture);
+    const result = await run(fixture, postsConfig(lake), out, { fetch: t.fetch });
+    assertEquals(result.report.assets[0].start?.source, "output");
+    assertEquals(t.sent[0], "2021-01-31T00:00:00.000Z");
   });
 });
 
