@@ -44,6 +44,8 @@ import { type AssetStart, isTimeline, WATERMARK_TYPES, watermarkKind } from "./p
 import { removeOrphanParts, replayCommittedPages } from "./resume.ts";
 import { recordComplete, recordPlan, type RunOutputs } from "./run_outputs.ts";
 import { WatermarkTracker } from "./watermark_tracker.ts";
+import { forEachPartitions } from "./for_each.ts";
+import { shapedWriter } from "./record_shape.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 /** What every asset of a run shares. */
@@ -112,6 +114,8 @@ export interface AssetResult {
   watermark: { before: string | null; after: string | null } | null;
   /** Why it failed or was skipped. */
   error?: string;
+  /** Change detection's verdict, when it ended the asset without a harvest (issue 8). */
+  changeDetection?: string;
 }
 
 /** Runs one asset to its end; never throws. `start` is its starting point, or why it cannot start. */
@@ -365,6 +369,7 @@ async function planPartitions(
 ): Promise<PlannedPartition[]> {
   const partition = asset.partition;
   const whole: PlannedPartition[] = [{ index: 0, key: "", params: {}, first: null, last: null }];
+  if (asset.for_each !== undefined) return await forEachPartitions(ctx, asset);
   if (!partition || partition.parts <= 1 && partition.by !== "page") return whole;
   if (partition.by === "page" && asset.pagination.type === "page") {
     const pagination = asset.pagination as PagePaginationConfig;
@@ -442,7 +447,7 @@ async function walkOne(
     snapshots: ctx.snapshots,
     manifest: ctx.manifest,
     state: ctx.state,
-    output: setup.output,
+    output: shapedWriter(setup.output, asset, { runId: ctx.runId, now: ctx.now() }),
     tracker: setup.tracker,
     contract: setup.contract,
     nextSeq: setup.nextSeq,
@@ -554,7 +559,7 @@ async function finishAsset(
 }
 
 /** The asset's query parameters: templates rendered, the watermark in `incremental.param`. */
-function renderBaseParams(
+export function renderBaseParams(
   ctx: RunContext,
   asset: AssetConfig,
   start: AssetStart,
@@ -597,7 +602,8 @@ function restoreParams(
   return out;
 }
 
-function absoluteUrl(path: string, baseUrl: string | undefined): string {
+/** The URL of an asset's path: itself when absolute, else below `base_url`. */
+export function absoluteUrl(path: string, baseUrl: string | undefined): string {
   if (/^https?:\/\//.test(path)) return path;
   const base = (baseUrl ?? "").replace(/\/+$/, "");
   return `${base}${path}`;

@@ -91,5 +91,6 @@ export function shapedWriter(
   const shape = { runId: options.runId, now: runIdTime(options.runId) ?? options.now };
   return {
     write: (rows, key) => writer.write(shapeRows(rows, transform, shape), key),
+    objectUrls: (paths) => writer.objectUrls?.(paths),
   };
 }

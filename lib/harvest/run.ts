@@ -11,13 +11,12 @@ import type { Env, LoadedConfig } from "../config/load.ts";
 import type { AssetConfig, Config } from "../config/schema.ts";
 import { getContract } from "../contracts/mod.ts";
 import { ConfigError, type ConfigIssue, UsageError } from "../errors.ts";
-import { HttpClient } from "../http/client.ts";
 import { type Clock, systemClock } from "../http/clock.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
 import { ManifestWriter } from "../provenance/manifest.ts";
 import { SnapshotStore } from "../provenance/snapshot.ts";
 import { envStamp, newRunId } from "../provenance/stamps.ts";
-import { createLogger, type LogOutput } from "../report/logger.ts";
+import { createLogger, type LogFileOptions, type LogOutput } from "../report/logger.ts";
 import { createProgress, type ProgressOutput } from "../report/progress.ts";
 import {
   type RunReport,
@@ -44,6 +43,10 @@ import {
   watermarkKind,
 } from "./plan.ts";
 import { adoptManifestPages } from "./resume.ts";
+import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
+import { manifestSize } from "./manifest_scan.ts";
+import { newestLoadDate } from "./output_start.ts";
+import { runAssets } from "./run_assets.ts";
 import { type DeriveOutcome, openRunOutputs } from "./run_outputs.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
@@ -59,6 +62,10 @@ export interface HarvestOptions {
   since?: string;
   /** `forward` (newer than the watermark) or `backfill` (timelines: older than `X_oldest`). @default "forward" */
   direction?: Direction;
+  /** Ask each asset first whether anything changed, and end the unchanged at once (scheduled runs, `--if-changed`). @default false */
+  detectChanges?: boolean;
+  /** Also write log lines to this file, rotated by size (`--log-file`). @default none */
+  logFile?: LogFileOptions;
   /** Concurrent workers (wins over the config's `workers`). @default config.workers */
   workers?: number;
   /** Base URL (wins over the config's `base_url`; the demo points it at its server). */
@@ -133,6 +140,7 @@ export async function harvest(
   const baseUrl = options.baseUrl ?? config.base_url;
   const chosen = selectAssets(config.assets, { only: options.assets });
   preflight(config, chosen, options, baseUrl);
+  checkChangeDetection(chosen, config.assets);
 
   const clock = options.clock ?? systemClock;
   const now = () => new Date(clock.now());
@@ -158,6 +166,7 @@ export async function harvest(
     runId,
     secrets: loaded.secretValues,
     output: options.logOutput,
+    file: options.logFile,
     clock: () => clock.now(),
   });
   const progress = createProgress({
@@ -196,9 +205,9 @@ export async function harvest(
       });
     }
     const starts = new Map<string, AssetStart | Error>();
-    for (const asset of assets) starts.set(asset.name, await startOf(state, asset, options, now));
+    for (const asset of assets) starts.set(asset.name, await startOf(state, asset, options, now, out));
 
-    const client = new HttpClient({
+    const client = new RecordingHttpClient({
       retry: config.retry,
       rateLimit: config.rate_limit,
       // The provider reports the config's alias (`bearer:API_TOKEN`) in results and errors.
@@ -236,9 +245,12 @@ export async function harvest(
       outputs,
     };
     await outputs.start(ctx, adopted.crashedRuns);
-    const results = await Promise.all(
-      assets.map((asset) => runAsset(ctx, asset, starts.get(asset.name)!)),
-    );
+    const results = await runAssets(ctx, assets, starts, runAsset, {
+      detectChanges: options.detectChanges,
+      skipped: skips.map((s) => s.assetId),
+      recorder: client.recorder,
+      manifestStart: await manifestSize(out),
+    });
     const derived = await outputs.derive(ctx, results);
     const built = report.build();
     const reportPaths = await writeRunReport(out, built, {
@@ -305,6 +317,7 @@ async function startOf(
   asset: AssetConfig,
   options: HarvestOptions,
   now: () => Date,
+  out: string,
 ): Promise<AssetStart | Error> {
   try {
     const kind = watermarkKind(asset);
@@ -317,11 +330,14 @@ async function startOf(
       const row = await state.getWatermark(asset.name, WATERMARK_TYPES.default);
       newest = (kind === "id" ? row?.lastId : row?.lastTimestamp) ?? null;
     }
+    const fromOutput = newest === null && !options.fullRefresh && options.since === undefined &&
+      asset.incremental !== undefined && kind === "timestamp" && !isTimeline(asset);
     return decideStart(asset, { newest, oldest }, {
       fullRefresh: options.fullRefresh,
       since: options.since,
       direction: options.direction,
       now: now(),
+      output: fromOutput ? await newestLoadDate(out, asset) : null,
     });
   } catch (error) {
     return error as Error;
@@ -415,3 +431,5 @@ function preflight(
   }
   if (issues.length > 0) throw new ConfigError("cannot start the harvest", issues);
 }
+
+export { runJob, type RunJobOptions } from "./scheduled_run.ts";
