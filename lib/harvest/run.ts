@@ -43,11 +43,11 @@ import {
   watermarkKind,
 } from "./plan.ts";
 import { adoptManifestPages } from "./resume.ts";
+import { type DeriveOutcome, openRunOutputs } from "./run_outputs.ts";
 import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
 import { manifestSize } from "./manifest_scan.ts";
 import { newestLoadDate } from "./output_start.ts";
 import { runAssets } from "./run_assets.ts";
-import { type DeriveOutcome, openRunOutputs } from "./run_outputs.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /** Options of {@link harvest}. */
@@ -337,7 +337,7 @@ async function startOf(
       since: options.since,
       direction: options.direction,
       now: now(),
-      output: fromOutput ? await newestLoadDate(out, asset) : null,
+      output: fromOutput ? await newestLoadDate(out, asset, { env: options.env }) : null,
     });
   } catch (error) {
     return error as Error;
