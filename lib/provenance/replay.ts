@@ -265,9 +265,10 @@ async function replayInto(
     }
     let rows = batch.rows;
     if (state.config.transform) {
+      // As the harvest's shapedWriter: every row of a run is stamped with the run's start.
       rows = shapeRows(rows, state.config.transform, {
         runId: batch.runId,
-        now: loadTimeOf(batch.firstOutput, batch.runId),
+        now: runIdTime(batch.runId) ?? loadTimeOf(batch.firstOutput, batch.runId),
       });
     }
     await writer.write(rows, key ?? `replay-${state.stats.pages}`);

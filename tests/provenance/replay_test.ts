@@ -161,6 +161,33 @@ assets:
   }
 });
 
+Deno.test("replay shapes rows as the harvest did (transform: ELT shape, key ids, added fields)", async () => {
+  const fixture = mockFixture();
+  try {
+    await withDirs(async (out, to) => {
+      const loaded = yamlConfig(`name: shaped
+base_url: ${BASE_URL}
+auth: { type: bearer, token: \${API_TOKEN} }
+assets:
+  - name: Customers
+    path: /northwind/Customers.json
+    params: { _size: 30 }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [CustomerID]
+    transform:
+      flatten: false
+      key_fields: [CustomerID]
+      add_fields: { source: "northwind-{run_id}", city: "{record.City}" }
+`);
+      assertEquals((await run(fixture, loaded, out)).exitCode, 0);
+      await assertIdentical(out, to, ["Customers"]);
+    });
+  } finally {
+    fixture.close();
+  }
+});
+
 Deno.test("replay rebuilds the derived line_items dataset from the replayed inputs", async () => {
   const fixture = mockFixture();
   try {
