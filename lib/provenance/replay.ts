@@ -38,7 +38,7 @@ import { runIdTime, sha256Hex } from "./stamps.ts";
 
 /** Options of {@link replayOut}. */
 export interface ReplayOptions {
-  /** Only these assets (and derived datasets). @default every one in the manifest */
+  /** Only these assets and derived datasets (a derived one brings its inputs). @default every one in the manifest */
   assets?: string[];
 }
 
@@ -274,6 +274,19 @@ async function replayInto(
     await writer.write(rows, key ?? `replay-${state.stats.pages}`);
   };
 
+  if (only) {
+    // A derived dataset is rebuilt from its inputs: replay them too (later steps first, so a
+    // step reading an earlier one brings that one's inputs as well).
+    const derives = entries.filter((e) => e.record.event === "derive").reverse();
+    for (const { record } of derives) {
+      if (!only.has(record.asset)) continue;
+      const stamp = await stampOf(record.config_sha256);
+      const step = (stamp.derive as { name: string; from: string[] }[] | undefined)?.find((d) =>
+        d.name === record.asset
+      );
+      for (const input of step?.from ?? []) only.add(input);
+    }
+  }
   for (const { record } of entries) {
     if (only && !only.has(record.asset)) continue;
     if (record.kind === "sql") {

@@ -203,6 +203,13 @@ Deno.test("replay rebuilds the derived line_items dataset from the replayed inpu
       );
       assertEquals((await run(fixture, loaded, out)).exitCode, 0);
       await assertIdentical(out, to, ["Orders", "Order Details", "line_items"]);
+      const only = await replayOut(out, `${to}-only`, { assets: ["line_items"] });
+      assertEquals(only.assets.map((a) => a.asset).sort(), [
+        "Order Details",
+        "Orders",
+        "line_items",
+      ]);
+      await Deno.remove(`${to}-only`, { recursive: true });
     });
   } finally {
     fixture.close();
