@@ -124,3 +124,24 @@ export {
   type ReplayResult,
 } from "./lib/provenance/replay.ts";
 export * from "./lib/provenance/compare_outs.ts";
+export { runJob, type RunJobOptions } from "./lib/harvest/scheduled_run.ts";
+export {
+  type ChangeCheck,
+  type ChangeMode,
+  changeMode,
+  detectChange,
+  EtagRecorder,
+  readWalkRecord,
+  RecordingHttpClient,
+  WALK_DATA_TYPE,
+  type WalkRecord,
+  walkRecordSchema,
+} from "./lib/harvest/change_detection.ts";
+export { type ForEachPlan, forEachPlan, recordParams } from "./lib/harvest/for_each.ts";
+export {
+  shapeRows,
+  type ShapeRowsOptions,
+  type TransformConfig,
+} from "./lib/harvest/record_shape.ts";
+export { newestLoadDate, type OutputStart } from "./lib/harvest/output_start.ts";
+export { registerDeployJobs, type RegisterDeployJobsOptions } from "./lib/schedule/deploy_jobs.ts";
