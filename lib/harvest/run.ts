@@ -205,7 +205,9 @@ export async function harvest(
       });
     }
     const starts = new Map<string, AssetStart | Error>();
-    for (const asset of assets) starts.set(asset.name, await startOf(state, asset, options, now, out));
+    for (const asset of assets) {
+      starts.set(asset.name, await startOf(state, asset, options, now, out));
+    }
 
     const client = new RecordingHttpClient({
       retry: config.retry,
