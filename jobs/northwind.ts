@@ -1,16 +1,23 @@
 /**
  * `deno task northwind`: harvests `jobs/northwind.yaml` — Orders (incremental on OrderDate,
- * Parquet partitioned by ShipCountry) and "Order Details" — from the mock API (`deno task mock`,
- * or any Datasette serving Northwind at `TIDEMARK_BASE_URL`) into `out/northwind/`. Extra
- * arguments go to `tidemark harvest` (`--out DIR`, `--asset Orders`, `--full-refresh`, ...).
+ * Parquet partitioned by ShipCountry), "Order Details" and the derived `line_items` (seed 000) —
+ * into `out/northwind/`. Serves its own mock Northwind (bearer auth, the seed proxy's 60
+ * requests/min) on a free port unless `--base-url URL` or `TIDEMARK_BASE_URL` is given (e.g.
+ * `deno task mock` in another terminal and `--base-url http://127.0.0.1:9000`). Other arguments
+ * go to `tidemark harvest` (`--asset Orders`, `--full-refresh`, `--if-changed`, ...).
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { runCli } from "../main.ts";
+import { type JobScript, runJobScript } from "../lib/cli/job_script.ts";
 
-const CONFIG = fileURLToPath(new URL("./northwind.yaml", import.meta.url));
+/** The Northwind job. */
+export const NORTHWIND_JOB: JobScript = {
+  name: "northwind",
+  summary: "Orders, Order Details and line_items from the Datasette-style API (seed 000)",
+  config: fileURLToPath(new URL("./northwind.yaml", import.meta.url)),
+  out: "out/northwind",
+  mock: { auth: "bearer", rateLimit: 60, rateWindowMs: 60_000 },
+  mockSummary: "Northwind behind bearer auth, 60 requests/min",
+};
 
-if (import.meta.main) {
-  const args = Deno.args.includes("--out") ? Deno.args : ["--out", "out/northwind", ...Deno.args];
-  Deno.exit(await runCli(["harvest", "--config", CONFIG, ...args]));
-}
+if (import.meta.main) Deno.exit(await runJobScript(NORTHWIND_JOB, Deno.args));
