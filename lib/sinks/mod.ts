@@ -50,6 +50,12 @@ export interface SinkOptions {
   idField?: string;
   /** CSV line ending. @default "crlf" */
   lineEnding?: "crlf" | "lf";
+  /**
+   * Parquet and raw: where frames are built, compressed and written — on the caller's thread
+   * (`main`) or on the process's shared Parquet thread (`worker`), which leaves the caller only
+   * the cast and the Arrow encoding (see {@link openWorkerSink}). CSV/JSONL ignore it. @default "main"
+   */
+  thread?: "main" | "worker";
 }
 
 /** Options of one write. */
@@ -106,6 +112,24 @@ export async function openSink(dir: string, options: SinkOptions): Promise<Sink>
   return new PartitionedSink(dir, options, specs);
 }
 
+/**
+ * {@link openSink} with Parquet (and raw) parts written on the shared Parquet thread: the same
+ * sink, files, errors and schema, but the caller's thread keeps only the cast and the Arrow
+ * encoding of each batch, and no polars memory on its heap. Meant for callers whose thread is
+ * the critical path, like the harvest's, which fetches, parses and commits on it.
+ *
+ * @example
+ * ```ts
+ * import { openWorkerSink } from "./mod.ts";
+ * const sink = await openWorkerSink("out/parquet/Orders", { format: "parquet", runId: "r1" });
+ * await sink.writeRows([{ OrderID: 10248, ShipCountry: "France" }], { key: "00001" });
+ * await sink.close();
+ * ```
+ */
+export function openWorkerSink(dir: string, options: SinkOptions): Promise<Sink> {
+  return openSink(dir, { ...options, thread: "worker" });
+}
+
 function validateOptions(options: SinkOptions): PartitionSpec[] {
   const issues: { path: string; message: string }[] = [];
   if (!FORMATS.includes(options.format)) {
@@ -139,6 +163,9 @@ function validateOptions(options: SinkOptions): PartitionSpec[] {
   }
   if (options.lineEnding !== undefined && !["crlf", "lf"].includes(options.lineEnding)) {
     issues.push({ path: "lineEnding", message: `"${options.lineEnding}" is not crlf|lf` });
+  }
+  if (options.thread !== undefined && !["main", "worker"].includes(options.thread)) {
+    issues.push({ path: "thread", message: `"${options.thread}" is not main|worker` });
   }
   for (const [name, type] of Object.entries(options.columns ?? {})) {
     if (!columnTypeSchema.safeParse(type).success) {
@@ -174,6 +201,7 @@ function createWriter(options: SinkOptions): PartWriter {
       return createParquetWriter({
         compression: options.compression,
         rowGroupRows: options.rowGroupRows,
+        thread: options.thread,
       });
   }
 }

@@ -12,6 +12,7 @@ import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
 import { encodeArrowStream } from "./arrow_ipc.ts";
 import type { ColumnType, TypedColumn } from "./column_types.ts";
 import { estimateFrameBytes, noteReleasedFrame } from "./memory_pressure.ts";
+import { parquetThread } from "./parquet_thread.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 
 /** Options of {@link createParquetWriter}. */
@@ -20,6 +21,12 @@ export interface ParquetWriterOptions {
   compression?: "zstd" | "snappy" | "none";
   /** Rows per row group. @default 100_000 */
   rowGroupRows?: number;
+  /**
+   * Where frames are built, compressed and written: on the caller's thread (`main`), or on the
+   * shared Parquet thread (`worker`, see `parquet_thread.ts`), leaving the caller only the cast
+   * and the Arrow encoding. @default "main"
+   */
+  thread?: "main" | "worker";
 }
 
 /** The polars dtype each column type is written as. */
@@ -121,13 +128,26 @@ export async function writeParquetFile(
   options: ParquetWriterOptions = {},
 ): Promise<{ bytes: number; sha256: string }> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = temporaryPathFor(path);
+  return await writeFrameParquet(frame, path, temporaryPathFor(path), options);
+}
+
+/**
+ * {@link writeParquetFile} with the temporary path chosen by the caller (the Parquet thread
+ * gets it from the sink's thread, whose counter names temporary files). Creates the folder.
+ */
+export async function writeFrameParquet(
+  frame: pl.DataFrame,
+  path: string,
+  tmp: string,
+  options: ParquetWriterOptions = {},
+): Promise<{ bytes: number; sha256: string }> {
   try {
     await frame.lazy().sinkParquet(tmp, {
       compression: options.compression === "none" ? "uncompressed" : options.compression ?? "zstd",
       rowGroupSize: options.rowGroupRows ?? 100_000,
       maintainOrder: true,
       statistics: true,
+      mkdir: true,
     }).collect();
     const data = await Deno.readFile(tmp);
     await commitTemporaryFile(tmp, path);
@@ -153,6 +173,16 @@ export function createParquetWriter(options: ParquetWriterOptions = {}): PartWri
     extension: "parquet",
     streamed: false,
     async write(target: PartTarget, columns: TypedColumn[], length: number): Promise<WrittenPart> {
+      if (options.thread === "worker") {
+        const { bytes, sha256 } = await parquetThread().write({
+          path: target.path,
+          tmp: temporaryPathFor(target.path),
+          arrow: encodeArrowStream(columns, length),
+          compression: options.compression ?? "zstd",
+          rowGroupRows: options.rowGroupRows ?? 100_000,
+        });
+        return { ...target, rows: length, bytes, sha256, complete: true };
+      }
       const { bytes, sha256 } = await writeParquetFile(toFrame(columns), target.path, options);
       noteReleasedFrame(estimateFrameBytes(columns));
       return { ...target, rows: length, bytes, sha256, complete: true };
