@@ -1,7 +1,8 @@
 /**
  * Sinks benchmark (issue 7): write deterministic order-line rows through the streaming sinks
- * (Parquet, CSV, JSONL; batch by batch) beside the floor — polars building the same frame and
- * writing it in one call — in the same run, at 200 k and 1 M rows. Each case runs in its own
+ * (Parquet, CSV, JSONL; batch by batch; Parquet also with `thread: "worker"`) beside the floor —
+ * polars building the same frame and writing it in one call — in the same run, at 200 k and 1 M
+ * rows. Each case runs in its own
  * subprocess so its peak RSS (VmHWM) is its own. Goals: sink time ≤ 1.3 × the floor; sink RSS
  * flat from 200 k to 1 M rows (the floor's grows with the data, by construction).
  *
@@ -72,8 +73,11 @@ interface CaseResult {
   bytes: number;
 }
 
+/** A case: the floor, the sink on the caller's thread, or (Parquet) the sink on the Parquet thread. */
+type Kind = "floor" | "sink" | "worker";
+
 /** One case, inside its subprocess: only the writing is timed (data generation is not). */
-async function runCase(kind: "floor" | "sink", format: Format, rows: number): Promise<CaseResult> {
+async function runCase(kind: Kind, format: Format, rows: number): Promise<CaseResult> {
   const dir = `${OUT}/${kind}-${format}-${rows}`;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
@@ -97,7 +101,12 @@ async function runCase(kind: "floor" | "sink", format: Format, rows: number): Pr
     if (format === "jsonl") frame.writeJSON(`${dir}/all.jsonl`, { format: "lines" });
     ms = performance.now() - started;
   } else {
-    const sink = await openSink(dir, { format, runId: "bench", columns: { ...DECLARED } });
+    const sink = await openSink(dir, {
+      format,
+      runId: "bench",
+      columns: { ...DECLARED },
+      thread: kind === "worker" ? "worker" : "main",
+    });
     for (let from = 0; from < rows; from += BATCH) {
       const length = Math.min(BATCH, rows - from);
       const columns = orderLines(from, length);
@@ -163,18 +172,25 @@ function best(a: CaseResult, b: CaseResult): CaseResult {
 export async function run(): Promise<void> {
   const rows: string[][] = [];
   const rss: Record<string, number[]> = {};
-  for (const format of FORMATS) {
+  const cases: [Format, Kind][] = [
+    ["parquet", "sink"],
+    ["parquet", "worker"],
+    ["csv", "sink"],
+    ["jsonl", "sink"],
+  ];
+  for (const [format, kind] of cases) {
+    const label = kind === "worker" ? `${format} (thread)` : format;
     for (const size of SIZES) {
       // Alternate floor and sink runs and keep each one's best time: the machine is shared.
       let floor = await spawnCase("floor", format, size);
-      let sink = await spawnCase("sink", format, size);
+      let sink = await spawnCase(kind, format, size);
       for (let rep = 1; rep < REPEATS; rep++) {
         floor = best(floor, await spawnCase("floor", format, size));
-        sink = best(sink, await spawnCase("sink", format, size));
+        sink = best(sink, await spawnCase(kind, format, size));
       }
-      (rss[format] ??= []).push(sink.rssMb);
+      (rss[label] ??= []).push(sink.rssMb);
       rows.push([
-        format,
+        label,
         size.toLocaleString("en-US"),
         floor.ms.toFixed(0),
         sink.ms.toFixed(0),
@@ -204,7 +220,8 @@ export async function run(): Promise<void> {
       BATCH.toLocaleString("en-US")
     }`,
   );
-  console.log("beside polars building the same frame and writing it in one call (the floor).");
+  console.log("beside polars building the same frame and writing it in one call (the floor);");
+  console.log('"parquet (thread)" is the same sink with thread: "worker" (openWorkerSink).');
   console.log("Goal: sink/floor ≤ 1.30; sink RSS flat from 200k to 1M rows.\n");
   console.log(line(header));
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
@@ -218,7 +235,7 @@ export async function run(): Promise<void> {
 if (import.meta.main) {
   const [flag, kind, format, rows] = Deno.args;
   if (flag === "--case") {
-    const result = await runCase(kind as "floor" | "sink", format as Format, Number(rows));
+    const result = await runCase(kind as Kind, format as Format, Number(rows));
     console.log(JSON.stringify(result));
   } else {
     await run();

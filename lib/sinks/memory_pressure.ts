@@ -1,17 +1,22 @@
 /**
- * Keeps a long-running sink's memory flat by running a full garbage collection after every so
- * many bytes written — measured, not guessed:
+ * Keeps a long-running Parquet sink's memory flat by running a full garbage collection after
+ * every so many bytes of polars frames — measured, not guessed:
  *
- * - Parquet: a polars DataFrame's buffers live in Rust memory that V8 does not count; they are
- *   freed only when the small JS wrapper is collected, which with a small JS heap can take many
- *   batches. RSS grew by about 55 MB per million rows; with a collection every 16 MB of frames
- *   it stays flat.
- * - CSV/JSONL: the live JS heap stays at about 23 MB, but V8 keeps freed pages pooled and RSS
- *   crept up with the rows written (207 → 333 MB from 200 k to 3 M rows); with a collection
- *   every 32 MB of text it levels off (208 → 265 → 268 MB at 200 k, 1 M, 3 M rows).
+ * - Parquet on the caller's thread: a polars DataFrame's buffers live in Rust memory that V8
+ *   does not count; they are freed only when the small JS wrappers (the frame and the lazy
+ *   frame that writes it) are collected, which with a small JS heap can take many batches.
+ *   `bench/sinks.ts`, 50 k-row batches of order lines: with a collection every 16 MB of frames,
+ *   peak RSS 201 / 248 / 249 MB at 200 k / 1 M / 3 M rows (918 ms a million rows); every 32 MB,
+ *   202 / 288 / 290 MB (807 ms); never, 199 / 340 / 349 MB (683 ms). A minor collection after
+ *   every batch keeps 172 MB but doubles the time (it copies the caller's live young objects).
+ *   The Parquet thread (`parquet_thread.ts`) calls this on its own small heap instead.
+ * - CSV/JSONL: the streamed writers no longer call {@link noteReleasedText}. Since they encode
+ *   a batch in slices of 2048 rows, their text dies young: without forced collections a million
+ *   CSV rows take 1.45 s instead of 1.67 s and peak RSS is lower and flat (CSV 221 / 248 /
+ *   247 MB at 200 k / 1 M / 3 M rows, JSONL 243 / 252 / 247 MB).
  *
  * The collector is V8's `gc`, enabled at run time through `node:v8` (a no-op where unavailable).
- * A full collection costs tens of milliseconds, hence the thresholds.
+ * A full collection costs tens of milliseconds on a large heap, hence the threshold.
  * @module
  */
 import v8 from "node:v8";
@@ -64,8 +69,9 @@ export function noteReleasedFrame(bytes: number, threshold = FRAME_GC_THRESHOLD)
 }
 
 /**
- * Records `bytes` of text just written by a streamed sink; collects once the total since the
- * last collection reaches `threshold`. Returns true when it collected.
+ * Records `bytes` of text just written; collects once the total since the last collection
+ * reaches `threshold`. Returns true when it collected. For writers that keep large text alive
+ * across batches; the sinks' streamed writers do not need it (see the module notes).
  *
  * @example
  * ```ts

@@ -9,7 +9,6 @@ import { dirname } from "node:path";
 import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
 import { ContractError } from "../errors.ts";
 import type { TypedColumn } from "./column_types.ts";
-import { noteReleasedText } from "./memory_pressure.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 
 /** How a text format renders a batch. */
@@ -104,7 +103,7 @@ export function createStreamedWriter(format: TextFormat): PartWriter {
       }
       file.rows += length;
       file.bytes += bytes;
-      noteReleasedText(bytes);
+      // No forced collection here (see memory_pressure.ts): the text of a batch dies young.
       return {
         ...target,
         rows: length,
