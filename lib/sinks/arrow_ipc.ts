@@ -450,7 +450,12 @@ const pad8 = (n: number) => (n + 7) & ~7;
  * ```
  */
 export function encodeArrowStream(columns: readonly TypedColumn[], length: number): Uint8Array {
-  if (!LITTLE_ENDIAN) throw new Error("the Arrow encoder needs a little-endian host");
+  if (!LITTLE_ENDIAN) {
+    throw new Error(
+      "the Arrow encoder writes little-endian buffers and this host is big-endian; " +
+        "Tidemark's Parquet sinks support little-endian hosts only",
+    );
+  }
   const arrow = columns.map((c) => arrowColumn(c, length));
   const nodes: [number, number][] = arrow.map((c) => [length, c.nulls]);
   const buffers: [number, number][] = [];

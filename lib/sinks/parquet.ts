@@ -7,7 +7,6 @@
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
 import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
 import { encodeArrowStream } from "./arrow_ipc.ts";
 import type { ColumnType, TypedColumn } from "./column_types.ts";
@@ -118,29 +117,29 @@ export function frameFromArrow(bytes: Uint8Array): pl.DataFrame {
   return pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
+/** Options of {@link writeParquetFile}. */
+export interface ParquetFileOptions {
+  /** Compression codec of every column chunk. @default "zstd" */
+  compression?: "zstd" | "snappy" | "none";
+  /** Rows per row group. @default 100_000 */
+  rowGroupRows?: number;
+  /**
+   * Temporary path written before the rename, in the same folder (the Parquet thread gets it
+   * from the sink's thread, whose counter names temporary files). @default temporaryPathFor(path)
+   */
+  tmp?: string;
+}
+
 /**
  * Writes a DataFrame to `path` as Parquet, atomically (temporary name, fsync, rename), and
- * returns its size and SHA-256.
+ * returns its size and SHA-256. Creates the folder.
  */
 export async function writeParquetFile(
   frame: pl.DataFrame,
   path: string,
-  options: ParquetWriterOptions = {},
+  options: ParquetFileOptions = {},
 ): Promise<{ bytes: number; sha256: string }> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  return await writeFrameParquet(frame, path, temporaryPathFor(path), options);
-}
-
-/**
- * {@link writeParquetFile} with the temporary path chosen by the caller (the Parquet thread
- * gets it from the sink's thread, whose counter names temporary files). Creates the folder.
- */
-export async function writeFrameParquet(
-  frame: pl.DataFrame,
-  path: string,
-  tmp: string,
-  options: ParquetWriterOptions = {},
-): Promise<{ bytes: number; sha256: string }> {
+  const tmp = options.tmp ?? temporaryPathFor(path);
   try {
     await frame.lazy().sinkParquet(tmp, {
       compression: options.compression === "none" ? "uncompressed" : options.compression ?? "zstd",
@@ -183,7 +182,10 @@ export function createParquetWriter(options: ParquetWriterOptions = {}): PartWri
         });
         return { ...target, rows: length, bytes, sha256, complete: true };
       }
-      const { bytes, sha256 } = await writeParquetFile(toFrame(columns), target.path, options);
+      const { bytes, sha256 } = await writeParquetFile(toFrame(columns), target.path, {
+        compression: options.compression,
+        rowGroupRows: options.rowGroupRows,
+      });
       noteReleasedFrame(estimateFrameBytes(columns));
       return { ...target, rows: length, bytes, sha256, complete: true };
     },

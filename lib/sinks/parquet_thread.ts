@@ -64,7 +64,12 @@ export class ParquetThread {
     this.#worker.on("message", (reply: ParquetThreadReply) => this.#settle(reply));
     this.#worker.on("error", (error: Error) => this.#fail(error));
     this.#worker.on("exit", (code: number) => {
-      this.#fail(new TidemarkError(`the Parquet worker thread exited (code ${code})`));
+      this.#fail(
+        new TidemarkError(
+          `the Parquet worker thread exited (code ${code}) with writes pending; they failed and ` +
+            `the next write starts a new thread (or open the sink with thread: "main")`,
+        ),
+      );
     });
   }
 
@@ -96,7 +101,9 @@ export class ParquetThread {
 
   /** Stops the worker; pending writes fail. */
   async terminate(): Promise<void> {
-    this.#fail(new TidemarkError("the Parquet worker thread was stopped"));
+    this.#fail(
+      new TidemarkError("the Parquet worker thread was stopped; the next write starts a new one"),
+    );
     await this.#worker.terminate();
   }
 

@@ -7,7 +7,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { ParquetJobMessage, ParquetThreadReply } from "./parquet_thread.ts";
-import { frameFromArrow, writeFrameParquet } from "./parquet.ts";
+import { frameFromArrow, writeParquetFile } from "./parquet.ts";
 import { noteReleasedFrame } from "./memory_pressure.ts";
 
 if (!parentPort) throw new Error("parquet_thread_worker.ts runs only as a worker thread");
@@ -25,7 +25,11 @@ async function run(job: ParquetJobMessage): Promise<void> {
   try {
     const native = job.arrow.byteLength * 1.2; // the frame holds about what the stream does
     const frame = frameFromArrow(new Uint8Array(job.arrow));
-    const result = await writeFrameParquet(frame, job.path, job.tmp, job);
+    const result = await writeParquetFile(frame, job.path, {
+      tmp: job.tmp,
+      compression: job.compression,
+      rowGroupRows: job.rowGroupRows,
+    });
     noteReleasedFrame(native);
     reply = { id: job.id, result };
   } catch (error) {
