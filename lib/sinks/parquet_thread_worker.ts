@@ -23,7 +23,8 @@ port.on("message", (job: ParquetJobMessage) => {
 async function run(job: ParquetJobMessage): Promise<void> {
   let reply: ParquetThreadReply;
   try {
-    // Polars holds somewhat more than the stream (text as views): as on the caller's thread.
+    // Polars holds somewhat more than the stream (text as views), about what the caller-thread
+    // estimate (estimateFrameBytes: 9 bytes a cell plus text) counts.
     const native = job.arrow.byteLength * 1.2;
     const frame = frameFromArrow(new Uint8Array(job.arrow));
     const result = await writeParquetFile(frame, job.path, {
