@@ -6,19 +6,8 @@
  */
 import type { PaginationConfig } from "../config/schema.ts";
 import { select } from "../select.ts";
-import { followLink } from "./link_header.ts";
-import {
-  type BaseRequest,
-  cursorText,
-  type PageRequest,
-  type PageResponse,
-  type Paginator,
-  requestUrl,
-  type ResumeFrom,
-  splitLink,
-  type StrategyOptions,
-  withParams,
-} from "./paginator.ts";
+import { cursorText, type Paginator, type StrategyOptions } from "./paginator.ts";
+import { linkWalkPaginator } from "./step.ts";
 
 /** The `body_link` pagination config. */
 export type BodyLinkPaginationConfig = Extract<PaginationConfig, { type: "body_link" }>;
@@ -35,34 +24,10 @@ export function bodyLinkPaginator(
   options: StrategyOptions = {},
 ): Paginator {
   const label = options.label ?? "pagination";
-  let origin = "";
-  const firstParams = (base: BaseRequest) =>
-    withParams(base.params, config.limit ? { [config.limit_param]: config.limit } : {});
-  return {
+  const path = config.response_path;
+  return linkWalkPaginator(config, {
+    ...options,
     type: "body_link",
-    endStatuses: [],
-    first(base) {
-      origin = new URL(base.url).origin;
-      return { url: base.url, params: firstParams(base), page: 1, cursor: null };
-    },
-    next(prev: PageRequest, response: PageResponse) {
-      const path = config.response_path;
-      const href = cursorText(select(response.body, path), path, label);
-      if (href === undefined) return "done";
-      const target = followLink(href, prev, origin || new URL(prev.url).origin, {
-        allowCrossOrigin: config.allow_cross_origin,
-        label,
-        stripParams: options.stripParams,
-      });
-      return { ...target, page: prev.page + 1, cursor: requestUrl(target) };
-    },
-    resume(base: BaseRequest, from: ResumeFrom) {
-      origin = new URL(base.url).origin;
-      return {
-        ...splitLink(from.cursor, options.stripParams),
-        page: from.page + 1,
-        cursor: from.cursor,
-      };
-    },
-  };
+    nextHref: (response) => cursorText(select(response.body, path), path, label),
+  });
 }

@@ -6,16 +6,8 @@
  */
 import type { PaginationConfig } from "../config/schema.ts";
 import { select } from "../select.ts";
-import {
-  type BaseRequest,
-  cursorText,
-  type PageRequest,
-  type PageResponse,
-  type Paginator,
-  type ResumeFrom,
-  type StrategyOptions,
-  withParams,
-} from "./paginator.ts";
+import { cursorText, type Paginator, type StrategyOptions, withParams } from "./paginator.ts";
+import { limitParams, tokenWalkPaginator } from "./step.ts";
 
 /** The `cursor` pagination config. */
 export type CursorPaginationConfig = Extract<PaginationConfig, { type: "cursor" }>;
@@ -34,27 +26,10 @@ export function cursorPaginator(
 ): Paginator {
   const label = options.label ?? "pagination";
   const path = config.response_path;
-  const firstParams = (base: BaseRequest) =>
-    withParams(base.params, config.limit ? { [config.limit_param]: config.limit } : {});
-  return {
+  return tokenWalkPaginator({
     type: "cursor",
-    endStatuses: [],
-    first: (base) => ({ url: base.url, params: firstParams(base), page: 1, cursor: null }),
-    next(prev: PageRequest, response: PageResponse) {
-      const token = cursorText(select(response.body, path), path, label);
-      if (token === undefined) return "done";
-      return {
-        url: prev.url,
-        params: { ...prev.params, [config.param]: token },
-        page: prev.page + 1,
-        cursor: token,
-      };
-    },
-    resume: (base: BaseRequest, from: ResumeFrom) => ({
-      url: base.url,
-      params: { ...firstParams(base), [config.param]: from.cursor },
-      page: from.page + 1,
-      cursor: from.cursor,
-    }),
-  };
+    param: config.param,
+    firstParams: (base) => withParams(base.params, limitParams(config)),
+    nextToken: (response) => cursorText(select(response.body, path), path, label),
+  });
 }

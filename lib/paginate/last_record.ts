@@ -7,16 +7,8 @@
 import { PaginationError } from "../errors.ts";
 import { select } from "../select.ts";
 import type { CursorPaginationConfig } from "./cursor.ts";
-import {
-  type BaseRequest,
-  cursorText,
-  type PageRequest,
-  type PageResponse,
-  type Paginator,
-  type ResumeFrom,
-  type StrategyOptions,
-  withParams,
-} from "./paginator.ts";
+import { cursorText, type Paginator, type StrategyOptions, withParams } from "./paginator.ts";
+import { limitParams, tokenWalkPaginator } from "./step.ts";
 
 /**
  * A paginator that sends the last record's key while `has_more` says so.
@@ -34,13 +26,11 @@ export function lastRecordPaginator(
 ): Paginator {
   const label = options.label ?? "pagination";
   const hasMorePath = config.has_more_path ?? "has_more";
-  const firstParams = (base: BaseRequest) =>
-    withParams(base.params, config.limit ? { [config.limit_param]: config.limit } : {});
-  return {
+  return tokenWalkPaginator({
     type: "last_record",
-    endStatuses: [],
-    first: (base) => ({ url: base.url, params: firstParams(base), page: 1, cursor: null }),
-    next(prev: PageRequest, response: PageResponse) {
+    param: config.param,
+    firstParams: (base) => withParams(base.params, limitParams(config)),
+    nextToken(response) {
       const hasMore = select(response.body, hasMorePath);
       if (typeof hasMore !== "boolean") {
         throw new PaginationError(
@@ -49,7 +39,7 @@ export function lastRecordPaginator(
           }; check pagination.has_more_path`,
         );
       }
-      if (!hasMore || response.records.length === 0) return "done";
+      if (!hasMore || response.records.length === 0) return undefined;
       const token = cursorText(
         select(response.body, config.response_path),
         config.response_path,
@@ -60,18 +50,7 @@ export function lastRecordPaginator(
           `${label}: has_more is true but there is no cursor at "${config.response_path}"; check pagination.response_path`,
         );
       }
-      return {
-        url: prev.url,
-        params: { ...prev.params, [config.param]: token },
-        page: prev.page + 1,
-        cursor: token,
-      };
+      return token;
     },
-    resume: (base: BaseRequest, from: ResumeFrom) => ({
-      url: base.url,
-      params: { ...firstParams(base), [config.param]: from.cursor },
-      page: from.page + 1,
-      cursor: from.cursor,
-    }),
-  };
+  });
 }

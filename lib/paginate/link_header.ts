@@ -5,18 +5,8 @@
  * @module
  */
 import type { PaginationConfig } from "../config/schema.ts";
-import { PaginationError } from "../errors.ts";
-import {
-  type BaseRequest,
-  type PageRequest,
-  type PageResponse,
-  type Paginator,
-  requestUrl,
-  type ResumeFrom,
-  splitLink,
-  type StrategyOptions,
-  withParams,
-} from "./paginator.ts";
+import type { Paginator, StrategyOptions } from "./paginator.ts";
+import { linkWalkPaginator } from "./step.ts";
 
 /** The `link` pagination config. */
 export type LinkPaginationConfig = Extract<PaginationConfig, { type: "link" }>;
@@ -100,33 +90,6 @@ export function findLink(header: string | null, rel: string): string | undefined
 }
 
 /**
- * Resolves a followed link against the request it came from, refusing another origin unless
- * allowed. Shared by the `link` and `body_link` strategies.
- */
-export function followLink(
-  href: string,
-  prev: PageRequest,
-  origin: string,
-  options: { allowCrossOrigin: boolean; label: string; stripParams?: readonly string[] },
-): BaseRequest {
-  let url: URL;
-  try {
-    url = new URL(href, requestUrl(prev));
-  } catch {
-    throw new PaginationError(`${options.label}: next link "${href}" is not a URL`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new PaginationError(`${options.label}: next link "${href}" is not http(s)`);
-  }
-  if (!options.allowCrossOrigin && url.origin !== origin) {
-    throw new PaginationError(
-      `${options.label}: next link ${url.origin}${url.pathname} leaves ${origin}; set pagination.allow_cross_origin: true if the API really moves hosts (credentials are sent there)`,
-    );
-  }
-  return splitLink(url.href, options.stripParams);
-}
-
-/**
  * A paginator that follows `Link: <…>; rel="next"`.
  * @example
  * ```ts
@@ -137,34 +100,9 @@ export function linkPaginator(
   config: LinkPaginationConfig,
   options: StrategyOptions = {},
 ): Paginator {
-  const label = options.label ?? "pagination";
-  let origin = "";
-  const firstParams = (base: BaseRequest) =>
-    withParams(base.params, config.limit ? { [config.limit_param]: config.limit } : {});
-  return {
+  return linkWalkPaginator(config, {
+    ...options,
     type: "link",
-    endStatuses: [],
-    first(base) {
-      origin = new URL(base.url).origin;
-      return { url: base.url, params: firstParams(base), page: 1, cursor: null };
-    },
-    next(prev: PageRequest, response: PageResponse) {
-      const href = findLink(response.headers.get("link"), config.rel);
-      if (href === undefined) return "done";
-      const target = followLink(href, prev, origin || new URL(prev.url).origin, {
-        allowCrossOrigin: config.allow_cross_origin,
-        label,
-        stripParams: options.stripParams,
-      });
-      return { ...target, page: prev.page + 1, cursor: requestUrl(target) };
-    },
-    resume(base: BaseRequest, from: ResumeFrom) {
-      origin = new URL(base.url).origin;
-      return {
-        ...splitLink(from.cursor, options.stripParams),
-        page: from.page + 1,
-        cursor: from.cursor,
-      };
-    },
-  };
+    nextHref: (response) => findLink(response.headers.get("link"), config.rel),
+  });
 }

@@ -16,6 +16,7 @@ import {
   type StrategyOptions,
   withParams,
 } from "./paginator.ts";
+import { firstRequest, resumeNumber, resumeRequest, stepRequest } from "./step.ts";
 
 /** The `offset` pagination config. */
 export type OffsetPaginationConfig = Extract<PaginationConfig, { type: "offset" }>;
@@ -40,7 +41,7 @@ export function offsetPaginator(
   return {
     type: "offset",
     endStatuses: [],
-    first: (base) => ({ url: base.url, params: at(base, config.start), page: 1, cursor: null }),
+    first: (base) => firstRequest({ url: base.url, params: at(base, config.start) }),
     next(prev: PageRequest, response: PageResponse) {
       const received = response.records.length;
       if (received === 0) return "done";
@@ -56,25 +57,12 @@ export function offsetPaginator(
       } else if (config.stop_on_short_page && received < config.limit) {
         return "done";
       }
-      return {
-        url: prev.url,
-        params: { ...prev.params, [config.param]: String(offset) },
-        page: prev.page + 1,
-        cursor: String(offset),
-      };
+      return stepRequest(prev, { param: config.param, cursor: String(offset) });
     },
-    resume(base: BaseRequest, from: ResumeFrom) {
-      if (!/^\d+$/.test(from.cursor)) {
-        throw new PaginationError(
-          `${label}: cannot resume offset pagination from "${from.cursor}"`,
-        );
-      }
-      return {
+    resume: (base: BaseRequest, from: ResumeFrom) =>
+      resumeRequest(from, {
         url: base.url,
-        params: at(base, Number(from.cursor)),
-        page: from.page + 1,
-        cursor: from.cursor,
-      };
-    },
+        params: at(base, resumeNumber(from, { type: "offset", label })),
+      }),
   };
 }

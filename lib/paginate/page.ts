@@ -17,6 +17,7 @@ import {
   type StrategyOptions,
   withParams,
 } from "./paginator.ts";
+import { firstRequest, limitParams, resumeNumber, resumeRequest, stepRequest } from "./step.ts";
 
 /** The `page` pagination config. */
 export type PagePaginationConfig = Extract<PaginationConfig, { type: "page" }>;
@@ -68,12 +69,12 @@ export function pagePaginator(
   const at = (base: BaseRequest, page: number) =>
     withParams(base.params, {
       [config.param]: page,
-      ...(config.limit ? { [config.limit_param]: config.limit } : {}),
+      ...limitParams(config),
     });
   return {
     type: "page",
     endStatuses: config.end_statuses,
-    first: (base) => ({ url: base.url, params: at(base, config.start), page: 1, cursor: null }),
+    first: (base) => firstRequest({ url: base.url, params: at(base, config.start) }),
     next(prev: PageRequest, response: PageResponse) {
       if (config.end_statuses.includes(response.status)) return "done";
       const number = prev.cursor === null ? config.start : Number(prev.cursor);
@@ -85,24 +86,12 @@ export function pagePaginator(
       } else if (config.stop_on_short_page && config.limit && received < config.limit) {
         return "done";
       }
-      const nextNumber = String(number + 1);
-      return {
-        url: prev.url,
-        params: { ...prev.params, [config.param]: nextNumber },
-        page: prev.page + 1,
-        cursor: nextNumber,
-      };
+      return stepRequest(prev, { param: config.param, cursor: String(number + 1) });
     },
-    resume(base: BaseRequest, from: ResumeFrom) {
-      if (!/^\d+$/.test(from.cursor)) {
-        throw new PaginationError(`${label}: cannot resume page pagination from "${from.cursor}"`);
-      }
-      return {
+    resume: (base: BaseRequest, from: ResumeFrom) =>
+      resumeRequest(from, {
         url: base.url,
-        params: at(base, Number(from.cursor)),
-        page: from.page + 1,
-        cursor: from.cursor,
-      };
-    },
+        params: at(base, resumeNumber(from, { type: "page", label })),
+      }),
   };
 }

@@ -9,16 +9,13 @@ import type { PaginationConfig } from "../config/schema.ts";
 import { select } from "../select.ts";
 import { compareIds } from "../state/watermark.ts";
 import {
-  type BaseRequest,
   cursorText,
   type IdExtent,
-  type PageRequest,
-  type PageResponse,
   type Paginator,
-  type ResumeFrom,
   type StrategyOptions,
   withParams,
 } from "./paginator.ts";
+import { limitParams, tokenWalkPaginator } from "./step.ts";
 
 /** The `timeline` pagination config. */
 export type TimelinePaginationConfig = Extract<PaginationConfig, { type: "timeline" }>;
@@ -52,37 +49,23 @@ export function timelinePaginator(
     if (extent.newest === null || compareIds(text, extent.newest) > 0) extent.newest = text;
     if (extent.oldest === null || compareIds(text, extent.oldest) < 0) extent.oldest = text;
   };
-  const firstParams = (base: BaseRequest) =>
-    withParams(base.params, {
-      ...(config.limit ? { [config.limit_param]: config.limit } : {}),
-      [config.since_param]: options.sinceId,
-      [config.until_param]: options.untilId,
-    });
-  return {
+  const walk = tokenWalkPaginator({
     type: "timeline",
-    endStatuses: [],
-    first: (base) => ({ url: base.url, params: firstParams(base), page: 1, cursor: null }),
-    next(prev: PageRequest, response: PageResponse) {
+    param: config.token_param,
+    firstParams: (base) =>
+      withParams(base.params, {
+        ...limitParams(config),
+        [config.since_param]: options.sinceId,
+        [config.until_param]: options.untilId,
+      }),
+    nextToken(response) {
       see(select(response.body, config.newest_path));
       see(select(response.body, config.oldest_path));
       for (const record of response.records) see(select(record, config.id_field));
-      if (response.records.length === 0) return "done";
+      if (response.records.length === 0) return undefined;
       const path = config.token_path;
-      const token = cursorText(select(response.body, path), path, label);
-      if (token === undefined) return "done";
-      return {
-        url: prev.url,
-        params: { ...prev.params, [config.token_param]: token },
-        page: prev.page + 1,
-        cursor: token,
-      };
+      return cursorText(select(response.body, path), path, label);
     },
-    resume: (base: BaseRequest, from: ResumeFrom) => ({
-      url: base.url,
-      params: { ...firstParams(base), [config.token_param]: from.cursor },
-      page: from.page + 1,
-      cursor: from.cursor,
-    }),
-    extent: () => ({ ...extent }),
-  };
+  });
+  return { ...walk, extent: () => ({ ...extent }) };
 }
