@@ -38,7 +38,7 @@ export interface Step {
   cursor: string;
 }
 
-/** The request after `prev`: the same URL and parameters, with `step.param` set to `step.cursor`. */
+/** The request after `prev`: its URL and parameters with `step.param` set to `step.cursor`. */
 export function stepRequest(prev: PageRequest, step: Step): PageRequest {
   return {
     url: prev.url,
