@@ -513,13 +513,37 @@ class NullBuffer implements ColumnBuffer {
   }
 }
 
-class Int64Buffer implements ColumnBuffer {
+/** Int64, float64 and boolean columns: values in a typed array, nulls in a {@link Validity}. */
+abstract class FixedBuffer implements ColumnBuffer {
+  abstract readonly type: "int64" | "float64" | "boolean";
+  protected readonly validity: Validity;
+  constructor(readonly column: SqlColumn, readonly capacity: number) {
+    this.validity = new Validity(capacity);
+  }
+  abstract fast(): FastStore | null;
+  abstract set(i: number, value: unknown): boolean;
+  abstract finish(length: number): ChunkColumn;
+  /** Row `i`'s value in the form `set` takes it back. */
+  protected abstract valueAt(i: number): unknown;
+  setNull(i: number): void {
+    this.validity.clear(i);
+  }
+  retype(type: ColumnType, length: number): ColumnBuffer {
+    const next = newBuffer(this.column, this.capacity, type);
+    for (let i = 0; i < length; i++) {
+      if (this.validity.isNull(i)) next.setNull(i);
+      else next.set(i, this.valueAt(i));
+    }
+    return next;
+  }
+}
+
+class Int64Buffer extends FixedBuffer {
   readonly type = "int64" as const;
   #values: Float64Array | BigInt64Array;
-  readonly #validity: Validity;
-  constructor(readonly column: SqlColumn, readonly capacity: number) {
+  constructor(column: SqlColumn, capacity: number) {
+    super(column, capacity);
     this.#values = new Float64Array(capacity);
-    this.#validity = new Validity(capacity);
   }
   fast(): FastStore | null {
     const values = this.#values;
@@ -563,33 +587,24 @@ class Int64Buffer implements ColumnBuffer {
   #widen(length: number): void {
     const wide = new BigInt64Array(this.capacity);
     const old = this.#values as Float64Array;
-    for (let j = 0; j < length; j++) wide[j] = this.#validity.isNull(j) ? 0n : BigInt(old[j]);
+    for (let j = 0; j < length; j++) wide[j] = this.validity.isNull(j) ? 0n : BigInt(old[j]);
     this.#values = wide;
   }
-  setNull(i: number): void {
-    this.#validity.clear(i);
-  }
-  retype(type: ColumnType, length: number): ColumnBuffer {
-    const next = newBuffer(this.column, this.capacity, type);
-    for (let i = 0; i < length; i++) {
-      if (this.#validity.isNull(i)) next.setNull(i);
-      else next.set(i, this.#values[i]);
-    }
-    return next;
+  protected valueAt(i: number): unknown {
+    return this.#values[i];
   }
   finish(length: number): ChunkColumn {
     const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
-    return { name: this.column.name, type: "int64", values, valid: this.#validity.slice(length) };
+    return { name: this.column.name, type: "int64", values, valid: this.validity.slice(length) };
   }
 }
 
-class Float64Buffer implements ColumnBuffer {
+class Float64Buffer extends FixedBuffer {
   readonly type = "float64" as const;
   readonly #values: Float64Array;
-  readonly #validity: Validity;
-  constructor(readonly column: SqlColumn, readonly capacity: number) {
+  constructor(column: SqlColumn, capacity: number) {
+    super(column, capacity);
     this.#values = new Float64Array(capacity);
-    this.#validity = new Validity(capacity);
   }
   fast(): FastStore {
     return { kind: FAST_FLOAT, store: this.#values };
@@ -612,30 +627,21 @@ class Float64Buffer implements ColumnBuffer {
     }
     return false;
   }
-  setNull(i: number): void {
-    this.#validity.clear(i);
-  }
-  retype(type: ColumnType, length: number): ColumnBuffer {
-    const next = newBuffer(this.column, this.capacity, type);
-    for (let i = 0; i < length; i++) {
-      if (this.#validity.isNull(i)) next.setNull(i);
-      else next.set(i, this.#values[i]);
-    }
-    return next;
+  protected valueAt(i: number): unknown {
+    return this.#values[i];
   }
   finish(length: number): ChunkColumn {
     const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
-    return { name: this.column.name, type: "float64", values, valid: this.#validity.slice(length) };
+    return { name: this.column.name, type: "float64", values, valid: this.validity.slice(length) };
   }
 }
 
-class BooleanBuffer implements ColumnBuffer {
+class BooleanBuffer extends FixedBuffer {
   readonly type = "boolean" as const;
   readonly #values: Uint8Array;
-  readonly #validity: Validity;
-  constructor(readonly column: SqlColumn, readonly capacity: number) {
+  constructor(column: SqlColumn, capacity: number) {
+    super(column, capacity);
     this.#values = new Uint8Array(capacity);
-    this.#validity = new Validity(capacity);
   }
   fast(): null {
     return null;
@@ -646,20 +652,12 @@ class BooleanBuffer implements ColumnBuffer {
     else return false;
     return true;
   }
-  setNull(i: number): void {
-    this.#validity.clear(i);
-  }
-  retype(type: ColumnType, length: number): ColumnBuffer {
-    const next = newBuffer(this.column, this.capacity, type);
-    for (let i = 0; i < length; i++) {
-      if (this.#validity.isNull(i)) next.setNull(i);
-      else next.set(i, this.#values[i] === 1);
-    }
-    return next;
+  protected valueAt(i: number): unknown {
+    return this.#values[i] === 1;
   }
   finish(length: number): ChunkColumn {
     const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
-    return { name: this.column.name, type: "boolean", values, valid: this.#validity.slice(length) };
+    return { name: this.column.name, type: "boolean", values, valid: this.validity.slice(length) };
   }
 }
 
@@ -749,24 +747,19 @@ class DictTextBuffer implements ColumnBuffer {
   setNull(i: number): void {
     this.#codes[i] = 0;
   }
-  #decoded(length: number): (string | null)[] {
-    const out: (string | null)[] = new Array(length);
-    for (let i = 0; i < length; i++) {
-      const code = this.#codes[i];
-      out[i] = code === 0 ? null : this.#dict[code - 1];
-    }
-    return out;
+  /** Rows `0..length-1` decoded into `next`. */
+  #copyInto(next: ColumnBuffer, length: number): ColumnBuffer {
+    decodeCodes(this.#codes, this.#dict, length).forEach((v, i) =>
+      v === null ? next.setNull(i) : next.set(i, v)
+    );
+    return next;
   }
   /** The rows so far as a plain text buffer. */
   toPlain(length: number): ColumnBuffer {
-    const next = new TextBuffer(this.column, this.capacity, this.type);
-    this.#decoded(length).forEach((v, i) => v === null ? next.setNull(i) : next.set(i, v));
-    return next;
+    return this.#copyInto(new TextBuffer(this.column, this.capacity, this.type), length);
   }
   retype(type: ColumnType, length: number): ColumnBuffer {
-    const next = newBuffer(this.column, this.capacity, type);
-    this.#decoded(length).forEach((v, i) => v === null ? next.setNull(i) : next.set(i, v));
-    return next;
+    return this.#copyInto(newBuffer(this.column, this.capacity, type), length);
   }
   finish(length: number): ChunkColumn {
     const codes = length === this.capacity ? this.#codes : this.#codes.slice(0, length);
@@ -780,17 +773,21 @@ class DictTextBuffer implements ColumnBuffer {
   }
 }
 
+/** Rows `0..length-1` of a dictionary-encoded column: code 0 is null, code `c` is `dict[c - 1]`. */
+function decodeCodes(codes: Uint32Array, dict: string[], length: number): (string | null)[] {
+  const values: (string | null)[] = new Array(length);
+  for (let i = 0; i < length; i++) {
+    const code = codes[i];
+    values[i] = code === 0 ? null : dict[code - 1];
+  }
+  return values;
+}
+
 /** Turns dictionary-encoded text columns of a chunk back into plain arrays, in place. */
 export function decodeChunk(chunk: ColumnChunk): ColumnChunk {
   for (const column of chunk.columns) {
     if (!("encoded" in column) || column.encoded === undefined) continue;
-    const { codes, dict } = column.encoded;
-    const values: (string | null)[] = new Array(chunk.length);
-    for (let i = 0; i < chunk.length; i++) {
-      const code = codes[i];
-      values[i] = code === 0 ? null : dict[code - 1];
-    }
-    column.values = values;
+    column.values = decodeCodes(column.encoded.codes, column.encoded.dict, chunk.length);
     delete column.encoded;
   }
   return chunk;
