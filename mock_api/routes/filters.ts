@@ -101,7 +101,13 @@ export function parseFilters(table: TableInfo, query: [string, string][]): Requi
       case "lt":
       case "lte": {
         const sign = { exact: "=", not: "!=", gt: ">", gte: ">=", lt: "<", lte: "<=" }[operator];
-        where.push(`${c} ${sign} ?`);
+        // A range filter must not steer the index away from a keyset cursor: SQLite otherwise
+        // seeks from the filter's bound and scans up to the cursor on every page.
+        where.push(
+          operator === "exact" || operator === "not"
+            ? `${c} ${sign} ?`
+            : `likelihood(${c} ${sign} ?, 0.99)`,
+        );
         params.push(bindValue(table, column, value));
         break;
       }
