@@ -118,16 +118,11 @@ export interface AssetResult {
   changeDetection?: string;
 }
 
-/** Runs one asset to its end; never throws. `start` is its starting point, or why it cannot start. */
-export async function runAsset(
-  ctx: RunContext,
-  asset: AssetConfig,
-  start: AssetStart | Error,
-): Promise<AssetResult> {
-  const log = ctx.log.child({ asset: asset.name });
-  const result: AssetResult = {
-    asset: asset.name,
-    status: "ok",
+/** The result of an asset that has written nothing yet: every count zero, no output. */
+export function emptyAssetResult(asset: string, status: AssetResult["status"]): AssetResult {
+  return {
+    asset,
+    status,
     pages: 0,
     records: 0,
     rows: 0,
@@ -139,6 +134,16 @@ export async function runAsset(
     output: null,
     watermark: null,
   };
+}
+
+/** Runs one asset to its end; never throws. `start` is its starting point, or why it cannot start. */
+export async function runAsset(
+  ctx: RunContext,
+  asset: AssetConfig,
+  start: AssetStart | Error,
+): Promise<AssetResult> {
+  const log = ctx.log.child({ asset: asset.name });
+  const result = emptyAssetResult(asset.name, "ok");
   const abort = new AbortController();
   try {
     if (start instanceof Error) throw start;

@@ -32,7 +32,7 @@ import { compareWatermarks, normalizeWatermark } from "../state/mod.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readPlan } from "./asset_plan.ts";
 import type { AssetResult, RunContext } from "./asset_run.ts";
-import { absoluteUrl, renderBaseParams } from "./asset_run.ts";
+import { absoluteUrl, emptyAssetResult, renderBaseParams } from "./asset_run.ts";
 import { manifestParams } from "./page_step.ts";
 import { decodeBody, selectRecords } from "./page_rows.ts";
 import { type AssetStart, watermarkKind } from "./plan.ts";
@@ -162,6 +162,11 @@ export interface ChangeCheck {
   lines: ManifestRecordInput[];
 }
 
+/** The verdict "harvest it", with why and how many requests it took to decide. */
+function changed(reason: string, requests = 0): ChangeCheck {
+  return { changed: true, reason, requests, lines: [] };
+}
+
 /** Reads an asset's recorded walk; undefined when none (or unreadable: then it is ignored). */
 export async function readWalkRecord(
   state: StateStore,
@@ -195,12 +200,6 @@ export async function detectChange(
   start: AssetStart,
   options: DetectChangeOptions = {},
 ): Promise<ChangeCheck> {
-  const changed = (reason: string, requests = 0): ChangeCheck => ({
-    changed: true,
-    reason,
-    requests,
-    lines: [],
-  });
   const mode = changeMode(asset);
   if (mode === "off") return changed("change detection is off for this asset");
   if ((options.skipped ?? []).includes(asset.name)) {
@@ -242,9 +241,7 @@ async function latestCheck(
 ): Promise<ChangeCheck> {
   const inc = asset.incremental!;
   const stored = start.decision.source === "state" ? start.decision.value : null;
-  if (stored === null) {
-    return { changed: true, reason: "no watermark in state yet", requests: 0, lines: [] };
-  }
+  if (stored === null) return changed("no watermark in state yet");
   const kind = watermarkKind(asset);
   // The asset's own parameters without the watermark filter, then the probe's.
   const context = { watermark: null, runId: ctx.runId, now: ctx.now() };
@@ -274,12 +271,7 @@ async function latestCheck(
   }
   const value = select(records[0], inc.cursor_field);
   if (value === undefined || value === null || value === "") {
-    return {
-      changed: true,
-      reason: `the newest record has no ${inc.cursor_field}: harvesting`,
-      requests: 1,
-      lines: [],
-    };
+    return changed(`the newest record has no ${inc.cursor_field}: harvesting`, 1);
   }
   const newest = normalizeWatermark(String(value), kind);
   const after = compareWatermarks(newest, watermark, { kind }) > 0;
@@ -329,12 +321,6 @@ async function etagCheck(
   start: AssetStart,
   signal?: AbortSignal,
 ): Promise<ChangeCheck> {
-  const changed = (reason: string, requests = 0): ChangeCheck => ({
-    changed: true,
-    reason,
-    requests,
-    lines: [],
-  });
   if (asset.partition) return changed("partitioned assets are not re-walked conditionally");
   const record = await readWalkRecord(ctx.state, asset.name);
   if (!record) return changed("no complete walk with validators recorded yet");
@@ -463,17 +449,7 @@ export async function finishUnchanged(
   ctx.progress.done(asset.name, "unchanged");
   const value = start.decision.value === null ? null : String(start.decision.value);
   return {
-    asset: asset.name,
-    status: "unchanged",
-    pages: 0,
-    records: 0,
-    rows: 0,
-    duplicatesDropped: 0,
-    rejected: 0,
-    partitions: 0,
-    resumed: false,
-    orphansRemoved: 0,
-    output: null,
+    ...emptyAssetResult(asset.name, "unchanged"),
     watermark: asset.incremental ? { before: value, after: value } : null,
     changeDetection: check.reason,
   };
