@@ -8,13 +8,7 @@
 import type { AuthProvider, AuthTarget, RefreshOptions, TokenSender } from "./auth.ts";
 import type { Clock } from "./clock.ts";
 import { HttpError } from "./http_error.ts";
-import {
-  authFailure,
-  type IssuedToken,
-  readTokenResponse,
-  type RenewReason,
-  TokenCache,
-} from "./token_cache.ts";
+import { type IssuedToken, type RenewReason, requestToken, TokenCache } from "./token_cache.ts";
 
 /** Options of {@linkcode LoginAuth}. */
 export interface LoginAuthOptions {
@@ -81,10 +75,8 @@ export class LoginAuth implements AuthProvider {
   }
 
   /** Sets `Authorization: Bearer <access token>`, logging in or refreshing first when needed. */
-  async apply(target: AuthTarget): Promise<number> {
-    const { accessToken, generation } = await this.#cache.ensure();
-    target.headers.set("Authorization", `Bearer ${accessToken}`);
-    return generation;
+  apply(target: AuthTarget): Promise<number> {
+    return this.#cache.authorize(target);
   }
 
   /** Step 0: refresh with the refresh token; step 1 and later: log in again. */
@@ -116,36 +108,26 @@ export class LoginAuth implements AuthProvider {
 
   async #exchange(refreshToken: string): Promise<IssuedToken> {
     this.#refreshes += 1;
-    try {
-      const result = await this.#options.send({
-        url: this.#refreshUrl!,
-        method: "POST",
-        body: { refresh_token: refreshToken },
-        expectJson: true,
-        conditional: false,
-      });
-      const token = readTokenResponse(result, "the refresh endpoint");
-      // Some APIs rotate refresh tokens, others keep the old one valid.
-      return { ...token, refreshToken: token.refreshToken ?? refreshToken };
-    } catch (error) {
-      throw authFailure(error, "token refresh", "auth.refresh_url");
-    }
+    const token = await requestToken(this.#options.send, {
+      url: this.#refreshUrl!,
+      body: { refresh_token: refreshToken },
+      endpoint: "the refresh endpoint",
+      action: "token refresh",
+      check: "auth.refresh_url",
+    });
+    // Some APIs rotate refresh tokens, others keep the old one valid.
+    return { ...token, refreshToken: token.refreshToken ?? refreshToken };
   }
 
-  async #login(): Promise<IssuedToken> {
+  #login(): Promise<IssuedToken> {
     this.#logins += 1;
-    try {
-      const result = await this.#options.send({
-        url: this.#options.loginUrl,
-        method: "POST",
-        body: { username: this.#options.username, password: this.#options.password },
-        expectJson: true,
-        conditional: false,
-      });
-      return readTokenResponse(result, "the login endpoint");
-    } catch (error) {
-      throw authFailure(error, "login", "auth.username and auth.password");
-    }
+    return requestToken(this.#options.send, {
+      url: this.#options.loginUrl,
+      body: { username: this.#options.username, password: this.#options.password },
+      endpoint: "the login endpoint",
+      action: "login",
+      check: "auth.username and auth.password",
+    });
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { AuthProvider, AuthTarget, RefreshOptions, TokenSender } from "./auth.ts";
 import type { Clock } from "./clock.ts";
-import { authFailure, readTokenResponse, TokenCache } from "./token_cache.ts";
+import { requestToken, TokenCache } from "./token_cache.ts";
 
 /** Options of {@linkcode OAuth2ClientCredentialsAuth}. */
 export interface OAuth2Options {
@@ -61,10 +61,8 @@ export class OAuth2ClientCredentialsAuth implements AuthProvider {
   }
 
   /** Sets `Authorization: Bearer <token>`, fetching the token first when needed. */
-  async apply(target: AuthTarget): Promise<number> {
-    const { accessToken, generation } = await this.#cache.ensure();
-    target.headers.set("Authorization", `Bearer ${accessToken}`);
-    return generation;
+  apply(target: AuthTarget): Promise<number> {
+    return this.#cache.authorize(target);
   }
 
   /** Fetches a new token unless another request already did. */
@@ -77,24 +75,19 @@ export class OAuth2ClientCredentialsAuth implements AuthProvider {
     return [this.#options.clientSecret, ...this.#cache.secrets()];
   }
 
-  async #fetchToken() {
+  #fetchToken() {
     const body = new URLSearchParams({
       grant_type: "client_credentials",
       client_id: this.#options.clientId,
       client_secret: this.#options.clientSecret,
     });
     if (this.#options.scope) body.set("scope", this.#options.scope);
-    try {
-      const result = await this.#options.send({
-        url: this.#options.tokenUrl,
-        method: "POST",
-        body,
-        expectJson: true,
-        conditional: false,
-      });
-      return readTokenResponse(result, "the oauth2 token endpoint");
-    } catch (error) {
-      throw authFailure(error, "oauth2 token request", "auth.client_id and auth.client_secret");
-    }
+    return requestToken(this.#options.send, {
+      url: this.#options.tokenUrl,
+      body,
+      endpoint: "the oauth2 token endpoint",
+      action: "oauth2 token request",
+      check: "auth.client_id and auth.client_secret",
+    });
   }
 }

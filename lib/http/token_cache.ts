@@ -3,9 +3,10 @@
  * little before it expires, replaced after a 401 — once, however many requests saw the 401.
  * @module
  */
+import type { AuthTarget, TokenSender } from "./auth.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { HttpError } from "./http_error.ts";
-import type { HttpResult } from "./request.ts";
+import type { HttpRequest, HttpResult } from "./request.ts";
 import { SingleFlight } from "./single_flight.ts";
 
 /** A token as a token endpoint gives it. */
@@ -70,6 +71,13 @@ export class TokenCache {
     return { accessToken: this.#token!.accessToken, generation: this.#generation };
   }
 
+  /** Sets `Authorization: Bearer <token>` on `target` (see {@link ensure}); the generation. */
+  async authorize(target: AuthTarget): Promise<number> {
+    const { accessToken, generation } = await this.ensure();
+    target.headers.set("Authorization", `Bearer ${accessToken}`);
+    return generation;
+  }
+
   /**
    * Replaces the token of generation `stale` after a refusal. A no-op when that generation was
    * already replaced; joins a renewal already in progress.
@@ -131,6 +139,39 @@ export function readTokenResponse(
     refreshToken: typeof json?.refresh_token === "string" ? json.refresh_token : undefined,
     expiresInMs: Number.isFinite(expires) && expires > 0 ? expires * 1000 : undefined,
   };
+}
+
+/** A POST to a token endpoint, and the words its errors use. */
+export interface TokenRequest {
+  /** Absolute endpoint URL. */
+  url: string;
+  /** The credentials: a plain object goes as JSON, `URLSearchParams` as a form. */
+  body: HttpRequest["body"];
+  /** Names the endpoint when its answer has no token (`"the login endpoint"`). */
+  endpoint: string;
+  /** Names the step when it fails (`"login"`). */
+  action: string;
+  /** What the user should check after a failure (`"auth.username and auth.password"`). */
+  check: string;
+}
+
+/**
+ * Posts `request` with `send` and reads the token from the answer; a failure becomes an `auth`
+ * {@link HttpError} that names the step and what to check.
+ */
+export async function requestToken(send: TokenSender, request: TokenRequest): Promise<IssuedToken> {
+  try {
+    const result = await send({
+      url: request.url,
+      method: "POST",
+      body: request.body,
+      expectJson: true,
+      conditional: false,
+    });
+    return readTokenResponse(result, request.endpoint);
+  } catch (error) {
+    throw authFailure(error, request.action, request.check);
+  }
 }
 
 /** Rewraps a token-endpoint failure as an `auth` HttpError that says what to check. */
