@@ -5,6 +5,7 @@
  * as hatched waits — so a user sees at a glance where a run spent its time.
  * @module
  */
+import { ASSET_TABLE_HEADINGS, formatFigures } from "./asset_table.ts";
 import type { AssetReport, RequestEntry, RunReport } from "./run_report.ts";
 import { formatBytes, formatCount, formatSeconds } from "./units.ts";
 
@@ -105,27 +106,12 @@ function summary(report: RunReport): string {
 }
 
 function assetTable(assets: AssetReport[]): string {
-  const head = [
-    "asset",
-    "status",
-    "pages",
-    "records",
-    "rejects",
-    "retries",
-    "429",
-    "304",
-    "skips",
-    "bytes",
-    "time",
-    "started from",
-  ].map((h) => `<th>${h}</th>`).join("");
+  const head = ASSET_TABLE_HEADINGS.map((h) => `<th>${h}</th>`).join("");
   const rows = assets.map((a) =>
     `<tr><td>${
       escapeHtml(a.asset)
     }</td><td><span class="badge b-${a.status}">${a.status}</span></td>` +
-    [a.pages, a.records, a.rejects, a.retries, a.status_429, a.status_304, a.skips]
-      .map((n) => `<td>${formatCount(n)}</td>`).join("") +
-    `<td>${formatBytes(a.bytes)}</td><td>${formatSeconds(a.seconds)}</td>` +
+    formatFigures(a).map((f) => `<td>${f}</td>`).join("") +
     `<td class="text">${
       a.start ? escapeHtml(`${a.start.source}: ${a.start.reason}`) : '<span class="muted">—</span>'
     }</td></tr>`

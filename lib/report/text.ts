@@ -3,8 +3,9 @@
  * starting point, a total line, then errors, skips and notes.
  * @module
  */
+import { ASSET_TABLE_HEADINGS, formatFigures } from "./asset_table.ts";
 import type { RunReport } from "./run_report.ts";
-import { formatBytes, formatCount, formatSeconds } from "./units.ts";
+import { formatSeconds } from "./units.ts";
 
 /**
  * Renders a run report as a text table.
@@ -17,49 +18,15 @@ import { formatBytes, formatCount, formatSeconds } from "./units.ts";
  * ```
  */
 export function renderTextReport(report: RunReport): string {
-  const header = [
-    "asset",
-    "status",
-    "pages",
-    "records",
-    "rejects",
-    "retries",
-    "429",
-    "304",
-    "skips",
-    "bytes",
-    "time",
-    "started from",
-  ];
+  const header = [...ASSET_TABLE_HEADINGS];
   const rows = report.assets.map((a) => [
     a.asset,
     a.status,
-    formatCount(a.pages),
-    formatCount(a.records),
-    formatCount(a.rejects),
-    formatCount(a.retries),
-    formatCount(a.status_429),
-    formatCount(a.status_304),
-    formatCount(a.skips),
-    formatBytes(a.bytes),
-    formatSeconds(a.seconds),
+    ...formatFigures(a),
     a.start ? `${a.start.source}: ${a.start.reason}` : "-",
   ]);
   const t = report.totals;
-  rows.push([
-    `total (${t.assets})`,
-    report.status,
-    formatCount(t.pages),
-    formatCount(t.records),
-    formatCount(t.rejects),
-    formatCount(t.retries),
-    formatCount(t.status_429),
-    formatCount(t.status_304),
-    formatCount(t.skips),
-    formatBytes(t.bytes),
-    formatSeconds(t.seconds),
-    "",
-  ]);
+  rows.push([`total (${t.assets})`, report.status, ...formatFigures(t), ""]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   // Names and words left-aligned, numbers right-aligned; the last column is not padded.
   const left = new Set([0, 1, header.length - 1]);
