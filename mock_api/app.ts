@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import type { MockData, MockEnv } from "./context.ts";
 import { generateNorthwind } from "./data/northwind.ts";
 import { createRoutes } from "./routes/mod.ts";
-import { AUTH_MODES, createAuth } from "./middleware/auth.ts";
+import { AUTH_MODES, type AuthMode, type AuthOptions, createAuth } from "./middleware/auth.ts";
 import { etagMiddleware } from "./middleware/etag.ts";
 import { checkFaults, FAULT_KINDS, faultsMiddleware } from "./middleware/faults.ts";
 import { healthHandler } from "./middleware/health.ts";
@@ -20,8 +20,11 @@ import { latencyMiddleware } from "./middleware/latency.ts";
 import { rateLimitMiddleware } from "./middleware/rate_limit.ts";
 import { createStats } from "./middleware/stats.ts";
 
-/** Everything the mock can be told (MOCK_CONTRACT.md); every field is optional. */
-export interface MockOptions {
+/**
+ * Everything the mock can be told (MOCK_CONTRACT.md); every field is optional. The credentials
+ * (token, user, client, write token, token lifetime) are those of {@link AuthOptions}.
+ */
+export interface MockOptions extends Omit<AuthOptions, "mode" | "jwtSecret" | "now"> {
   /** Open database or SQLite file path. @default generateNorthwind(":memory:", { scale, seed }) */
   db?: DatabaseSync | string;
   /** The database name in URLs (`/northwind/Orders.json`). @default "northwind" */
@@ -31,23 +34,9 @@ export interface MockOptions {
   /** Seed of generated data, and of faults unless `faultSeed`. @default 42 */
   seed?: number;
   /** Auth mode. @default "bearer" */
-  auth?: "bearer" | "header" | "query" | "basic" | "jwt" | "oauth2" | "none";
-  /** Bearer token / API key (header and query modes). @default "super-secret-token" */
-  token?: string;
-  /** Basic and jwt login user. @default "tidemark" */
-  username?: string;
-  /** Basic and jwt login password. @default "tidemark-password" */
-  password?: string;
-  /** OAuth2 client id. @default "tidemark-client" */
-  clientId?: string;
-  /** OAuth2 client secret. @default "tidemark-secret" */
-  clientSecret?: string;
+  auth?: AuthMode;
   /** HS256 signing key. @default derived from `seed` */
   jwtSecret?: string;
-  /** Required for the write API when set; else the read credential may write. */
-  writeToken?: string;
-  /** jwt and oauth2 access-token lifetime. @default 3_600_000 */
-  tokenTtlMs?: number;
   /** Requests per window per credential; 0 or undefined = unlimited. */
   rateLimit?: number;
   /** Rate-limit window (or bucket refill time). @default 60_000 */

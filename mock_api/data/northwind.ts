@@ -210,36 +210,25 @@ export function generateNorthwind(
   }
 }
 
+/** The company-and-contact columns Suppliers and Customers share, in schema order. */
+const CONTACT_COLUMNS = [
+  "CompanyName",
+  "ContactName",
+  "ContactTitle",
+  "Address",
+  "City",
+  "Region",
+  "PostalCode",
+  "Country",
+  "Phone",
+  "Fax",
+];
+
 function insertReferenceRows(db: DatabaseSync): void {
   insertAll(db, "Categories", ["CategoryID", "CategoryName", "Description"], CATEGORIES);
   insertAll(db, "Shippers", ["ShipperID", "CompanyName", "Phone"], SHIPPERS);
-  insertAll(db, "Suppliers", [
-    "SupplierID",
-    "CompanyName",
-    "ContactName",
-    "ContactTitle",
-    "Address",
-    "City",
-    "Region",
-    "PostalCode",
-    "Country",
-    "Phone",
-    "Fax",
-    "HomePage",
-  ], SUPPLIERS);
-  insertAll(db, "Customers", [
-    "CustomerID",
-    "CompanyName",
-    "ContactName",
-    "ContactTitle",
-    "Address",
-    "City",
-    "Region",
-    "PostalCode",
-    "Country",
-    "Phone",
-    "Fax",
-  ], CUSTOMERS);
+  insertAll(db, "Suppliers", ["SupplierID", ...CONTACT_COLUMNS, "HomePage"], SUPPLIERS);
+  insertAll(db, "Customers", ["CustomerID", ...CONTACT_COLUMNS], CUSTOMERS);
   const products = db.prepare(
     `INSERT INTO [Products] VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
