@@ -8,47 +8,19 @@ import { readWalkRecord } from "../../lib/harvest/change_detection.ts";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { parquetFiles } from "../../lib/sinks/write_mode.ts";
-import { openSqliteState } from "../../lib/state/mod.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import {
   BASE_URL,
   type MockFixture,
-  mockFixture,
   run,
-  tempOut,
   TOKEN,
+  withMockRun,
+  withState,
   yamlConfig,
 } from "./fixture.ts";
 
-/** Data requests received by the mock, by status (the `/-/…` endpoints left out). */
-async function statuses(fixture: MockFixture): Promise<Record<string, number>> {
-  const stats = await (await fixture.app.request(`${BASE_URL}/-/stats`)).json() as {
-    by_path: Record<string, Record<string, number>>;
-  };
-  const out: Record<string, number> = {};
-  for (const [path, counts] of Object.entries(stats.by_path)) {
-    if (path.startsWith("/-/")) continue;
-    for (const [status, n] of Object.entries(counts)) out[status] = (out[status] ?? 0) + n;
-  }
-  return out;
-}
-
 async function requestsSince(fixture: MockFixture, before: number): Promise<number> {
   return (await fixture.requests()) - before;
-}
-
-async function withFixture(
-  fn: (fixture: MockFixture, out: string) => Promise<void>,
-  options: Parameters<typeof mockFixture>[0] = {},
-) {
-  const fixture = mockFixture(options);
-  const out = await tempOut();
-  try {
-    await fn(fixture, out);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
 }
 
 const WORDPRESS = yamlConfig(`name: wp
@@ -76,7 +48,7 @@ assets:
 `);
 
 Deno.test("change detection: an unchanged source costs one request per asset and writes nothing", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const first = await run(fixture, WORDPRESS, out, { detectChanges: true });
     assertEquals(first.assets.map((a) => [a.asset, a.status]), [["posts", "ok"], ["media", "ok"]]);
     const parts = (await parquetFiles(join(out, "parquet/posts"))).length;
@@ -97,7 +69,7 @@ Deno.test("change detection: an unchanged source costs one request per asset and
 });
 
 Deno.test("change detection: the probe is the newest-first request of one record", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, WORDPRESS, out);
     const seen: string[] = [];
     const fetch: FetchFunction = (input, init) => {
@@ -110,7 +82,7 @@ Deno.test("change detection: the probe is the newest-first request of one record
 });
 
 Deno.test("change detection: without it (a plain harvest) the pages are requested as usual", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, WORDPRESS, out);
     const before = await fixture.requests();
     const second = await run(fixture, WORDPRESS, out);
@@ -135,14 +107,10 @@ assets:
 `);
 
 Deno.test("change detection: a record newer than the watermark makes the asset run and land it", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, ORDERS_LATEST, out, { detectChanges: true });
-    const response = await fixture.app.request(`${BASE_URL}/northwind/Orders/-/insert`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({
-        row: { CustomerID: "VINET", OrderDate: "2030-01-01 00:00:00.000", ShipCountry: "France" },
-      }),
+    const response = await fixture.write("/northwind/Orders/-/insert", {
+      row: { CustomerID: "VINET", OrderDate: "2030-01-01 00:00:00.000", ShipCountry: "France" },
     });
     assertEquals(response.status, 201);
     const second = await run(fixture, ORDERS_LATEST, out, { detectChanges: true });
@@ -167,20 +135,18 @@ assets:
 `);
 
 Deno.test("change detection: an asset without a watermark re-walks its last pages with If-None-Match: only 304s", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const first = await run(fixture, CUSTOMERS, out, { detectChanges: true });
     const pages = first.assets[0].pages;
     assertEquals(pages, 5, "91 customers, 20 a page");
-    const state = openSqliteState(join(out, "state.sqlite"));
-    const record = await readWalkRecord(state, "Customers");
-    await state.close();
+    const record = await withState(out, (state) => readWalkRecord(state, "Customers"));
     assertEquals(record?.pages.length, 5);
     assertEquals(record?.pages.at(-1)?.cursor_out, null);
 
-    const before = await statuses(fixture);
+    const before = await fixture.statuses();
     const lines = (await loadManifest(join(out, "manifest.jsonl"))).entries.length;
     const second = await run(fixture, CUSTOMERS, out, { detectChanges: true });
-    const after = await statuses(fixture);
+    const after = await fixture.statuses();
     assertEquals((after["304"] ?? 0) - (before["304"] ?? 0), 5, "every page answered 304");
     assertEquals((after["200"] ?? 0) - (before["200"] ?? 0), 0, "no body downloaded");
     assertEquals(second.assets[0].status, "unchanged");
@@ -195,7 +161,7 @@ Deno.test("change detection: an asset without a watermark re-walks its last page
 });
 
 Deno.test("change detection: 304s spend no token of the server's rate limit", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, CUSTOMERS, out, { detectChanges: true });
     const remaining = async () =>
       Number(
@@ -210,12 +176,10 @@ Deno.test("change detection: 304s spend no token of the server's rate limit", as
 });
 
 Deno.test("change detection: a changed page answers 200 and the asset is harvested again", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, CUSTOMERS, out, { detectChanges: true });
-    const update = await fixture.app.request(`${BASE_URL}/northwind/Customers/WOLZA/-/update`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ update: { City: "Kraków" } }),
+    const update = await fixture.write("/northwind/Customers/WOLZA/-/update", {
+      update: { City: "Kraków" },
     });
     assertEquals(update.status, 200);
     const second = await run(fixture, CUSTOMERS, out, { detectChanges: true });
@@ -226,7 +190,7 @@ Deno.test("change detection: a changed page answers 200 and the asset is harvest
 });
 
 Deno.test("change detection: mode off always harvests", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(`name: customers
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }
@@ -246,7 +210,7 @@ assets:
 });
 
 Deno.test("change detection: mode latest without incremental is refused before any request", async () => {
-  await withFixture(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(`name: customers
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }

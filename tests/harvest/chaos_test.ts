@@ -9,26 +9,18 @@ import { join } from "node:path";
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { assert, assertEquals } from "../assert.ts";
 import {
+  CHAOS_RETRY,
+  chaosMock,
   fastClock,
-  mockFixture,
   northwindYaml,
   parquetKeys,
   run,
   sorted,
   sourceKeys,
-  tempOut,
   TOKEN,
+  withMockRun,
   yamlConfig,
 } from "./fixture.ts";
-
-const CHAOS = {
-  "500": 0.1,
-  "503": 0.05,
-  "429": 0.05,
-  timeout: 0.02,
-  truncate: 0.01,
-  reset: 0.01,
-} as const;
 
 /** Every file under `dir`, recursively. */
 async function* files(dir: string): AsyncGenerator<string> {
@@ -40,19 +32,15 @@ async function* files(dir: string): AsyncGenerator<string> {
 }
 
 Deno.test("chaos: under 500/503/429/timeouts/truncation/resets every row lands exactly once, provenance intact, no secret written", async () => {
-  const fixture = mockFixture({ faults: { ...CHAOS }, faultSeed: 1234, timeoutHoldMs: 5_000 });
-  const out = await tempOut();
-  try {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(
       northwindYaml({
         size: 50,
         top: "workers: 4",
         orders: "partition: { by: OrderID, parts: 4 }\nbatch_size: 200",
         details: "batch_size: 200",
-      }).replace(
-        "retry: { max_attempts: 8, base_ms: 1, cap_ms: 5, timeout_s: 10 }",
-        "retry: { max_attempts: 12, base_ms: 200, cap_ms: 4000, budget_s: 3600, timeout_s: 10 }",
-      ),
+        retry: CHAOS_RETRY,
+      }),
     );
     const result = await run(fixture, loaded, out, { clock: fastClock(50) });
     assertEquals(result.assets.map((a) => [a.asset, a.status, a.error]), [
@@ -81,10 +69,7 @@ Deno.test("chaos: under 500/503/429/timeouts/truncation/resets every row lands e
       assert(!contains(bytes, secret), `${path} holds the bearer token`);
     }
     assert(scanned > 20, `${scanned} files scanned`);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  }, chaosMock(1234));
 });
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {

@@ -1,19 +1,22 @@
 /**
  * Test support for the harvest engine: the mock API in-process over a Northwind database the
  * test owns (so it can count the source's rows and insert new ones), configs from YAML, a silent
- * run, and the keys of what landed in Parquet.
+ * run, the keys of what landed in Parquet, the state it left, and the rewind that reproduces a
+ * crash.
  * @module
  */
 import pl from "nodejs-polars";
-import type { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { createApp, type MockOptions } from "../../mock_api/app.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { type LoadedConfig, parseConfig } from "../../lib/config/load.ts";
 import type { Clock } from "../../lib/http/clock.ts";
 import { systemClock } from "../../lib/http/clock.ts";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
+import { readPlan, savePlan } from "../../lib/harvest/asset_plan.ts";
 import { harvest, type HarvestOptions, type HarvestResult } from "../../lib/harvest/run.ts";
 import { parquetFiles } from "../../lib/sinks/write_mode.ts";
+import { openSqliteState, type StateStore } from "../../lib/state/mod.ts";
 
 /** Where the in-process mock pretends to live (never contacted: requests go to `app.request`). */
 export const BASE_URL = "http://127.0.0.1:9000";
@@ -30,6 +33,10 @@ export interface MockFixture {
   fetch: FetchFunction;
   /** Data requests received so far (everything but `/-/…`). */
   requests(): Promise<number>;
+  /** The same requests by response status (`"200"`, `"304"`, …). */
+  statuses(): Promise<Record<string, number>>;
+  /** POSTs `body` as JSON, with the mock's token, to its write API at `path`. */
+  write(path: string, body: unknown): Promise<Response>;
   /** Closes the database. */
   close(): void;
 }
@@ -38,23 +45,95 @@ export interface MockFixture {
 export function mockFixture(options: MockOptions & { scale?: number } = {}): MockFixture {
   const db = generateNorthwind(":memory:", { scale: options.scale ?? 1, seed: options.seed ?? 42 });
   const app = createApp({ auth: "bearer", ...options, db });
+  const statuses = async () =>
+    dataStatuses(await (await app.request(`${BASE_URL}/-/stats`)).json());
   return {
     db,
     app,
     fetch: (input, init) => app.request(input, init),
-    async requests() {
-      const stats = await (await app.request(`${BASE_URL}/-/stats`)).json() as {
-        by_path: Record<string, Record<string, number>>;
-      };
-      let n = 0;
-      for (const [path, counts] of Object.entries(stats.by_path)) {
-        if (path.startsWith("/-/")) continue;
-        for (const count of Object.values(counts)) n += count;
-      }
-      return n;
-    },
+    requests: async () => Object.values(await statuses()).reduce((a, b) => a + b, 0),
+    statuses,
+    write: async (path, body) =>
+      await app.request(`${BASE_URL}${path}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
     close: () => db.close(),
   };
+}
+
+/** The mock's `/-/stats` answer: data requests by status, the `/-/…` endpoints left out. */
+export function dataStatuses(
+  stats: { by_path: Record<string, Record<string, number>> },
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [path, counts] of Object.entries(stats.by_path)) {
+    if (path.startsWith("/-/")) continue;
+    for (const [status, n] of Object.entries(counts)) out[status] = (out[status] ?? 0) + n;
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` with a fresh {@link mockFixture} (given `options`) and a fresh out folder; both are
+ * closed and removed afterwards, whatever `fn` did.
+ */
+export async function withMockRun(
+  fn: (fixture: MockFixture, out: string) => Promise<void>,
+  options: Parameters<typeof mockFixture>[0] = {},
+): Promise<void> {
+  const fixture = mockFixture(options);
+  const out = await tempOut();
+  try {
+    await fn(fixture, out);
+  } finally {
+    fixture.close();
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+/** Runs `fn` with the SQLite state a harvest left in `out`, closed afterwards. */
+export async function withState<T>(out: string, fn: (state: StateStore) => Promise<T>): Promise<T> {
+  const state = openSqliteState(`${out}/state.sqlite`);
+  try {
+    return await fn(state);
+  } finally {
+    await state.close();
+  }
+}
+
+/** Options of {@link rewindToCrash}. */
+export interface RewindOptions {
+  /** Pages kept committed (the ones after are uncommitted). */
+  committed: number;
+  /** Manifest lines lost at the end (appended after the last commit). @default 0 */
+  dropLines?: number;
+  /** The asset in progress. @default "Orders" */
+  asset?: string;
+}
+
+/**
+ * Rewinds a finished run to the instant of a crash: pages after `committed` uncommitted, the
+ * asset in progress, the run still "running", and the last `dropLines` manifest lines gone.
+ */
+export async function rewindToCrash(out: string, options: RewindOptions): Promise<void> {
+  const asset = options.asset ?? "Orders";
+  const db = new DatabaseSync(`${out}/state.sqlite`);
+  db.prepare("DELETE FROM pages WHERE page > ?").run(options.committed);
+  db.exec("UPDATE pages SET completed = 0, completed_by = NULL");
+  db.exec("UPDATE runs SET status = 'running', finished_at = NULL");
+  db.close();
+  await withState(out, async (state) => {
+    await savePlan(state, asset, { ...(await readPlan(state, asset))!, status: "active" });
+  });
+  // Killed before the asset completed: its `complete` event was never written either.
+  const lines = (await Deno.readTextFile(`${out}/manifest.jsonl`)).trimEnd().split("\n")
+    .filter((line) => !line.includes('"event":"complete"'));
+  await Deno.writeTextFile(
+    `${out}/manifest.jsonl`,
+    lines.slice(0, lines.length - (options.dropLines ?? 0)).join("\n") + "\n",
+  );
 }
 
 /** A config from YAML text, with `API_TOKEN` set to the mock's token. */
@@ -62,18 +141,23 @@ export function yamlConfig(text: string, env: Record<string, string> = {}): Load
   return parseConfig(text, { env: { API_TOKEN: TOKEN, ...env } });
 }
 
+/** The retry policy of {@link northwindYaml}: quick, for a mock without faults. */
+const QUICK_RETRY = "retry: { max_attempts: 8, base_ms: 1, cap_ms: 5, timeout_s: 10 }";
+
 /** The Northwind job's two assets, against {@link BASE_URL}, with extra YAML per asset. */
 export function northwindYaml(options: {
   size?: number;
   orders?: string;
   details?: string;
   top?: string;
+  /** The `retry:` line. @default QUICK_RETRY */
+  retry?: string;
 } = {}): string {
   const size = options.size ?? 100;
   return `name: test
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }
-retry: { max_attempts: 8, base_ms: 1, cap_ms: 5, timeout_s: 10 }
+${options.retry ?? QUICK_RETRY}
 ${options.top ?? ""}
 assets:
   - name: Orders
@@ -100,6 +184,25 @@ ${indent(options.details ?? "")}
 
 function indent(text: string): string {
   return text.split("\n").filter((l) => l.trim()).map((l) => `    ${l.trim()}`).join("\n");
+}
+
+/** The chaos profile: `500=0.1,503=0.05,429=0.05,timeout=0.02,truncate=0.01,reset=0.01`. */
+export const CHAOS_FAULTS = {
+  "500": 0.1,
+  "503": 0.05,
+  "429": 0.05,
+  timeout: 0.02,
+  truncate: 0.01,
+  reset: 0.01,
+} as const;
+
+/** The retry policy that rides out {@link CHAOS_FAULTS} (with {@link fastClock} its waits are short). */
+export const CHAOS_RETRY =
+  "retry: { max_attempts: 12, base_ms: 200, cap_ms: 4000, budget_s: 3600, timeout_s: 10 }";
+
+/** Mock options for the chaos profile with a fixed fault seed. */
+export function chaosMock(faultSeed: number): MockOptions {
+  return { faults: { ...CHAOS_FAULTS }, faultSeed, timeoutHoldMs: 5_000 };
 }
 
 /** Log and progress off, no HTML report: what every test run passes. */

@@ -9,12 +9,11 @@ import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {
   BASE_URL,
   type MockFixture,
-  mockFixture,
   parquetFrame,
   parquetKeys,
   run,
   sorted,
-  tempOut,
+  withMockRun,
   yamlConfig,
 } from "./fixture.ts";
 
@@ -56,19 +55,8 @@ function germanCustomers(fixture: MockFixture): number {
     .get() as { n: number }).n;
 }
 
-async function withRun(fn: (fixture: MockFixture, out: string) => Promise<void>) {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
-    await fn(fixture, out);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
-}
-
 Deno.test("for_each: the child's output equals the direct join of the source tables", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const result = await run(fixture, pipeline(), out);
     assertEquals(result.exitCode, 0);
     assertEquals(result.assets.map((a) => a.status), ["ok", "ok"]);
@@ -80,7 +68,7 @@ Deno.test("for_each: the child's output equals the direct join of the source tab
 });
 
 Deno.test("for_each: for_each_batch sends that many parent ids per request, comma-joined", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const customers = germanCustomers(fixture);
     const result = await run(fixture, pipeline({ batch: 5 }), out);
     assertEquals(result.assets[1].partitions, Math.ceil(customers / 5));
@@ -99,7 +87,7 @@ Deno.test("for_each: for_each_batch sends that many parent ids per request, comm
 });
 
 Deno.test("for_each: flatten false keeps the record as raw_data beside key fields, insert_id and add_fields", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = pipeline({
       child: `    transform:
       flatten: false
@@ -127,7 +115,7 @@ Deno.test("for_each: flatten false keeps the record as raw_data beside key field
 });
 
 Deno.test("for_each: a child whose parent failed is not run, and says why", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const result = await run(fixture, pipeline({ parentPath: "/northwind/NoSuchTable.json" }), out);
     assertEquals(result.exitCode, 1);
     assertEquals(result.assets.map((a) => a.status), ["failed", "failed"]);
@@ -139,7 +127,7 @@ Deno.test("for_each: a child whose parent failed is not run, and says why", asyn
 });
 
 Deno.test("for_each: a child run alone before any harvest of its parent fails clearly", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const result = await run(fixture, pipeline(), out, { assets: ["orders"] });
     assertEquals(result.assets[0].status, "failed");
     assertStringIncludes(result.assets[0].error ?? "", 'harvest "customers" first');
@@ -148,7 +136,7 @@ Deno.test("for_each: a child run alone before any harvest of its parent fails cl
 });
 
 Deno.test("for_each: a child run alone takes its parents from the parent's latest harvest", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, pipeline(), out, { assets: ["customers"] });
     const before = await fixture.requests();
     const result = await run(fixture, pipeline(), out, { assets: ["orders"] });

@@ -4,40 +4,34 @@
  * at the boundary are neither lost nor duplicated, a lookback re-reads without duplicating, and
  * the starting point follows its precedence.
  */
-import { openSqliteState } from "../../lib/state/mod.ts";
 import { readBoundary } from "../../lib/harvest/asset_plan.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {
   BASE_URL,
   type MockFixture,
-  mockFixture,
   northwindYaml,
   parquetKeys,
   partCount,
   run,
   sorted,
   sourceKeys,
-  tempOut,
-  TOKEN,
+  withMockRun,
+  withState,
   yamlConfig,
 } from "./fixture.ts";
 
 /** Inserts orders through the mock's write API (Datasette 1.0); resolves to their ids. */
 async function insertOrders(fixture: MockFixture, dates: string[]): Promise<number[]> {
-  const response = await fixture.app.request(`${BASE_URL}/northwind/Orders/-/insert`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({
-      return: true,
-      rows: dates.map((date) => ({
-        CustomerID: "VINET",
-        EmployeeID: 5,
-        OrderDate: date,
-        ShipVia: 3,
-        Freight: 10.5,
-        ShipCountry: "France",
-      })),
-    }),
+  const response = await fixture.write("/northwind/Orders/-/insert", {
+    return: true,
+    rows: dates.map((date) => ({
+      CustomerID: "VINET",
+      EmployeeID: 5,
+      OrderDate: date,
+      ShipVia: 3,
+      Freight: 10.5,
+      ShipCountry: "France",
+    })),
   });
   assertEquals(response.status, 201);
   const body = await response.json() as { rows: { OrderID: number }[] };
@@ -46,19 +40,6 @@ async function insertOrders(fixture: MockFixture, dates: string[]): Promise<numb
 
 function maxOrderDate(fixture: MockFixture): string {
   return (fixture.db.prepare("SELECT max(OrderDate) AS d FROM Orders").get() as { d: string }).d;
-}
-
-async function withRun(
-  fn: (fixture: MockFixture, out: string) => Promise<void>,
-): Promise<void> {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
-    await fn(fixture, out);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
 }
 
 const ORDERS_ONLY = (extra = "", size = 100) =>
@@ -77,7 +58,7 @@ assets:
 `);
 
 Deno.test("incremental: a re-run with no change fetches nothing new and writes no new part", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(northwindYaml());
     const first = await run(fixture, loaded, out);
     assertEquals(first.exitCode, 0);
@@ -98,7 +79,7 @@ Deno.test("incremental: a re-run with no change fetches nothing new and writes n
 });
 
 Deno.test("incremental: rows inserted between runs through the write API land exactly once", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(northwindYaml());
     await run(fixture, loaded, out);
     const ids = await insertOrders(fixture, [
@@ -118,7 +99,7 @@ Deno.test("incremental: rows inserted between runs through the write API land ex
 });
 
 Deno.test("incremental: rows tied at the watermark boundary are neither lost nor duplicated", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const max = maxOrderDate(fixture);
     // Several rows share the last date, across pages of 2.
     await insertOrders(fixture, [max, max, max]);
@@ -141,25 +122,22 @@ Deno.test("incremental: rows tied at the watermark boundary are neither lost nor
 });
 
 Deno.test("incremental: the boundary keeps the keys of the rows at the watermark", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const max = maxOrderDate(fixture);
     const ids = await insertOrders(fixture, [max]);
     await run(fixture, ORDERS_ONLY(), out);
-    const state = openSqliteState(`${out}/state.sqlite`);
-    try {
+    await withState(out, async (state) => {
       const boundary = await readBoundary(state, "Orders");
       assertEquals(boundary?.value, `${max.slice(0, 10)}T00:00:00.000Z`);
       const keys = boundary!.keys.map(([key]) => JSON.parse(key)[0]);
       assert(keys.includes(ids[0]));
       assertEquals((await state.getWatermark("Orders"))?.lastTimestamp, boundary?.value);
-    } finally {
-      await state.close();
-    }
+    });
   });
 });
 
 Deno.test("incremental: a lookback re-reads its window for late rows without duplicating", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = ORDERS_ONLY(", lookback: 30d");
     await run(fixture, loaded, out);
     const again = await run(fixture, loaded, out);
@@ -177,12 +155,13 @@ Deno.test("incremental: a lookback re-reads its window for late rows without dup
 });
 
 Deno.test("incremental: a watermark in the future is clamped to now with a warning", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = ORDERS_ONLY();
     await run(fixture, loaded, out);
-    const state = openSqliteState(`${out}/state.sqlite`);
-    await state.setWatermark({ assetId: "Orders", lastTimestamp: "2999-01-01T00:00:00Z" });
-    await state.close();
+    await withState(
+      out,
+      (state) => state.setWatermark({ assetId: "Orders", lastTimestamp: "2999-01-01T00:00:00Z" }),
+    );
     const result = await run(fixture, loaded, out);
     assertEquals(result.exitCode, 0);
     const notes = result.report.assets[0].notes.join("\n");
@@ -192,7 +171,7 @@ Deno.test("incremental: a watermark in the future is clamped to now with a warni
 });
 
 Deno.test("incremental: --full-refresh beats --since, which beats the stored watermark", async () => {
-  await withRun(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const loaded = ORDERS_ONLY(', initial: "1997-01-01"');
     const first = await run(fixture, loaded, out);
     assertEquals(first.report.assets[0].start?.source, "initial");

@@ -5,18 +5,17 @@
  */
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
 import { readPlan } from "../../lib/harvest/asset_plan.ts";
-import { openSqliteState } from "../../lib/state/mod.ts";
 import { assert, assertEquals } from "../assert.ts";
 import {
   BASE_URL,
   type MockFixture,
-  mockFixture,
   parquetKeys,
   run,
   sorted,
   sourceKeys,
-  tempOut,
   TOKEN,
+  withMockRun,
+  withState,
   yamlConfig,
 } from "./fixture.ts";
 
@@ -41,9 +40,7 @@ function counting(fixture: MockFixture): { fetch: FetchFunction; peak: () => num
 }
 
 Deno.test("partitions: 4 key ranges on 4 workers land exactly the source's orders", async () => {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
+  await withMockRun(async (fixture, out) => {
     const transport = counting(fixture);
     const loaded = yamlConfig(`name: ranges
 base_url: ${BASE_URL}
@@ -66,9 +63,7 @@ assets:
     assertEquals(keys.length, new Set(keys).size);
     assertEquals(sorted(keys), sourceKeys(fixture.db, "Orders", ["OrderID"]));
     assert(transport.peak() > 1 && transport.peak() <= 4, `peak ${transport.peak()} in flight`);
-    const state = openSqliteState(`${out}/state.sqlite`);
-    const plan = await readPlan(state, "Orders");
-    await state.close();
+    const plan = await withState(out, (state) => readPlan(state, "Orders"));
     const min = sourceKeys(fixture.db, "Orders", ["OrderID"]).map(Number).sort((a, b) => a - b)[0];
     assertEquals(plan?.partitions.map((p) => p.key), [
       `OrderID<${min + 208}`,
@@ -76,16 +71,11 @@ assets:
       `OrderID>=${min + 416}<${min + 624}`,
       `OrderID>=${min + 624}`,
     ]);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  });
 });
 
 Deno.test("partitions: key ranges start with one sorted size-1 request at each end", async () => {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
+  await withMockRun(async (fixture, out) => {
     const seen: string[] = [];
     const loaded = yamlConfig(`name: probe
 base_url: ${BASE_URL}
@@ -109,16 +99,11 @@ assets:
     assertEquals(seen, ["?_size=1&_sort=OrderID", "?_size=1&_sort_desc=OrderID"]);
     const keys = await parquetKeys(out, "Order Details", ["OrderID", "ProductID"]);
     assertEquals(sorted(keys), sourceKeys(fixture.db, "Order Details", ["OrderID", "ProductID"]));
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  });
 });
 
 Deno.test("partitions: WordPress pages after the first are fetched concurrently in groups, each post once", async () => {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
+  await withMockRun(async (fixture, out) => {
     const first = await fixture.app.request(`${BASE_URL}/wp-json/wp/v2/posts?per_page=10`, {
       headers: { Authorization: `Bearer ${TOKEN}` },
     });
@@ -149,8 +134,5 @@ assets:
     assertEquals(new Set(ids).size, total);
     assertEquals(await fixture.requests() - before, pages, "each page once, none past the end");
     assert(transport.peak() > 1, "groups ran at the same time");
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  });
 });

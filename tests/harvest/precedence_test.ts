@@ -9,7 +9,7 @@ import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
 import { decideStart, type StoredWatermarks } from "../../lib/harvest/plan.ts";
 import { newestLoadDate } from "../../lib/harvest/output_start.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { BASE_URL, type MockFixture, mockFixture, run, tempOut, yamlConfig } from "./fixture.ts";
+import { BASE_URL, type MockFixture, run, withMockRun, yamlConfig } from "./fixture.ts";
 
 function postsConfig(destination?: string) {
   return yamlConfig(`name: wp
@@ -41,17 +41,6 @@ function recording(fixture: MockFixture): { fetch: FetchFunction; sent: (string 
   };
 }
 
-async function withOut(fn: (fixture: MockFixture, out: string) => Promise<void>) {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
-    await fn(fixture, out);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
-}
-
 /** An earlier load's folder, as a harvest (or another tool) left it. */
 async function loadFolder(root: string, date: string): Promise<void> {
   const dir = join(root, `load_date=${date}`, "load_time=101500");
@@ -60,7 +49,7 @@ async function loadFolder(root: string, date: string): Promise<void> {
 }
 
 Deno.test("precedence: no state and no output start from incremental.initial", async () => {
-  await withOut(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const t = recording(fixture);
     const result = await run(fixture, postsConfig(), out, { fetch: t.fetch });
     const start = result.report.assets[0].start!;
@@ -70,7 +59,7 @@ Deno.test("precedence: no state and no output start from incremental.initial", a
 });
 
 Deno.test("precedence: without state, the newest load_date= folder of the output beats initial", async () => {
-  await withOut(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await loadFolder(join(out, "parquet/posts"), "2020-05-01");
     await loadFolder(join(out, "parquet/posts"), "2020-11-30");
     const t = recording(fixture);
@@ -83,7 +72,7 @@ Deno.test("precedence: without state, the newest load_date= folder of the output
 });
 
 Deno.test("precedence: a load_date= in the destination counts too, the newest of both wins", async () => {
-  await withOut(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const lake = join(out, "lake");
     await loadFolder(join(out, "parquet/posts"), "2020-05-01");
     await loadFolder(join(lake, "posts"), "2021-01-31");
@@ -100,7 +89,7 @@ Deno.test("precedence: a load_date= in the destination counts too, the newest of
 });
 
 Deno.test("precedence: the watermark in state beats the output's load_date=", async () => {
-  await withOut(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, postsConfig(), out);
     await loadFolder(join(out, "parquet/posts"), "2099-01-01");
     const t = recording(fixture);
@@ -113,7 +102,7 @@ Deno.test("precedence: the watermark in state beats the output's load_date=", as
 });
 
 Deno.test("precedence: --since beats the watermark in state", async () => {
-  await withOut(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, postsConfig(), out);
     const t = recording(fixture);
     const result = await run(fixture, postsConfig(), out, { fetch: t.fetch, since: "2020-06-01" });
@@ -124,7 +113,7 @@ Deno.test("precedence: --since beats the watermark in state", async () => {
 });
 
 Deno.test("precedence: --full-refresh beats --since (and everything else)", async () => {
-  await withOut(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, postsConfig(), out);
     await loadFolder(join(out, "parquet/posts"), "2099-01-01");
     const t = recording(fixture);

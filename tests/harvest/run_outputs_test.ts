@@ -7,12 +7,10 @@ import { join } from "node:path";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { configStampPath } from "../../lib/harvest/run_outputs.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { mockFixture, northwindYaml, run, tempOut, TOKEN, yamlConfig } from "./fixture.ts";
+import { northwindYaml, run, TOKEN, withMockRun, yamlConfig } from "./fixture.ts";
 
 Deno.test("the config stamp holds the effective config with auth by alias and no secret", async () => {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(
       northwindYaml({ details: `headers: { X-Api-Key: "\${API_TOKEN}" }` }),
     );
@@ -25,16 +23,11 @@ Deno.test("the config stamp holds the effective config with auth by alias and no
     assertEquals(stamp.assets[0].data_path, "rows");
     assertEquals(stamp.assets[0].output.partition_by, ["ShipCountry"]);
     assertEquals(stamp.assets[0].batch_size, 10_000, "defaults applied");
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  });
 });
 
 Deno.test("each new harvest of an asset starts with a plan event holding the boundary it drops, and ends with a complete event", async () => {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(northwindYaml({ size: 500 }));
     await run(fixture, loaded, out, { assets: ["Orders"] });
     await run(fixture, loaded, out, { assets: ["Orders"] });
@@ -47,8 +40,5 @@ Deno.test("each new harvest of an asset starts with a plan event holding the bou
     assertEquals(events[2].watermark_in, boundary.value);
     const pages = entries.filter((e) => e.record.kind === "http");
     assert(pages.every((p) => p.line > 1), "pages follow their plan event");
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  });
 });

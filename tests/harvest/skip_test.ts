@@ -3,25 +3,23 @@
  * committed pages kept, the skip recorded) while the others complete; the next run takes the
  * skipped asset first and finishes it, exactly once.
  */
-import { openSqliteState } from "../../lib/state/mod.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import {
-  mockFixture,
   northwindYaml,
   parquetKeys,
   run,
   sorted,
   sourceKeys,
-  tempOut,
+  withMockRun,
+  withState,
   yamlConfig,
 } from "./fixture.ts";
 
 Deno.test("skip: a wait above max_wait_s skips the asset, and the next run takes it first", async () => {
   let now = Date.UTC(2026, 0, 1, 10, 0, 0);
   // 8 requests per 10 minutes: the first run runs out while paging Order Details.
-  const fixture = mockFixture({ rateLimit: 8, rateWindowMs: 600_000, now: () => now });
-  const out = await tempOut();
-  try {
+  const limited = { rateLimit: 8, rateWindowMs: 600_000, now: () => now };
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(
       northwindYaml({ size: 250, top: "workers: 1\nrate_limit: { max_wait_s: 120 }" }),
     );
@@ -33,9 +31,8 @@ Deno.test("skip: a wait above max_wait_s skips the asset, and the next run takes
       ["Order Details", "skipped"],
     ]);
     assertStringIncludes(first.assets[1].error ?? "", "rate limited");
-    const state = openSqliteState(`${out}/state.sqlite`);
-    assertEquals((await state.listSkips()).map((s) => s.assetId), ["Order Details"]);
-    await state.close();
+    const skips = await withState(out, (state) => state.listSkips());
+    assertEquals(skips.map((s) => s.assetId), ["Order Details"]);
 
     now += 601_000; // the server's window has reset
     const second = await run(fixture, loaded, out);
@@ -45,14 +42,9 @@ Deno.test("skip: a wait above max_wait_s skips the asset, and the next run takes
       ["Orders", "unchanged"],
     ]);
     assertEquals(second.assets[0].resumed, true);
-    const after = openSqliteState(`${out}/state.sqlite`);
-    assertEquals(await after.listSkips(), []);
-    await after.close();
+    assertEquals(await withState(out, (state) => state.listSkips()), []);
     const lines = await parquetKeys(out, "Order Details", ["OrderID", "ProductID"]);
     assertEquals(lines.length, new Set(lines).size);
     assertEquals(sorted(lines), sourceKeys(fixture.db, "Order Details", ["OrderID", "ProductID"]));
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  }, limited);
 });

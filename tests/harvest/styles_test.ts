@@ -4,15 +4,7 @@
  */
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { assert, assertEquals } from "../assert.ts";
-import {
-  mockFixture,
-  parquetKeys,
-  run,
-  sorted,
-  sourceKeys,
-  tempOut,
-  yamlConfig,
-} from "./fixture.ts";
+import { parquetKeys, run, sorted, sourceKeys, withMockRun, yamlConfig } from "./fixture.ts";
 
 const STYLES: Record<string, string> = {
   "datasette cursor": `path: /northwind/Orders.json
@@ -45,9 +37,7 @@ const STYLES: Record<string, string> = {
 
 for (const [style, yaml] of Object.entries(STYLES)) {
   Deno.test(`harvest: ${style} lands every Orders key exactly once`, async () => {
-    const fixture = mockFixture();
-    const out = await tempOut();
-    try {
+    await withMockRun(async (fixture, out) => {
       const loaded = yamlConfig(`name: styles
 base_url: http://127.0.0.1:9000
 auth: { type: bearer, token: \${API_TOKEN} }
@@ -63,17 +53,12 @@ assets:
       assertEquals(keys.length, expected.length, "no row written twice or missed");
       assertEquals(sorted(keys), expected);
       assert((await verifyOut(out)).ok, "snapshots, outputs and state match the manifest");
-    } finally {
-      fixture.close();
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   });
 }
 
 Deno.test("harvest: Order Details (compound key, space in the name) lands every line once", async () => {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
+  await withMockRun(async (fixture, out) => {
     const loaded = yamlConfig(`name: details
 base_url: http://127.0.0.1:9000
 auth: { type: bearer, token: \${API_TOKEN} }
@@ -91,8 +76,5 @@ assets:
     const expected = sourceKeys(fixture.db, "Order Details", ["OrderID", "ProductID"]);
     assertEquals(keys.length, expected.length);
     assertEquals(sorted(keys), expected);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+  });
 });

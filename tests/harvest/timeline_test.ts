@@ -4,17 +4,16 @@
  * backfill only what is older than `X_oldest`, and a backfill with no state yet fails loudly
  * before any request.
  */
-import { openSqliteState } from "../../lib/state/mod.ts";
 import { compareIds } from "../../lib/state/watermark.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {
   BASE_URL,
   type MockFixture,
-  mockFixture,
   parquetKeys,
   run,
-  tempOut,
   TOKEN,
+  withMockRun,
+  withState,
   yamlConfig,
 } from "./fixture.ts";
 
@@ -51,31 +50,15 @@ async function allIds(fixture: MockFixture): Promise<string[]> {
   return ids;
 }
 
-async function watermarks(out: string) {
-  const state = openSqliteState(`${out}/state.sqlite`);
-  try {
-    return {
-      newest: (await state.getWatermark("posts", "X"))?.lastId ?? null,
-      oldest: (await state.getWatermark("posts", "X_oldest"))?.lastId ?? null,
-    };
-  } finally {
-    await state.close();
-  }
-}
-
-async function withTimeline(fn: (fixture: MockFixture, out: string) => Promise<void>) {
-  const fixture = mockFixture();
-  const out = await tempOut();
-  try {
-    await fn(fixture, out);
-  } finally {
-    fixture.close();
-    await Deno.remove(out, { recursive: true });
-  }
+function watermarks(out: string) {
+  return withState(out, async (state) => ({
+    newest: (await state.getWatermark("posts", "X"))?.lastId ?? null,
+    oldest: (await state.getWatermark("posts", "X_oldest"))?.lastId ?? null,
+  }));
 }
 
 Deno.test("timeline: X and X_oldest hold the newest and oldest ids, exact beyond 2^53", async () => {
-  await withTimeline(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const ids = await allIds(fixture);
     assert(ids.every((id) => BigInt(id) > 2n ** 53n), "snowflakes above 2^53");
     const result = await run(fixture, timelineConfig(), out);
@@ -91,12 +74,10 @@ Deno.test("timeline: X and X_oldest hold the newest and oldest ids, exact beyond
 });
 
 Deno.test("timeline: a forward run fetches only posts newer than X", async () => {
-  await withTimeline(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     await run(fixture, timelineConfig(), out);
-    const posted = await fixture.app.request(`${BASE_URL}/2/users/${USER}/posts`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ text: "a new post after the first harvest" }),
+    const posted = await fixture.write(`/2/users/${USER}/posts`, {
+      text: "a new post after the first harvest",
     });
     assertEquals(posted.status, 201);
     const newId = (await posted.json()).data.id as string;
@@ -111,7 +92,7 @@ Deno.test("timeline: a forward run fetches only posts newer than X", async () =>
 });
 
 Deno.test("timeline: --direction backfill fetches exactly what is older than X_oldest", async () => {
-  await withTimeline(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const ids = [...await allIds(fixture)].sort(compareIds);
     const middle = ids[Math.floor(ids.length / 2)];
     // A first forward run from the middle of the timeline leaves older posts for a backfill.
@@ -133,7 +114,7 @@ Deno.test("timeline: --direction backfill fetches exactly what is older than X_o
 });
 
 Deno.test("timeline: a backfill with no state fails loudly before any request", async () => {
-  await withTimeline(async (fixture, out) => {
+  await withMockRun(async (fixture, out) => {
     const result = await run(fixture, timelineConfig(), out, { direction: "backfill" });
     assertEquals(result.exitCode, 1);
     assertEquals(result.assets[0].status, "failed");
