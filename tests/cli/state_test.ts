@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { runCli } from "../../main.ts";
 import { stateCommand, type StateCommandIo } from "../../lib/cli/state.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { openKvState, openSqliteState, type StateStore } from "../../lib/state/mod.ts";
@@ -11,6 +10,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../assert.ts";
+import { capture, cli } from "./capture.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -75,36 +75,14 @@ async function withOut(
   }
 }
 
-async function capture<T>(
-  fn: () => Promise<T>,
-): Promise<{ result: T; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const result = await fn();
-    return { result, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
-
-function cli(args: string[]) {
-  return capture(() => runCli(args));
-}
-
 function read(out: string): StateStore {
   return openSqliteState(join(out, "state.sqlite"));
 }
 
 Deno.test("tidemark state lists watermarks, runs, skips and resume points as tables", async () => {
   await withOut(async (out) => {
-    const { result, stdout } = await cli(["state", "--out", out]);
-    assertEquals(result, 0);
+    const { code, stdout } = await cli(["state", "--out", out]);
+    assertEquals(code, 0);
     const lines = stdout.split("\n");
     assertEquals(lines[0], `State: ${join(out, "state.sqlite")} (sqlite)`);
     assertMatch(stdout, /\n {2}Customers +default +91 +- +\S+Z\n/);
@@ -156,8 +134,8 @@ Deno.test("tidemark state --asset shows only that asset", async () => {
 
 Deno.test("tidemark state --backend kv reads a Deno KV state", async () => {
   await withOut(async (out) => {
-    const { result, stdout } = await cli(["state", "--out", out, "--backend", "kv", "--json"]);
-    assertEquals(result, 0);
+    const { code, stdout } = await cli(["state", "--out", out, "--backend", "kv", "--json"]);
+    assertEquals(code, 0);
     const listing = JSON.parse(stdout);
     assertEquals(listing.state.path, join(out, "state.kv"));
     assertEquals(listing.pending[0].cursorOut, "10447");
@@ -168,8 +146,8 @@ Deno.test("tidemark state --backend kv reads a Deno KV state", async () => {
 Deno.test("tidemark state on a folder without state fails and creates nothing", async () => {
   const out = await Deno.makeTempDir();
   try {
-    const { result, stderr } = await cli(["state", "--out", out]);
-    assertEquals(result, 1);
+    const { code, stderr } = await cli(["state", "--out", out]);
+    assertEquals(code, 1);
     assertStringIncludes(stderr, `no sqlite state at ${join(out, "state.sqlite")}`);
     assertEquals([...Deno.readDirSync(out)], []);
   } finally {
@@ -179,17 +157,17 @@ Deno.test("tidemark state on a folder without state fails and creates nothing", 
 
 Deno.test("tidemark state without --out, or with a stray argument, exits 2", async () => {
   const missing = await cli(["state"]);
-  assertEquals(missing.result, 2);
+  assertEquals(missing.code, 2);
   assertStringIncludes(missing.stderr, "needs --out DIR");
   const stray = await cli(["state", "rest", "--out", "x"]);
-  assertEquals(stray.result, 2);
+  assertEquals(stray.code, 2);
   assertStringIncludes(stray.stderr, 'unexpected argument "rest"');
 });
 
 Deno.test("state reset --yes forgets the asset's watermarks, pages and skip, and nothing else", async () => {
   await withOut(async (out) => {
     for (const asset of ["Orders", "u1"]) {
-      const { result, stdout } = await cli([
+      const { code, stdout } = await cli([
         "state",
         "reset",
         "--out",
@@ -198,7 +176,7 @@ Deno.test("state reset --yes forgets the asset's watermarks, pages and skip, and
         asset,
         "--yes",
       ]);
-      assertEquals(result, 0);
+      assertEquals(code, 0);
       assertStringIncludes(stdout, `reset "${asset}"`);
     }
     const store = read(out);
@@ -310,14 +288,14 @@ Deno.test("tidemark state reset with stdin not a terminal exits 2 with one clear
 Deno.test("state reset of an unknown asset or without --asset exits 2 naming the known ones", async () => {
   await withOut(async (out) => {
     const unknown = await cli(["state", "reset", "--out", out, "--asset", "orders", "--yes"]);
-    assertEquals(unknown.result, 2);
+    assertEquals(unknown.code, 2);
     assertStringIncludes(
       unknown.stderr,
       'nothing is stored for asset "orders"',
     );
     assertStringIncludes(unknown.stderr, "known assets: Customers, Orders, u1");
     const none = await cli(["state", "reset", "--out", out, "--yes"]);
-    assertEquals(none.result, 2);
+    assertEquals(none.code, 2);
     assertStringIncludes(none.stderr, "needs --asset A");
   });
 });
