@@ -10,36 +10,24 @@
 import pl from "nodejs-polars";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { readPlan, savePlan } from "../../lib/harvest/asset_plan.ts";
 import { filesUnder } from "../../lib/harvest/output_files.ts";
 import { compareOuts } from "../../lib/provenance/compare_outs.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { replayOut } from "../../lib/provenance/replay.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
-import { openSqliteState } from "../../lib/state/mod.ts";
 import { UsageError, VerifyError } from "../../lib/errors.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
   BASE_URL,
+  CHAOS_RETRY,
+  chaosMock,
   fastClock,
-  mockFixture,
   northwindYaml,
+  rewindToCrash,
   run,
-  tempOut,
+  withMockRun,
   yamlConfig,
 } from "../harvest/fixture.ts";
-
-const CHAOS = {
-  "500": 0.1,
-  "503": 0.05,
-  "429": 0.05,
-  timeout: 0.02,
-  truncate: 0.01,
-  reset: 0.01,
-} as const;
-
-const CHAOS_RETRY = "retry: { max_attempts: 12, base_ms: 200, cap_ms: 4000, budget_s: 3600, " +
-  "timeout_s: 10 }";
 
 /** Adds `count` orders dated after every existing one, with two lines each. */
 function addOrders(db: DatabaseSync, count: number): void {
@@ -58,13 +46,12 @@ function addOrders(db: DatabaseSync, count: number): void {
   }
 }
 
-async function withDirs(fn: (out: string, to: string) => Promise<void>): Promise<void> {
-  const out = await tempOut();
+/** Runs `fn` with a replay target (a folder not created yet), removed afterwards. */
+async function withTarget(fn: (to: string) => Promise<void>): Promise<void> {
   const parent = await Deno.makeTempDir({ prefix: "tidemark-replay-" });
   try {
-    await fn(out, join(parent, "replayed"));
+    await fn(join(parent, "replayed"));
   } finally {
-    await Deno.remove(out, { recursive: true });
     await Deno.remove(parent, { recursive: true });
   }
 }
@@ -82,16 +69,16 @@ async function assertIdentical(out: string, to: string, expectAssets: string[]):
 }
 
 Deno.test("replay of a chaos-profile harvest and its incremental re-run holds the same rows", async () => {
-  const fixture = mockFixture({ faults: { ...CHAOS }, faultSeed: 4321, timeoutHoldMs: 5_000 });
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       const loaded = yamlConfig(
         northwindYaml({
           size: 50,
           top: "workers: 4",
           orders: "partition: { by: OrderID, parts: 3 }\nbatch_size: 120",
           details: "batch_size: 200",
-        }).replace("retry: { max_attempts: 8, base_ms: 1, cap_ms: 5, timeout_s: 10 }", CHAOS_RETRY),
+          retry: CHAOS_RETRY,
+        }),
       );
       const first = await run(fixture, loaded, out, { clock: fastClock(50) });
       assertEquals(first.exitCode, 0);
@@ -105,15 +92,12 @@ Deno.test("replay of a chaos-profile harvest and its incremental re-run holds th
       const replay = JSON.parse(await Deno.readTextFile(join(to, "replay.json")));
       assert(replay.assets.some((a: { dropped: number }) => a.dropped > 0));
     });
-  } finally {
-    fixture.close();
-  }
+  }, chaosMock(4321));
 });
 
 Deno.test("replay rebuilds merge and replace assets and CSV, JSONL and raw-load formats", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       const text = `name: modes
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }
@@ -156,15 +140,12 @@ assets:
       assertEquals((await run(fixture, loaded, out)).exitCode, 0);
       await assertIdentical(out, to, ["Orders", "Order Details", "Customers", "Products"]);
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });
 
 Deno.test("replay shapes rows as the harvest did (transform: ELT shape, key ids, added fields)", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       const loaded = yamlConfig(`name: shaped
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }
@@ -183,15 +164,12 @@ assets:
       assertEquals((await run(fixture, loaded, out)).exitCode, 0);
       await assertIdentical(out, to, ["Customers"]);
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });
 
 Deno.test("replay rebuilds the derived line_items dataset from the replayed inputs", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       const loaded = yamlConfig(
         northwindYaml({ size: 500 }) + `derive:
   - name: line_items
@@ -211,15 +189,12 @@ Deno.test("replay rebuilds the derived line_items dataset from the replayed inpu
       ]);
       await Deno.remove(`${to}-only`, { recursive: true });
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });
 
 Deno.test("replay skips the pages of a killed run that were fetched again", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       const loaded = yamlConfig(`name: killed
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }
@@ -234,17 +209,7 @@ assets:
 `);
       await run(fixture, loaded, out);
       // Killed after 2 of the 3 lines of the last batch (pages 7-9) reached the manifest.
-      const db = new DatabaseSync(`${out}/state.sqlite`);
-      db.prepare("DELETE FROM pages WHERE page > 6").run();
-      db.exec("UPDATE pages SET completed = 0, completed_by = NULL");
-      db.exec("UPDATE runs SET status = 'running', finished_at = NULL");
-      db.close();
-      const state = openSqliteState(`${out}/state.sqlite`);
-      await savePlan(state, "Orders", { ...(await readPlan(state, "Orders"))!, status: "active" });
-      await state.close();
-      const lines = (await Deno.readTextFile(`${out}/manifest.jsonl`)).trimEnd().split("\n")
-        .filter((l) => !l.includes('"event":"complete"'));
-      await Deno.writeTextFile(`${out}/manifest.jsonl`, lines.slice(0, -1).join("\n") + "\n");
+      await rewindToCrash(out, { committed: 6, dropLines: 1 });
 
       const second = await run(fixture, loaded, out);
       assertEquals(second.assets[0].orphansRemoved, 1);
@@ -256,15 +221,12 @@ assets:
       assertEquals(replayed.assets[0].discarded, 2);
       assertEquals((await compareOuts(out, to, replayed.assets)).identical, true);
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });
 
 Deno.test("replay runs without network permission", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       await run(fixture, yamlConfig(northwindYaml({ size: 500 })), out);
       const main = new URL("../../main.ts", import.meta.url).pathname;
       const child = new Deno.Command(Deno.execPath(), {
@@ -292,15 +254,12 @@ Deno.test("replay runs without network permission", async () => {
       assertStringIncludes(stdout, "OK: the replay holds the same rows");
       assertStringIncludes(stdout, "Orders (parquet/Orders): 830 rows, 830 keys");
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });
 
 Deno.test("replay refuses a snapshot that does not match the manifest, naming it", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       await run(fixture, yamlConfig(northwindYaml({ size: 500 })), out);
       const [snapshot] = await filesUnder(join(out, "raw", "Orders"));
       const path = join(out, "raw", "Orders", snapshot);
@@ -311,30 +270,24 @@ Deno.test("replay refuses a snapshot that does not match the manifest, naming it
       assertStringIncludes(error.message, `raw/Orders/${snapshot}`);
       assertEquals(await Deno.stat(to).catch(() => null), null, "nothing half-written");
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });
 
 Deno.test("replay refuses a target folder that is not empty", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       await run(fixture, yamlConfig(northwindYaml({ size: 500 })), out);
       await Deno.mkdir(to);
       await Deno.writeTextFile(join(to, "keep.txt"), "mine");
       await assertRejects(() => replayOut(out, to), UsageError, "not empty");
       assertEquals(await Deno.readTextFile(join(to, "keep.txt")), "mine");
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });
 
 Deno.test("the comparison catches one changed cell in the original", async () => {
-  const fixture = mockFixture();
-  try {
-    await withDirs(async (out, to) => {
+  await withMockRun(async (fixture, out) => {
+    await withTarget(async (to) => {
       await run(fixture, yamlConfig(northwindYaml({ size: 500 })), out);
       const replayed = await replayOut(out, to);
       const [part] = await filesUnder(join(out, "parquet", "Order Details"));
@@ -349,7 +302,5 @@ Deno.test("the comparison catches one changed cell in the original", async () =>
       const details = comparison.datasets.find((d) => d.asset === "Order Details")!;
       assertEquals(details.differences, ["row checksums differ"]);
     });
-  } finally {
-    fixture.close();
-  }
+  });
 });

@@ -3,8 +3,8 @@ import { DatabaseSync } from "node:sqlite";
 import { verifyOut, type VerifyResult } from "../../lib/provenance/verify.ts";
 import { sha256Hex } from "../../lib/provenance/stamps.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { runCli } from "../../main.ts";
 import { httpRecord, RUN, writeOut } from "./fixture.ts";
+import { cli } from "../cli/capture.ts";
 
 const PART_A = `parquet/Orders/ShipCountry=USA/part-${RUN}-0001.parquet`;
 const PART_B = `parquet/Order Details/part-${RUN}-0001.parquet`;
@@ -175,22 +175,6 @@ Deno.test("a missing out folder, a file, or a folder without manifest or state i
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await runCli(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 Deno.test("tidemark verify exits 0 on a good folder, 1 naming the bad file, 2 on a bad folder", async () => {
   await withFixture(async (out) => {
