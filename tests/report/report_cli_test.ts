@@ -1,24 +1,8 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { runCli } from "../../main.ts";
 import { RunReportBuilder, writeRunReport } from "../../lib/report/run_report.ts";
 import { checkHtml } from "./html_check.ts";
 import { RUN, runRecords, T0 } from "./fixture.ts";
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await runCli(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+import { cli } from "../cli/capture.ts";
 
 async function withRun(fn: (out: string) => Promise<void>): Promise<void> {
   const out = await Deno.makeTempDir();
