@@ -7,9 +7,9 @@
  */
 import { join } from "node:path";
 import { logRecordSchema } from "../../lib/report/logger.ts";
-import { type MockServer, startMockServer } from "../../mock_api/server.ts";
+import { type MockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { tempDir } from "./job_fixture.ts";
+import { withServedMock } from "./job_fixture.ts";
 
 const TOKEN = "cli-logs-secret-token-1234";
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -41,9 +41,7 @@ async function harvest(args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 async function withServer(fn: (server: MockServer, dir: string, config: string) => Promise<void>) {
-  const server = await startMockServer({ auth: "bearer", token: TOKEN });
-  const dir = await tempDir();
-  try {
+  await withServedMock(async (server, dir) => {
     const config = join(dir, "orders.yaml");
     await Deno.writeTextFile(
       config,
@@ -61,10 +59,7 @@ assets:
 `,
     );
     await fn(server, dir, config);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { auth: "bearer", token: TOKEN });
 }
 
 Deno.test("cli logs: off a terminal, stderr is JSON lines with the documented fields, no secret, no progress", async () => {

@@ -9,9 +9,8 @@ import { scheduleCommand } from "../../lib/cli/schedule.ts";
 import { createLogger } from "../../lib/report/logger.ts";
 import type { DenoCronFunction } from "../../lib/schedule/deploy.ts";
 import { registerDeployJobs } from "../../lib/schedule/deploy_jobs.ts";
-import { startMockServer } from "../../mock_api/server.ts";
 import { assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
-import { requestCount, tempDir } from "./job_fixture.ts";
+import { captureOutput, requestCount, tempDir, withServedMock } from "./job_fixture.ts";
 
 const SILENT = createLogger({ output: null });
 
@@ -34,44 +33,22 @@ assets:
 `;
 }
 
-/** Runs `fn` with stdout and stderr captured. */
-async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; stdout: string[] }> {
-  const stdout: string[] = [];
-  const log = console.log;
-  const writeSync = Deno.stderr.writeSync;
-  console.log = (...v: unknown[]) => stdout.push(v.join(" "));
-  Deno.stderr.writeSync = (b: Uint8Array) => b.length;
-  try {
-    return { value: await fn(), stdout };
-  } finally {
-    console.log = log;
-    Deno.stderr.writeSync = writeSync;
-  }
-}
-
 Deno.test("schedule: the second scheduled run of an unchanged source sends exactly one request", async () => {
-  const server = await startMockServer({ auth: "bearer" });
-  const dir = await tempDir();
-  try {
+  await withServedMock(async (server, dir) => {
     const config = join(dir, "posts.yaml");
     await Deno.writeTextFile(config, postsConfig(server.url, join(dir, "out")));
     const command = scheduleCommand({ env: { API_TOKEN: "super-secret-token" }, logger: SILENT });
-    const first = await quietly(() => command.run(["--config", config, "--once"]));
+    const first = await captureOutput(() => command.run(["--config", config, "--once"]));
     assertEquals([first.value, first.stdout], [0, ["posts: succeeded"]]);
     const before = await requestCount(server);
-    const second = await quietly(() => command.run(["--config", config, "--once"]));
+    const second = await captureOutput(() => command.run(["--config", config, "--once"]));
     assertEquals([second.value, second.stdout], [0, ["posts: succeeded"]]);
     assertEquals(await requestCount(server) - before, 1);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { auth: "bearer" });
 });
 
 Deno.test("deploy: the schedule file's jobs register with Deno.cron, and a fire runs the harvest", async () => {
-  const server = await startMockServer({ auth: "bearer" });
-  const dir = await tempDir();
-  try {
+  await withServedMock(async (server, dir) => {
     const config = join(dir, "posts.yaml");
     await Deno.writeTextFile(config, postsConfig(server.url, join(dir, "out")));
     await Deno.writeTextFile(join(dir, "schedule.yaml"), "jobs: [posts.yaml]\n");
@@ -89,13 +66,10 @@ Deno.test("deploy: the schedule file's jobs register with Deno.cron, and a fire 
     });
     assertEquals(entries.map((e) => e.job), ["posts"]);
     assertEquals(registered, ["posts 0 10 * * *"]);
-    await quietly(() => handlers[0]());
+    await captureOutput(() => handlers[0]());
     const reports = [...Deno.readDirSync(join(dir, "out", "reports"))].map((e) => e.name);
     assertEquals(reports.filter((n) => n.endsWith(".json")).length, 1, "one run written");
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { auth: "bearer" });
 });
 
 Deno.test("deploy: main.ts registers the jobs with Deno.cron when DENO_DEPLOYMENT_ID is set", async () => {

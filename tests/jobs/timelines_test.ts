@@ -6,16 +6,13 @@
 import { join } from "node:path";
 import { TIMELINES_JOB } from "../../jobs/timelines.ts";
 import { readRunReport } from "../../lib/report/run_report.ts";
-import { openSqliteState } from "../../lib/state/mod.ts";
 import { compareIds } from "../../lib/state/watermark.ts";
-import { startMockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { requestCount, runJob, tempDir } from "./job_fixture.ts";
+import { requestCount, runJob, withServedMock } from "./job_fixture.ts";
+import { withState } from "../harvest/fixture.ts";
 
 Deno.test("timelines job: a backfill before any forward run fails clearly, before any request", async () => {
-  const server = await startMockServer(TIMELINES_JOB.mock);
-  const dir = await tempDir();
-  try {
+  await withServedMock(async (server, dir) => {
     const run = await runJob(TIMELINES_JOB, [
       "--out",
       join(dir, "out"),
@@ -28,24 +25,16 @@ Deno.test("timelines job: a backfill before any forward run fails clearly, befor
     assertStringIncludes(run.stdout.join("\n"), "there is no X_oldest watermark in state yet");
     assertStringIncludes(run.stdout.join("\n"), "run a forward harvest first");
     assertEquals(await requestCount(server), 0);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, TIMELINES_JOB.mock);
 });
 
 Deno.test("timelines job: users over their window are skipped, recorded, and taken first next run", async () => {
   let offset = 0;
   // 14 requests per user per 15 minutes: two users need more for their backfill.
-  const server = await startMockServer({
-    ...TIMELINES_JOB.mock,
-    rateLimit: 14,
-    now: () => Date.now() + offset,
-  });
-  const dir = await tempDir();
-  const out = join(dir, "out");
-  const args = ["--out", out, "--base-url", server.url];
-  try {
+  const limited = { ...TIMELINES_JOB.mock, rateLimit: 14, now: () => Date.now() + offset };
+  await withServedMock(async (server, dir) => {
+    const out = join(dir, "out");
+    const args = ["--out", out, "--base-url", server.url];
     const forward = await runJob(TIMELINES_JOB, args);
     assertEquals(forward.code, 0, forward.stderr);
     offset += 16 * 60_000;
@@ -59,9 +48,8 @@ Deno.test("timelines job: users over their window are skipped, recorded, and tak
       report1.assets.find((a) => a.status === "skipped")!.skip_reasons[0],
       "max_wait_s",
     );
-    const state = openSqliteState(join(out, "state.sqlite"));
-    assertEquals((await state.listSkips()).map((s) => s.assetId).sort(), skipped);
-    await state.close();
+    const skips = await withState(out, (state) => state.listSkips());
+    assertEquals(skips.map((s) => s.assetId).sort(), skipped);
     offset += 16 * 60_000;
 
     const second = await runJob(TIMELINES_JOB, [...args, "--direction", "backfill"]);
@@ -69,19 +57,13 @@ Deno.test("timelines job: users over their window are skipped, recorded, and tak
     const report2 = await readRunReport(out);
     assertEquals(report2.assets.slice(0, 2).map((a) => a.asset).sort(), skipped, "skipped first");
     assertEquals(report2.assets.slice(0, 2).map((a) => a.status), ["ok", "ok"]);
-    const after = openSqliteState(join(out, "state.sqlite"));
-    try {
+    await withState(out, async (after) => {
       assertEquals(await after.listSkips(), []);
       // The whole timeline is in now: X_oldest is the user's oldest post.
       const oldest = (await after.getWatermark("user_44196397", "X_oldest"))?.lastId!;
       const newest = (await after.getWatermark("user_44196397", "X"))?.lastId!;
       assert(BigInt(oldest) > 2n ** 53n, "snowflake ids stay exact");
       assertEquals(compareIds(oldest, newest), -1);
-    } finally {
-      await after.close();
-    }
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+    });
+  }, limited);
 });

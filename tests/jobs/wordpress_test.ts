@@ -8,9 +8,8 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { WORDPRESS_JOB } from "../../jobs/wordpress.ts";
 import { parquetFiles } from "../../lib/sinks/write_mode.ts";
-import { startMockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
-import { requestCount, runJob, tempDir } from "./job_fixture.ts";
+import { requestCount, runJob, tempDir, withServedMock } from "./job_fixture.ts";
 
 Deno.test("wordpress job: serves its own mock and lands every item in the raw-load format by load", async () => {
   const dir = await tempDir();
@@ -40,9 +39,7 @@ Deno.test("wordpress job: serves its own mock and lands every item in the raw-lo
 });
 
 Deno.test("wordpress job: a re-run with --if-changed sends one request per type and writes nothing", async () => {
-  const server = await startMockServer(WORDPRESS_JOB.mock);
-  const dir = await tempDir();
-  try {
+  await withServedMock(async (server, dir) => {
     const out = join(dir, "out");
     const args = ["--out", out, "--base-url", server.url];
     assertEquals((await runJob(WORDPRESS_JOB, args)).code, 0);
@@ -56,8 +53,5 @@ Deno.test("wordpress job: a re-run with --if-changed sends one request per type 
     const report = second.stdout.join("\n");
     assertMatch(report, /posts\s+unchanged/);
     assertStringIncludes(report, "orderby=modified&order=desc&per_page=1");
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, WORDPRESS_JOB.mock);
 });
