@@ -4,29 +4,39 @@
  * the others complete, and the one-asset flag form needs no config file.
  */
 import { runCli } from "../../main.ts";
-import { type MockServer, startMockServer } from "../../mock_api/server.ts";
+import { type MockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { parquetKeys, tempOut, TOKEN } from "./fixture.ts";
+import { parquetKeys, TOKEN } from "./fixture.ts";
+import { requestCount, withServedMock } from "../jobs/job_fixture.ts";
 
-async function dataRequests(server: MockServer): Promise<number> {
-  const stats = await (await fetch(`${server.url}/-/stats`)).json() as {
-    by_path: Record<string, Record<string, number>>;
-  };
-  return Object.entries(stats.by_path).filter(([path]) => !path.startsWith("/-/"))
-    .reduce((n, [, counts]) => n + Object.values(counts).reduce((a, b) => a + b, 0), 0);
+/** The served mock and a folder, with `API_TOKEN` set for the configs' `${API_TOKEN}`. */
+async function withServer(fn: (server: MockServer, dir: string) => Promise<void>) {
+  await withServedMock(async (server, dir) => {
+    Deno.env.set("API_TOKEN", TOKEN);
+    try {
+      await fn(server, dir);
+    } finally {
+      Deno.env.delete("API_TOKEN");
+    }
+  }, { auth: "bearer", rateLimit: 0 });
 }
 
-async function withServer(fn: (server: MockServer, dir: string) => Promise<void>) {
-  const server = await startMockServer({ auth: "bearer", rateLimit: 0 });
-  const dir = await tempOut();
-  Deno.env.set("API_TOKEN", TOKEN);
-  try {
-    await fn(server, dir);
-  } finally {
-    Deno.env.delete("API_TOKEN");
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+/** Writes `<dir>/<name>.yaml`: a config called `name` for the served mock, with `assets`. */
+async function writeConfig(
+  server: MockServer,
+  dir: string,
+  config: { name: string; assets: string },
+): Promise<string> {
+  const path = `${dir}/${config.name}.yaml`;
+  await Deno.writeTextFile(
+    path,
+    `name: ${config.name}
+base_url: ${server.url}
+auth: { type: bearer, token: \${API_TOKEN} }
+assets:
+${config.assets}`,
+  );
+  return path;
 }
 
 function asset(name: string, path: string, extra = ""): string {
@@ -40,57 +50,42 @@ ${extra}`;
 
 Deno.test("cli: a config error exits 2 with its field path, before any request and any file", async () => {
   await withServer(async (server, dir) => {
-    const config = `${dir}/bad.yaml`;
-    await Deno.writeTextFile(
-      config,
-      `name: bad
-base_url: ${server.url}
-auth: { type: bearer, token: \${API_TOKEN} }
-assets:
-${asset("Orders", "/northwind/Orders.json")}
+    const config = await writeConfig(server, dir, {
+      name: "bad",
+      assets: `${asset("Orders", "/northwind/Orders.json")}
   - name: Lines
     path: /northwind/Order%20Details.json
     pagination: { type: cursr }
     data_path: rows
 `,
-    );
+    });
     assertEquals(await runCli(["harvest", "--config", config, "--out", `${dir}/out`]), 2);
-    assertEquals(await dataRequests(server), 0);
+    assertEquals(await requestCount(server), 0);
     assertEquals(await Deno.stat(`${dir}/out`).catch(() => null), null, "no out folder");
   });
 });
 
 Deno.test("cli: problems found after loading (unknown contract, bad partition_by) exit 2 before any request", async () => {
   await withServer(async (server, dir) => {
-    const config = `${dir}/bad.yaml`;
-    await Deno.writeTextFile(
-      config,
-      `name: bad
-base_url: ${server.url}
-auth: { type: bearer, token: \${API_TOKEN} }
-assets:
-${asset("Orders", "/northwind/Orders.json", "    contract: no_such_contract\n")}
+    const config = await writeConfig(server, dir, {
+      name: "bad",
+      assets: `${asset("Orders", "/northwind/Orders.json", "    contract: no_such_contract\n")}
 ${asset("Lines", "/northwind/Order%20Details.json", "    output: { partition_by: [year(] }\n")}`,
-    );
+    });
     assertEquals(await runCli(["harvest", "--config", config, "--out", `${dir}/out`]), 2);
-    assertEquals(await dataRequests(server), 0);
+    assertEquals(await requestCount(server), 0);
     assertEquals(await runCli(["harvest", "--config", config, "--asset", "Nope"]), 2);
-    assertEquals(await dataRequests(server), 0);
+    assertEquals(await requestCount(server), 0);
   });
 });
 
 Deno.test("cli: a failing asset exits 1 while the other completes and commits", async () => {
   await withServer(async (server, dir) => {
-    const config = `${dir}/mixed.yaml`;
-    await Deno.writeTextFile(
-      config,
-      `name: mixed
-base_url: ${server.url}
-auth: { type: bearer, token: \${API_TOKEN} }
-assets:
-${asset("Orders", "/northwind/Orders.json", "    primary_key: [OrderID]\n")}
+    const config = await writeConfig(server, dir, {
+      name: "mixed",
+      assets: `${asset("Orders", "/northwind/Orders.json", "    primary_key: [OrderID]\n")}
 ${asset("Missing", "/northwind/NoSuchTable.json")}`,
-    );
+    });
     const out = `${dir}/out`;
     assertEquals(await runCli(["harvest", "--config", config, "--out", out, "--quiet"]), 1);
     const keys = await parquetKeys(out, "Orders", ["OrderID"]);
