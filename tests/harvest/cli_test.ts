@@ -4,7 +4,7 @@
  * the others complete, and the one-asset flag form needs no config file.
  */
 import { runCli } from "../../main.ts";
-import { type MockServer } from "../../mock_api/server.ts";
+import type { MockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { parquetKeys, TOKEN } from "./fixture.ts";
 import { requestCount, withServedMock } from "../jobs/job_fixture.ts";

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { logRecordSchema } from "../../lib/report/logger.ts";
-import { type MockServer } from "../../mock_api/server.ts";
+import type { MockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { withServedMock } from "./job_fixture.ts";
 
