@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { runCli } from "../../main.ts";
 import { scheduleCommand, type ScheduleCommandOptions } from "../../lib/cli/schedule.ts";
 import type { ScheduledJob } from "../../lib/schedule/jobs.ts";
 import { systemClock } from "../../lib/http/clock.ts";
 import { assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { configYaml, memoryLogger, withFakeTime } from "./fake_time.ts";
+import { cli } from "../cli/capture.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NOW = Date.parse("2026-01-01T10:07:30.000Z");
@@ -133,17 +133,6 @@ Deno.test("schedule runs the jobs at their instants until stopped, then prints t
     });
   });
 });
-
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const err: string[] = [];
-  const error = console.error;
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await runCli(args), stderr: err.join("\n") };
-  } finally {
-    console.error = error;
-  }
-}
 
 Deno.test("schedule without --config, or with a bad time zone, exits 2 with the fix", async () => {
   const missing = await cli(["schedule"]);

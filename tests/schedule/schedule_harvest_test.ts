@@ -1,17 +1,14 @@
 import { join } from "node:path";
 import { scheduleCommand } from "../../lib/cli/schedule.ts";
-import { openSqliteState } from "../../lib/state/mod.ts";
-import { startMockServer } from "../../mock_api/server.ts";
 import { assertEquals, assertMatch } from "../assert.ts";
 import { memoryLogger } from "./fake_time.ts";
+import { captureOutput, withServedMock } from "../jobs/job_fixture.ts";
+import { withState } from "../harvest/fixture.ts";
 
 const TOKEN = "schedule-test-token";
 
 Deno.test("schedule --once runs a job through the real harvest engine; the next run is incremental", async () => {
-  const server = await startMockServer({ auth: "bearer", token: TOKEN, scale: 0.2 });
-  const dir = await Deno.makeTempDir({ prefix: "tidemark-schedule-harvest-" });
-  const stderr = Deno.stderr.writeSync; // the engine logs to stderr: keep the test output clean
-  try {
+  await withServedMock(async (server, dir) => {
     const out = join(dir, "out");
     await Deno.writeTextFile(
       join(dir, "orders.yaml"),
@@ -32,24 +29,14 @@ assets:
 `,
     );
     await Deno.writeTextFile(join(dir, "jobs.yaml"), "jobs: [orders.yaml]\n");
-    Deno.stderr.writeSync = (bytes: Uint8Array) => bytes.length;
     const command = scheduleCommand({ env: { API_TOKEN: TOKEN }, logger: memoryLogger().logger });
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (...a: unknown[]) => lines.push(a.join(" "));
-    let codes: number[];
-    try {
-      codes = [
-        await command.run(["--config", join(dir, "jobs.yaml"), "--once"]),
-        await command.run(["--config", join(dir, "jobs.yaml"), "--once"]),
-      ];
-    } finally {
-      console.log = log;
-      Deno.stderr.writeSync = stderr;
-    }
+    // The engine logs to stderr: captured, to keep the test output clean.
+    const { value: codes, stdout: lines } = await captureOutput(async () => [
+      await command.run(["--config", join(dir, "jobs.yaml"), "--once"]),
+      await command.run(["--config", join(dir, "jobs.yaml"), "--once"]),
+    ]);
     assertEquals([codes, lines], [[0, 0], ["orders: succeeded", "orders: succeeded"]]);
-    const state = openSqliteState(join(out, "state.sqlite"));
-    try {
+    await withState(out, async (state) => {
       const runs = await state.listRuns();
       assertEquals(runs.map((r) => r.status), ["succeeded", "succeeded"]);
       const [second, first] = runs;
@@ -57,12 +44,6 @@ assets:
       // The watermark boundary is re-read (>=), so the second run fetches a page, not the table.
       assertEquals(second.counts.records < first.counts.records, true);
       assertMatch((await state.getWatermark("Orders"))?.lastTimestamp ?? "", /^199\d-/);
-    } finally {
-      await state.close();
-    }
-  } finally {
-    Deno.stderr.writeSync = stderr;
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+    });
+  }, { auth: "bearer", token: TOKEN, scale: 0.2 });
 });
