@@ -12,6 +12,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../asse
 import {
   BASE_URL,
   type MockFixture,
+  ordersYaml,
   run,
   TOKEN,
   withMockRun,
@@ -91,20 +92,14 @@ Deno.test("change detection: without it (a plain harvest) the pages are requeste
   });
 });
 
-const ORDERS_LATEST = yamlConfig(`name: orders
-base_url: ${BASE_URL}
-auth: { type: bearer, token: \${API_TOKEN} }
-assets:
-  - name: Orders
-    path: /northwind/Orders.json
-    params: { _size: 500 }
-    pagination: { type: cursor, param: _next, response_path: next }
-    data_path: rows
-    primary_key: [OrderID]
-    incremental: { cursor_field: OrderDate, param: OrderDate__gte, param_format: datetime }
-    change_detection: { params: { _sort_desc: OrderDate, _size: 1 } }
-    output: { format: jsonl }
-`);
+const ORDERS_LATEST = yamlConfig(ordersYaml({
+  size: 500,
+  asset: [
+    "incremental: { cursor_field: OrderDate, param: OrderDate__gte, param_format: datetime }",
+    "change_detection: { params: { _sort_desc: OrderDate, _size: 1 } }",
+    "output: { format: jsonl }",
+  ].join("\n"),
+}));
 
 Deno.test("change detection: a record newer than the watermark makes the asset run and land it", async () => {
   await withMockRun(async (fixture, out) => {

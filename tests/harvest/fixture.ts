@@ -182,6 +182,31 @@ ${indent(options.details ?? "")}
 `;
 }
 
+/**
+ * A config of one asset, Orders over the mock's cursor pages, against {@link BASE_URL}: `top` is
+ * extra config YAML, `asset` extra YAML for the asset.
+ */
+export function ordersYaml(options: {
+  name?: string;
+  size?: number;
+  top?: string;
+  asset?: string;
+} = {}): string {
+  return `name: ${options.name ?? "orders"}
+base_url: ${BASE_URL}
+auth: { type: bearer, token: \${API_TOKEN} }
+${options.top ?? ""}
+assets:
+  - name: Orders
+    path: /northwind/Orders.json
+    params: { _size: ${options.size ?? 100} }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID]
+${indent(options.asset ?? "")}
+`;
+}
+
 function indent(text: string): string {
   return text.split("\n").filter((l) => l.trim()).map((l) => `    ${l.trim()}`).join("\n");
 }
@@ -196,7 +221,7 @@ export const CHAOS_FAULTS = {
   reset: 0.01,
 } as const;
 
-/** The retry policy that rides out {@link CHAOS_FAULTS} (with {@link fastClock} its waits are short). */
+/** The retry policy that rides out {@link CHAOS_FAULTS} (use {@link fastClock} for its waits). */
 export const CHAOS_RETRY =
   "retry: { max_attempts: 12, base_ms: 200, cap_ms: 4000, budget_s: 3600, timeout_s: 10 }";
 

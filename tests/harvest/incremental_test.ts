@@ -7,9 +7,9 @@
 import { readBoundary } from "../../lib/harvest/asset_plan.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {
-  BASE_URL,
   type MockFixture,
   northwindYaml,
+  ordersYaml,
   parquetKeys,
   partCount,
   run,
@@ -43,19 +43,14 @@ function maxOrderDate(fixture: MockFixture): string {
 }
 
 const ORDERS_ONLY = (extra = "", size = 100) =>
-  yamlConfig(`name: inc
-base_url: ${BASE_URL}
-auth: { type: bearer, token: \${API_TOKEN} }
-assets:
-  - name: Orders
-    path: /northwind/Orders.json
-    params: { _size: ${size} }
-    pagination: { type: cursor, param: _next, response_path: next }
-    data_path: rows
-    primary_key: [OrderID]
-    incremental: { cursor_field: OrderDate, param: OrderDate__gte, param_format: datetime${extra} }
-    contract: orders
-`);
+  yamlConfig(ordersYaml({
+    name: "inc",
+    size,
+    asset: [
+      `incremental: { cursor_field: OrderDate, param: OrderDate__gte, param_format: datetime${extra} }`,
+      "contract: orders",
+    ].join("\n"),
+  }));
 
 Deno.test("incremental: a re-run with no change fetches nothing new and writes no new part", async () => {
   await withMockRun(async (fixture, out) => {

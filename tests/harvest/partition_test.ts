@@ -9,6 +9,7 @@ import { assert, assertEquals } from "../assert.ts";
 import {
   BASE_URL,
   type MockFixture,
+  ordersYaml,
   parquetKeys,
   run,
   sorted,
@@ -42,20 +43,12 @@ function counting(fixture: MockFixture): { fetch: FetchFunction; peak: () => num
 Deno.test("partitions: 4 key ranges on 4 workers land exactly the source's orders", async () => {
   await withMockRun(async (fixture, out) => {
     const transport = counting(fixture);
-    const loaded = yamlConfig(`name: ranges
-base_url: ${BASE_URL}
-auth: { type: bearer, token: \${API_TOKEN} }
-workers: 4
-assets:
-  - name: Orders
-    path: /northwind/Orders.json
-    params: { _size: 50 }
-    pagination: { type: cursor, param: _next, response_path: next }
-    data_path: rows
-    primary_key: [OrderID]
-    partition: { by: OrderID, parts: 4 }
-    batch_size: 100
-`);
+    const loaded = yamlConfig(ordersYaml({
+      name: "ranges",
+      size: 50,
+      top: "workers: 4",
+      asset: "partition: { by: OrderID, parts: 4 }\nbatch_size: 100",
+    }));
     const result = await run(fixture, loaded, out, { fetch: transport.fetch });
     assertEquals(result.exitCode, 0);
     assertEquals(result.assets[0].partitions, 4);

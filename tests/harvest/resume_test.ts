@@ -7,8 +7,8 @@
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { assertEquals } from "../assert.ts";
 import {
-  BASE_URL,
   type MockFixture,
+  ordersYaml,
   parquetKeys,
   partCount,
   rewindToCrash,
@@ -20,18 +20,7 @@ import {
 } from "./fixture.ts";
 
 function ordersConfig(batchSize: number) {
-  return yamlConfig(`name: resume
-base_url: ${BASE_URL}
-auth: { type: bearer, token: \${API_TOKEN} }
-assets:
-  - name: Orders
-    path: /northwind/Orders.json
-    params: { _size: 100 }
-    pagination: { type: cursor, param: _next, response_path: next }
-    data_path: rows
-    primary_key: [OrderID]
-    batch_size: ${batchSize}
-`);
+  return yamlConfig(ordersYaml({ name: "resume", asset: `batch_size: ${batchSize}` }));
 }
 
 async function assertExactlyOnce(fixture: MockFixture, out: string) {
