@@ -23,6 +23,7 @@ import {
   chaosMock,
   fastClock,
   northwindYaml,
+  ordersYaml,
   rewindToCrash,
   run,
   withMockRun,
@@ -195,18 +196,7 @@ Deno.test("replay rebuilds the derived line_items dataset from the replayed inpu
 Deno.test("replay skips the pages of a killed run that were fetched again", async () => {
   await withMockRun(async (fixture, out) => {
     await withTarget(async (to) => {
-      const loaded = yamlConfig(`name: killed
-base_url: ${BASE_URL}
-auth: { type: bearer, token: \${API_TOKEN} }
-assets:
-  - name: Orders
-    path: /northwind/Orders.json
-    params: { _size: 100 }
-    pagination: { type: cursor, param: _next, response_path: next }
-    data_path: rows
-    primary_key: [OrderID]
-    batch_size: 300
-`);
+      const loaded = yamlConfig(ordersYaml({ name: "killed", asset: "batch_size: 300" }));
       await run(fixture, loaded, out);
       // Killed after 2 of the 3 lines of the last batch (pages 7-9) reached the manifest.
       await rewindToCrash(out, { committed: 6, dropLines: 1 });
