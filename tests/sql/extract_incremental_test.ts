@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { runExtract } from "../../lib/sql/extract.ts";
 import { openSqliteState } from "../../lib/state/mod.ts";
 import { listFiles, parquetRows } from "../sinks/read_back.ts";
-import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
+import { LINE_ITEMS_BY_YEAR, northwindDb } from "./northwind_fixture.ts";
 
 /** A writable copy of the Northwind fixture and an out folder, removed afterwards. */
 async function withCopy(fn: (db: string, out: string) => Promise<void>): Promise<void> {
@@ -21,11 +21,8 @@ async function withCopy(fn: (db: string, out: string) => Promise<void>): Promise
 function run(db: string, out: string) {
   return runExtract({
     db,
-    query: LINE_ITEMS_QUERY,
-    params: { start: "1997-01-01" },
+    ...LINE_ITEMS_BY_YEAR,
     out,
-    asset: "line_items",
-    partitionBy: ["year(OrderDate)"],
     incrementalColumn: "OrderDate",
     keys: ["OrderID", "ProductID"],
     chunkRows: 700,

@@ -5,7 +5,7 @@ import pl from "nodejs-polars";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { runExtract } from "../../lib/sql/extract.ts";
 import { listFiles, parquetRows } from "../sinks/read_back.ts";
-import { LINE_ITEMS_QUERY } from "./northwind_fixture.ts";
+import { LINE_ITEMS_BY_YEAR, LINE_ITEMS_QUERY } from "./northwind_fixture.ts";
 import { killExtractAfterFirstPart } from "./cli_process.ts";
 
 Deno.test("a kill mid-extract leaves only complete parts, and the next run cleans up", async () => {
@@ -40,15 +40,7 @@ Deno.test("a kill mid-extract leaves only complete parts, and the next run clean
       pl.readParquet(join(parts, file));
     }
 
-    const result = await runExtract({
-      db,
-      query: LINE_ITEMS_QUERY,
-      params: { start: "1997-01-01" },
-      out,
-      asset: "line_items",
-      partitionBy: ["year(OrderDate)"],
-      chunkRows: 5000,
-    });
+    const result = await runExtract({ db, ...LINE_ITEMS_BY_YEAR, out, chunkRows: 5000 });
     const files = await listFiles(parts, "");
     assert(files.every((f) => f.includes(result.runId)), `leftovers: ${files.join(", ")}`);
     const rows = files.flatMap((f) => parquetRows(join(parts, f)));

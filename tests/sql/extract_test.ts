@@ -7,18 +7,15 @@ import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { sha256File } from "../../lib/provenance/stamps.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
-import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
+import {
+  LINE_ITEMS_BY_YEAR,
+  LINE_ITEMS_QUERY,
+  LINE_ITEMS_START,
+  northwindDb,
+  withOut,
+} from "./northwind_fixture.ts";
 
-const START = "1997-01-01";
-
-async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
-  const out = await Deno.makeTempDir({ prefix: "tidemark-extract-" });
-  try {
-    await fn(out);
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
-}
+const START = LINE_ITEMS_START;
 
 /** The query's rows straight from SQLite, for comparison. */
 function queryRows(path: string, sql: string, ...values: (string | number)[]) {
@@ -48,15 +45,7 @@ async function readParts(dir: string): Promise<Record<string, Record<string, unk
 Deno.test("the seed's query lands partitioned by year with the query's rows and keys", async () => {
   const db = await northwindDb();
   await withOut(async (out) => {
-    const result = await runExtract({
-      db,
-      query: LINE_ITEMS_QUERY,
-      params: { start: START },
-      out,
-      asset: "line_items",
-      partitionBy: ["year(OrderDate)"],
-      chunkRows: 500,
-    });
+    const result = await runExtract({ db, ...LINE_ITEMS_BY_YEAR, out, chunkRows: 500 });
     const want = queryRows(db, EXPECTED_SQL, START);
     const byYear = await readParts(join(out, "parquet", "line_items"));
     assertEquals(Object.keys(byYear).sort(), ["year=1997", "year=1998"]);
@@ -116,15 +105,7 @@ Deno.test("a cast in the query decides the type: unixepoch() Int64, CAST AS TEXT
 Deno.test("each part has one manifest line with query hash, params and part hash", async () => {
   const db = await northwindDb();
   await withOut(async (out) => {
-    const result = await runExtract({
-      db,
-      query: LINE_ITEMS_QUERY,
-      params: { start: START },
-      out,
-      asset: "line_items",
-      partitionBy: ["year(OrderDate)"],
-      chunkRows: 1000,
-    });
+    const result = await runExtract({ db, ...LINE_ITEMS_BY_YEAR, out, chunkRows: 1000 });
     const { entries } = await loadManifest(join(out, "manifest.jsonl"));
     assertEquals(entries.length, result.parts.length);
     for (const { record } of entries) {
@@ -168,40 +149,27 @@ async function assertNothingWritten(
   assertEquals(await Array.fromAsync(Deno.readDir(out)), [], `files written for: ${text}`);
 }
 
-Deno.test("an unbound placeholder fails with one message and writes nothing", async () => {
+/** Extracting with `options` from Northwind fails with a {@link SqlError} saying `text`. */
+async function assertRefused(
+  options: { query: string; partitionBy?: string[] },
+  text: string,
+): Promise<void> {
   const db = await northwindDb();
   await withOut(async (out) => {
-    await assertNothingWritten(
-      out,
-      () => runExtract({ db, query: LINE_ITEMS_QUERY, out }),
-      SqlError,
-      ":start has no value",
-    );
+    await assertNothingWritten(out, () => runExtract({ db, ...options, out }), SqlError, text);
   });
+}
+
+Deno.test("an unbound placeholder fails with one message and writes nothing", async () => {
+  await assertRefused({ query: LINE_ITEMS_QUERY }, ":start has no value");
 });
 
 Deno.test("a syntax error fails with SQLite's message and writes nothing", async () => {
-  const db = await northwindDb();
-  await withOut(async (out) => {
-    await assertNothingWritten(
-      out,
-      () => runExtract({ db, query: "SELEC * FROM Orders", out }),
-      SqlError,
-      "syntax error",
-    );
-  });
+  await assertRefused({ query: "SELEC * FROM Orders" }, "syntax error");
 });
 
 Deno.test("a missing table fails with its name and writes nothing", async () => {
-  const db = await northwindDb();
-  await withOut(async (out) => {
-    await assertNothingWritten(
-      out,
-      () => runExtract({ db, query: "SELECT * FROM Orderz", out }),
-      SqlError,
-      "no such table: Orderz",
-    );
-  });
+  await assertRefused({ query: "SELECT * FROM Orderz" }, "no such table: Orderz");
 });
 
 Deno.test("a missing database file fails with its path and writes nothing", async () => {
@@ -216,21 +184,10 @@ Deno.test("a missing database file fails with its path and writes nothing", asyn
 });
 
 Deno.test("an unknown partition column fails before anything is written", async () => {
-  const db = await northwindDb();
-  await withOut(async (out) => {
-    await assertNothingWritten(
-      out,
-      () =>
-        runExtract({
-          db,
-          query: "SELECT OrderID FROM Orders",
-          out,
-          partitionBy: ["year(OrderDate)"],
-        }),
-      SqlError,
-      "--partition-by column OrderDate is not a column",
-    );
-  });
+  await assertRefused(
+    { query: "SELECT OrderID FROM Orders", partitionBy: ["year(OrderDate)"] },
+    "--partition-by column OrderDate is not a column",
+  );
 });
 
 Deno.test("a query failing part-way leaves no part behind", async () => {

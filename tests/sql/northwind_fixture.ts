@@ -1,9 +1,12 @@
 /**
  * A Northwind SQLite file for the SQL tests: generated once per test process into a temporary
- * folder (scale 1: 830 orders, 2155 lines) and removed when the process exits.
+ * folder (scale 1: 830 orders, 2155 lines) and removed when the process exits; the seed's
+ * line-items extraction; temporary out folders.
  * @module
  */
 import { join } from "node:path";
+import { LINE_ITEMS_QUERY } from "../../jobs/northwind_sql.ts";
+import type { ExtractOptions } from "../../lib/sql/extract.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 
 let cached: Promise<string> | undefined;
@@ -26,6 +29,30 @@ export function northwindDb(): Promise<string> {
 
 /** The seed's query (Orders ⋈ Order Details from `:start`), as the job and the bench run it. */
 export { LINE_ITEMS_QUERY } from "../../jobs/northwind_sql.ts";
+
+/** The `:start` of the seed's extraction. */
+export const LINE_ITEMS_START = "1997-01-01";
+
+/** The seed's extraction: {@link LINE_ITEMS_QUERY} from {@link LINE_ITEMS_START}, by year. */
+export const LINE_ITEMS_BY_YEAR: Pick<
+  ExtractOptions,
+  "query" | "params" | "asset" | "partitionBy"
+> = {
+  query: LINE_ITEMS_QUERY,
+  params: { start: LINE_ITEMS_START },
+  asset: "line_items",
+  partitionBy: ["year(OrderDate)"],
+};
+
+/** Runs `fn` with a fresh out folder, removed afterwards. */
+export async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
+  const out = await Deno.makeTempDir({ prefix: "tidemark-extract-" });
+  try {
+    await fn(out);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
 
 /** The same query with every identifier quoted, as PostgreSQL needs for mixed-case names. */
 export const LINE_ITEMS_QUERY_QUOTED = `SELECT o."OrderID", o."CustomerID", o."OrderDate",

@@ -10,7 +10,7 @@ import { runExtract } from "../../lib/sql/extract.ts";
 import { SqlError } from "../../lib/errors.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
-import { LINE_ITEMS_QUERY_QUOTED, northwindDb } from "./northwind_fixture.ts";
+import { LINE_ITEMS_QUERY_QUOTED, northwindDb, withOut } from "./northwind_fixture.ts";
 import { postgresUnavailable, startPostgres } from "./postgres_server.ts";
 import { killExtractAfterFirstPart } from "./cli_process.ts";
 
@@ -18,15 +18,6 @@ const unavailable = postgresUnavailable();
 if (unavailable) console.log(`postgres_test: skipped: ${unavailable}`);
 
 const START = "1997-01-01";
-
-async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
-  const out = await Deno.makeTempDir({ prefix: "tidemark-pg-extract-" });
-  try {
-    await fn(out);
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
-}
 
 function sqliteRows(sql: string, ...values: string[]): Record<string, unknown>[] {
   return northwindPath
