@@ -7,6 +7,7 @@
  */
 import pl from "nodejs-polars";
 import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
 import { createApp, type MockOptions } from "../../mock_api/app.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { type LoadedConfig, parseConfig } from "../../lib/config/load.ts";
@@ -22,6 +23,22 @@ import { openSqliteState, type StateStore } from "../../lib/state/mod.ts";
 export const BASE_URL = "http://127.0.0.1:9000";
 /** The mock's default bearer token. */
 export const TOKEN = "super-secret-token";
+
+/**
+ * `deno run` arguments for `tidemark harvest` in a child process, with the permissions it needs
+ * (the harvest's own arguments follow).
+ */
+export const HARVEST_PROCESS_ARGS: readonly string[] = [
+  "run",
+  "--allow-net=127.0.0.1",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+  fileURLToPath(new URL("../../main.ts", import.meta.url)),
+  "harvest",
+];
 
 /** A mock app over a database the test holds. */
 export interface MockFixture {

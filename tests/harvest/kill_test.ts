@@ -12,9 +12,8 @@ import { createApp } from "../../mock_api/app.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { parquetKeys, sorted, sourceKeys, TOKEN } from "./fixture.ts";
+import { HARVEST_PROCESS_ARGS, parquetKeys, sorted, sourceKeys, TOKEN } from "./fixture.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** mulberry32: a small seeded PRNG, so the kill points are the same on every run of the test. */
@@ -89,22 +88,7 @@ Deno.test("kill -9 at ten random points, each run resuming the last: every sourc
   const harvestOnce = async (killOnFileEvent = 0) => {
     const watcher = killOnFileEvent > 0 ? Deno.watchFs(out, { recursive: true }) : null;
     child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net=127.0.0.1",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        MAIN,
-        "harvest",
-        "--config",
-        config,
-        "--out",
-        out,
-        "--quiet",
-      ],
+      args: [...HARVEST_PROCESS_ARGS, "--config", config, "--out", out, "--quiet"],
       cwd: ROOT,
       env: { API_TOKEN: TOKEN, NO_COLOR: "1" },
       stdout: "null",
