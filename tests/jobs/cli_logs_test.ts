@@ -10,24 +10,13 @@ import { logRecordSchema } from "../../lib/report/logger.ts";
 import type { MockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { withServedMock } from "./job_fixture.ts";
+import { HARVEST_PROCESS_ARGS } from "../harvest/fixture.ts";
 
 const TOKEN = "cli-logs-secret-token-1234";
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 async function harvest(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      MAIN,
-      "harvest",
-      ...args,
-    ],
+    args: [...HARVEST_PROCESS_ARGS, ...args],
     env: { API_TOKEN: TOKEN, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
