@@ -22,7 +22,7 @@ import {
   run,
   sorted,
   sourceKeys,
-  tempOut,
+  withMockRun,
   yamlConfig,
 } from "./fixture.ts";
 
@@ -41,15 +41,6 @@ function s3Env(endpoint: string, accessKeyId = "S3RVER") {
 /** The Northwind config with Orders' `output:` replaced. */
 function ordersOutput(yaml: string, output: string): string {
   return yaml.replace("output: { partition_by: [ShipCountry] }", `output: ${output}`);
-}
-
-async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
-  const out = await tempOut();
-  try {
-    await fn(out);
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
 }
 
 /** sha256 of every file under an asset's folder, by relative path. */
@@ -71,110 +62,95 @@ function linesByYear(db: DatabaseSync): Record<string, number> {
 }
 
 Deno.test("line_items holds one row per order line, in the folder of its OrderDate year", async () => {
-  const fixture = mockFixture();
-  try {
-    await withOut(async (out) => {
-      const result = await run(fixture, yamlConfig(northwindYaml({ size: 500 }) + LINE_ITEMS), out);
-      assertEquals(result.exitCode, 0);
-      assertEquals(result.derived.map((d) => [d.name, d.status]), [["line_items", "ok"]]);
-      const details = Number(
-        (fixture.db.prepare(`SELECT count(*) AS n FROM "Order Details"`).get() as { n: number }).n,
+  await withMockRun(async (fixture, out) => {
+    const result = await run(fixture, yamlConfig(northwindYaml({ size: 500 }) + LINE_ITEMS), out);
+    assertEquals(result.exitCode, 0);
+    assertEquals(result.derived.map((d) => [d.name, d.status]), [["line_items", "ok"]]);
+    const details = Number(
+      (fixture.db.prepare(`SELECT count(*) AS n FROM "Order Details"`).get() as { n: number }).n,
+    );
+    assertEquals(result.derived[0].rows, details);
+    const byYear: Record<string, number> = {};
+    for (const file of await filesUnder(join(out, "parquet", "line_items"))) {
+      const year = /^year=(\d{4})\//.exec(file)![1];
+      const frame = (await parquetFrame(out, `line_items/year=${year}`))!;
+      const dates = frame.getColumn("OrderDate").toArray() as unknown as Date[];
+      assert(
+        dates.every((d) => String(d.getUTCFullYear()) === year),
+        `every OrderDate in year=${year}`,
       );
-      assertEquals(result.derived[0].rows, details);
-      const byYear: Record<string, number> = {};
-      for (const file of await filesUnder(join(out, "parquet", "line_items"))) {
-        const year = /^year=(\d{4})\//.exec(file)![1];
-        const frame = (await parquetFrame(out, `line_items/year=${year}`))!;
-        const dates = frame.getColumn("OrderDate").toArray() as unknown as Date[];
-        assert(
-          dates.every((d) => String(d.getUTCFullYear()) === year),
-          `every OrderDate in year=${year}`,
-        );
-        byYear[year] = (byYear[year] ?? 0) + frame.height;
-      }
-      assertEquals(byYear, linesByYear(fixture.db));
-      const frame = (await parquetFrame(out, "line_items"))!;
-      const row = frame.toRecords()[0] as Record<string, number>;
-      const expected = row.UnitPrice * row.Quantity * (1 - row.Discount);
-      assert(Math.abs(row.extended_price - expected) < 1e-9, "extended_price computed");
-    });
-  } finally {
-    fixture.close();
-  }
+      byYear[year] = (byYear[year] ?? 0) + frame.height;
+    }
+    assertEquals(byYear, linesByYear(fixture.db));
+    const frame = (await parquetFrame(out, "line_items"))!;
+    const row = frame.toRecords()[0] as Record<string, number>;
+    const expected = row.UnitPrice * row.Quantity * (1 - row.Discount);
+    assert(Math.abs(row.extended_price - expected) < 1e-9, "extended_price computed");
+  });
 });
 
 Deno.test("a derive step naming an unknown input stops the harvest before any request", async () => {
-  const fixture = mockFixture();
-  try {
-    await withOut(async (out) => {
-      const loaded = yamlConfig(
-        northwindYaml() + LINE_ITEMS.replace("[Order Details, Orders]", "[Order Details, Order]"),
-      );
-      const error = await assertRejects(() => run(fixture, loaded, out), ConfigError);
-      assertEquals(error.exitCode, 2);
-      assertEquals(error.issues.map((i) => i.path), ["derive[0].from[1]"]);
-      assertEquals(await fixture.requests(), 0);
-    });
-  } finally {
-    fixture.close();
-  }
+  await withMockRun(async (fixture, out) => {
+    const loaded = yamlConfig(
+      northwindYaml() + LINE_ITEMS.replace("[Order Details, Orders]", "[Order Details, Order]"),
+    );
+    const error = await assertRejects(() => run(fixture, loaded, out), ConfigError);
+    assertEquals(error.exitCode, 2);
+    assertEquals(error.issues.map((i) => i.path), ["derive[0].from[1]"]);
+    assertEquals(await fixture.requests(), 0);
+  });
 });
 
 Deno.test("s3 destination: every part and every merged file is uploaded under load_date/load_time keys and its object_url recorded", async () => {
   await using s3 = await startS3rver(["lake"]);
-  const fixture = mockFixture();
-  try {
-    await withOut(async (out) => {
-      const loaded = yamlConfig(ordersOutput(
-        northwindYaml({
-          size: 200,
-          details: "output: { mode: merge, destination: s3://lake/northwind }",
-        }),
-        "{ partition_by: [ShipCountry], destination: s3://lake/northwind }",
-      ));
-      const result = await run(fixture, loaded, out, { env: s3Env(s3.endpoint) });
-      assertEquals(result.assets.map((a) => [a.asset, a.status, a.error]), [
-        ["Orders", "ok", undefined],
-        ["Order Details", "ok", undefined],
-      ]);
+  await withMockRun(async (fixture, out) => {
+    const loaded = yamlConfig(ordersOutput(
+      northwindYaml({
+        size: 200,
+        details: "output: { mode: merge, destination: s3://lake/northwind }",
+      }),
+      "{ partition_by: [ShipCountry], destination: s3://lake/northwind }",
+    ));
+    const result = await run(fixture, loaded, out, { env: s3Env(s3.endpoint) });
+    assertEquals(result.assets.map((a) => [a.asset, a.status, a.error]), [
+      ["Orders", "ok", undefined],
+      ["Order Details", "ok", undefined],
+    ]);
 
-      const { entries } = await loadManifest(join(out, "manifest.jsonl"));
-      const orderLines = entries.map((e) => e.record).filter((r) =>
-        r.asset === "Orders" && r.kind === "http" && r.output !== null
-      );
-      assert(orderLines.length > 0);
-      const orderUrls = orderLines.flatMap((r) =>
-        r.object_url === undefined ? [] : [r.object_url].flat()
-      );
-      assertEquals(orderUrls.length, orderLines.flatMap((r) => outputsOf(r)).length);
-      const complete = entries.map((e) => e.record).find((r) =>
-        r.asset === "Order Details" && r.event === "complete"
-      )!;
-      assertEquals([complete.object_url].flat().length, outputsOf(complete).length);
+    const { entries } = await loadManifest(join(out, "manifest.jsonl"));
+    const orderLines = entries.map((e) => e.record).filter((r) =>
+      r.asset === "Orders" && r.kind === "http" && r.output !== null
+    );
+    assert(orderLines.length > 0);
+    const orderUrls = orderLines.flatMap((r) =>
+      r.object_url === undefined ? [] : [r.object_url].flat()
+    );
+    assertEquals(orderUrls.length, orderLines.flatMap((r) => outputsOf(r)).length);
+    const complete = entries.map((e) => e.record).find((r) =>
+      r.asset === "Order Details" && r.event === "complete"
+    )!;
+    assertEquals([complete.object_url].flat().length, outputsOf(complete).length);
 
-      await using store = await openObjectStore("s3://lake/northwind", {
-        env: s3Env(s3.endpoint),
-      });
-      const keys = (await store.list()).map((o) => o.key);
-      const parts = (await filesUnder(join(out, "parquet", "Orders"))).length;
-      assertEquals(keys.filter((k) => k.startsWith("northwind/Orders/")).length, parts);
-      const unstamped = (key: string) => key.replace(/load_date=[^/]+\/load_time=\d{6}\//, "");
-      assertEquals(
-        keys.filter((k) => k.startsWith("northwind/Order Details/")).map(unstamped),
-        (await filesUnder(join(out, "parquet", "Order Details"))).map((f) =>
-          `northwind/Order Details/${f}`
-        ),
-      );
-      for (const key of keys) {
-        assert(/\/load_date=\d{4}-\d{2}-\d{2}\/load_time=\d{6}\//.test(key), key);
-      }
-      const urls = new Set([...orderUrls, ...[complete.object_url].flat()]);
-      assertEquals(urls.size, keys.length);
-      for (const key of keys) assert(urls.has(`s3://lake/${key}`), `${key} recorded`);
+    await using store = await openObjectStore("s3://lake/northwind", {
+      env: s3Env(s3.endpoint),
     });
-  } finally {
-    fixture.close();
-  }
+    const keys = (await store.list()).map((o) => o.key);
+    const parts = (await filesUnder(join(out, "parquet", "Orders"))).length;
+    assertEquals(keys.filter((k) => k.startsWith("northwind/Orders/")).length, parts);
+    const unstamped = (key: string) => key.replace(/load_date=[^/]+\/load_time=\d{6}\//, "");
+    assertEquals(
+      keys.filter((k) => k.startsWith("northwind/Order Details/")).map(unstamped),
+      (await filesUnder(join(out, "parquet", "Order Details"))).map((f) =>
+        `northwind/Order Details/${f}`
+      ),
+    );
+    for (const key of keys) {
+      assert(/\/load_date=\d{4}-\d{2}-\d{2}\/load_time=\d{6}\//.test(key), key);
+    }
+    const urls = new Set([...orderUrls, ...[complete.object_url].flat()]);
+    assertEquals(urls.size, keys.length);
+    for (const key of keys) assert(urls.has(`s3://lake/${key}`), `${key} recorded`);
+  });
 });
 
 Deno.test("s3 destination with bad credentials: a clear error (exit 2) before any request, nothing written", async () => {
@@ -203,22 +179,17 @@ Deno.test("s3 destination with bad credentials: a clear error (exit 2) before an
 
 Deno.test("s3 destination whose bucket is missing: a clear error naming it before any request", async () => {
   await using s3 = await startS3rver(["lake"]);
-  const fixture = mockFixture();
-  try {
-    await withOut(async (out) => {
-      const loaded = yamlConfig(northwindYaml({
-        details: "output: { destination: s3://warehouse/northwind }",
-      }));
-      const error = await assertRejects(
-        () => run(fixture, loaded, out, { env: s3Env(s3.endpoint) }),
-        ConfigError,
-      );
-      assertStringIncludes(error.message, `bucket "warehouse" does not exist`);
-      assertEquals(await fixture.requests(), 0);
-    });
-  } finally {
-    fixture.close();
-  }
+  await withMockRun(async (fixture, out) => {
+    const loaded = yamlConfig(northwindYaml({
+      details: "output: { destination: s3://warehouse/northwind }",
+    }));
+    const error = await assertRejects(
+      () => run(fixture, loaded, out, { env: s3Env(s3.endpoint) }),
+      ConfigError,
+    );
+    assertStringIncludes(error.message, `bucket "warehouse" does not exist`);
+    assertEquals(await fixture.requests(), 0);
+  });
 });
 
 function mergeConfig(mode: "merge" | "replace") {
@@ -229,73 +200,58 @@ function mergeConfig(mode: "merge" | "replace") {
 }
 
 Deno.test("merge through the engine: harvesting twice (and a full refresh) leaves identical files", async () => {
-  const fixture = mockFixture();
-  try {
-    await withOut(async (out) => {
-      const loaded = mergeConfig("merge");
-      assertEquals((await run(fixture, loaded, out)).exitCode, 0);
-      const orders = await fileHashes(join(out, "parquet", "Orders"));
-      const details = await fileHashes(join(out, "parquet", "Order Details"));
-      assert(Object.keys(orders).length > 10, "one file per country");
-      const second = await run(fixture, loaded, out);
-      assertEquals(second.exitCode, 0);
-      assert(second.assets[0].records > 0, "the re-run read the boundary again");
-      assertEquals(await fileHashes(join(out, "parquet", "Orders")), orders);
-      assertEquals(await fileHashes(join(out, "parquet", "Order Details")), details);
-      assertEquals((await run(fixture, loaded, out, { fullRefresh: true })).exitCode, 0);
-      assertEquals(await fileHashes(join(out, "parquet", "Orders")), orders);
-      const keys = await parquetKeys(out, "Orders", ["OrderID"]);
-      assertEquals(sorted(keys), sourceKeys(fixture.db, "Orders", ["OrderID"]));
-    });
-  } finally {
-    fixture.close();
-  }
+  await withMockRun(async (fixture, out) => {
+    const loaded = mergeConfig("merge");
+    assertEquals((await run(fixture, loaded, out)).exitCode, 0);
+    const orders = await fileHashes(join(out, "parquet", "Orders"));
+    const details = await fileHashes(join(out, "parquet", "Order Details"));
+    assert(Object.keys(orders).length > 10, "one file per country");
+    const second = await run(fixture, loaded, out);
+    assertEquals(second.exitCode, 0);
+    assert(second.assets[0].records > 0, "the re-run read the boundary again");
+    assertEquals(await fileHashes(join(out, "parquet", "Orders")), orders);
+    assertEquals(await fileHashes(join(out, "parquet", "Order Details")), details);
+    assertEquals((await run(fixture, loaded, out, { fullRefresh: true })).exitCode, 0);
+    assertEquals(await fileHashes(join(out, "parquet", "Orders")), orders);
+    const keys = await parquetKeys(out, "Orders", ["OrderID"]);
+    assertEquals(sorted(keys), sourceKeys(fixture.db, "Orders", ["OrderID"]));
+  });
 });
 
 for (const mode of ["merge", "replace"] as const) {
   Deno.test(`verify passes after ${mode} runs: superseded staged parts are not reported missing`, async () => {
-    const fixture = mockFixture();
-    try {
-      await withOut(async (out) => {
-        const loaded = mergeConfig(mode);
-        await run(fixture, loaded, out);
-        await run(fixture, loaded, out, { fullRefresh: true });
-        const result = await verifyOut(out);
-        assertEquals(result.mismatches, []);
-        assert(result.outputs_superseded > 0, "the staged parts were superseded");
-        assert(result.outputs_checked > 0);
-      });
-    } finally {
-      fixture.close();
-    }
+    await withMockRun(async (fixture, out) => {
+      const loaded = mergeConfig(mode);
+      await run(fixture, loaded, out);
+      await run(fixture, loaded, out, { fullRefresh: true });
+      const result = await verifyOut(out);
+      assertEquals(result.mismatches, []);
+      assert(result.outputs_superseded > 0, "the staged parts were superseded");
+      assert(result.outputs_checked > 0);
+    });
   });
 
   Deno.test(`verify after ${mode} still catches a flipped snapshot byte and a deleted live file`, async () => {
-    const fixture = mockFixture();
-    try {
-      await withOut(async (out) => {
-        const loaded = mergeConfig(mode);
-        await run(fixture, loaded, out);
-        await run(fixture, loaded, out, { fullRefresh: true });
-        const [snapshot] = await filesUnder(join(out, "raw", "Orders"));
-        const path = join(out, "raw", "Orders", snapshot);
-        const bytes = await Deno.readFile(path);
-        bytes[10] ^= 0x20;
-        await Deno.writeFile(path, bytes);
-        const [live] = await filesUnder(join(out, "parquet", "Orders"));
-        await Deno.remove(join(out, "parquet", "Orders", live));
-        const result = await verifyOut(out);
-        assertEquals(result.ok, false);
-        assertEquals(
-          result.mismatches.map((m) => [m.kind, m.file]).sort(),
-          [
-            ["output_missing", `parquet/Orders/${live}`],
-            ["snapshot_hash", `raw/Orders/${snapshot}`],
-          ],
-        );
-      });
-    } finally {
-      fixture.close();
-    }
+    await withMockRun(async (fixture, out) => {
+      const loaded = mergeConfig(mode);
+      await run(fixture, loaded, out);
+      await run(fixture, loaded, out, { fullRefresh: true });
+      const [snapshot] = await filesUnder(join(out, "raw", "Orders"));
+      const path = join(out, "raw", "Orders", snapshot);
+      const bytes = await Deno.readFile(path);
+      bytes[10] ^= 0x20;
+      await Deno.writeFile(path, bytes);
+      const [live] = await filesUnder(join(out, "parquet", "Orders"));
+      await Deno.remove(join(out, "parquet", "Orders", live));
+      const result = await verifyOut(out);
+      assertEquals(result.ok, false);
+      assertEquals(
+        result.mismatches.map((m) => [m.kind, m.file]).sort(),
+        [
+          ["output_missing", `parquet/Orders/${live}`],
+          ["snapshot_hash", `raw/Orders/${snapshot}`],
+        ],
+      );
+    });
   });
 }
