@@ -12,6 +12,7 @@ import {
   LINE_ITEMS_QUERY,
   LINE_ITEMS_START,
   northwindDb,
+  readParts,
   withOut,
 } from "./northwind_fixture.ts";
 
@@ -31,15 +32,6 @@ const EXPECTED_SQL = LINE_ITEMS_QUERY.replace(":start", "?");
 
 function keyOf(row: Record<string, unknown>): string {
   return `${row.OrderID}/${row.ProductID}`;
-}
-
-async function readParts(dir: string): Promise<Record<string, Record<string, unknown>[]>> {
-  const out: Record<string, Record<string, unknown>[]> = {};
-  for (const file of await listFiles(dir, ".parquet")) {
-    const folder = file.split("/").slice(0, -1).join("/");
-    (out[folder] ??= []).push(...parquetRows(join(dir, file)));
-  }
-  return out;
 }
 
 Deno.test("the seed's query lands partitioned by year with the query's rows and keys", async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { LINE_ITEMS_QUERY } from "../../jobs/northwind_sql.ts";
 import type { ExtractOptions } from "../../lib/sql/extract.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
+import { listFiles, parquetRows } from "../sinks/read_back.ts";
 
 let cached: Promise<string> | undefined;
 
@@ -52,6 +53,16 @@ export async function withOut(fn: (out: string) => Promise<void>): Promise<void>
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+}
+
+/** The rows of every Parquet part under `dir`, by partition folder (`year=1997`). */
+export async function readParts(dir: string): Promise<Record<string, Record<string, unknown>[]>> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const file of await listFiles(dir, ".parquet")) {
+    const folder = file.split("/").slice(0, -1).join("/");
+    (out[folder] ??= []).push(...parquetRows(join(dir, file)));
+  }
+  return out;
 }
 
 /** The same query with every identifier quoted, as PostgreSQL needs for mixed-case names. */

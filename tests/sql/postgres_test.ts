@@ -10,7 +10,7 @@ import { runExtract } from "../../lib/sql/extract.ts";
 import { SqlError } from "../../lib/errors.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
-import { LINE_ITEMS_QUERY_QUOTED, northwindDb, withOut } from "./northwind_fixture.ts";
+import { LINE_ITEMS_QUERY_QUOTED, northwindDb, readParts, withOut } from "./northwind_fixture.ts";
 import { postgresUnavailable, startPostgres } from "./postgres_server.ts";
 import { killExtractAfterFirstPart } from "./cli_process.ts";
 
@@ -33,15 +33,6 @@ function sqliteRows(sql: string, ...values: string[]): Record<string, unknown>[]
 }
 
 let northwindPath = "";
-
-async function readParts(dir: string): Promise<Record<string, Record<string, unknown>[]>> {
-  const out: Record<string, Record<string, unknown>[]> = {};
-  for (const file of await listFiles(dir, ".parquet")) {
-    const folder = file.split("/").slice(0, -1).join("/");
-    (out[folder] ??= []).push(...parquetRows(join(dir, file)));
-  }
-  return out;
-}
 
 Deno.test({
   name: "PostgreSQL: the extractor against a real server",
