@@ -9,6 +9,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { MockEnv } from "../context.ts";
+import { createRandom } from "../data/random.ts";
 import type { RetryAfterStyle } from "./rate_limit.ts";
 
 /** Every fault the mock can inject. */
@@ -73,18 +74,6 @@ const FAULT_ERRORS: Record<"500" | "502" | "503" | "504", string> = {
   "503": "service unavailable",
   "504": "gateway timeout",
 };
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG, so a seed fixes the whole fault sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Refuses unknown fault kinds, probabilities outside [0, 1] and sums above 1. */
 export function checkFaults(faults: Partial<Record<string, number>>, script: string[] = []): void {
@@ -151,7 +140,8 @@ export function faultsMiddleware(options: FaultOptions = {}): MiddlewareHandler<
   const faults = options.faults ?? {};
   const script = options.script ?? [];
   checkFaults(faults, script);
-  const random = mulberry32(options.seed ?? 42);
+  // The mock's seeded PRNG: a seed fixes the whole fault sequence.
+  const random = createRandom(options.seed ?? 42);
   const holdMs = options.timeoutHoldMs ?? 60_000;
   const retryAfter = options.retryAfter ?? "seconds";
   const now = options.now ?? Date.now;
