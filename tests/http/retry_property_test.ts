@@ -3,6 +3,7 @@ import { HttpError } from "../../lib/http/http_error.ts";
 import type { HttpAttempt } from "../../lib/http/request.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { ORDERS, setup } from "./mock_setup.ts";
+import { createRandom } from "../../mock_api/data/random.ts";
 
 const FAULTS = ["500", "502", "503", "504", "429", "timeout", "truncate", "reset", "ok"] as const;
 const EXPECTED_KIND: Record<string, string> = {
@@ -10,17 +11,6 @@ const EXPECTED_KIND: Record<string, string> = {
   truncate: "truncated",
   reset: "reset",
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const limitsArb = fc.record({
   max_attempts: fc.integer({ min: 1, max: 8 }),
@@ -51,7 +41,7 @@ Deno.test("no attempt sequence ever exceeds the limits it was given (random faul
               timeout_s: limits.timeout_s,
             },
             rateLimit: { max_wait_s: limits.max_wait_s },
-            random: mulberry32(limits.seed),
+            random: createRandom(limits.seed),
           },
         );
         const started = clock.now();
