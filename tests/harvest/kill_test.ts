@@ -12,20 +12,10 @@ import { createApp } from "../../mock_api/app.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { assert, assertEquals } from "../assert.ts";
+import { createRandom } from "../../mock_api/data/random.ts";
 import { HARVEST_PROCESS_ARGS, parquetKeys, sorted, sourceKeys, TOKEN } from "./fixture.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** mulberry32: a small seeded PRNG, so the kill points are the same on every run of the test. */
-function seeded(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), t | 1);
-    r ^= r + Math.imul(r ^ (r >>> 7), r | 61);
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function configYaml(baseUrl: string): string {
   return `name: killed
@@ -118,7 +108,8 @@ Deno.test("kill -9 at ten random points, each run resuming the last: every sourc
     return status;
   };
   try {
-    const random = seeded(20261123);
+    // The mock's seeded PRNG: the kill points are the same on every run of the test.
+    const random = createRandom(20261123);
     let killed = 0;
     for (let i = 0; i < 10; i++) {
       received = 0;
