@@ -27,5 +27,18 @@ export function response(body: unknown, options: ResponseOptions = {}): PageResp
   };
 }
 
+/** A timeline's pagination as X API v2 names it (`since_id`, `pagination_token`, `meta.*`). */
+export const TIMELINE = {
+  type: "timeline" as const,
+  since_param: "since_id",
+  until_param: "until_id",
+  token_param: "pagination_token",
+  token_path: "meta.next_token",
+  newest_path: "meta.newest_id",
+  oldest_path: "meta.oldest_id",
+  id_field: "id",
+  limit_param: "max_results",
+};
+
 /** The base request the tests start from. */
 export const BASE = { url: "http://127.0.0.1:9000/northwind/Orders.json", params: { _size: "2" } };

@@ -1,7 +1,7 @@
 import { createPaginator, type PageRequest } from "../../lib/paginate/mod.ts";
 import { PaginationError } from "../../lib/errors.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
-import { BASE, response } from "./fixtures.ts";
+import { BASE, response, TIMELINE } from "./fixtures.ts";
 
 const cursor = {
   type: "cursor" as const,
@@ -79,17 +79,7 @@ Deno.test("none: one request, then done; nothing to resume", () => {
 });
 
 Deno.test("guard: the timeline extent passes through the guard", () => {
-  const p = createPaginator({
-    type: "timeline",
-    since_param: "since_id",
-    until_param: "until_id",
-    token_param: "pagination_token",
-    token_path: "meta.next_token",
-    newest_path: "meta.newest_id",
-    oldest_path: "meta.oldest_id",
-    id_field: "id",
-    limit_param: "max_results",
-  });
+  const p = createPaginator(TIMELINE);
   p.next(p.first(BASE), response({ data: [{ id: "3" }, { id: "2" }], meta: {} }));
   assertEquals(p.extent?.(), { newest: "3", oldest: "2" });
 });

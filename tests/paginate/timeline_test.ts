@@ -1,19 +1,8 @@
 import { type PageRequest, timelinePaginator } from "../../lib/paginate/mod.ts";
 import { assertEquals } from "../assert.ts";
-import { response } from "./fixtures.ts";
+import { response, TIMELINE } from "./fixtures.ts";
 
-const config = {
-  type: "timeline" as const,
-  since_param: "since_id",
-  until_param: "until_id",
-  token_param: "pagination_token",
-  token_path: "meta.next_token",
-  newest_path: "meta.newest_id",
-  oldest_path: "meta.oldest_id",
-  id_field: "id",
-  limit: 5,
-  limit_param: "max_results",
-};
+const config = { ...TIMELINE, limit: 5 };
 const BASE = { url: "http://127.0.0.1:9000/2/users/42/posts", params: {} };
 
 Deno.test("timeline: forward sends since_id from the X watermark", () => {
