@@ -8,6 +8,17 @@ import { dirname } from "node:path";
 
 let counter = 0;
 
+/** Whether `path` exists (a file, folder or link); other stat errors are rethrown. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 /** A temporary path next to `path` (same folder, so the rename is atomic). */
 export function temporaryPathFor(path: string): string {
   counter += 1;

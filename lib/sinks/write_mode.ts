@@ -23,6 +23,7 @@ import { basename, dirname, join } from "node:path";
 import { ContractError, TidemarkError } from "../errors.ts";
 import { writeParquetFile } from "./parquet.ts";
 import { groupByPartition, parsePartitionSpecs } from "./partition.ts";
+import { pathExists } from "../atomic_file.ts";
 
 /** How a run's output joins the asset's existing output. */
 export type WriteMode = "append" | "replace" | "merge";
@@ -113,7 +114,7 @@ export async function commitReplace(dir: string, options: CommitReplaceOptions):
   await recoverAsset(dir);
   const layout = assetLayout(dir);
   const staging = join(layout.staging, options.runId);
-  if (!await exists(staging)) {
+  if (!await pathExists(staging)) {
     throw new TidemarkError(
       `no staging folder ${staging} for run ${options.runId}; call beginWrite with mode ` +
         `"replace" before writing the run`,
@@ -184,8 +185,8 @@ export async function mergeByKey(dir: string, options: MergeOptions): Promise<Me
   await recoverAsset(dir);
   const layout = assetLayout(dir);
   const staging = join(layout.staging, options.runId);
-  const incomingFiles = await exists(staging) ? await parquetFiles(staging) : [];
-  const currentFiles = await exists(dir) ? await parquetFiles(dir) : [];
+  const incomingFiles = await pathExists(staging) ? await parquetFiles(staging) : [];
+  const currentFiles = await pathExists(dir) ? await parquetFiles(dir) : [];
   const frames: pl.DataFrame[] = [];
   let incoming = 0;
   for (const [source, files] of [[0, currentFiles], [1, incomingFiles]] as const) {
@@ -298,7 +299,7 @@ export async function recoverAsset(dir: string): Promise<void> {
   } else if (link) {
     await Deno.remove(layout.link);
   }
-  if (!await exists(layout.generations)) return;
+  if (!await pathExists(layout.generations)) return;
   const after = await lstat(dir);
   const target = after?.isSymlink ? basename(await Deno.readLink(dir)) : null;
   const targetNumber = target ? generationOf(target)?.number ?? -1 : -1;
@@ -308,7 +309,7 @@ export async function recoverAsset(dir: string): Promise<void> {
     const generation = generationOf(entry.name);
     const staging = generation?.runId ? join(layout.staging, generation.runId) : null;
     if (
-      generation && staging && generation.number > targetNumber && !await exists(staging)
+      generation && staging && generation.number > targetNumber && !await pathExists(staging)
     ) {
       // A replace that crashed before its switch: give the run its staged parts back.
       await Deno.mkdir(layout.staging, { recursive: true });
@@ -360,7 +361,7 @@ async function switchTo(
 
 async function nextGeneration(layout: AssetLayout): Promise<string> {
   let highest = 0;
-  if (await exists(layout.generations)) {
+  if (await pathExists(layout.generations)) {
     for await (const entry of Deno.readDir(layout.generations)) {
       highest = Math.max(highest, generationOf(entry.name)?.number ?? 0);
     }
@@ -378,7 +379,7 @@ export async function parquetFiles(dir: string): Promise<string[]> {
       else if (entry.name.endsWith(".parquet")) out.push(path);
     }
   }
-  if (await exists(dir)) await walk(dir);
+  if (await pathExists(dir)) await walk(dir);
   return out.sort();
 }
 
@@ -387,16 +388,6 @@ async function lstat(path: string): Promise<Deno.FileInfo | null> {
     return await Deno.lstat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
 }

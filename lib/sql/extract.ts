@@ -51,6 +51,7 @@ import {
 import { bindQuery, type BoundQuery, type ParamValue, type SqlDialect } from "./params.ts";
 import type { QueryStream, SqlSource } from "./source.ts";
 import { openSqliteSource } from "./sqlite_source.ts";
+import { pathExists } from "../atomic_file.ts";
 
 /** Output formats of an extraction. */
 export type ExtractFormat = "parquet" | "csv" | "jsonl";
@@ -192,7 +193,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   const incremental = options.incrementalColumn;
   let previous: Boundary | undefined;
   let unfinished = new Set<string>();
-  if (await exists(statePath)) {
+  if (await pathExists(statePath)) {
     const state = openSqliteState(statePath);
     try {
       if (incremental) previous = await readBoundary(state, asset);
@@ -503,16 +504,6 @@ function passwordsOf(db: string): string[] {
     // a file path
   }
   return secrets;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** Every part file under `dir` (recursively), with the run id its name carries. */

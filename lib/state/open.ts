@@ -10,6 +10,7 @@ import { StateError } from "../errors.ts";
 import { openKvState } from "./kv.ts";
 import type { StateStore } from "./mod.ts";
 import { openSqliteState } from "./sqlite.ts";
+import { pathExists } from "../atomic_file.ts";
 
 /** A config's `state:` as written (`backend` defaults to `sqlite`). */
 export type StateSpec = z.input<typeof stateConfigSchema>;
@@ -79,10 +80,8 @@ export async function openStateStore(
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await Deno.stat(path);
-    return true;
+    return await pathExists(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
     throw new StateError(`cannot read state ${path}: ${(error as Error).message}`, {
       cause: error,
     });
