@@ -68,7 +68,11 @@ export class WatermarkTracker {
   #max: string | null = null;
   #min: string | null = null;
   #floor: string | null = null;
-  #window = new Map<string, string>();
+  // The window, as parallel arrays: the key cells of each record at or above the floor (its
+  // primary-key cell, cells, or whole-record key) and its cursor value. Keys are built only for
+  // the entries that survive to the boundary: most records of a sorted walk are pruned first.
+  #cells: unknown[] = [];
+  #values: string[] = [];
   #pruneAt = 1024;
   #lastRaw: unknown = undefined;
   #lastValue = "";
@@ -109,8 +113,8 @@ export class WatermarkTracker {
     for (const record of records) {
       const value = this.#valueOf(record);
       if (value !== null) {
-        const key = this.#observe(record, value);
-        if (this.#isPrevious(record, value, key)) {
+        this.#observe(record, value);
+        if (this.#isPrevious(record, value)) {
           this.dropped++;
           continue;
         }
@@ -136,36 +140,66 @@ export class WatermarkTracker {
       kind: this.#kind,
       value: this.#max,
       lookback: this.#lookback,
-      keys: [...this.#window.entries()],
+      keys: [...this.#windowKeys()],
     };
   }
 
-  #observe(record: Record<string, unknown>, value: string): string | undefined {
+  #observe(record: Record<string, unknown>, value: string): void {
     if (this.#max === null || this.#compare(value, this.#max) > 0) {
       this.#max = value;
       this.#floor = this.#floorOf(value, this.#lookback);
-      if (this.#window.size >= this.#pruneAt) this.#prune();
+      if (this.#values.length >= this.#pruneAt) this.#prune();
     }
     if (this.#min === null || this.#compare(value, this.#min) < 0) this.#min = value;
-    if (this.#compare(value, this.#floor!) < 0) return undefined;
-    const key = this.keyOf(record);
-    this.#window.set(key, value);
-    return key;
+    if (value !== this.#floor && this.#compare(value, this.#floor!) < 0) return;
+    this.#cells.push(this.#cellsOf(record));
+    this.#values.push(value);
   }
 
-  #isPrevious(record: Record<string, unknown>, value: string, key: string | undefined): boolean {
+  #isPrevious(record: Record<string, unknown>, value: string): boolean {
     if (this.#previousFloor === null || this.#compare(value, this.#previousFloor) < 0) return false;
-    return this.#previous.get(key ?? this.keyOf(record)) === value;
+    return this.#previous.get(this.keyOf(record)) === value;
   }
 
+  /** Drops the window entries below the floor (in place). */
   #prune(): void {
     const floor = this.#floor;
     if (floor !== null) {
-      for (const [key, value] of this.#window) {
-        if (this.#compare(value, floor) < 0) this.#window.delete(key);
+      let kept = 0;
+      for (let i = 0; i < this.#values.length; i++) {
+        const value = this.#values[i];
+        if (value !== floor && this.#compare(value, floor) < 0) continue;
+        this.#cells[kept] = this.#cells[i];
+        this.#values[kept] = value;
+        kept++;
       }
+      this.#cells.length = kept;
+      this.#values.length = kept;
     }
-    this.#pruneAt = Math.max(1024, this.#window.size * 2);
+    this.#pruneAt = Math.max(1024, this.#values.length * 2);
+  }
+
+  /** The window as `key → value`, a later sighting of a key replacing an earlier one. */
+  #windowKeys(): Map<string, string> {
+    const keys = new Map<string, string>();
+    for (let i = 0; i < this.#values.length; i++) {
+      keys.set(this.#keyOfCells(this.#cells[i]), this.#values[i]);
+    }
+    return keys;
+  }
+
+  /** What the window keeps of a record to build its key later: its key cell(s), or its key. */
+  #cellsOf(record: Record<string, unknown>): unknown {
+    const pk = this.#primaryKey;
+    if (pk.length === 0) return JSON.stringify(record);
+    if (pk.length === 1) return record[pk[0]] ?? null;
+    return pk.map((k) => record[k] ?? null);
+  }
+
+  #keyOfCells(cells: unknown): string {
+    const pk = this.#primaryKey;
+    if (pk.length === 0) return cells as string;
+    return JSON.stringify(pk.length === 1 ? [cells] : cells);
   }
 
   #floorOf(value: string, lookback: string | null): string {
@@ -175,11 +209,7 @@ export class WatermarkTracker {
 
   /** The identity of a record: its primary key cells, or the whole record. */
   keyOf(record: Record<string, unknown>): string {
-    if (this.#primaryKey.length === 0) return JSON.stringify(record);
-    if (this.#primaryKey.length === 1) {
-      return JSON.stringify([record[this.#primaryKey[0]] ?? null]);
-    }
-    return JSON.stringify(this.#primaryKey.map((k) => record[k] ?? null));
+    return this.#keyOfCells(this.#cellsOf(record));
   }
 
   #valueOf(record: Record<string, unknown>): string | null {

@@ -75,3 +75,23 @@ Deno.test("tracker: a cursor value that is not a timestamp is an error naming th
   const ids = new WatermarkTracker("id", { kind: "id" });
   assertThrows(() => ids.visit([{ id: "abc" }]), StateError, 'cursor_field "id"');
 });
+
+Deno.test("tracker: over many pages the window holds only the rows at the largest value, once each", () => {
+  const t = new WatermarkTracker("OrderDate", { primaryKey: ["OrderID"] });
+  // 5000 orders over 50 days in order, then order 4999 seen again (a page read twice).
+  const day = (i: number) => `1997-02-${String(1 + Math.floor(i / 100) % 28).padStart(2, "0")}`;
+  const rows = Array.from({ length: 2800 }, (_, i) => order(i, day(i)));
+  for (let start = 0; start < rows.length; start += 1000) t.visit(rows.slice(start, start + 1000));
+  t.visit([order(2799, day(2799))]);
+  const b = t.boundary()!;
+  assertEquals(b.value, "1997-02-28T00:00:00.000Z");
+  const expected = Array.from({ length: 100 }, (_, i) => `[${2700 + i}]`);
+  assertEquals(b.keys.map(([k]) => k).sort(), expected.sort());
+});
+
+Deno.test("tracker: keys of composite and text primary keys are JSON arrays of their cells", () => {
+  const t = new WatermarkTracker("at", { primaryKey: ["a", "b"] });
+  t.visit([{ a: "x", b: 1, at: "2026-01-01" }, { a: 'q"', b: null, at: "2026-01-01" }]);
+  assertEquals(t.boundary()!.keys.map(([k]) => k).sort(), ['["q\\"",null]', '["x",1]']);
+  assertEquals(t.keyOf({ a: "x", b: 1 }), '["x",1]');
+});
