@@ -25,9 +25,19 @@ export function temporaryPathFor(path: string): string {
   return `${path}.${Deno.pid}.${counter}.tmp`;
 }
 
+/** Options of {@link writeFileAtomic}. */
+export interface WriteFileAtomicOptions {
+  /** Create the parent folders first; false when the caller knows they exist. @default true */
+  mkdir?: boolean;
+}
+
 /** Writes `data` to `path` atomically: temp file, fsync, rename. Creates parent folders. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
+  if (options.mkdir ?? true) await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
@@ -42,6 +52,37 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * {@link writeFileAtomic} with blocking calls, for worker threads whose job is to block (the
+ * snapshot thread): temp file, fsync, rename, without a round trip through the I/O thread pool.
+ */
+export function writeFileAtomicSync(
+  path: string,
+  data: Uint8Array,
+  options: WriteFileAtomicOptions = {},
+): void {
+  if (options.mkdir ?? true) Deno.mkdirSync(dirname(path), { recursive: true });
+  const tmp = temporaryPathFor(path);
+  try {
+    const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      let written = 0;
+      while (written < data.length) written += file.writeSync(data.subarray(written));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(tmp, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // already gone, or never made
+    }
     throw error;
   }
 }

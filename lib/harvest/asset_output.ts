@@ -166,6 +166,9 @@ export class AssetOutput {
       compression: output.compression,
       rowGroupRows: output.row_group_rows,
       loadTime: this.#loadTime,
+      // Frames are built, compressed and written on the shared Parquet thread: the harvest's
+      // thread keeps fetching and parsing pages meanwhile.
+      thread: "worker",
       // The raw-load `id` is the record's key when it has a single-column one.
       ...(raw && this.#options.primaryKey?.length === 1
         ? { idField: this.#options.primaryKey[0] }

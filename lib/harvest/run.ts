@@ -234,7 +234,7 @@ export async function harvest(
       baseUrl,
       client,
       state,
-      snapshots: new SnapshotStore(out),
+      snapshots: new SnapshotStore(out, { thread: "worker" }),
       manifest: new ManifestWriter(out, { secrets: loaded.secretValues }),
       report,
       log,

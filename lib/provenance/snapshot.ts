@@ -9,9 +9,10 @@
  * too, so two different names never share a folder.
  * @module
  */
-import { isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { writeFileAtomic } from "../atomic_file.ts";
-import { type FileDigest, sha256File, sha256Hex } from "./stamps.ts";
+import { writeSnapshotOnThread } from "./snapshot_thread.ts";
+import { type FileDigest, sha256File, sha256HexAsync } from "./stamps.ts";
 
 /** Where a snapshot went and what it holds, for its manifest line. */
 export interface SnapshotWritten {
@@ -114,9 +115,17 @@ export class SnapshotStore {
   /** The out folder every path is relative to. */
   readonly out: string;
 
-  /** A store rooted at `out` (the harvest's output folder). */
-  constructor(out: string) {
+  readonly #thread: "main" | "worker";
+  readonly #folders = new Set<string>();
+
+  /**
+   * A store rooted at `out` (the harvest's output folder). With `thread: "worker"` the files are
+   * written and hashed on the process's snapshot thread (`snapshot_thread.ts`): same files, same
+   * digests, and the caller's thread stays free for the network.
+   */
+  constructor(out: string, options: { thread?: "main" | "worker" } = {}) {
     this.out = out;
+    this.#thread = options.thread ?? "main";
   }
 
   /**
@@ -130,8 +139,23 @@ export class SnapshotStore {
     bytes: Uint8Array,
   ): Promise<SnapshotWritten> {
     const path = snapshotPath(asset, runId, page);
-    await writeFileAtomic(resolveOutPath(this.out, path), bytes);
-    return { path, sha256: sha256Hex(bytes), bytes: bytes.length };
+    const file = resolveOutPath(this.out, path);
+    if (this.#thread === "worker") {
+      const { sha256 } = await writeSnapshotOnThread(file, bytes);
+      return { path, sha256, bytes: bytes.length };
+    }
+    const folder = dirname(file);
+    // One folder per asset and run: created once, not once a page.
+    if (!this.#folders.has(folder)) {
+      await Deno.mkdir(folder, { recursive: true });
+      this.#folders.add(folder);
+    }
+    // The digest is computed off this thread while the bytes are written.
+    const [, sha256] = await Promise.all([
+      writeFileAtomic(file, bytes, { mkdir: false }),
+      sha256HexAsync(bytes),
+    ]);
+    return { path, sha256, bytes: bytes.length };
   }
 
   /** Reads a snapshot by its path relative to the out folder (as recorded in the manifest). */

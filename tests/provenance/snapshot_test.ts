@@ -53,23 +53,61 @@ Deno.test("recorded paths cannot escape the out folder", () => {
   }
 });
 
-Deno.test("write stores the bytes as received and returns path, sha256 and size", async () => {
+for (const thread of ["main", "worker"] as const) {
+  Deno.test(`write stores the bytes as received and returns path, sha256 and size (${thread} thread)`, async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      const store = new SnapshotStore(out, { thread });
+      const body = new TextEncoder().encode('{"rows":[{"OrderID":10248}],"next":"10249"}');
+      const snap = await store.write("Order Details", RUN, 3, body);
+      assertEquals(snap, {
+        path: `raw/Order Details/${RUN}/00003.json`,
+        sha256: sha256Hex(body),
+        bytes: body.length,
+      });
+      assertEquals(await Deno.readFile(`${out}/raw/Order Details/${RUN}/00003.json`), body);
+      assertEquals(await store.read(snap.path), body);
+      assertEquals(await store.hash(snap.path), { sha256: snap.sha256, bytes: snap.bytes });
+      // No temporary file is left beside the snapshot.
+      const names = [...Deno.readDirSync(`${out}/raw/Order Details/${RUN}`)].map((e) => e.name);
+      assertEquals(names, ["00003.json"]);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
+
+Deno.test("a snapshot thread writes pages of several folders at once, each with its own digest", async () => {
   const out = await Deno.makeTempDir();
   try {
-    const store = new SnapshotStore(out);
-    const body = new TextEncoder().encode('{"rows":[{"OrderID":10248}],"next":"10249"}');
-    const snap = await store.write("Order Details", RUN, 3, body);
-    assertEquals(snap, {
-      path: `raw/Order Details/${RUN}/00003.json`,
-      sha256: sha256Hex(body),
-      bytes: body.length,
-    });
-    assertEquals(await Deno.readFile(`${out}/raw/Order Details/${RUN}/00003.json`), body);
-    assertEquals(await store.read(snap.path), body);
-    assertEquals(await store.hash(snap.path), { sha256: snap.sha256, bytes: snap.bytes });
-    // No temporary file is left beside the snapshot.
-    const names = [...Deno.readDirSync(`${out}/raw/Order Details/${RUN}`)].map((e) => e.name);
-    assertEquals(names, ["00003.json"]);
+    const store = new SnapshotStore(out, { thread: "worker" });
+    const bodies = Array.from({ length: 12 }, (_, i) => new TextEncoder().encode(`{"page":${i}}`));
+    const snaps = await Promise.all(
+      bodies.map((body, i) => store.write(i % 2 ? "Orders" : "Order Details", RUN, i + 1, body)),
+    );
+    for (const [i, snap] of snaps.entries()) {
+      assertEquals(snap.sha256, sha256Hex(bodies[i]));
+      assertEquals(await store.read(snap.path), bodies[i]);
+    }
+    // The caller's bytes are copied, not moved: they are still readable.
+    assertEquals(bodies[0].length, 10);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a snapshot the thread cannot put in place rejects and leaves no temporary file", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const store = new SnapshotStore(out, { thread: "worker" });
+    // A folder where the snapshot should go: the rename into place fails on the thread.
+    await Deno.mkdir(`${out}/raw/Orders/${RUN}/00001.json`, { recursive: true });
+    await assertRejects(() => store.write("Orders", RUN, 1, new Uint8Array([123, 125])));
+    const names = [...Deno.readDirSync(`${out}/raw/Orders/${RUN}`)].map((e) => e.name);
+    assertEquals(names, ["00001.json"]);
+    // The thread keeps serving after a failed job.
+    const snap = await store.write("Orders", RUN, 2, new Uint8Array([123, 125]));
+    assertEquals(snap.bytes, 2);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
