@@ -23,7 +23,6 @@ import { isSensitiveParam, REDACTED } from "../redact.ts";
 import {
   attemptHistory,
   type ManifestRecord,
-  type ManifestRecordInput,
   type ManifestWriter,
 } from "../provenance/manifest.ts";
 import type { SnapshotStore, SnapshotWritten } from "../provenance/snapshot.ts";
@@ -211,6 +210,7 @@ export async function commitPages(
   }
   const records = await ctx.manifest.appendAll(
     pages.map((page, i) => manifestRecord(ctx, page, snapshots[i], outputs)),
+    { complete: true },
   );
   for (const record of records) ctx.onRecord?.(record);
   for (const [i, page] of pages.entries()) {
@@ -239,12 +239,13 @@ export async function commitPages(
   }));
 }
 
+/** A page's manifest line, every field set (it is appended without a schema parse). */
 function manifestRecord(
   ctx: PageStepContext,
   page: StagedPage,
   snapshot: SnapshotWritten,
   outputs: string[],
-): ManifestRecordInput {
+): ManifestRecord {
   const { result, request } = page;
   const attempts = result.attempts;
   const last = attempts[attempts.length - 1];

@@ -235,7 +235,8 @@ export async function harvest(
       client,
       state,
       snapshots: new SnapshotStore(out, { thread: "worker" }),
-      manifest: new ManifestWriter(out, { secrets: loaded.secretValues }),
+      // Page lines are appended only once their snapshots resolved (durable, size known).
+      manifest: new ManifestWriter(out, { secrets: loaded.secretValues, checkSnapshot: false }),
       report,
       log,
       progress,

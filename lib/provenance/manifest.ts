@@ -213,6 +213,17 @@ export interface TornLine {
   text: string;
 }
 
+/** Options of {@link ManifestWriter.appendAll}. */
+export interface AppendOptions {
+  /**
+   * The records are complete by construction (every field set, built from typed values), so the
+   * schema parse — the costliest part of an append — is skipped; the secret and snapshot checks
+   * still run. The harvest engine's page lines are; its tests re-parse every line it writes.
+   * @default false
+   */
+  complete?: boolean;
+}
+
 /** Options of {@link ManifestWriter}. */
 export interface ManifestWriterOptions {
   /**
@@ -291,17 +302,23 @@ export class ManifestWriter {
    * {@link ManifestWriter.append} checks it): the lines of pages committed together, so a crash
    * cannot leave some of them without the others. Resolves to the records as written.
    */
-  appendAll(records: readonly ManifestRecordInput[]): Promise<ManifestRecord[]> {
-    const next = this.#queue.then(() => this.#appendAll(records));
+  appendAll(
+    records: readonly ManifestRecordInput[],
+    options: AppendOptions = {},
+  ): Promise<ManifestRecord[]> {
+    const next = this.#queue.then(() => this.#appendAll(records, options.complete ?? false));
     this.#queue = next.catch(() => {});
     return next;
   }
 
-  async #appendAll(inputs: readonly ManifestRecordInput[]): Promise<ManifestRecord[]> {
+  async #appendAll(
+    inputs: readonly ManifestRecordInput[],
+    complete: boolean,
+  ): Promise<ManifestRecord[]> {
     const records: ManifestRecord[] = [];
     const lines: string[] = [];
     for (const input of inputs) {
-      const record = await this.#check(input);
+      const record = await this.#check(input, complete);
       records.push(record);
       lines.push(JSON.stringify(record));
     }
@@ -326,8 +343,8 @@ export class ManifestWriter {
   }
 
   /** Validates a record and refuses a secret or a snapshot not on disk. */
-  async #check(input: ManifestRecordInput): Promise<ManifestRecord> {
-    const record = parseManifestRecord(input);
+  async #check(input: ManifestRecordInput, complete = false): Promise<ManifestRecord> {
+    const record = complete ? input as ManifestRecord : parseManifestRecord(input);
     // Hashes are computed hex and carry no secret; leaving them out of the search keeps a short
     // secret from matching a digest by chance and refusing a good record.
     const { sha256: _s, config_sha256: _c, query_sha256: _q, part_sha256: _p, ...searched } =

@@ -6,6 +6,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import { assertEquals } from "../assert.ts";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { createApp, type MockOptions } from "../../mock_api/app.ts";
@@ -16,6 +17,7 @@ import { systemClock } from "../../lib/http/clock.ts";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
 import { readPlan, savePlan } from "../../lib/harvest/asset_plan.ts";
 import { harvest, type HarvestOptions, type HarvestResult } from "../../lib/harvest/run.ts";
+import { parseManifestRecord } from "../../lib/provenance/manifest.ts";
 import { parquetFiles } from "../../lib/sinks/write_mode.ts";
 import { openSqliteState, type StateStore } from "../../lib/state/mod.ts";
 
@@ -254,14 +256,31 @@ export const SILENT: HarvestOptions = {
   htmlReport: false,
 };
 
-/** Runs a harvest against the fixture, silently. */
-export function run(
+/**
+ * Runs a harvest against the fixture, silently, then checks that every manifest line is a
+ * complete record: the engine appends its lines without re-validating them, so each must
+ * already equal its own schema parse (every field present, every value valid).
+ */
+export async function run(
   fixture: MockFixture,
   loaded: LoadedConfig,
   out: string,
   options: HarvestOptions = {},
 ): Promise<HarvestResult> {
-  return harvest(loaded, { ...SILENT, out, fetch: fixture.fetch, ...options });
+  const result = await harvest(loaded, { ...SILENT, out, fetch: fixture.fetch, ...options });
+  await assertManifestComplete(out);
+  return result;
+}
+
+/** Every line of `<out>/manifest.jsonl` equals its own schema parse (none when there is no file). */
+export async function assertManifestComplete(out: string): Promise<void> {
+  const text = await Deno.readTextFile(`${out}/manifest.jsonl`).catch(() => "");
+  for (const [i, line] of text.split("\n").entries()) {
+    if (line === "") continue;
+    const written = JSON.parse(line);
+    const parsed = JSON.parse(JSON.stringify(parseManifestRecord(written)));
+    assertEquals(written, parsed, `manifest line ${i + 1} is not a complete record`);
+  }
 }
 
 /**

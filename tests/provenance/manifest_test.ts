@@ -154,6 +154,22 @@ Deno.test("defaults are applied when a writer leaves optional fields out", async
   });
 });
 
+Deno.test("complete records skip the schema parse but not the secret check", async () => {
+  await withOut(async (out) => {
+    const secret = "s3cr3t-t0k3n/+=";
+    const writer = new ManifestWriter(out, { secrets: [secret] });
+    const full = parseManifestRecord(httpRecord());
+    assertEquals(await writer.appendAll([full], { complete: true }), [full]);
+    await assertRejects(
+      () => writer.appendAll([{ ...full, params: { token: secret } }], { complete: true }),
+      VerifyError,
+      "contains a secret value",
+    );
+    const { entries } = await loadManifest(`${out}/manifest.jsonl`);
+    assertEquals(entries.map((e) => e.record), [full]);
+  });
+});
+
 Deno.test("a record containing a secret is refused and nothing is written", async () => {
   await withOut(async (out) => {
     const secret = "s3cr3t-t0k3n/+=";
