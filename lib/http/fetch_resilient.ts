@@ -196,6 +196,20 @@ function encodeBody(body: HttpRequest["body"], headers: Headers): BodyInit | und
   return JSON.stringify(body);
 }
 
+// Configs parsed so far, by identity: a client passes the same objects with every request.
+const parsedConfigs = new WeakMap<object, unknown>();
+
+/** `schema.parse(value)`, once per config object (configs are not mutated once passed). */
+function parsedOnce<T>(schema: z.ZodType<T>, value: object | undefined): T {
+  if (value === undefined) return schema.parse({});
+  let parsed = parsedConfigs.get(value) as T | undefined;
+  if (parsed === undefined) {
+    parsed = schema.parse(value);
+    parsedConfigs.set(value, parsed);
+  }
+  return parsed;
+}
+
 function describe(attempt: HttpAttempt): string {
   return attempt.kind === "http" ? String(attempt.status) : attempt.kind;
 }
@@ -224,8 +238,8 @@ export async function fetchResilient(
   const req: HttpRequest = typeof request === "string" || request instanceof URL
     ? { url: request }
     : request;
-  const retry = retrySchema.parse(options.retry ?? {});
-  const rateLimit = rateLimitSchema.parse(options.rateLimit ?? {});
+  const retry = parsedOnce(retrySchema, options.retry);
+  const rateLimit = parsedOnce(rateLimitSchema, options.rateLimit);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const transport: FetchFunction = options.fetch ?? ((input, init) => fetch(input, init));

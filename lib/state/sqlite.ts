@@ -7,7 +7,7 @@
  * `skips` (assets skipped for rate limits, retried first next run).
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { StateError } from "../errors.ts";
 import type {
   PageCommit,
@@ -172,6 +172,7 @@ class SqliteState implements StateStore {
   #path: string;
   #now: () => Date;
   #closed = false;
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(db: DatabaseSync, path: string, now: () => Date) {
     this.#db = db;
@@ -182,6 +183,17 @@ class SqliteState implements StateStore {
   #open(): DatabaseSync {
     if (this.#closed) throw new StateError(`state store ${this.#path} is closed`);
     return this.#db;
+  }
+
+  /** A prepared statement, compiled once per store (commits run one per page). */
+  #prepare(sql: string): StatementSync {
+    const db = this.#open();
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   #stamp(): string {
@@ -204,7 +216,7 @@ class SqliteState implements StateStore {
 
   getWatermark(assetId: string, dataType = "default"): Promise<Watermark | undefined> {
     return this.#run(() => {
-      const row = this.#open().prepare(
+      const row = this.#prepare(
         `SELECT asset_id, data_type, last_id, last_timestamp, updated_at
            FROM ingestion_state WHERE asset_id = ? AND data_type = ?`,
       ).get(assetId, dataType) as WatermarkDbRow | undefined;
@@ -218,7 +230,7 @@ class SqliteState implements StateStore {
         ? null
         : normalizeTimestamp(update.lastTimestamp);
       const lastId = update.lastId ?? null;
-      this.#open().prepare(
+      this.#prepare(
         `INSERT INTO ingestion_state (asset_id, data_type, last_id, last_timestamp, updated_at)
          VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (asset_id, data_type) DO UPDATE SET
@@ -231,7 +243,7 @@ class SqliteState implements StateStore {
 
   listWatermarks(): Promise<Watermark[]> {
     return this.#run(() =>
-      (this.#open().prepare(
+      (this.#prepare(
         `SELECT asset_id, data_type, last_id, last_timestamp, updated_at
            FROM ingestion_state ORDER BY asset_id, data_type`,
       ).all() as unknown as WatermarkDbRow[]).map(toWatermark)
@@ -241,7 +253,7 @@ class SqliteState implements StateStore {
   startRun(run: RunStart): Promise<void> {
     return this.#run(() => {
       try {
-        this.#open().prepare(
+        this.#prepare(
           `INSERT INTO runs (run_id, started_at, status, config_sha256, command, assets)
            VALUES (?, ?, 'running', ?, ?, ?)`,
         ).run(run.runId, run.startedAt, run.configSha256, run.command, JSON.stringify(run.assets));
@@ -256,7 +268,7 @@ class SqliteState implements StateStore {
 
   finishRun(runId: string, result: RunFinish): Promise<void> {
     return this.#run(() => {
-      const changed = this.#open().prepare(
+      const changed = this.#prepare(
         `UPDATE runs SET status = ?, finished_at = ?, counts = ? WHERE run_id = ?`,
       ).run(result.status, result.finishedAt, JSON.stringify(result.counts), runId);
       if (Number(changed.changes) === 0) {
@@ -267,7 +279,7 @@ class SqliteState implements StateStore {
 
   listRuns(limit = 20): Promise<RunRow[]> {
     return this.#run(() =>
-      (this.#open().prepare(
+      (this.#prepare(
         `SELECT run_id, started_at, finished_at, status, config_sha256, command, assets, counts
            FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?`,
       ).all(Math.max(0, Math.floor(limit))) as unknown as RunDbRow[]).map((r) => ({
@@ -291,8 +303,8 @@ class SqliteState implements StateStore {
       if (!Number.isInteger(p.rows) || p.rows < 0) {
         throw new StateError(`page row count must be a whole number ≥ 0, got ${p.rows}`);
       }
-      this.#transaction((db) => {
-        const run = db.prepare("SELECT status FROM runs WHERE run_id = ?").get(p.runId) as
+      this.#transaction(() => {
+        const run = this.#prepare("SELECT status FROM runs WHERE run_id = ?").get(p.runId) as
           | { status: string }
           | undefined;
         if (!run) {
@@ -301,7 +313,7 @@ class SqliteState implements StateStore {
           );
         }
         try {
-          db.prepare(
+          this.#prepare(
             `INSERT INTO pages (run_id, asset_id, "partition", page, cursor_in, cursor_out, rows,
                                 snapshot, outputs, sha256, done, committed_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -335,7 +347,7 @@ class SqliteState implements StateStore {
 
   resumePoint(assetId: string, partition: string): Promise<PageRow | undefined> {
     return this.#run(() => {
-      const row = this.#open().prepare(
+      const row = this.#prepare(
         `SELECT ${PAGE_COLUMNS} FROM pages
           WHERE asset_id = ? AND "partition" = ? AND completed = 0
           ORDER BY seq DESC LIMIT 1`,
@@ -346,7 +358,7 @@ class SqliteState implements StateStore {
 
   pendingPages(assetId: string): Promise<PageRow[]> {
     return this.#run(() =>
-      (this.#open().prepare(
+      (this.#prepare(
         `SELECT ${PAGE_COLUMNS} FROM pages WHERE asset_id = ? AND completed = 0 ORDER BY seq`,
       ).all(assetId) as unknown as PageDbRow[]).map(toPage)
     );
@@ -355,7 +367,7 @@ class SqliteState implements StateStore {
   committedOutputs(assetId: string): Promise<Set<string>> {
     return this.#run(() => {
       const out = new Set<string>();
-      const rows = this.#open().prepare(
+      const rows = this.#prepare(
         "SELECT outputs FROM pages WHERE asset_id = ?",
       ).iterate(assetId) as Iterable<{ outputs: string }>;
       for (const row of rows) for (const path of JSON.parse(row.outputs)) out.add(path);
@@ -365,8 +377,8 @@ class SqliteState implements StateStore {
 
   completeAsset(assetId: string, runId: string): Promise<void> {
     return this.#run(() => {
-      this.#transaction((db) => {
-        db.prepare(
+      this.#transaction(() => {
+        this.#prepare(
           `UPDATE pages SET completed = 1, completed_by = ? WHERE asset_id = ? AND completed = 0`,
         ).run(runId, assetId);
       });
@@ -376,7 +388,7 @@ class SqliteState implements StateStore {
   recordSkip(s: SkipRecord): Promise<void> {
     return this.#run(() => {
       const retryAt = s.retryAt === null ? null : normalizeTimestamp(s.retryAt);
-      this.#open().prepare(
+      this.#prepare(
         `INSERT INTO skips (asset_id, run_id, reason, retry_at, recorded_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (asset_id) DO UPDATE SET run_id = excluded.run_id, reason = excluded.reason,
            retry_at = excluded.retry_at, recorded_at = excluded.recorded_at`,
@@ -386,7 +398,7 @@ class SqliteState implements StateStore {
 
   listSkips(): Promise<SkipRow[]> {
     return this.#run(() =>
-      (this.#open().prepare(
+      (this.#prepare(
         `SELECT asset_id, run_id, reason, retry_at, recorded_at FROM skips
           ORDER BY recorded_at, asset_id`,
       ).all() as unknown as SkipDbRow[]).map((r) => ({
@@ -401,15 +413,15 @@ class SqliteState implements StateStore {
 
   clearSkip(assetId: string): Promise<void> {
     return this.#run(() => {
-      this.#open().prepare("DELETE FROM skips WHERE asset_id = ?").run(assetId);
+      this.#prepare("DELETE FROM skips WHERE asset_id = ?").run(assetId);
     });
   }
 
   resetAsset(assetId: string): Promise<void> {
     return this.#run(() => {
-      this.#transaction((db) => {
+      this.#transaction(() => {
         for (const table of ["ingestion_state", "pages", "skips"]) {
-          db.prepare(`DELETE FROM ${table} WHERE asset_id = ?`).run(assetId as SQLInputValue);
+          this.#prepare(`DELETE FROM ${table} WHERE asset_id = ?`).run(assetId as SQLInputValue);
         }
       });
     });
@@ -418,6 +430,7 @@ class SqliteState implements StateStore {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#statements.clear();
       this.#db.close();
     }
     return Promise.resolve();
