@@ -7,7 +7,7 @@
  * - {@link commitPages}: the rows of a run of staged pages (at most `batch_size` rows, so memory
  *   stays bounded) become complete part file(s) named after the pages' partition and numbers;
  *   once every snapshot is durable, the pages' manifest lines are appended in one write; only
- *   then is each page committed in state (cursor, rows, snapshot, outputs).
+ *   then are the pages committed in state (cursor, rows, snapshot, outputs), in one transaction.
  *
  * A crash before the manifest write leaves parts no committed page names (the next run deletes
  * them and fetches those pages again); a crash after it leaves complete lines the next run adopts
@@ -178,7 +178,8 @@ export function stagePage(ctx: PageStepContext, fetched: FetchedPage): StagedPag
 
 /**
  * Commits a run of consecutive staged pages of one walk: part(s), snapshots durable, manifest
- * lines (one write), then each page in state, in order. Throws when any step fails.
+ * lines (one write), then the pages in state, in order (one transaction). Throws when any step
+ * fails.
  *
  * @example
  * ```ts
@@ -213,21 +214,19 @@ export async function commitPages(
     { complete: true },
   );
   for (const record of records) ctx.onRecord?.(record);
-  for (const [i, page] of pages.entries()) {
-    await ctx.state.commitPage({
-      runId: ctx.runId,
-      assetId: ctx.asset.name,
-      partition: ctx.partitionKey,
-      page: page.request.page,
-      cursorIn: page.request.cursor,
-      cursorOut: page.cursorOut,
-      rows: page.records,
-      snapshot: snapshots[i].path,
-      outputs,
-      sha256: snapshots[i].sha256,
-      done: page.cursorOut === null,
-    });
-  }
+  await ctx.state.commitPages(pages.map((page, i) => ({
+    runId: ctx.runId,
+    assetId: ctx.asset.name,
+    partition: ctx.partitionKey,
+    page: page.request.page,
+    cursorIn: page.request.cursor,
+    cursorOut: page.cursorOut,
+    rows: page.records,
+    snapshot: snapshots[i].path,
+    outputs,
+    sha256: snapshots[i].sha256,
+    done: page.cursorOut === null,
+  })));
   return pages.map((page) => ({
     seq: page.seq,
     records: page.records,

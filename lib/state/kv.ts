@@ -29,6 +29,7 @@ import type {
   Watermark,
   WatermarkUpdate,
 } from "./mod.ts";
+import { checkPageCommit } from "./pages.ts";
 import { normalizeTimestamp } from "./watermark.ts";
 
 /** The layout version this code writes, stored under `meta`; a newer one is refused. */
@@ -255,14 +256,16 @@ class KvState implements StateStore {
     });
   }
 
+  async commitPages(pages: readonly PageCommit[]): Promise<void> {
+    for (const p of pages) checkPageCommit(p);
+    // Page by page, each in its own atomic write: a batch is not all-or-none here, which resume
+    // does not need (it continues after the last committed page, and adopts manifest lines).
+    for (const p of pages) await this.commitPage(p);
+  }
+
   commitPage(p: PageCommit): Promise<void> {
     return this.#write(async (kv) => {
-      if (!Number.isInteger(p.page) || p.page < 1) {
-        throw new StateError(`page number must be a whole number from 1, got ${p.page}`);
-      }
-      if (!Number.isInteger(p.rows) || p.rows < 0) {
-        throw new StateError(`page row count must be a whole number ≥ 0, got ${p.rows}`);
-      }
+      checkPageCommit(p);
       const where = `page ${p.page} of ${p.assetId}${
         p.partition ? ` [${p.partition}]` : ""
       } in run ${p.runId}`;

@@ -136,6 +136,11 @@ export interface StateStore {
   listRuns(limit?: number): Promise<RunRow[]>;
   /** Commits one page (cursor, rows, files) in ONE transaction. */
   commitPage(page: PageCommit): Promise<void>;
+  /**
+   * Commits consecutive pages of one walk, in order: SQLite in one transaction (one sync for the
+   * batch, all or none), Deno KV page by page.
+   */
+  commitPages(pages: readonly PageCommit[]): Promise<void>;
   /** The last committed page of an asset/partition not yet completed (for resume), or undefined. */
   resumePoint(assetId: string, partition: string): Promise<PageRow | undefined>;
   /** Pages of an asset not yet completed, in commit order (every partition). */

@@ -21,6 +21,7 @@ import type {
   Watermark,
   WatermarkUpdate,
 } from "./mod.ts";
+import { checkPageCommit } from "./pages.ts";
 import { normalizeTimestamp } from "./watermark.ts";
 
 /** The schema version this code writes; older files are migrated on open. */
@@ -296,53 +297,58 @@ class SqliteState implements StateStore {
   }
 
   commitPage(p: PageCommit): Promise<void> {
+    return this.commitPages([p]);
+  }
+
+  commitPages(pages: readonly PageCommit[]): Promise<void> {
     return this.#run(() => {
-      if (!Number.isInteger(p.page) || p.page < 1) {
-        throw new StateError(`page number must be a whole number from 1, got ${p.page}`);
-      }
-      if (!Number.isInteger(p.rows) || p.rows < 0) {
-        throw new StateError(`page row count must be a whole number ≥ 0, got ${p.rows}`);
-      }
+      for (const p of pages) checkPageCommit(p);
+      if (pages.length === 0) return;
+      // One transaction (one WAL sync) for the batch: every page lands, or none.
       this.#transaction(() => {
-        const run = this.#prepare("SELECT status FROM runs WHERE run_id = ?").get(p.runId) as
-          | { status: string }
-          | undefined;
-        if (!run) {
-          throw new StateError(
-            `cannot commit a page of run ${p.runId}: the run was never started (call startRun first)`,
-          );
-        }
-        try {
-          this.#prepare(
-            `INSERT INTO pages (run_id, asset_id, "partition", page, cursor_in, cursor_out, rows,
-                                snapshot, outputs, sha256, done, committed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(
-            p.runId,
-            p.assetId,
-            p.partition,
-            p.page,
-            p.cursorIn,
-            p.cursorOut,
-            p.rows,
-            p.snapshot,
-            JSON.stringify(p.outputs),
-            p.sha256,
-            p.done ? 1 : 0,
-            this.#stamp(),
-          );
-        } catch (error) {
-          if (isConstraint(error)) {
-            throw new StateError(
-              `page ${p.page} of ${p.assetId}${
-                p.partition ? ` [${p.partition}]` : ""
-              } in run ${p.runId} is already committed; a page is committed once`,
-            );
-          }
-          throw error;
-        }
+        for (const p of pages) this.#insertPage(p);
       });
     });
+  }
+
+  #insertPage(p: PageCommit): void {
+    const run = this.#prepare("SELECT status FROM runs WHERE run_id = ?").get(p.runId) as
+      | { status: string }
+      | undefined;
+    if (!run) {
+      throw new StateError(
+        `cannot commit a page of run ${p.runId}: the run was never started (call startRun first)`,
+      );
+    }
+    try {
+      this.#prepare(
+        `INSERT INTO pages (run_id, asset_id, "partition", page, cursor_in, cursor_out, rows,
+                            snapshot, outputs, sha256, done, committed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        p.runId,
+        p.assetId,
+        p.partition,
+        p.page,
+        p.cursorIn,
+        p.cursorOut,
+        p.rows,
+        p.snapshot,
+        JSON.stringify(p.outputs),
+        p.sha256,
+        p.done ? 1 : 0,
+        this.#stamp(),
+      );
+    } catch (error) {
+      if (isConstraint(error)) {
+        throw new StateError(
+          `page ${p.page} of ${p.assetId}${
+            p.partition ? ` [${p.partition}]` : ""
+          } in run ${p.runId} is already committed; a page is committed once`,
+        );
+      }
+      throw error;
+    }
   }
 
   resumePoint(assetId: string, partition: string): Promise<PageRow | undefined> {

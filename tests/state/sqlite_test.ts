@@ -202,3 +202,38 @@ Deno.test("sqlite: a missing folder is refused naming the path", () => {
     "/nonexistent-tidemark-dir/x/state.sqlite",
   );
 });
+
+Deno.test("sqlite: a batch holding an already committed page commits none of its pages", async () => {
+  const store = openSqliteState(":memory:");
+  try {
+    await store.startRun({
+      runId: "run-1",
+      startedAt: "2026-01-01T10:00:00Z",
+      configSha256: "c".repeat(64),
+      command: "harvest",
+      assets: ["Orders"],
+    });
+    const page = (n: number) => ({
+      runId: "run-1",
+      assetId: "Orders",
+      partition: "",
+      page: n,
+      cursorIn: n === 1 ? null : String(n - 1),
+      cursorOut: String(n),
+      rows: 10,
+      snapshot: `raw/Orders/run-1/0000${n}.json`,
+      outputs: [],
+      sha256: "a".repeat(64),
+      done: false,
+    });
+    await store.commitPage(page(2));
+    await assertRejects(
+      () => store.commitPages([page(1), page(2), page(3)]),
+      StateError,
+      "page 2 of Orders in run run-1 is already committed",
+    );
+    assertEquals((await store.pendingPages("Orders")).map((p) => p.page), [2]);
+  } finally {
+    await store.close();
+  }
+});

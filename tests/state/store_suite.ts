@@ -188,6 +188,25 @@ export function stateStoreSuite(name: string, factory: StoreFactory): void {
     assertEquals(await store.resumePoint("Customers", ""), undefined);
   });
 
+  test("commitPages commits a batch of pages in order; the last is the resume point", async (store) => {
+    await startRun(store);
+    await store.commitPages([
+      page({ page: 1, cursorIn: null, cursorOut: "10447" }),
+      page({ page: 2, cursorIn: "10447", cursorOut: "10647" }),
+      page({ page: 3, cursorIn: "10647", cursorOut: "10847" }),
+    ]);
+    assertEquals((await store.pendingPages("Orders")).map((p) => p.page), [1, 2, 3]);
+    assertEquals((await store.resumePoint("Orders", ""))?.cursorOut, "10847");
+    await store.commitPages([]);
+    await assertRejects(
+      () => store.commitPages([page({ page: 4 }), page({ page: 0 })]),
+      StateError,
+      "page number must be a whole number from 1",
+    );
+    // A bad page is refused before anything of its batch is written.
+    assertEquals((await store.resumePoint("Orders", ""))?.page, 3);
+  });
+
   test("resumePoint continues across runs until the asset completes", async (store) => {
     await startRun(store, "run-1");
     await store.commitPage(page({ runId: "run-1", page: 1, cursorOut: "a" }));
