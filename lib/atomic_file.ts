@@ -25,19 +25,9 @@ export function temporaryPathFor(path: string): string {
   return `${path}.${Deno.pid}.${counter}.tmp`;
 }
 
-/** Options of {@link writeFileAtomic}. */
-export interface WriteFileAtomicOptions {
-  /** Create the parent folders first; false when the caller knows they exist. @default true */
-  mkdir?: boolean;
-}
-
 /** Writes `data` to `path` atomically: temp file, fsync, rename. Creates parent folders. */
-export async function writeFileAtomic(
-  path: string,
-  data: Uint8Array | string,
-  options: WriteFileAtomicOptions = {},
-): Promise<void> {
-  if (options.mkdir ?? true) await Deno.mkdir(dirname(path), { recursive: true });
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
@@ -60,12 +50,8 @@ export async function writeFileAtomic(
  * {@link writeFileAtomic} with blocking calls, for worker threads whose job is to block (the
  * snapshot thread): temp file, fsync, rename, without a round trip through the I/O thread pool.
  */
-export function writeFileAtomicSync(
-  path: string,
-  data: Uint8Array,
-  options: WriteFileAtomicOptions = {},
-): void {
-  if (options.mkdir ?? true) Deno.mkdirSync(dirname(path), { recursive: true });
+export function writeFileAtomicSync(path: string, data: Uint8Array): void {
+  Deno.mkdirSync(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
   try {
     const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });

@@ -9,10 +9,10 @@
  * too, so two different names never share a folder.
  * @module
  */
-import { dirname, isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { writeFileAtomic } from "../atomic_file.ts";
 import { writeSnapshotOnThread } from "./snapshot_thread.ts";
-import { type FileDigest, sha256File, sha256HexAsync } from "./stamps.ts";
+import { type FileDigest, sha256File, sha256Hex } from "./stamps.ts";
 
 /** Where a snapshot went and what it holds, for its manifest line. */
 export interface SnapshotWritten {
@@ -116,7 +116,6 @@ export class SnapshotStore {
   readonly out: string;
 
   readonly #thread: "main" | "worker";
-  readonly #folders = new Set<string>();
 
   /**
    * A store rooted at `out` (the harvest's output folder). With `thread: "worker"` the files are
@@ -144,18 +143,8 @@ export class SnapshotStore {
       const { sha256 } = await writeSnapshotOnThread(file, bytes);
       return { path, sha256, bytes: bytes.length };
     }
-    const folder = dirname(file);
-    // One folder per asset and run: created once, not once a page.
-    if (!this.#folders.has(folder)) {
-      await Deno.mkdir(folder, { recursive: true });
-      this.#folders.add(folder);
-    }
-    // The digest is computed off this thread while the bytes are written.
-    const [, sha256] = await Promise.all([
-      writeFileAtomic(file, bytes, { mkdir: false }),
-      sha256HexAsync(bytes),
-    ]);
-    return { path, sha256, bytes: bytes.length };
+    await writeFileAtomic(file, bytes);
+    return { path, sha256: sha256Hex(bytes), bytes: bytes.length };
   }
 
   /** Reads a snapshot by its path relative to the out folder (as recorded in the manifest). */

@@ -62,21 +62,6 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/**
- * The sha256 of `data` as 64 lower-case hex digits, computed off the caller's thread (Web
- * Crypto): the same digest as {@link sha256Hex}, for hot paths such as page snapshots.
- */
-export async function sha256HexAsync(data: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>),
-  );
-  let hex = "";
-  for (const byte of digest) hex += HEX[byte];
-  return hex;
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
 /** A file's sha256 and size, as {@link sha256File} measures them. */
 export interface FileDigest {
   /** 64 lower-case hex digits. */
