@@ -102,6 +102,32 @@ export class JobThread<J extends object, R> {
   }
 }
 
+// deno-lint-ignore no-explicit-any
+const sharedThreads = new Map<string, JobThread<any, any>>();
+
+/**
+ * The process's one thread for the worker module at `url`, started on first use and again after
+ * it failed or was stopped (a failed thread leaves this registry as it fails).
+ *
+ * @example
+ * ```ts ignore
+ * const thread = sharedJobThread<{ n: number }, number>(new URL("./my_worker.ts", import.meta.url), "doubling");
+ * await thread.run({ n: 21 }); // 42
+ * ```
+ */
+export function sharedJobThread<J extends object, R>(url: URL, name: string): JobThread<J, R> {
+  const key = url.href;
+  let thread = sharedThreads.get(key) as JobThread<J, R> | undefined;
+  if (!thread) {
+    const started: JobThread<J, R> = new JobThread<J, R>(url, name, () => {
+      if (sharedThreads.get(key) === started) sharedThreads.delete(key);
+    });
+    sharedThreads.set(key, started);
+    thread = started;
+  }
+  return thread;
+}
+
 /**
  * An `ArrayBuffer` holding exactly `bytes`, to transfer: the view's own buffer when it spans all
  * of it, else a copy. (Deno's worker_threads moves a transferred `ArrayBuffer` in microseconds but

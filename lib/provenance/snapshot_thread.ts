@@ -6,7 +6,7 @@
  * digest to the I/O pool, which under load costs it more than the work itself.
  * @module
  */
-import { type JobMessage, JobThread } from "../job_thread.ts";
+import { type JobMessage, sharedJobThread } from "../job_thread.ts";
 
 /** One snapshot to write: `bytes` land at `path` (absolute or relative to the process). */
 export type SnapshotJob = JobMessage<{ path: string; bytes: ArrayBuffer }>;
@@ -17,7 +17,7 @@ export interface SnapshotJobResult {
   sha256: string;
 }
 
-let shared: JobThread<Omit<SnapshotJob, "id">, SnapshotJobResult> | undefined;
+const WORKER = new URL("./snapshot_thread_worker.ts", import.meta.url);
 
 /**
  * Writes `bytes` to `path` atomically and durably on the shared snapshot thread (started on first
@@ -33,13 +33,7 @@ export function writeSnapshotOnThread(
   path: string,
   bytes: Uint8Array,
 ): Promise<SnapshotJobResult> {
-  const thread = shared ??= new JobThread(
-    new URL("./snapshot_thread_worker.ts", import.meta.url),
-    "snapshot",
-    () => {
-      if (shared === thread) shared = undefined;
-    },
-  );
   const copy = bytes.slice().buffer as ArrayBuffer;
-  return thread.run({ path, bytes: copy }, [copy]);
+  return sharedJobThread<Omit<SnapshotJob, "id">, SnapshotJobResult>(WORKER, "snapshot")
+    .run({ path, bytes: copy }, [copy]);
 }

@@ -11,7 +11,12 @@
  * {@link JobThread}; the thread starts on first use (≈ 0.1 s, loading polars).
  * @module
  */
-import { type JobMessage, JobThread, transferableBuffer } from "../job_thread.ts";
+import {
+  type JobMessage,
+  type JobThread,
+  sharedJobThread,
+  transferableBuffer,
+} from "../job_thread.ts";
 
 /** One Parquet file to write from an Arrow IPC stream. */
 export interface ParquetJob {
@@ -42,15 +47,9 @@ export interface ParquetJobResult {
 export class ParquetThread {
   readonly #thread: JobThread<Omit<ParquetJobMessage, "id">, ParquetJobResult>;
 
-  /** Starts the worker (use {@link parquetThread} for the shared one). */
-  constructor() {
-    this.#thread = new JobThread(
-      new URL("./parquet_thread_worker.ts", import.meta.url),
-      "Parquet",
-      () => {
-        if (shared === this) shared = undefined;
-      },
-    );
+  /** Writes through `thread`, a thread running `parquet_thread_worker.ts` (see {@link parquetThread}). */
+  constructor(thread: JobThread<Omit<ParquetJobMessage, "id">, ParquetJobResult>) {
+    this.#thread = thread;
   }
 
   /** Jobs sent and not answered yet. */
@@ -70,7 +69,7 @@ export class ParquetThread {
   }
 }
 
-let shared: ParquetThread | undefined;
+const WORKER = new URL("./parquet_thread_worker.ts", import.meta.url);
 
 /**
  * The process's Parquet thread, started on first use (and again after a crash).
@@ -91,6 +90,5 @@ let shared: ParquetThread | undefined;
  * ```
  */
 export function parquetThread(): ParquetThread {
-  shared ??= new ParquetThread();
-  return shared;
+  return new ParquetThread(sharedJobThread(WORKER, "Parquet"));
 }
