@@ -202,11 +202,11 @@ class SqliteState implements StateStore {
   }
 
   /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no deadlock upgrade). */
-  #transaction<T>(fn: (db: DatabaseSync) => T): T {
+  #transaction<T>(fn: () => T): T {
     const db = this.#open();
     db.exec("BEGIN IMMEDIATE");
     try {
-      const result = fn(db);
+      const result = fn();
       db.exec("COMMIT");
       return result;
     } catch (error) {
