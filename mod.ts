@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./lib/errors.ts";
+export * from "./lib/out_lock.ts";
 export { VERSION } from "./lib/version.ts";
 export { createApp, type MockOptions } from "./mock_api/app.ts";
 export { type MockServer, type MockServerOptions, startMockServer } from "./mock_api/server.ts";

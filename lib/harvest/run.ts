@@ -47,6 +47,7 @@ import { type DeriveOutcome, openRunOutputs } from "./run_outputs.ts";
 import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
 import { manifestSize } from "./manifest_scan.ts";
 import { newestLoadDate } from "./output_start.ts";
+import { lockOutFolder, type OutLock } from "../out_lock.ts";
 import { runAssets } from "./run_assets.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
@@ -151,15 +152,53 @@ export async function harvest(
     loadTime: now(),
     clock,
   });
-  await Deno.mkdir(out, { recursive: true });
+  // One run at a time per out folder: a second one would take this one for a crashed run.
+  let lock: OutLock;
+  try {
+    lock = await lockOutFolder(out, { command: "harvest", runId, since: now() });
+  } catch (error) {
+    await outputs.close();
+    throw error;
+  }
+  try {
+    return await harvestLocked(loaded, options, { out, baseUrl, clock, now, runId, outputs });
+  } finally {
+    lock.release();
+  }
+}
+
+/** What {@link harvest} settled before it took the out folder's lock. */
+interface LockedRun {
+  out: string;
+  baseUrl: string | undefined;
+  clock: Clock;
+  now: () => Date;
+  runId: string;
+  outputs: Awaited<ReturnType<typeof openRunOutputs>>;
+}
+
+/** The run itself, with the out folder locked. */
+async function harvestLocked(
+  loaded: LoadedConfig,
+  options: HarvestOptions,
+  run: LockedRun,
+): Promise<HarvestResult> {
+  const config = loaded.config;
+  const { out, baseUrl, clock, now, runId, outputs } = run;
   const location = stateLocation(config.state, { out });
   const statePath = location.path ?? "Deno KV (default database)";
   // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a
   // power loss the last commits may be forgotten, and the next run adopts those pages again from
   // their manifest lines, which are flushed.
-  const state = location.backend === "kv"
-    ? await openStateStore(config.state, { out, now })
-    : openSqliteState(location.path!, { now, synchronous: "normal" });
+  let state: StateStore;
+  try {
+    state = location.backend === "kv"
+      ? await openStateStore(config.state, { out, now })
+      : openSqliteState(location.path!, { now, synchronous: "normal" });
+  } catch (error) {
+    await outputs.close();
+    throw error;
+  }
   const log = createLogger({
     format: options.logFormat ?? "auto",
     level: options.quiet ? "warn" : "info",

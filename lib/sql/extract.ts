@@ -52,6 +52,7 @@ import { bindQuery, type BoundQuery, type ParamValue, type SqlDialect } from "./
 import type { QueryStream, SqlSource } from "./source.ts";
 import { openSqliteSource } from "./sqlite_source.ts";
 import { pathExists } from "../atomic_file.ts";
+import { lockOutFolder } from "../out_lock.ts";
 
 /** Output formats of an extraction. */
 export type ExtractFormat = "parquet" | "csv" | "jsonl";
@@ -182,6 +183,36 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   const chunkRows = options.chunkRows ?? 100_000;
   checkOptions(options, asset, format, chunkRows);
   const runId = options.runId ?? newRunId();
+  // One run at a time per out folder: a second one would take this one for a crashed run and
+  // remove its parts. Taken before the state is read; given back without a trace when the run
+  // fails before it writes anything into a folder the lock created.
+  const lock = await lockOutFolder(options.out, { command: "extract", runId });
+  let writing = false;
+  try {
+    return await extractLocked(options, { started, asset, format, chunkRows, runId }, () => {
+      writing = true;
+    });
+  } finally {
+    lock.release({ discard: !writing });
+  }
+}
+
+/** The settled options of one extraction. */
+interface ExtractRun {
+  started: number;
+  asset: string;
+  format: ExtractFormat;
+  chunkRows: number;
+  runId: string;
+}
+
+/** {@link runExtract} with the out folder locked; `writing()` is called before the first write. */
+async function extractLocked(
+  options: ExtractOptions,
+  run: ExtractRun,
+  writing: () => void,
+): Promise<ExtractResult> {
+  const { started, asset, format, chunkRows, runId } = run;
   const partitionColumns = parsePartitionSpecs(options.partitionBy ?? [])
     .flatMap((spec) => spec.column ? [spec.column] : []);
   const assetDir = join(options.out, format, safePathSegment(asset));
@@ -230,6 +261,7 @@ export async function runExtract(options: ExtractOptions): Promise<ExtractResult
   }
 
   // From here on, files are written.
+  writing();
   await Deno.mkdir(options.out, { recursive: true });
   const state = openSqliteState(statePath);
   const env = { ...envStamp() };

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "../as
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { runExtract } from "../../lib/sql/extract.ts";
+import { lockOutFolder, OutFolderBusyError } from "../../lib/out_lock.ts";
 import { SqlError, UsageError } from "../../lib/errors.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { sha256File } from "../../lib/provenance/stamps.ts";
@@ -228,5 +229,27 @@ Deno.test("CSV and JSONL outputs hold the same rows", async () => {
     const [jsonFile] = await listFiles(join(out, "jsonl"), ".jsonl");
     const lines = (await Deno.readTextFile(join(out, "jsonl", jsonFile))).trim().split("\n");
     assertEquals(JSON.parse(lines[0]), { OrderID: 10248, ShipCountry: "France" });
+  });
+});
+
+Deno.test("an extraction into an out folder in use is refused at once and writes nothing", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const holder = await lockOutFolder(out, { command: "harvest", runId: "busy-run" });
+    try {
+      const before = (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name).sort();
+      const error = await assertRejects(
+        () => runExtract({ db, query: "SELECT OrderID FROM Orders", out }),
+        OutFolderBusyError,
+      );
+      assertStringIncludes(error.message, "harvest run busy-run");
+      assertEquals(error.exitCode, 2);
+      const after = (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name).sort();
+      assertEquals(after, before);
+    } finally {
+      holder.release();
+    }
+    const result = await runExtract({ db, query: "SELECT OrderID FROM Orders", out });
+    assert(result.rows > 0, "the lock was given back");
   });
 });
