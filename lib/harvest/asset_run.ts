@@ -42,7 +42,7 @@ import type { FetchedPage, PageOutcome, PageStepContext } from "./page_step.ts";
 import { fetchPage, type FetchSpec, walkPartition } from "./partition_walk.ts";
 import { type AssetStart, isTimeline, WATERMARK_TYPES, watermarkKind } from "./plan.ts";
 import { removeOrphanParts, replayCommittedPages } from "./resume.ts";
-import { recordComplete, recordPlan, type RunOutputs } from "./run_outputs.ts";
+import { recordComplete, recordPlan, recordProbe, type RunOutputs } from "./run_outputs.ts";
 import { WatermarkTracker } from "./watermark_tracker.ts";
 import { forEachPartitions } from "./for_each.ts";
 import { shapedWriter } from "./record_shape.ts";
@@ -411,7 +411,11 @@ async function planPartitions(
       dataPath: asset.data_path,
     },
     partition,
-    { signal, label: asset.name },
+    {
+      signal,
+      label: asset.name,
+      onResponse: (end, response) => recordProbe(ctx, asset.name, end, response),
+    },
   );
   if (probe === null) return whole;
   return splitKeyRange(partition.by, probe.min, probe.max, partition.parts, {

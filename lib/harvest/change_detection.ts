@@ -26,14 +26,15 @@ import {
 } from "../http/client.ts";
 import { buildUrl, type HttpRequest, type HttpResult, requestKey } from "../http/request.ts";
 import { createPaginator, type PageRequest, type Paginator } from "../paginate/mod.ts";
-import { attemptHistory, type ManifestRecordInput } from "../provenance/manifest.ts";
+import type { ManifestRecordInput } from "../provenance/manifest.ts";
 import { select } from "../select.ts";
 import { compareWatermarks, normalizeWatermark } from "../state/mod.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readPlan } from "./asset_plan.ts";
 import type { AssetResult, RunContext } from "./asset_run.ts";
 import { absoluteUrl, emptyAssetResult, renderBaseParams } from "./asset_run.ts";
-import { manifestParams } from "./page_step.ts";
+import { responseFields } from "./page_step.ts";
+import { recordProbe } from "./run_outputs.ts";
 import { decodeBody, selectRecords } from "./page_rows.ts";
 import { type AssetStart, watermarkKind } from "./plan.ts";
 import { scanManifest } from "./manifest_scan.ts";
@@ -258,6 +259,7 @@ async function latestCheck(
   }, { signal });
   const body = result.json !== undefined ? result.json : decodeBody(result.body, asset.name);
   const records = selectRecords(body, asset.data_path, asset.name);
+  await recordProbe(ctx, asset.name, "latest", { result, params, records: records.length });
   const query = Object.entries(asset.change_detection?.params ?? {}).map(([k, v]) => `${k}=${v}`)
     .join("&");
   const watermark = String(stored);
@@ -359,6 +361,11 @@ async function etagCheck(
       conditional: true,
     }, { signal });
     if (!result.unchanged) {
+      await recordProbe(ctx, asset.name, "changed", {
+        result,
+        params: request.params,
+        records: recordCount(result, asset),
+      });
       return changed(
         `page ${i + 1} of ${record.pages.length} changed (${result.status}, not 304)`,
         i + 1,
@@ -388,30 +395,12 @@ function unchangedLine(
   page: number,
   start: AssetStart,
 ): ManifestRecordInput {
-  const attempts = result.attempts;
-  const last = attempts[attempts.length - 1];
-  let source = result.url;
-  try {
-    const parsed = new URL(result.url);
-    source = `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    source = result.url.split("?")[0];
-  }
   return {
     kind: "http",
     run_id: ctx.runId,
     asset: asset.name,
     page,
-    attempt: Math.max(1, attempts.length),
-    timestamp: new Date(last?.startedAt ?? ctx.now().getTime()).toISOString(),
-    method: result.method,
-    source,
-    params: manifestParams(request.params, ctx.secrets),
-    status: result.status,
-    attempts: Math.max(1, attempts.length),
-    retry_after: null,
-    slept_ms: result.sleptMs + attempts.reduce((n, a) => n + a.queuedMs, 0),
-    elapsed_ms: Math.max(0, last?.elapsedMs ?? result.elapsedMs),
+    ...responseFields(result, request.params, ctx.secrets, ctx.now().getTime()),
     sha256: null,
     bytes: 0,
     rows: 0,
@@ -425,7 +414,6 @@ function unchangedLine(
     config_sha256: ctx.loaded.sha256,
     env: ctx.env,
     partition: null,
-    attempt_history: attemptHistory(attempts),
   };
 }
 
@@ -556,4 +544,14 @@ async function forgetWalk(state: StateStore, asset: string): Promise<void> {
 /** True when the result is that of an asset ended by change detection. */
 export function isDetectionResult(result: AssetResult): boolean {
   return result.changeDetection !== undefined;
+}
+
+/** Records in a response at the asset's `data_path`, 0 when its body cannot be read as such. */
+function recordCount(result: HttpResult, asset: AssetConfig): number {
+  try {
+    const body = result.json !== undefined ? result.json : decodeBody(result.body, asset.name);
+    return selectRecords(body, asset.data_path, asset.name).length;
+  } catch {
+    return 0;
+  }
 }

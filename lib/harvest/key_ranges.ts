@@ -10,6 +10,7 @@
 import type { PartitionConfig } from "../config/schema.ts";
 import { PaginationError } from "../errors.ts";
 import type { HttpClient } from "../http/client.ts";
+import type { HttpResult } from "../http/request.ts";
 import { select } from "../select.ts";
 
 /** One range of keys: a partition of the asset, with the filters that select it. */
@@ -103,6 +104,14 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Names the asset in errors. @default "partition" */
   label?: string;
+  /**
+   * Called with each probe's response before it is used (the harvest snapshots it and writes
+   * its manifest line): which end it asked for, the result, the params sent, the records held.
+   */
+  onResponse?(
+    end: "key_min" | "key_max",
+    response: { result: HttpResult; params: Record<string, string>; records: number },
+  ): Promise<void>;
 }
 
 /**
@@ -116,7 +125,7 @@ export async function probeKeyRange(
   options: ProbeOptions = {},
 ): Promise<{ min: bigint; max: bigint } | null> {
   const label = options.label ?? "partition";
-  const ask = async (sortParam: string): Promise<bigint | null> => {
+  const ask = async (sortParam: string, end: "key_min" | "key_max"): Promise<bigint | null> => {
     const params: Record<string, string> = { ...request.params };
     params[sortParam] = partition.by;
     params[partition.size_param ?? "_size"] = "1";
@@ -128,16 +137,21 @@ export async function probeKeyRange(
       conditional: false,
     }, { signal: options.signal });
     const records = select(result.json, request.dataPath);
+    await options.onResponse?.(end, {
+      result,
+      params,
+      records: Array.isArray(records) ? records.length : 0,
+    });
     if (!Array.isArray(records) || records.length === 0) return null;
     return keyValue(select(records[0], partition.by), partition.by, label);
   };
   const min = partition.min !== undefined
     ? BigInt(partition.min)
-    : await ask(partition.sort_param ?? "_sort");
+    : await ask(partition.sort_param ?? "_sort", "key_min");
   if (min === null) return null;
   const max = partition.max !== undefined
     ? BigInt(partition.max)
-    : await ask(partition.sort_desc_param ?? "_sort_desc");
+    : await ask(partition.sort_desc_param ?? "_sort_desc", "key_max");
   if (max === null) return null;
   return { min, max };
 }

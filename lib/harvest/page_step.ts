@@ -246,23 +246,12 @@ function manifestRecord(
   outputs: string[],
 ): ManifestRecord {
   const { result, request } = page;
-  const attempts = result.attempts;
-  const last = attempts[attempts.length - 1];
   return {
     kind: "http",
     run_id: ctx.runId,
     asset: ctx.asset.name,
     page: page.seq,
-    attempt: Math.max(1, attempts.length),
-    timestamp: new Date(last?.startedAt ?? Date.now()).toISOString(),
-    method: result.method,
-    source: sourceOf(result.url),
-    params: manifestParams(request.params, ctx.secrets),
-    status: result.status,
-    attempts: Math.max(1, attempts.length),
-    retry_after: retryAfterOf(result),
-    slept_ms: result.sleptMs + attempts.reduce((n, a) => n + a.queuedMs, 0),
-    elapsed_ms: Math.max(0, last?.elapsedMs ?? result.elapsedMs),
+    ...responseFields(result, request.params, ctx.secrets, Date.now()),
     sha256: snapshot.sha256,
     bytes: snapshot.bytes,
     rows: page.records,
@@ -276,6 +265,47 @@ function manifestRecord(
     config_sha256: ctx.configSha256,
     env: ctx.env,
     partition: ctx.partitionKey === "" ? null : ctx.partitionKey,
+  };
+}
+
+/**
+ * The manifest fields of any line that describes an HTTP response (a page, a 304, a probe): the
+ * request as sent (method, source without query string, params with secrets masked) and how it
+ * went (status, attempts and their history, waits, time). `nowMs` dates a result without
+ * attempts.
+ */
+export function responseFields(
+  result: HttpResult,
+  params: Record<string, string>,
+  secrets: readonly string[],
+  nowMs: number,
+): Pick<
+  ManifestRecord,
+  | "attempt"
+  | "timestamp"
+  | "method"
+  | "source"
+  | "params"
+  | "status"
+  | "attempts"
+  | "retry_after"
+  | "slept_ms"
+  | "elapsed_ms"
+  | "attempt_history"
+> {
+  const attempts = result.attempts;
+  const last = attempts[attempts.length - 1];
+  return {
+    attempt: Math.max(1, attempts.length),
+    timestamp: new Date(last?.startedAt ?? nowMs).toISOString(),
+    method: result.method,
+    source: sourceOf(result.url),
+    params: manifestParams(params, secrets),
+    status: result.status,
+    attempts: Math.max(1, attempts.length),
+    retry_after: retryAfterOf(result),
+    slept_ms: result.sleptMs + attempts.reduce((n, a) => n + a.queuedMs, 0),
+    elapsed_ms: Math.max(0, last?.elapsedMs ?? result.elapsedMs),
     attempt_history: attemptHistory(attempts),
   };
 }

@@ -20,12 +20,13 @@ import type { Env, LoadedConfig } from "../config/load.ts";
 import type { AssetConfig, Config, DeriveStepConfig, OutputConfig } from "../config/schema.ts";
 import { ConfigError, type ConfigIssue } from "../errors.ts";
 import type { Clock } from "../http/clock.ts";
+import type { HttpResult } from "../http/request.ts";
 import { type Destination, parseDestination } from "../object_store/destination.ts";
 import { openObjectStore } from "../object_store/mod.ts";
 import type { ObjectStore } from "../object_store/store.ts";
 import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.ts";
 import { discardedSnapshots } from "../provenance/live_outputs.ts";
-import { resolveOutPath } from "../provenance/snapshot.ts";
+import { probeSnapshotPath, resolveOutPath } from "../provenance/snapshot.ts";
 import { canonicalJson } from "../provenance/stamps.ts";
 import { writeFileAtomic } from "../atomic_file.ts";
 import { REDACTED } from "../redact.ts";
@@ -34,6 +35,7 @@ import { readBoundary, readPlan } from "./asset_plan.ts";
 import type { AssetPlan } from "./asset_plan.ts";
 import type { AssetResult, RunContext } from "./asset_run.ts";
 import { describeFiles, type FileFacts, objectKeyOf, type UploadFile } from "./output_files.ts";
+import { responseFields } from "./page_step.ts";
 
 /** Where the config stamps of an out folder are: `<out>/configs/<config_sha256>.json`. */
 export const CONFIG_STAMP_DIR = "configs";
@@ -313,10 +315,41 @@ function filesFields(facts: readonly FileFacts[], urls: readonly string[]) {
   };
 }
 
+/** What a probe asked: see the manifest's `probe` field. */
+export type ProbeKind = NonNullable<ManifestRecordInput["probe"]>;
+
+/**
+ * Keeps a probe's response like a page's — its bytes durable at
+ * `raw/<asset>/<run_id>/probe-<probe>.json`, then a `probe` event line with the request, status,
+ * attempts, sha256 and the number of records it held — so every response a run used is on disk
+ * and in the manifest, not only the pages.
+ */
+export async function recordProbe(
+  ctx: RunContext,
+  asset: string,
+  probe: ProbeKind,
+  response: { result: HttpResult; params: Record<string, string>; records: number },
+): Promise<void> {
+  const { result, params, records } = response;
+  const snapshot = await ctx.snapshots.writeAt(
+    probeSnapshotPath(asset, ctx.runId, probe),
+    result.body,
+  );
+  await ctx.manifest.append(eventRecord(ctx, asset, "probe", {
+    probe,
+    ...responseFields(result, params, ctx.secrets, ctx.now().getTime()),
+    sha256: snapshot.sha256,
+    bytes: snapshot.bytes,
+    rows: records,
+    snapshot: snapshot.path,
+    auth: ctx.loaded.authAlias,
+  }));
+}
+
 function eventRecord(
   ctx: RunContext,
   asset: string,
-  event: "plan" | "complete" | "discard" | "derive",
+  event: NonNullable<ManifestRecordInput["event"]>,
   fields: Partial<ManifestRecordInput>,
 ): ManifestRecordInput {
   return {

@@ -152,9 +152,17 @@ export const manifestRecordSchema = z.strictObject({
    * de-duplication drops), `complete` (the asset completed; after `replace`/`merge` `output`
    * lists the files the asset now holds, superseding every earlier output line of the asset),
    * `discard` (the pages of `discarded` snapshots were never committed: their parts were
-   * deleted and the pages fetched again), `derive` (a derived dataset was rebuilt whole).
+   * deleted and the pages fetched again), `derive` (a derived dataset was rebuilt whole),
+   * `probe` (a response the run asked for to plan the asset, not a page: its snapshot, status and
+   * attempts are recorded like a page's, its records are not written; see `probe`).
    */
-  event: z.enum(["plan", "complete", "discard", "derive"]).optional(),
+  event: z.enum(["plan", "complete", "discard", "derive", "probe"]).optional(),
+  /**
+   * `probe` events: what was asked. `key_min` / `key_max`: the smallest / largest
+   * `partition.by` key (one sorted, size-1 request each); `latest`: the newest record, for
+   * `change_detection: latest`; `changed`: a page of the last walk that no longer answered 304.
+   */
+  probe: z.enum(["key_min", "key_max", "latest", "changed"]).optional(),
   /** `plan` events: the boundary of the previous harvest (lib/harvest/watermark_tracker.ts), or null. */
   boundary: z.json().optional(),
   /** `complete` events: the asset's write mode. */
@@ -174,6 +182,9 @@ export const manifestRecordSchema = z.strictObject({
   }
   if (r.kind === "event" && r.event === undefined) {
     ctx.addIssue({ code: "custom", path: ["event"], message: "an event record needs its event" });
+  }
+  if (r.event === "probe" && r.probe === undefined) {
+    ctx.addIssue({ code: "custom", path: ["probe"], message: "a probe event needs its probe" });
   }
   if (r.snapshot !== null && r.sha256 === null) {
     ctx.addIssue({ code: "custom", path: ["sha256"], message: "a snapshot needs its sha256" });

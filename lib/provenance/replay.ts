@@ -326,7 +326,8 @@ async function replayInto(
         });
         continue;
       }
-      if (record.event === "discard") continue;
+      // Discarded pages and probes (planning requests) hold no rows of the outputs.
+      if (record.event === "discard" || record.event === "probe") continue;
       const state = await stateOf(record);
       await flush(state);
       if (record.event === "plan") {

@@ -72,15 +72,28 @@ const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** The snapshot path of one page, relative to the out folder. Validates every part. */
 export function snapshotPath(asset: string, runId: string, page: number): string {
+  if (!Number.isSafeInteger(page) || page < 0) {
+    throw new RangeError(`page must be a whole number ≥ 0, got ${page}`);
+  }
+  return `${runFolder(asset, runId)}/${String(page).padStart(5, "0")}.json`;
+}
+
+/**
+ * The snapshot path of a probe (a planning request, not a page), relative to the out folder:
+ * `raw/<asset>/<run_id>/probe-<probe>.json`, beside the run's pages.
+ */
+export function probeSnapshotPath(asset: string, runId: string, probe: string): string {
+  if (!/^[a-z_]+$/.test(probe)) throw new RangeError(`probe name "${probe}" must be a-z and _`);
+  return `${runFolder(asset, runId)}/probe-${probe}.json`;
+}
+
+function runFolder(asset: string, runId: string): string {
   if (!SAFE_RUN_ID.test(runId)) {
     throw new RangeError(
       `run id "${runId}" is not safe as a folder name; make one with newRunId()`,
     );
   }
-  if (!Number.isSafeInteger(page) || page < 0) {
-    throw new RangeError(`page must be a whole number ≥ 0, got ${page}`);
-  }
-  return `raw/${safePathSegment(asset)}/${runId}/${String(page).padStart(5, "0")}.json`;
+  return `raw/${safePathSegment(asset)}/${runId}`;
 }
 
 /**
@@ -137,7 +150,14 @@ export class SnapshotStore {
     page: number,
     bytes: Uint8Array,
   ): Promise<SnapshotWritten> {
-    const path = snapshotPath(asset, runId, page);
+    return await this.writeAt(snapshotPath(asset, runId, page), bytes);
+  }
+
+  /**
+   * Writes response bytes at `path` (relative to the out folder, e.g. a
+   * {@link probeSnapshotPath}) atomically and durably, like {@link SnapshotStore.write}.
+   */
+  async writeAt(path: string, bytes: Uint8Array): Promise<SnapshotWritten> {
     const file = resolveOutPath(this.out, path);
     if (this.#thread === "worker") {
       const { sha256 } = await writeSnapshotOnThread(file, bytes);

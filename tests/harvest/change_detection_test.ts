@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { readWalkRecord } from "../../lib/harvest/change_detection.ts";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
+import { formatVerifyResult, verifyOut } from "../../lib/provenance/verify.ts";
 import { parquetFiles } from "../../lib/sinks/write_mode.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import {
@@ -48,7 +49,7 @@ assets:
     output: { format: raw }
 `);
 
-Deno.test("change detection: an unchanged source costs one request per asset and writes nothing", async () => {
+Deno.test("change detection: an unchanged source costs one request per asset and writes no data, only the probes' provenance", async () => {
   await withMockRun(async (fixture, out) => {
     const first = await run(fixture, WORDPRESS, out, { detectChanges: true });
     assertEquals(first.assets.map((a) => [a.asset, a.status]), [["posts", "ok"], ["media", "ok"]]);
@@ -61,7 +62,21 @@ Deno.test("change detection: an unchanged source costs one request per asset and
     assertEquals(second.exitCode, 0);
     assertEquals(second.assets.map((a) => a.status), ["unchanged", "unchanged"]);
     assertEquals((await parquetFiles(join(out, "parquet/posts"))).length, parts);
-    assertEquals((await loadManifest(join(out, "manifest.jsonl"))).entries.length, lines);
+    // Each check's response is kept like a page's: a snapshot and a `probe` line, no rows.
+    const added = (await loadManifest(join(out, "manifest.jsonl"))).entries.slice(lines)
+      .map((e) => e.record);
+    assertEquals(added.map((r) => [r.kind, r.event, r.probe, r.asset, r.status, r.output]), [
+      ["event", "probe", "latest", "posts", 200, null],
+      ["event", "probe", "latest", "media", 200, null],
+    ]);
+    for (const line of added) {
+      assertEquals(line.snapshot, `raw/${line.asset}/${second.runId}/probe-latest.json`);
+      assertEquals(line.rows, 1);
+      assertEquals((line.params as Record<string, string>).per_page, "1");
+    }
+    const verified = await verifyOut(out);
+    assertEquals(verified.ok, true, formatVerifyResult(verified));
+    assertEquals(verified.warnings, []);
     const posts = second.report.assets.find((a) => a.asset === "posts")!;
     assertEquals(posts.status, "unchanged");
     assertEquals(posts.start?.source, "state");
@@ -181,6 +196,13 @@ Deno.test("change detection: a changed page answers 200 and the asset is harvest
     assertEquals(second.assets[0].status, "ok");
     assertEquals(second.assets[0].rows, 91);
     assertMatch(second.report.assets[0].notes.join("\n"), /page 5 of 5 changed \(200, not 304\)/);
+    // The 200 that told the change is kept too: a `changed` probe with the new value in it.
+    const probes = (await loadManifest(join(out, "manifest.jsonl"))).entries.map((e) => e.record)
+      .filter((r) => r.event === "probe" && r.run_id === second.runId);
+    assertEquals(probes.map((p) => [p.probe, p.status, p.rows]), [["changed", 200, 11]]);
+    assertStringIncludes(await Deno.readTextFile(join(out, probes[0].snapshot!)), "Kraków");
+    const verified = await verifyOut(out);
+    assertEquals(verified.ok, true, formatVerifyResult(verified));
   });
 });
 

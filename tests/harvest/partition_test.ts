@@ -3,7 +3,12 @@
  * page-number groups (after the first page gives the total) are walked by the run's bounded
  * workers, and together land exactly the source's rows.
  */
+import { join } from "node:path";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
+import { compareOuts } from "../../lib/provenance/compare_outs.ts";
+import { loadManifest } from "../../lib/provenance/manifest.ts";
+import { replayOut } from "../../lib/provenance/replay.ts";
+import { formatVerifyResult, verifyOut } from "../../lib/provenance/verify.ts";
 import { readPlan } from "../../lib/harvest/asset_plan.ts";
 import { assert, assertEquals } from "../assert.ts";
 import {
@@ -92,6 +97,44 @@ assets:
     assertEquals(seen, ["?_size=1&_sort=OrderID", "?_size=1&_sort_desc=OrderID"]);
     const keys = await parquetKeys(out, "Order Details", ["OrderID", "ProductID"]);
     assertEquals(sorted(keys), sourceKeys(fixture.db, "Order Details", ["OrderID", "ProductID"]));
+  });
+});
+
+Deno.test("partitions: each probe response is kept like a page (snapshot, manifest line, verified) and replay skips it", async () => {
+  await withMockRun(async (fixture, out) => {
+    const loaded = yamlConfig(ordersYaml({
+      name: "probes",
+      size: 100,
+      asset: "partition: { by: OrderID, parts: 3 }",
+    }));
+    const result = await run(fixture, loaded, out);
+    assertEquals(result.exitCode, 0);
+    const lines = (await loadManifest(join(out, "manifest.jsonl"))).entries.map((e) => e.record);
+    const probes = lines.filter((r) => r.event === "probe");
+    assertEquals(probes.map((p) => [p.probe, p.status, p.rows, p.output]), [
+      ["key_min", 200, 1, null],
+      ["key_max", 200, 1, null],
+    ]);
+    const ids = sourceKeys(fixture.db, "Orders", ["OrderID"]).map(Number).sort((a, b) => a - b);
+    for (const [probe, id] of [[probes[0], ids[0]], [probes[1], ids[ids.length - 1]]] as const) {
+      assertEquals(probe.snapshot, `raw/Orders/${result.runId}/${`probe-${probe.probe}`}.json`);
+      assertEquals((probe.params as Record<string, string>)._size, "1");
+      const body = JSON.parse(await Deno.readTextFile(join(out, probe.snapshot!)));
+      assertEquals(body.rows.map((r: { OrderID: number }) => r.OrderID), [id]);
+    }
+    // Probes come before the plan they shaped, and are not pages.
+    assert(lines.indexOf(probes[1]) < lines.findIndex((r) => r.event === "plan"));
+    assertEquals(result.report.totals.pages, lines.filter((r) => r.kind === "http").length);
+    const verified = await verifyOut(out);
+    assertEquals(verified.ok, true, formatVerifyResult(verified));
+    assertEquals(verified.warnings, [], "every snapshot on disk has its line");
+    const to = `${out}-replay`;
+    try {
+      const replayed = await replayOut(out, to);
+      assertEquals((await compareOuts(out, to, replayed.assets)).identical, true);
+    } finally {
+      await Deno.remove(to, { recursive: true }).catch(() => {});
+    }
   });
 });
 
