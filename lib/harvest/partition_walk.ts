@@ -20,6 +20,18 @@ import {
   stagePage,
 } from "./page_step.ts";
 
+// Taken at load: a turn of the event loop is not a wait, so it must not follow a fake clock.
+const setTimeoutOfLoad = globalThis.setTimeout;
+
+/**
+ * Resolves after one turn of the event loop. Deno's HTTP client runs on this thread's event loop:
+ * a request handed to `fetch` is written to its socket only once JavaScript yields, and a
+ * microtask does not yield.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeoutOfLoad(resolve, 0));
+}
+
 /** How to request the pages of an asset. */
 export interface FetchSpec {
   /** HTTP method. */
@@ -171,6 +183,9 @@ export async function walkPartition(
       pending = fetchPage(client, paginator, next, spec, signal);
       // Observed here so a failure of a commit does not leave it unhandled.
       pending.catch(() => {});
+      // The request goes out before this page is staged: the server works on the next page
+      // while this one is (without the turn, staging delayed every request by its own time).
+      await nextTurn();
     }
     const page = stagePage(ctx, fetched);
     if (staged.length === 0) stagedSince = now();
