@@ -250,7 +250,7 @@ export const transformSchema = z.strictObject({
 export const changeDetectionSchema = z.strictObject({
   /** `latest`: one request for the newest record (`params`), compared with the watermark; `etag`: the last run's pages again with `If-None-Match`; `off`. @default "latest" with params, else "etag" */
   mode: z.enum(["latest", "etag", "off"]).optional(),
-  /** Query parameters of the `latest` request, over the asset's (`{ orderby: modified, order: desc, per_page: 1 }`, `{ _sort_desc: OrderDate, _size: 1 }`). */
+  /** Query parameters of the `latest` request, over the asset's (`{ orderby: modified, order: desc, per_page: 1 }`, `{ _sort_desc: OrderDate, _size: 1 }`); ask for a few records to notice a new one tied with the newest at the watermark. */
   params: paramsSchema.optional(),
 }).superRefine((value, ctx) => {
   if (value.mode === "latest" && value.params === undefined) {

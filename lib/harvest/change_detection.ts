@@ -30,7 +30,7 @@ import type { ManifestRecordInput } from "../provenance/manifest.ts";
 import { select } from "../select.ts";
 import { compareWatermarks, normalizeWatermark } from "../state/mod.ts";
 import type { StateStore } from "../state/mod.ts";
-import { readPlan } from "./asset_plan.ts";
+import { readBoundary, readPlan } from "./asset_plan.ts";
 import type { AssetResult, RunContext } from "./asset_run.ts";
 import { absoluteUrl, emptyAssetResult, renderBaseParams } from "./asset_run.ts";
 import { responseFields } from "./page_step.ts";
@@ -38,6 +38,7 @@ import { recordProbe } from "./run_outputs.ts";
 import { decodeBody, selectRecords } from "./page_rows.ts";
 import { type AssetStart, watermarkKind } from "./plan.ts";
 import { scanManifest } from "./manifest_scan.ts";
+import { WatermarkTracker } from "./watermark_tracker.ts";
 
 /** `data_type` of the state row holding an asset's last complete walk and its validators. */
 export const WALK_DATA_TYPE = "change_walk";
@@ -277,14 +278,60 @@ async function latestCheck(
   }
   const newest = normalizeWatermark(String(value), kind);
   const after = compareWatermarks(newest, watermark, { kind }) > 0;
+  if (after) {
+    return changed(
+      `1 request (${query}): newest ${inc.cursor_field} ${newest} is after the watermark ${watermark}`,
+      1,
+    );
+  }
+  // A record tied at the watermark is new unless the last run wrote it (its boundary says which).
+  const tied = await unwrittenAtWatermark(ctx, asset, records, watermark);
+  if (tied !== null) {
+    return changed(
+      `1 request (${query}): record ${tied} has the watermark's ${inc.cursor_field} ${watermark} ` +
+        "but the last run did not write it",
+      1,
+    );
+  }
   return {
-    changed: after,
-    reason: after
-      ? `1 request (${query}): newest ${inc.cursor_field} ${newest} is after the watermark ${watermark}`
-      : `1 request (${query}): newest ${inc.cursor_field} ${newest} is not after the watermark ${watermark}; nothing changed, nothing fetched`,
+    changed: false,
+    reason:
+      `1 request (${query}): newest ${inc.cursor_field} ${newest} is not after the watermark ${watermark}; nothing changed, nothing fetched`,
     requests: 1,
     lines: [],
   };
+}
+
+/**
+ * The key of a record of `records` whose cursor value equals the watermark and which the last
+ * run's boundary does not hold (so it was inserted since, tied with the newest), or null. Null
+ * too when there is no boundary to tell: the ordinary `>` check stands.
+ */
+async function unwrittenAtWatermark(
+  ctx: RunContext,
+  asset: AssetConfig,
+  records: readonly Record<string, unknown>[],
+  watermark: string,
+): Promise<string | null> {
+  const inc = asset.incremental!;
+  const boundary = await readBoundary(ctx.state, asset.name);
+  if (!boundary || boundary.value !== watermark || boundary.keys.length === 0) return null;
+  const kind = watermarkKind(asset);
+  const tracker = new WatermarkTracker(inc.cursor_field, {
+    kind,
+    primaryKey: asset.primary_key,
+    lookback: inc.lookback,
+    previous: boundary,
+  });
+  for (const record of tracker.visit(records)) {
+    const value = select(record, inc.cursor_field);
+    if (value === undefined || value === null || value === "") continue;
+    if (compareWatermarks(normalizeWatermark(String(value), kind), watermark, { kind }) === 0) {
+      const key = asset.primary_key?.map((k) => String(select(record, k))).join(", ");
+      return key ? `${asset.primary_key!.join(", ")} = ${key}` : JSON.stringify(record);
+    }
+  }
+  return null;
 }
 
 function walkPaginator(

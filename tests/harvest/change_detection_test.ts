@@ -130,6 +130,34 @@ Deno.test("change detection: a record newer than the watermark makes the asset r
   });
 });
 
+Deno.test("change detection: a record inserted with exactly the watermark's value is noticed and lands once", async () => {
+  const config = yamlConfig(ordersYaml({
+    size: 500,
+    asset: [
+      "incremental: { cursor_field: OrderDate, param: OrderDate__gte, param_format: datetime }",
+      // A few records, so a record tied with the newest is among them.
+      "change_detection: { params: { _sort_desc: OrderDate, _size: 5 } }",
+      "output: { format: jsonl }",
+    ].join("\n"),
+  }));
+  await withMockRun(async (fixture, out) => {
+    await run(fixture, config, out, { detectChanges: true });
+    const unchanged = await run(fixture, config, out, { detectChanges: true });
+    assertEquals(unchanged.assets[0].status, "unchanged", "the newest record was written");
+    const newest = fixture.db.prepare(`SELECT max(OrderDate) AS d FROM Orders`).get() as {
+      d: string;
+    };
+    const response = await fixture.write("/northwind/Orders/-/insert", {
+      row: { CustomerID: "VINET", OrderDate: newest.d, ShipCountry: "France" },
+    });
+    assertEquals(response.status, 201);
+    const second = await run(fixture, config, out, { detectChanges: true });
+    assertEquals(second.assets[0].status, "ok");
+    assertEquals(second.assets[0].rows, 1, "only the new record, not the tied one written before");
+    assertMatch(second.report.assets[0].notes.join("\n"), /did not write it/);
+  });
+});
+
 const CUSTOMERS = yamlConfig(`name: customers
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }
