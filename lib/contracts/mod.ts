@@ -14,6 +14,7 @@ export { columnTypeOf, columnTypesOf } from "./column_types.ts";
 export { orderDetailsContract, ordersContract } from "./northwind.ts";
 export {
   checkRejectRatio,
+  pruneRejects,
   readRejects,
   type RejectLine,
   rejectLineSchema,

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { appendLineDurable } from "../atomic_file.ts";
+import { appendLineDurable, writeFileAtomic } from "../atomic_file.ts";
 import { ContractError } from "../errors.ts";
 import { jsonText } from "../sinks/json_text.ts";
 import { encodePartitionValue } from "../sinks/partition.ts";
@@ -113,6 +113,62 @@ export async function readRejects(path: string): Promise<RejectLine[]> {
     }
   }
   return out;
+}
+
+/**
+ * Rewrites the rejects files of run `runId` (every asset's) keeping only the lines `keep`
+ * accepts, atomically, and returns how many lines were dropped. A resumed harvest drops the
+ * rejects of pages a killed run never committed: it fetches those pages again and writes their
+ * rejects anew, so each rejected row is kept once.
+ *
+ * @example
+ * ```ts
+ * import { pruneRejects } from "./rejects.ts";
+ * const live = new Set(["raw/Orders/r1/00001.json"]);
+ * await pruneRejects("out", "r1", (line) => live.has(line.provenance.snapshot ?? ""));
+ * ```
+ */
+export async function pruneRejects(
+  out: string,
+  runId: string,
+  keep: (line: RejectLine) => boolean,
+): Promise<number> {
+  let dropped = 0;
+  let assets: Deno.DirEntry[];
+  try {
+    assets = await Array.fromAsync(Deno.readDir(join(out, "rejects")));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return 0;
+    throw error;
+  }
+  for (const asset of assets) {
+    if (!asset.isDirectory) continue;
+    const path = join(out, "rejects", asset.name, `${runId}.jsonl`);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    const kept: string[] = [];
+    let lines = 0;
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
+      lines++;
+      let parsed: RejectLine;
+      try {
+        parsed = rejectLineSchema.parse(JSON.parse(line));
+      } catch {
+        continue; // a torn last line
+      }
+      if (keep(parsed)) kept.push(line);
+    }
+    if (kept.length === lines) continue;
+    dropped += lines - kept.length;
+    await writeFileAtomic(path, kept.length === 0 ? "" : `${kept.join("\n")}\n`);
+  }
+  return dropped;
 }
 
 /** Options of {@link checkRejectRatio}. */

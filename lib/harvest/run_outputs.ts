@@ -26,6 +26,7 @@ import { openObjectStore } from "../object_store/mod.ts";
 import type { ObjectStore } from "../object_store/store.ts";
 import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.ts";
 import { discardedSnapshots } from "../provenance/live_outputs.ts";
+import { pruneRejects } from "../contracts/rejects.ts";
 import { probeSnapshotPath, resolveOutPath } from "../provenance/snapshot.ts";
 import { canonicalJson } from "../provenance/stamps.ts";
 import { writeFileAtomic } from "../atomic_file.ts";
@@ -171,7 +172,10 @@ export class RunOutputs {
    */
   async start(ctx: RunContext, crashedRuns: readonly string[]): Promise<void> {
     await writeConfigStamp(ctx.out, ctx.loaded);
-    if (crashedRuns.length > 0) await discardUncommitted(ctx, crashedRuns);
+    if (crashedRuns.length > 0) {
+      await discardUncommitted(ctx, crashedRuns);
+      await pruneCrashedRejects(ctx, crashedRuns);
+    }
   }
 
   /**
@@ -406,6 +410,36 @@ export async function writeConfigStamp(out: string, loaded: LoadedConfig): Promi
   const path = configStampPath(loaded.sha256);
   await writeFileAtomic(resolveOutPath(out, path), canonicalJson(mask(stripped)) + "\n");
   return path;
+}
+
+/**
+ * The rejects killed runs wrote for pages that are fetched again (their manifest line was never
+ * written, or was discarded) are dropped: the resumed asset writes them again with the page.
+ */
+async function pruneCrashedRejects(
+  ctx: RunContext,
+  crashedRuns: readonly string[],
+): Promise<void> {
+  const { entries } = await loadManifest(resolveOutPath(ctx.out, "manifest.jsonl"));
+  const discarded = discardedSnapshots(entries);
+  const live = new Set<string>();
+  for (const { record } of entries) {
+    if (record.kind === "http" && record.snapshot !== null && !discarded.has(record.snapshot)) {
+      live.add(record.snapshot);
+    }
+  }
+  for (const runId of crashedRuns) {
+    const dropped = await pruneRejects(
+      ctx.out,
+      runId,
+      (line) => line.provenance.snapshot === null || live.has(line.provenance.snapshot),
+    );
+    if (dropped > 0) {
+      ctx.log.info("resume.rejects_pruned", {
+        msg: `${dropped} reject(s) of run ${runId} belonged to pages fetched again; dropped`,
+      });
+    }
+  }
 }
 
 /**

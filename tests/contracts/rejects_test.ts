@@ -3,6 +3,7 @@ import {
   checkRejectRatio,
   getContract,
   orderDetailsContract,
+  pruneRejects,
   readRejects,
   validateBatch,
   writeRejects,
@@ -97,5 +98,33 @@ Deno.test("a torn last line in a rejects file is skipped on read", async () => {
     await Deno.writeTextFile(path, '{"asset":"a","run_', { append: true });
     assertEquals((await readRejects(path)).length, 1);
     await assertRejects(() => readRejects(`${out}/missing.jsonl`), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("pruneRejects keeps the lines a predicate accepts, in every asset's file of the run", async () => {
+  await withDir(async (out) => {
+    assertEquals(await pruneRejects(out, "r1", () => false), 0, "no rejects folder: nothing");
+    const rows = [{ row: { OrderID: 1 }, index: 0, issues: [{ path: "x", message: "bad" }] }];
+    for (const page of [1, 2, 3]) {
+      for (const asset of ["Orders", "Order Details"]) {
+        await writeRejects(out, rows, {
+          asset,
+          runId: "r1",
+          provenance: { snapshot: `raw/${asset}/r1/0000${page}.json`, page, sha256: "aa" },
+        });
+      }
+    }
+    await writeRejects(out, rows, {
+      asset: "Orders",
+      runId: "r2",
+      provenance: { snapshot: "raw/Orders/r2/00001.json", page: 1, sha256: "bb" },
+    });
+    const dropped = await pruneRejects(out, "r1", (line) => line.provenance.page !== 3);
+    assertEquals(dropped, 2);
+    for (const asset of ["Orders", "Order Details"]) {
+      const lines = await readRejects(`${out}/rejects/${asset}/r1.jsonl`);
+      assertEquals(lines.map((l) => l.provenance.page), [1, 2]);
+    }
+    assertEquals((await readRejects(`${out}/rejects/Orders/r2.jsonl`)).length, 1, "r2 untouched");
   });
 });

@@ -4,8 +4,10 @@
  * deleted and their pages fetched again; pages that shared a part are adopted together or not at
  * all. Each crash is reproduced exactly by rewinding the state and manifest of a finished run.
  */
+import { join } from "node:path";
+import { readRejects } from "../../lib/contracts/mod.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import {
   type MockFixture,
   ordersYaml,
@@ -82,5 +84,39 @@ Deno.test("resume: a whole batch whose lines were written is adopted", async () 
     assertEquals(await fixture.requests() - before, 0);
     await assertExactlyOnce(fixture, out);
     assertEquals((await verifyOut(out)).mismatches, []);
+  });
+});
+
+Deno.test("resume: rejects of pages fetched again are kept once, not once per attempt", async () => {
+  await withMockRun(async (fixture, out) => {
+    // A few orders break the `orders` contract (negative freight), spread over the pages.
+    fixture.db.exec("UPDATE Orders SET Freight = -1 WHERE OrderID % 150 = 0");
+    const bad = (fixture.db.prepare("SELECT OrderID FROM Orders WHERE Freight < 0 ORDER BY 1")
+      .all() as { OrderID: number }[]).map((r) => r.OrderID);
+    assert(bad.length >= 4, `${bad.length} bad orders`);
+    const config = yamlConfig(ordersYaml({
+      name: "rejects",
+      asset: "contract: orders\nbatch_size: 100",
+    }));
+    const first = await run(fixture, config, out);
+    assertEquals(first.assets[0].rejected, bad.length);
+    // Killed after the rejects of the last pages were appended, before their manifest lines.
+    await rewindToCrash(out, { committed: 4, dropLines: 3 });
+    const second = await run(fixture, config, out);
+    assertEquals(second.crashedRuns, [first.runId]);
+    const rejected: number[] = [];
+    for await (const file of Deno.readDir(join(out, "rejects", "Orders"))) {
+      for (const line of await readRejects(join(out, "rejects", "Orders", file.name))) {
+        rejected.push(line.row.OrderID as number);
+      }
+    }
+    assertEquals(rejected.sort((a, b) => a - b), bad, "each rejected order once");
+    const keys = await parquetKeys(out, "Orders", ["OrderID"]);
+    assertEquals(keys.length, new Set(keys).size, "no order written twice");
+    const rejectedKeys = new Set(bad.map(String));
+    assertEquals(
+      sorted(keys),
+      sourceKeys(fixture.db, "Orders", ["OrderID"]).filter((k) => !rejectedKeys.has(k)),
+    );
   });
 });
