@@ -18,7 +18,7 @@ import { TidemarkError } from "./errors.ts";
 
 /** The lock file of an out folder. */
 export const LOCK_FILE = ".tidemark.lock";
-/** Who holds the lock (informational). */
+/** Who holds the lock (informational; removed when the lock is released). */
 export const LOCK_HOLDER_FILE = ".tidemark.lock.json";
 
 /** Who holds an out folder. */
@@ -132,7 +132,9 @@ export async function lockOutFolder(
       if (released) return;
       released = true;
       try {
+        // The note goes while the lock is still held, so it never removes a next holder's.
         if (options.discard) removeLockFiles(out);
+        else removeFile(join(out, LOCK_HOLDER_FILE));
         held.exec("ROLLBACK");
       } finally {
         held.close();
@@ -166,12 +168,14 @@ async function readHolder(out: string): Promise<LockHolder | null> {
 
 /** Removes the lock's files (while the lock is still held, see {@link lockOutFolder}). */
 function removeLockFiles(out: string): void {
-  for (const name of [LOCK_HOLDER_FILE, LOCK_FILE]) {
-    try {
-      Deno.removeSync(join(out, name));
-    } catch {
-      // already gone
-    }
+  for (const name of [LOCK_HOLDER_FILE, LOCK_FILE]) removeFile(join(out, name));
+}
+
+function removeFile(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // already gone
   }
 }
 

@@ -99,10 +99,15 @@ Deno.test("out lock: discard leaves no trace, and removes a folder the lock crea
     assertEquals(await Array.fromAsync(Deno.readDir(dir)), []);
 
     const kept = await lockOutFolder(dir, { command: "extract", runId: "r3" });
-    kept.release();
     assertEquals(
       (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(),
       [LOCK_FILE, LOCK_HOLDER_FILE],
+    );
+    kept.release();
+    assertEquals(
+      (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name),
+      [LOCK_FILE],
+      "the holder note goes with the lock; the lock file stays",
     );
   });
 });
