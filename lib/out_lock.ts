@@ -25,8 +25,8 @@ export const LOCK_HOLDER_FILE = ".tidemark.lock.json";
 export interface LockHolder {
   /** `harvest`, `extract`. */
   command: string;
-  /** The holder's run id. */
-  runId: string;
+  /** The holder's run id (none for a command that is not a run, like `state reset`). */
+  runId: string | null;
   /** The holder's process id. */
   pid: number;
   /** When it took the lock, UTC ISO-8601. */
@@ -78,7 +78,7 @@ export interface OutLock {
  */
 export async function lockOutFolder(
   out: string,
-  owner: { command: string; runId: string; since?: Date },
+  owner: { command: string; runId?: string; since?: Date },
 ): Promise<OutLock> {
   const created = !(await pathExists(out));
   await Deno.mkdir(out, { recursive: true });
@@ -102,7 +102,10 @@ export async function lockOutFolder(
       if (!/locked|busy/i.test(String((error as Error)?.message))) throw error;
       const holder = await readHolder(out);
       const who = holder
-        ? `${holder.command} run ${holder.runId} (process ${holder.pid}, since ${holder.since})`
+        ? `${holder.command}${
+          holder.runId ? ` run ${holder.runId}` : ""
+        } (process ${holder.pid}, ` +
+          `since ${holder.since})`
         : "another tidemark run";
       throw new OutFolderBusyError(
         `${out} is in use by ${who}; one run at a time may write an out folder. Wait for it ` +
@@ -113,7 +116,7 @@ export async function lockOutFolder(
   }
   const holder: LockHolder = {
     command: owner.command,
-    runId: owner.runId,
+    runId: owner.runId ?? null,
     pid: Deno.pid,
     since: (owner.since ?? new Date()).toISOString(),
   };
@@ -158,9 +161,7 @@ function inode(path: string): number | null {
 async function readHolder(out: string): Promise<LockHolder | null> {
   try {
     const parsed = JSON.parse(await Deno.readTextFile(join(out, LOCK_HOLDER_FILE)));
-    return typeof parsed?.runId === "string" && typeof parsed?.command === "string"
-      ? parsed as LockHolder
-      : null;
+    return typeof parsed?.command === "string" ? parsed as LockHolder : null;
   } catch {
     return null;
   }

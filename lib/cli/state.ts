@@ -6,7 +6,9 @@
  * terminal it refuses unless `--yes` is given. Reading never creates a state file.
  * @module
  */
+import { pathExists } from "../atomic_file.ts";
 import { StateError, UsageError } from "../errors.ts";
+import { lockOutFolder } from "../out_lock.ts";
 import {
   openStateStore,
   type PageRow,
@@ -104,7 +106,7 @@ export function stateCommand(io: StateCommandIo = {}): Command {
     },
     details:
       "reset forgets an asset's watermarks, committed pages and skip: its next run starts from\n" +
-      "the configured initial value (or --since). Stop any harvest writing to DIR first.",
+      "the configured initial value (or --since). It is refused while a run writes to DIR.",
   };
   const command: Command = {
     spec,
@@ -119,9 +121,20 @@ export function stateCommand(io: StateCommandIo = {}): Command {
         );
       }
       const location = locate(flags);
-      const store = await openStateStore({ backend: location.backend, path: location.path }, {
-        create: false,
-      });
+      // A reset under a running harvest would pull its state from under it: refused at once.
+      const out = stringFlag(flags, "out");
+      const lock = action === "reset" && out !== undefined && await pathExists(out)
+        ? await lockOutFolder(out, { command: "state reset" })
+        : undefined;
+      let store: StateStore;
+      try {
+        store = await openStateStore({ backend: location.backend, path: location.path }, {
+          create: false,
+        });
+      } catch (error) {
+        lock?.release();
+        throw error;
+      }
       try {
         if (action === "reset") return await reset(store, location, flags, io);
         const runs = intFlag(flags, "runs", { min: 0 }) ?? 10;
@@ -135,6 +148,7 @@ export function stateCommand(io: StateCommandIo = {}): Command {
         return 0;
       } finally {
         await store.close();
+        lock?.release();
       }
     },
   };

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { lockOutFolder } from "../../lib/out_lock.ts";
 import { stateCommand, type StateCommandIo } from "../../lib/cli/state.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { openKvState, openSqliteState, type StateStore } from "../../lib/state/mod.ts";
@@ -190,6 +191,38 @@ Deno.test("state reset --yes forgets the asset's watermarks, pages and skip, and
     } finally {
       await store.close();
     }
+  });
+});
+
+Deno.test("state reset while a harvest writes the folder is refused with exit 2 and changes nothing", async () => {
+  await withOut(async (out) => {
+    const running = await lockOutFolder(out, {
+      command: "harvest",
+      runId: "20260103T100000Z-cccccc",
+    });
+    try {
+      const { code, stderr } = await cli([
+        "state",
+        "reset",
+        "--out",
+        out,
+        "--asset",
+        "Orders",
+        "--yes",
+      ]);
+      assertEquals(code, 2);
+      assertStringIncludes(stderr, "in use by harvest run 20260103T100000Z-cccccc");
+    } finally {
+      running.release();
+    }
+    const store = read(out);
+    try {
+      assertEquals((await store.getWatermark("Orders"))?.lastTimestamp, "1998-05-06T00:00:00.000Z");
+    } finally {
+      await store.close();
+    }
+    const { code } = await cli(["state", "reset", "--out", out, "--asset", "Orders", "--yes"]);
+    assertEquals(code, 0, "once the run is over, the reset goes through");
   });
 });
 
