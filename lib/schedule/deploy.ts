@@ -10,6 +10,7 @@
  * @module
  */
 import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { OutFolderBusyError } from "../out_lock.ts";
 import { createLogger, type Logger } from "../report/logger.ts";
 import { cronSchedule } from "./cron.ts";
 import type { JobRunner, SchedulableJob } from "./schedule.ts";
@@ -117,6 +118,11 @@ export function registerDenoCron<J extends SchedulableJob>(
         await run(job, { scheduledAt, signal });
         logger.info("schedule.done", { job: job.name });
       } catch (error) {
+        if (error instanceof OutFolderBusyError) {
+          // Another run writes the folder: a skipped fire, not a failure to back off from.
+          logger.warn("schedule.busy", { job: job.name, msg: `skipped: ${error.message}` });
+          return;
+        }
         logger.error("schedule.failed", {
           job: job.name,
           msg: (error as Error)?.message ?? String(error),

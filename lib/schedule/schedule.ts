@@ -7,6 +7,7 @@
  * @module
  */
 import { type Clock, systemClock } from "../http/clock.ts";
+import { OutFolderBusyError } from "../out_lock.ts";
 import { createLogger, type Logger } from "../report/logger.ts";
 import { type CronSchedule, cronSchedule } from "./cron.ts";
 
@@ -55,7 +56,7 @@ export interface JobTally {
   succeeded: number;
   /** Fires that rejected. */
   failed: number;
-  /** Fires skipped because the previous one was still running. */
+  /** Fires skipped: the previous one was still running, or another run held the out folder. */
   skipped: number;
 }
 
@@ -189,6 +190,16 @@ function fire<J extends SchedulableJob>(
       slot.tally.succeeded++;
       logger.info("schedule.done", { job, scheduled_at: scheduledAt.toISOString() });
     } catch (error) {
+      if (error instanceof OutFolderBusyError) {
+        // Another run (a manual one, another job) writes the folder: this fire is skipped.
+        slot.tally.skipped++;
+        logger.warn("schedule.busy", {
+          job,
+          scheduled_at: scheduledAt.toISOString(),
+          msg: `skipped: ${error.message}`,
+        });
+        return;
+      }
       slot.tally.failed++;
       logger.error("schedule.failed", {
         job,

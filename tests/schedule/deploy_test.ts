@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../lib/errors.ts";
+import { OutFolderBusyError } from "../../lib/out_lock.ts";
 import {
   type DenoCronFunction,
   denoCronName,
@@ -87,6 +88,20 @@ Deno.test("a failing fire is logged and rethrown so Deno.cron can retry it", asy
   }, { cron, logger });
   await assertRejects(() => calls[0].handler(), Error, "token expired");
   assertEquals(events().find((e) => e.event === "schedule.failed")?.msg, "token expired");
+});
+
+Deno.test("a fire whose out folder another run holds is skipped, not rethrown as a failure", async () => {
+  const { calls, cron } = recordingCron();
+  const { logger, events } = memoryLogger();
+  registerDenoCron([{ name: "nw", schedule: "* * * * *" }], () => {
+    return Promise.reject(new OutFolderBusyError("out is in use by harvest run r-manual", null));
+  }, { cron, logger });
+  await calls[0].handler();
+  assertEquals(events().find((e) => e.event === "schedule.failed"), undefined);
+  assertEquals(
+    events().find((e) => e.event === "schedule.busy")?.msg,
+    "skipped: out is in use by harvest run r-manual",
+  );
 });
 
 Deno.test("without Deno.cron, registering is a no-op that says how to schedule instead", () => {

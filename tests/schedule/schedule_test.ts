@@ -1,4 +1,5 @@
 import { ConfigError } from "../../lib/errors.ts";
+import { OutFolderBusyError } from "../../lib/out_lock.ts";
 import { type FireContext, runSchedule } from "../../lib/schedule/schedule.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { memoryLogger, withFakeTime } from "./fake_time.ts";
@@ -136,6 +137,32 @@ Deno.test("a failing run is logged and the schedule keeps firing", async () => {
     assertEquals(summary.jobs.flaky, { fired: 3, succeeded: 2, failed: 1, skipped: 0 });
     const failed = events().find((e) => e.event === "schedule.failed");
     assertEquals([failed?.job, failed?.msg, failed?.level], ["flaky", "api down", "error"]);
+  });
+});
+
+Deno.test("a fire whose out folder another run holds is skipped with the holder named, not failed", async () => {
+  await withFakeTime("2026-01-01T10:00:30.000Z", async (clock) => {
+    const stop = new AbortController();
+    const { logger, events } = memoryLogger();
+    let calls = 0;
+    const done = runSchedule([{ name: "hourly", schedule: "* * * * *" }], () => {
+      calls++;
+      return calls === 1
+        ? Promise.reject(
+          new OutFolderBusyError(
+            "out is in use by harvest run r-manual (process 7, since …)",
+            null,
+          ),
+        )
+        : Promise.resolve();
+    }, { signal: stop.signal, logger });
+    await clock.tickAsync(2 * MINUTE);
+    stop.abort();
+    const summary = await done;
+    assertEquals(summary.jobs.hourly, { fired: 2, succeeded: 1, failed: 0, skipped: 1 });
+    const busy = events().find((e) => e.event === "schedule.busy");
+    assertEquals(busy?.level, "warn");
+    assert(String(busy?.msg).startsWith("skipped: out is in use by harvest run r-manual"));
   });
 });
 
