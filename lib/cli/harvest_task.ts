@@ -1,0 +1,202 @@
+/**
+ * `deno task harvest`: runs `tidemark harvest` with only the permissions its config needs. The
+ * task starts this launcher (read, env and run permissions only), which reads the command line
+ * and the config exactly as the command does — a bad one fails here, exit 2, before anything
+ * runs — works out the run's permissions, and starts `main.ts harvest` in a child Deno with them:
+ *
+ * - network: the hosts of `base_url` (or `--base-url`), of absolute asset paths and of the
+ *   token or login URL; an object-storage destination adds its endpoint;
+ * - read and write: the out folder, the state file's and the log file's folders, a folder
+ *   destination; read also the config file and Tidemark's own code (`lib/` for its worker
+ *   threads, `node_modules/` for the Parquet addon);
+ * - env, ffi and sys as the Parquet library needs them; `--unstable-kv` for a Deno KV state.
+ *
+ * Two cases cannot be scoped and say so on stderr: an asset written in `replace` or `merge`
+ * mode, or a `derive:` step, switch folders with `Deno.symlink`, which Deno allows only with
+ * unscoped read and write; an S3 destination on AWS itself (no endpoint) has no single host.
+ * `--show-permissions` prints the flags before the run.
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TidemarkError } from "../errors.ts";
+import { parseDestination } from "../object_store/destination.ts";
+import { stateLocation } from "../state/mod.ts";
+import { formatHelp } from "./args.ts";
+import { type HarvestInvocation, parseHarvestArgs, spec } from "./harvest_args.ts";
+
+/** The flag the launcher takes for itself (removed before the command sees the arguments). */
+export const SHOW_PERMISSIONS = "--show-permissions";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const MAIN = join(PROJECT_ROOT, "main.ts");
+
+/** The permissions of one harvest run. */
+export interface HarvestPermissions {
+  /** `deno run` flags, in order. */
+  flags: string[];
+  /** Hosts the run may reach (`host` or `host:port`), or null for any. */
+  net: string[] | null;
+  /** Paths the run may read, or null for any. */
+  read: string[] | null;
+  /** Paths the run may write, or null for any. */
+  write: string[] | null;
+  /** Why a permission could not be scoped, one line each. */
+  notes: string[];
+}
+
+/**
+ * The permissions a harvest needs, from its checked command line.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseHarvestArgs } from "./harvest_args.ts";
+ * import { harvestPermissions } from "./harvest_task.ts";
+ * const invocation = await parseHarvestArgs(["--config", "jobs/northwind.yaml", "--out", "out"]);
+ * harvestPermissions(invocation).flags;
+ * // ["--allow-net=127.0.0.1:9000", "--allow-read=…/out,…", "--allow-write=…/out", …]
+ * ```
+ */
+export function harvestPermissions(
+  invocation: HarvestInvocation,
+  options: { env?: Record<string, string>; projectRoot?: string } = {},
+): HarvestPermissions {
+  const { loaded, options: run } = invocation;
+  const config = loaded.config;
+  const env = options.env ?? Deno.env.toObject();
+  const root = options.projectRoot ?? PROJECT_ROOT;
+  const notes: string[] = [];
+  const out = resolve(run.out ?? config.out ?? "out");
+  const assets = run.assets?.length
+    ? config.assets.filter((a) => run.assets!.includes(a.name))
+    : config.assets;
+
+  let net: Set<string> | null = new Set();
+  const base = run.baseUrl ?? config.base_url;
+  const addHost = (url: string) => {
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+    if (!absolute && base === undefined) return;
+    net?.add(new URL(url, base).host);
+  };
+  if (base !== undefined) addHost(base);
+  for (const asset of assets) addHost(asset.path);
+  if (config.auth.type === "oauth2") addHost(config.auth.token_url);
+  if (config.auth.type === "login") {
+    addHost(config.auth.login_url);
+    if (config.auth.refresh_url !== undefined) addHost(config.auth.refresh_url);
+  }
+
+  const write = new Set([out]);
+  const read = new Set([out, join(root, "lib"), join(root, "node_modules")]);
+  if (invocation.configPath !== undefined) read.add(resolve(invocation.configPath));
+  if (run.logFile) write.add(dirname(resolve(run.logFile.path)));
+  const state = stateLocation(config.state, { out });
+  if (state.path !== undefined) write.add(dirname(resolve(state.path)));
+  for (const asset of assets) {
+    const destination = asset.output.destination;
+    if (destination === undefined) continue;
+    const parsed = parseDestination(destination, { env });
+    if (parsed.kind === "local") write.add(parsed.root);
+    else if (parsed.endpoint !== undefined) net?.add(new URL(parsed.endpoint).host);
+    else {
+      net = null;
+      notes.push(
+        `network not scoped: ${asset.name} uploads to ${parsed.url} on AWS, which has no single ` +
+          "host (set S3_ENDPOINT to scope it)",
+      );
+    }
+  }
+  for (const path of write) read.add(path);
+
+  const switching = assets.filter((a) => a.output.mode !== "append").map((a) => a.name);
+  const derived = (config.derive ?? []).map((d) => d.name);
+  let scopedFiles = true;
+  if (switching.length > 0 || derived.length > 0) {
+    scopedFiles = false;
+    notes.push(
+      `read and write not scoped: ${
+        [
+          ...switching.map((n) => `${n} (output.mode replace/merge)`),
+          ...derived.map((n) => `${n} (derive)`),
+        ].join(", ")
+      } switch folders with Deno.symlink, which Deno allows only with unscoped read and write`,
+    );
+  }
+
+  const flags = [
+    net === null ? "--allow-net" : `--allow-net=${[...net].join(",")}`,
+    scopedFiles ? `--allow-read=${[...read].join(",")}` : "--allow-read",
+    scopedFiles ? `--allow-write=${[...write].join(",")}` : "--allow-write",
+    "--allow-env",
+    "--allow-ffi",
+    "--allow-sys",
+    ...(state.backend === "kv" ? ["--unstable-kv"] : []),
+  ];
+  return {
+    flags,
+    net: net === null ? null : [...net],
+    read: scopedFiles ? [...read] : null,
+    write: scopedFiles ? [...write] : null,
+    notes,
+  };
+}
+
+/** How {@link launchHarvest} starts the child (tests replace it). */
+export type Spawn = (args: string[]) => Promise<number>;
+
+/** Starts `deno <args>` with this process's standard streams, forwarding SIGINT and SIGTERM. */
+const spawnDeno: Spawn = async (args) => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  try {
+    return (await child.status).code;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+  }
+};
+
+/**
+ * The launcher: checks the command line, works out the permissions and runs `main.ts harvest`
+ * with them; resolves to its exit code (2 for a bad command line, which never starts it).
+ */
+export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(formatHelp(spec));
+    console.log(
+      `\nAs a deno task, the run gets only the permissions its config needs; ${SHOW_PERMISSIONS}\n` +
+        "prints them first.",
+    );
+    return 0;
+  }
+  const show = args.includes(SHOW_PERMISSIONS);
+  const rest = args.filter((a) => a !== SHOW_PERMISSIONS);
+  let permissions: HarvestPermissions;
+  try {
+    permissions = harvestPermissions(await parseHarvestArgs(rest));
+  } catch (error) {
+    if (error instanceof TidemarkError) {
+      console.error(`tidemark harvest: ${error.message}`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  for (const note of permissions.notes) console.error(`tidemark harvest: ${note}`);
+  if (show) console.error(`tidemark harvest: deno run ${permissions.flags.join(" ")}`);
+  return await spawn(["run", ...permissions.flags, MAIN, "harvest", ...rest]);
+}

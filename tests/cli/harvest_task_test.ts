@@ -1,0 +1,190 @@
+/**
+ * `deno task harvest` (`lib/cli/harvest_task.ts`): a harvest gets only the permissions its config
+ * needs — its hosts, its out folder, its state and log folders — and says why when one cannot
+ * be scoped; a bad command line fails before anything starts.
+ */
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseHarvestArgs } from "../../lib/cli/harvest_args.ts";
+import { harvestPermissions, launchHarvest } from "../../lib/cli/harvest_task.ts";
+import { startMockServer } from "../../mock_api/server.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
+import { capture } from "./capture.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "tidemark-task-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Writes a config with `assets` (and `top` lines) and reads its command line. */
+async function invocation(dir: string, top: string, assets: string, args: string[] = []) {
+  const config = join(dir, "job.yaml");
+  await Deno.writeTextFile(
+    config,
+    `name: job\nbase_url: http://127.0.0.1:9000\n${top}assets:\n${assets}`,
+  );
+  return await parseHarvestArgs(["--config", config, "--out", join(dir, "out"), ...args]);
+}
+
+const ORDERS = `  - name: Orders
+    path: /northwind/Orders.json
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID]
+`;
+
+Deno.test("harvest task: network to the config's host, read and write to its out folder", async () => {
+  await withDir(async (dir) => {
+    const permissions = harvestPermissions(await invocation(dir, "", ORDERS), { env: {} });
+    const out = resolve(dir, "out");
+    assertEquals(permissions.net, ["127.0.0.1:9000"]);
+    assertEquals(permissions.write, [out]);
+    assertEquals(permissions.read, [
+      out,
+      join(ROOT, "lib"),
+      join(ROOT, "node_modules"),
+      resolve(dir, "job.yaml"),
+    ]);
+    assertEquals(permissions.notes, []);
+    assertEquals(permissions.flags, [
+      "--allow-net=127.0.0.1:9000",
+      `--allow-read=${permissions.read!.join(",")}`,
+      `--allow-write=${out}`,
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+    ]);
+  });
+});
+
+Deno.test("harvest task: token URLs, absolute asset paths, --base-url, state and log folders are added", async () => {
+  await withDir(async (dir) => {
+    const permissions = harvestPermissions(
+      await invocation(
+        dir,
+        `auth: { type: oauth2, token_url: "https://auth.example.com/token", client_id: id, client_secret: "\${CLIENT_SECRET:-dev-secret}" }
+state: { backend: kv, path: ${join(dir, "state", "job.kv")} }
+`,
+        `${ORDERS}  - name: Remote
+    path: https://api.example.org:8443/v1/items
+    data_path: items
+`,
+        ["--base-url", "http://localhost:9100", "--log-file", join(dir, "logs", "job.log")],
+      ),
+      { env: {} },
+    );
+    assertEquals(permissions.net, ["localhost:9100", "api.example.org:8443", "auth.example.com"]);
+    assertEquals(permissions.write, [
+      resolve(dir, "out"),
+      join(dir, "logs"),
+      join(dir, "state"),
+    ]);
+    assert(permissions.flags.includes("--unstable-kv"), "a KV state needs --unstable-kv");
+  });
+});
+
+Deno.test("harvest task: an S3 destination adds its endpoint; on AWS the network cannot be scoped, and says so", async () => {
+  await withDir(async (dir) => {
+    const asset = `${ORDERS}    output: { destination: "s3://lake/orders" }\n`;
+    const env = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret-key-1234" };
+    const local = harvestPermissions(await invocation(dir, "", asset), {
+      env: { ...env, S3_ENDPOINT: "http://127.0.0.1:4569" },
+    });
+    assertEquals(local.net, ["127.0.0.1:9000", "127.0.0.1:4569"]);
+    const aws = harvestPermissions(await invocation(dir, "", asset), { env });
+    assertEquals(aws.net, null);
+    assertEquals(aws.flags[0], "--allow-net");
+    assertStringIncludes(
+      aws.notes.join("\n"),
+      "network not scoped: Orders uploads to s3://lake/orders",
+    );
+  });
+});
+
+Deno.test("harvest task: replace/merge assets and derive steps get unscoped files, and say why", async () => {
+  await withDir(async (dir) => {
+    const merged = harvestPermissions(
+      await invocation(dir, "", `${ORDERS}    output: { mode: merge }\n`),
+      { env: {} },
+    );
+    assertEquals([merged.read, merged.write], [null, null]);
+    assertEquals(merged.flags.slice(1, 3), ["--allow-read", "--allow-write"]);
+    assertMatch(
+      merged.notes[0],
+      /read and write not scoped: Orders \(output.mode replace\/merge\).*Deno.symlink/,
+    );
+    assertEquals(merged.net, ["127.0.0.1:9000"], "the network stays scoped");
+    const derived = harvestPermissions(
+      await invocation(dir, "derive:\n  - name: copy\n    from: [Orders]\n", ORDERS),
+      { env: {} },
+    );
+    assertEquals([derived.read, derived.write], [null, null]);
+    assertMatch(derived.notes[0], /copy \(derive\) switch folders/);
+  });
+});
+
+Deno.test("harvest task: a bad command line exits 2 before anything starts; the launcher's own flag is not passed on", async () => {
+  await withDir(async (dir) => {
+    const started: string[][] = [];
+    const spawn = (args: string[]) => {
+      started.push(args);
+      return Promise.resolve(0);
+    };
+    const bad = await capture(() => launchHarvest(["--config", join(dir, "nope.yaml")], spawn));
+    assertEquals(bad.result, 2);
+    assertStringIncludes(bad.stderr, "nope.yaml");
+    assertEquals(started, []);
+
+    await invocation(dir, "", ORDERS);
+    const args = ["--config", join(dir, "job.yaml"), "--out", join(dir, "out")];
+    const ok = await capture(() => launchHarvest([...args, "--show-permissions"], spawn));
+    assertEquals(ok.result, 0);
+    assertStringIncludes(ok.stderr, "deno run --allow-net=127.0.0.1:9000 ");
+    assertEquals(started.length, 1);
+    assertEquals(started[0].slice(-5), ["harvest", ...args]);
+    assertEquals(started[0].includes("--show-permissions"), false);
+  });
+});
+
+Deno.test("harvest task: the task's own command harvests a mock with the scoped permissions", async () => {
+  const server = await startMockServer({ auth: "none", rateLimit: 0 });
+  try {
+    await withDir(async (dir) => {
+      const config = join(dir, "job.yaml");
+      await Deno.writeTextFile(
+        config,
+        `name: job\nbase_url: ${server.url}\nassets:\n${ORDERS}    params: { _size: 200 }\n`,
+      );
+      const out = join(dir, "out");
+      const child = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-env",
+          "--allow-run",
+          join(ROOT, "jobs", "harvest_task.ts"),
+          "--config",
+          config,
+          "--out",
+          out,
+          "--quiet",
+          "--show-permissions",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(child.stderr);
+      assertEquals(child.code, 0, stderr);
+      assertStringIncludes(stderr, `--allow-write=${out} `);
+      assertMatch(new TextDecoder().decode(child.stdout), /succeeded: 5 pages, 830 records/);
+    });
+  } finally {
+    await server.close();
+  }
+});
