@@ -99,7 +99,8 @@ export async function runCli(args: string[]): Promise<number> {
     if (error instanceof Deno.errors.NotCapable) {
       console.error(
         `tidemark ${name}: permission denied: ${(error as Error).message}\n` +
-          "  run it through its deno task (see README), which grants the permissions it needs",
+          "  run it through its deno task (see README), which grants the permissions it needs;\n" +
+          "  `deno task harvest` grants only the config's hosts and folders (--show-permissions)",
       );
       return 2;
     }

@@ -124,7 +124,9 @@ export function harvestPermissions(
   }
 
   const flags = [
-    net === null ? "--allow-net" : `--allow-net=${[...net].join(",")}`,
+    // No host at all (a config that asks nothing of the network) grants none: `--allow-net=`
+    // with an empty list is not a safe way to say so.
+    ...(net === null ? ["--allow-net"] : net.size > 0 ? [`--allow-net=${[...net].join(",")}`] : []),
     scopedFiles ? `--allow-read=${[...read].join(",")}` : "--allow-read",
     scopedFiles ? `--allow-write=${[...write].join(",")}` : "--allow-write",
     "--allow-env",
