@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { command } from "../../lib/cli/generate.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { tempFolders } from "../temp_dir.ts";
 
 async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   const log = console.log;
@@ -14,14 +15,7 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark-generate-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempFolders("tidemark-generate-");
 
 Deno.test("generate northwind writes a SQLite file with 830 orders and 2155 lines", async () => {
   await withTempDir(async (dir) => {

@@ -10,17 +10,11 @@ import { harvestPermissions, launchHarvest } from "../../lib/cli/harvest_task.ts
 import { startMockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { capture } from "./capture.ts";
+import { tempFolders } from "../temp_dir.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark-task-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark-task-");
 
 /** Writes a config with `assets` (and `top` lines) and reads its command line. */
 async function invocation(dir: string, top: string, assets: string, args: string[] = []) {

@@ -6,15 +6,9 @@ import { columnTypesOf, validateBatch } from "../../lib/contracts/mod.ts";
 import { openSink } from "../../lib/sinks/mod.ts";
 import { command } from "../../lib/cli/contract.ts";
 import { UsageError } from "../../lib/errors.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_infer_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_infer_");
 
 const sample = [
   {

@@ -9,15 +9,9 @@ import {
   writeRejects,
 } from "../../lib/contracts/mod.ts";
 import { ConfigError, ContractError } from "../../lib/errors.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_rejects_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_rejects_");
 
 const line = { OrderID: 10248, ProductID: 11, UnitPrice: 14, Quantity: 12, Discount: 0 };
 

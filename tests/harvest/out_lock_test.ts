@@ -22,15 +22,9 @@ import {
   withMockRun,
   yamlConfig,
 } from "./fixture.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark-lock-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = tempFolders("tidemark-lock-");
 
 Deno.test("out lock: a second lock is refused at once with the holder and the fix, exit 2", async () => {
   await withTempDir(async (out) => {

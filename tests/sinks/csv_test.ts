@@ -3,15 +3,9 @@ import { parse } from "csv-parse/sync";
 import { openSink } from "../../lib/sinks/mod.ts";
 import { ContractError } from "../../lib/errors.ts";
 import { listFiles } from "./read_back.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_csv_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_csv_");
 
 const tricky = [
   { id: 1, text: "plain", price: 1.5, ok: true },

@@ -1,15 +1,9 @@
 import { assertEquals } from "../assert.ts";
 import { openSink } from "../../lib/sinks/mod.ts";
 import { listFiles } from "./read_back.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_jsonl_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_jsonl_");
 
 Deno.test("jsonl lines parse back to the input rows", async () => {
   await withDir(async (dir) => {

@@ -3,15 +3,9 @@ import { openSink } from "../../lib/sinks/mod.ts";
 import { ConfigError, ContractError, TidemarkError } from "../../lib/errors.ts";
 import { listFiles, parquetDtypes, parquetRows } from "./read_back.ts";
 import { readParquetFooter } from "./parquet_footer.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_parquet_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_parquet_");
 
 Deno.test("parquet rows read back equal the input rows, with their types", async () => {
   await withDir(async (dir) => {

@@ -4,15 +4,9 @@ import { openSink } from "../../lib/sinks/mod.ts";
 import { canonicalJson } from "../../lib/sinks/json_text.ts";
 import { ContractError } from "../../lib/errors.ts";
 import { parquetDtypes, parquetRows } from "./read_back.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_raw_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_raw_");
 
 const loadTime = new Date("2026-11-23T10:15:00Z");
 

@@ -2,15 +2,9 @@ import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { openSink, openWorkerSink, type SinkOptions } from "../../lib/sinks/mod.ts";
 import { ConfigError, ContractError } from "../../lib/errors.ts";
 import { listFiles, parquetDtypes, parquetRows } from "./read_back.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_worker_sink_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_worker_sink_");
 
 const ROWS = [
   { OrderID: 10248, ShipCountry: "France", Freight: 32.38, OrderDate: "1996-07-04", Note: "é" },

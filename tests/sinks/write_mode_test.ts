@@ -14,15 +14,9 @@ import {
 } from "../../lib/sinks/write_mode.ts";
 import { ContractError } from "../../lib/errors.ts";
 import { listFiles, parquetRows } from "./read_back.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_mode_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_mode_");
 
 /** Runs one "harvest" of `rows` into the asset with `mode` (without finishing merge/replace). */
 async function stage(

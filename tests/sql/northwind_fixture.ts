@@ -9,6 +9,7 @@ import { LINE_ITEMS_QUERY } from "../../jobs/northwind_sql.ts";
 import type { ExtractOptions } from "../../lib/sql/extract.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { listFiles, parquetRows } from "../sinks/read_back.ts";
+import { tempFolders } from "../temp_dir.ts";
 
 let cached: Promise<string> | undefined;
 
@@ -46,14 +47,7 @@ export const LINE_ITEMS_BY_YEAR: Pick<
 };
 
 /** Runs `fn` with a fresh out folder, removed afterwards. */
-export async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
-  const out = await Deno.makeTempDir({ prefix: "tidemark-extract-" });
-  try {
-    await fn(out);
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
-}
+export const withOut = tempFolders("tidemark-extract-");
 
 /** The rows of every Parquet part under `dir`, by partition folder (`year=1997`). */
 export async function readParts(dir: string): Promise<Record<string, Record<string, unknown>[]>> {

@@ -3,16 +3,10 @@ import { StateError } from "../../lib/errors.ts";
 import { KV_STATE_VERSION, openKvState } from "../../lib/state/kv.ts";
 import { assertEquals, assertRejects } from "../assert.ts";
 import { stateStoreSuite } from "./store_suite.ts";
+import { tempFolders } from "../temp_dir.ts";
 
 /** Runs `fn` with a fresh temporary folder, removed after. */
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark-kv-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark-kv-");
 
 stateStoreSuite("kv (file)", async (now) => {
   const dir = await Deno.makeTempDir({ prefix: "tidemark-kv-" });

@@ -2,15 +2,9 @@ import { join } from "node:path";
 import { StateError } from "../../lib/errors.ts";
 import { openStateStore, stateLocation } from "../../lib/state/mod.ts";
 import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark-open-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark-open-");
 
 Deno.test("state location: sqlite in the out folder by default, kv beside it, path wins", () => {
   assertEquals(stateLocation({}, { out: "out" }), { backend: "sqlite", path: "out/state.sqlite" });

@@ -4,6 +4,7 @@ import { StateError } from "../../lib/errors.ts";
 import { openSqliteState, STATE_SCHEMA_VERSION } from "../../lib/state/mod.ts";
 import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { stateStoreSuite } from "./store_suite.ts";
+import { tempFolders } from "../temp_dir.ts";
 
 stateStoreSuite("sqlite (memory)", (now) => openSqliteState(":memory:", { now }));
 
@@ -18,14 +19,7 @@ stateStoreSuite("sqlite (file)", async (now) => {
   return store;
 });
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark-state-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark-state-");
 
 Deno.test("sqlite: a state file is in WAL mode and records its schema version", async () => {
   await withDir(async (dir) => {

@@ -5,15 +5,9 @@ import { openSink } from "../../lib/sinks/mod.ts";
 import { parquetFiles } from "../../lib/sinks/write_mode.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { parquetRows } from "../sinks/read_back.ts";
+import { tempFolders } from "../temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tidemark_derive_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = tempFolders("tidemark_derive_");
 
 interface Detail {
   OrderID: number;
