@@ -25,7 +25,7 @@ import { type Destination, parseDestination } from "../object_store/destination.
 import { openObjectStore } from "../object_store/mod.ts";
 import type { ObjectStore } from "../object_store/store.ts";
 import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.ts";
-import { discardedSnapshots } from "../provenance/live_outputs.ts";
+import { discardedSnapshots, type ManifestEntry } from "../provenance/live_outputs.ts";
 import { pruneRejects } from "../contracts/rejects.ts";
 import { probeSnapshotPath, resolveOutPath } from "../provenance/snapshot.ts";
 import { canonicalJson } from "../provenance/stamps.ts";
@@ -173,8 +173,12 @@ export class RunOutputs {
   async start(ctx: RunContext, crashedRuns: readonly string[]): Promise<void> {
     await writeConfigStamp(ctx.out, ctx.loaded);
     if (crashedRuns.length > 0) {
-      await discardUncommitted(ctx, crashedRuns);
-      await pruneCrashedRejects(ctx, crashedRuns);
+      const { entries } = await loadManifest(resolveOutPath(ctx.out, "manifest.jsonl"));
+      const discarded = discardedSnapshots(entries);
+      for (const snapshot of await discardUncommitted(ctx, crashedRuns, entries, discarded)) {
+        discarded.add(snapshot);
+      }
+      await pruneCrashedRejects(ctx, crashedRuns, entries, discarded);
     }
   }
 
@@ -419,9 +423,9 @@ export async function writeConfigStamp(out: string, loaded: LoadedConfig): Promi
 async function pruneCrashedRejects(
   ctx: RunContext,
   crashedRuns: readonly string[],
+  entries: readonly ManifestEntry[],
+  discarded: ReadonlySet<string>,
 ): Promise<void> {
-  const { entries } = await loadManifest(resolveOutPath(ctx.out, "manifest.jsonl"));
-  const discarded = discardedSnapshots(entries);
   const live = new Set<string>();
   for (const { record } of entries) {
     if (record.kind === "http" && record.snapshot !== null && !discarded.has(record.snapshot)) {
@@ -445,12 +449,17 @@ async function pruneCrashedRejects(
 /**
  * After crashed runs' pages were adopted: their lines whose page is still not committed (its
  * asset still in progress) describe parts the resumed asset deletes and pages it fetches again.
- * One `discard` event per asset names their snapshots.
+ * One `discard` event per asset names their snapshots; resolves to the snapshots discarded.
+ * `entries` are the manifest's lines, `already` the snapshots earlier discard events named.
  */
-async function discardUncommitted(ctx: RunContext, crashedRuns: readonly string[]): Promise<void> {
+async function discardUncommitted(
+  ctx: RunContext,
+  crashedRuns: readonly string[],
+  entries: readonly ManifestEntry[],
+  already: ReadonlySet<string>,
+): Promise<string[]> {
   const crashed = new Set(crashedRuns);
-  const { entries } = await loadManifest(resolveOutPath(ctx.out, "manifest.jsonl"));
-  const already = discardedSnapshots(entries);
+  const discarded: string[] = [];
   const byAsset = new Map<string, string[]>();
   for (const { record } of entries) {
     if (record.kind !== "http" || record.snapshot === null || !crashed.has(record.run_id)) continue;
@@ -465,8 +474,10 @@ async function discardUncommitted(ctx: RunContext, crashedRuns: readonly string[
     const dead = snapshots.filter((s) => !committed.has(s));
     if (dead.length === 0) continue;
     await ctx.manifest.append(eventRecord(ctx, asset, "discard", { discarded: dead }));
+    discarded.push(...dead);
     ctx.log.child({ asset }).info("resume.discarded", {
       msg: `${dead.length} manifest line(s) of killed runs describe pages that are fetched again`,
     });
   }
+  return discarded;
 }
