@@ -260,9 +260,8 @@ async function extractLocked(
     throw error;
   }
 
-  // From here on, files are written.
+  // From here on, files are written (the out folder exists: the lock made it).
   writing();
-  await Deno.mkdir(options.out, { recursive: true });
   const state = openSqliteState(statePath);
   const env = { ...envStamp() };
   const report = new RunReportBuilder(runId, { env });
