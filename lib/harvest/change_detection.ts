@@ -35,7 +35,7 @@ import type { AssetResult, RunContext } from "./asset_run.ts";
 import { absoluteUrl, emptyAssetResult, renderBaseParams } from "./asset_run.ts";
 import { responseFields } from "./page_step.ts";
 import { recordProbe } from "./run_outputs.ts";
-import { decodeBody, selectRecords } from "./page_rows.ts";
+import { responseBody, selectRecords } from "./page_rows.ts";
 import { type AssetStart, watermarkKind } from "./plan.ts";
 import { scanManifest } from "./manifest_scan.ts";
 import { WatermarkTracker } from "./watermark_tracker.ts";
@@ -258,7 +258,7 @@ async function latestCheck(
     body: asset.body,
     conditional: false,
   }, { signal });
-  const body = result.json !== undefined ? result.json : decodeBody(result.body, asset.name);
+  const body = responseBody(result, asset.name);
   const records = selectRecords(body, asset.data_path, asset.name);
   await recordProbe(ctx, asset.name, "latest", { result, params, records: records.length });
   const query = Object.entries(asset.change_detection?.params ?? {}).map(([k, v]) => `${k}=${v}`)
@@ -596,7 +596,7 @@ export function isDetectionResult(result: AssetResult): boolean {
 /** Records in a response at the asset's `data_path`, 0 when its body cannot be read as such. */
 function recordCount(result: HttpResult, asset: AssetConfig): number {
   try {
-    const body = result.json !== undefined ? result.json : decodeBody(result.body, asset.name);
+    const body = responseBody(result, asset.name);
     return selectRecords(body, asset.data_path, asset.name).length;
   } catch {
     return 0;

@@ -12,6 +12,14 @@ import { select } from "../select.ts";
 
 const decoder = new TextDecoder();
 
+/**
+ * The parsed body of a response: the HTTP layer's own parse when it made one (a JSON content
+ * type), else the bytes decoded with {@link decodeBody}.
+ */
+export function responseBody(result: { json?: unknown; body: Uint8Array }, label: string): unknown {
+  return result.json !== undefined ? result.json : decodeBody(result.body, label);
+}
+
 /** Parses a response body as JSON; throws {@link PaginationError} naming `label` when it is not. */
 export function decodeBody(bytes: Uint8Array, label = "response"): unknown {
   if (bytes.length === 0) return undefined;

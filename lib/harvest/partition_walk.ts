@@ -10,7 +10,7 @@ import type { HttpClient } from "../http/client.ts";
 import { HttpError } from "../http/http_error.ts";
 import type { BaseRequest, PageRequest, Paginator } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
-import { decodeBody, selectRecords } from "./page_rows.ts";
+import { responseBody, selectRecords } from "./page_rows.ts";
 import {
   commitPages,
   type FetchedPage,
@@ -71,7 +71,7 @@ export async function fetchPage(
     ) return "end";
     throw error;
   }
-  const body = result.json !== undefined ? result.json : decodeBody(result.body, spec.label);
+  const body = responseBody(result, spec.label);
   const records = selectRecords(body, spec.dataPath, spec.label);
   const next = paginator.next(request, {
     status: result.status,
