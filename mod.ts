@@ -123,8 +123,8 @@ export {
   type ReplayOptions,
   replayOut,
   type ReplayResult,
-} from "./lib/provenance/replay.ts";
-export * from "./lib/provenance/compare_outs.ts";
+} from "./lib/replay/replay.ts";
+export * from "./lib/replay/compare_outs.ts";
 export { runJob, type RunJobOptions } from "./lib/harvest/scheduled_run.ts";
 export {
   type ChangeCheck,

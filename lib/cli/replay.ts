@@ -8,8 +8,8 @@
  */
 import { booleanFlag, type Command, listFlag, parseFlags, stringFlag } from "./args.ts";
 import { UsageError } from "../errors.ts";
-import { compareOuts, formatComparison } from "../provenance/compare_outs.ts";
-import { replayOut } from "../provenance/replay.ts";
+import { compareOuts, formatComparison } from "../replay/compare_outs.ts";
+import { replayOut } from "../replay/replay.ts";
 
 /** The `replay` command. */
 export const command: Command = {

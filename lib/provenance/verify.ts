@@ -14,7 +14,7 @@ import { supersededLines } from "./live_outputs.ts";
 import { loadManifest, type ManifestRecord, outputsOf } from "./manifest.ts";
 import { resolveOutPath } from "./snapshot.ts";
 import { type FileDigest, sha256File } from "./stamps.ts";
-import { formatBytes } from "../report/units.ts";
+import { formatBytes } from "../core/units.ts";
 
 /** One thing that does not match, naming the file. */
 export const verifyMismatchSchema = z.object({

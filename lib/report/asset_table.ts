@@ -4,7 +4,7 @@
  * @module
  */
 import type { AssetReport } from "./run_report.ts";
-import { formatBytes, formatCount, formatSeconds } from "./units.ts";
+import { formatBytes, formatCount, formatSeconds } from "../core/units.ts";
 
 /** The counters an asset's line and the totals line both show. */
 export type TableFigures = Pick<

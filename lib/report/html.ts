@@ -7,7 +7,7 @@
  */
 import { ASSET_TABLE_HEADINGS, formatFigures } from "./asset_table.ts";
 import type { AssetReport, RequestEntry, RunReport } from "./run_report.ts";
-import { formatBytes, formatCount, formatSeconds } from "./units.ts";
+import { formatBytes, formatCount, formatSeconds } from "../core/units.ts";
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {

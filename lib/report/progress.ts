@@ -5,7 +5,7 @@
  * so logs and pipes stay clean.
  * @module
  */
-import { formatCount, formatSeconds } from "./units.ts";
+import { formatCount, formatSeconds } from "../core/units.ts";
 
 /** Where the display is drawn (stderr by default). */
 export interface ProgressOutput {

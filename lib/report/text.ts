@@ -5,7 +5,7 @@
  */
 import { ASSET_TABLE_HEADINGS, formatFigures } from "./asset_table.ts";
 import type { RunReport } from "./run_report.ts";
-import { formatSeconds } from "./units.ts";
+import { formatSeconds } from "../core/units.ts";
 
 /**
  * Renders a run report as a text table.

@@ -5,9 +5,9 @@
  */
 import { join } from "node:path";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
-import { compareOuts } from "../../lib/provenance/compare_outs.ts";
+import { compareOuts } from "../../lib/replay/compare_outs.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
-import { replayOut } from "../../lib/provenance/replay.ts";
+import { replayOut } from "../../lib/replay/replay.ts";
 import { formatVerifyResult, verifyOut } from "../../lib/provenance/verify.ts";
 import { readPlan } from "../../lib/harvest/asset_plan.ts";
 import { assert, assertEquals } from "../assert.ts";

@@ -1,7 +1,7 @@
 import { assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { renderTextReport } from "../../lib/report/text.ts";
 import { RunReportBuilder } from "../../lib/report/run_report.ts";
-import { formatBytes, formatCount, formatSeconds } from "../../lib/report/units.ts";
+import { formatBytes, formatCount, formatSeconds } from "../../lib/core/units.ts";
 import { RUN, runRecords, T0 } from "./fixture.ts";
 
 Deno.test("the text report has a line per asset, a total line and the errors", () => {

@@ -15,7 +15,7 @@
  *
  * The result is built in a temporary folder beside the target and renamed into place, so a
  * failed replay leaves nothing half-written. `compareOuts` then proves it holds the same
- * rows as the original (`lib/provenance/compare_outs.ts`).
+ * rows as the original (`lib/replay/compare_outs.ts`).
  * @module
  */
 import type { z } from "zod";
@@ -31,10 +31,10 @@ import { configStampPath } from "../harvest/run_outputs.ts";
 import { boundarySchema, WatermarkTracker } from "../harvest/watermark_tracker.ts";
 import { watermarkKind } from "../harvest/plan.ts";
 import { runDeriveStep } from "../transform/derive_step.ts";
-import { discardedSnapshots } from "./live_outputs.ts";
-import { loadManifest, type ManifestRecord, outputsOf } from "./manifest.ts";
-import { resolveOutPath } from "./snapshot.ts";
-import { runIdTime, sha256Hex } from "./stamps.ts";
+import { discardedSnapshots } from "../provenance/live_outputs.ts";
+import { loadManifest, type ManifestRecord, outputsOf } from "../provenance/manifest.ts";
+import { resolveOutPath } from "../provenance/snapshot.ts";
+import { runIdTime, sha256Hex } from "../provenance/stamps.ts";
 
 /** Options of {@link replayOut}. */
 export interface ReplayOptions {
