@@ -1,7 +1,7 @@
 /**
  * Crash-safe file writes: every output is written to a temporary name in the same folder,
  * flushed, and renamed into place, so a crash leaves either the old file or the new one, never
- * half of one (DESIGN.md §2).
+ * half of one (docs/design.md §2).
  * @module
  */
 import { dirname } from "node:path";

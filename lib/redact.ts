@@ -1,6 +1,6 @@
 /**
  * Secret redaction for everything Tidemark writes or shows: URLs in errors and the manifest,
- * response bodies quoted in errors, logs. Secrets are masked as `***` (DESIGN.md §3: auth is
+ * response bodies quoted in errors, logs. Secrets are masked as `***` (docs/design.md §3: auth is
  * recorded by alias, never by value).
  * @module
  */

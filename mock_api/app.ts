@@ -1,5 +1,5 @@
 /**
- * `createApp(options)`: the mock API as one Hono app (MOCK_API.md), tested in-process with
+ * `createApp(options)`: the mock API as one Hono app (docs/mock_api.md), tested in-process with
  * `app.request()` and served by {@link startMockServer}. Middleware order (MOCK_CONTRACT.md):
  * stats → `/-/health`, `/-/stats` and the token endpoints (no auth, limits or faults) → latency
  * → faults → auth → rate limit → ETag/304 → routes.

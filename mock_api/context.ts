@@ -1,6 +1,6 @@
 /**
  * Types shared by the mock API's routes and middleware. The mock imports nothing from `lib/`:
- * the test bed shares no code, and so no bug, with what it tests (DESIGN.md §6).
+ * the test bed shares no code, and so no bug, with what it tests (docs/design.md §6).
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";

@@ -1,6 +1,6 @@
 /**
  * `tidemark serve`: the mock API (Northwind, WordPress, timelines) over HTTP, with the auth,
- * rate limits, ETags, faults and latency of MOCK_API.md chosen by flags. Every flag is checked
+ * rate limits, ETags, faults and latency of docs/mock_api.md chosen by flags. Every flag is checked
  * before any data is generated or any port bound; the first line on stdout is
  * `listening on http://HOST:PORT`; SIGINT and SIGTERM stop it cleanly. Secrets are never printed.
  * @module

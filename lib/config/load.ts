@@ -5,7 +5,7 @@
  * `bearer:API_TOKEN`), never the value in anything that is written out.
  *
  * `${…}` is replaced by a YAML-safe token before parsing and by the value after, so the unquoted
- * form of DESIGN.md §7 (`auth: { type: bearer, token: ${API_TOKEN} }`) parses, and a value
+ * form of docs/design.md §7 (`auth: { type: bearer, token: ${API_TOKEN} }`) parses, and a value
  * holding `: ` or `#` cannot change the document's structure.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The harvest config (DESIGN.md §7) as zod schemas. These field names are the contract: extend,
+ * The harvest config (docs/design.md §7) as zod schemas. These field names are the contract: extend,
  * don't rename. Every object is strict, so a typo (`paginaton:`) is an error, not a silently
  * ignored key. Types come from here (`z.infer`); `retry`, `rate_limit` and `auth` come from the
  * HTTP layer's schemas.

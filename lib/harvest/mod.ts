@@ -1,5 +1,5 @@
 /**
- * The harvest engine (DESIGN.md §2–§4): plan assets × partitions, walk them on bounded workers
+ * The harvest engine (docs/design.md §2–§4): plan assets × partitions, walk them on bounded workers
  * sharing one HTTP session, persist and commit page by page (snapshot → rows → part → manifest
  * line → state), resume after a crash, and advance each watermark once its asset is complete.
  *

@@ -1,5 +1,5 @@
 /**
- * ONE page, from response to commit (DESIGN.md §2), in two steps so pages can share a part:
+ * ONE page, from response to commit (docs/design.md §2), in two steps so pages can share a part:
  *
  * - {@link stagePage}: the response bytes start becoming a durable snapshot; the records at
  *   `data_path` lose the rows the previous run already wrote (the watermark boundary) and pass

@@ -1,5 +1,5 @@
 /**
- * Auth providers behind one interface (MOCK_API.md §3): each puts its credential on a request,
+ * Auth providers behind one interface (docs/mock_api.md §3): each puts its credential on a request,
  * may refresh it after a 401, names itself by an alias (never by its secret) and lists its
  * secrets so that errors and logs can mask them.
  * @module

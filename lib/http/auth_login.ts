@@ -1,5 +1,5 @@
 /**
- * The `login` auth mode (JWT APIs, MOCK_API.md §3 `jwt`): `POST login_url {username, password}`
+ * The `login` auth mode (JWT APIs, docs/mock_api.md §3 `jwt`): `POST login_url {username, password}`
  * gives an access and a refresh token. The access token is replaced a little before it expires;
  * after a 401 the request refreshes it once with the refresh token, then logs in again, then
  * fails. Concurrent requests share each of these steps.

@@ -1,5 +1,5 @@
 /**
- * One resilient request (DESIGN.md §5): rate limiter → auth → conditional headers → send with a
+ * One resilient request (docs/design.md §5): rate limiter → auth → conditional headers → send with a
  * per-attempt timeout → read and check the whole body → retry policy → sleep or return. Every
  * attempt is counted, timed and returned; every failure is an `HttpError` whose URL and body
  * start have their secrets masked.

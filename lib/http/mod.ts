@@ -1,5 +1,5 @@
 /**
- * The HTTP layer (DESIGN.md §5): one resilient request — retry policy with full-jitter backoff,
+ * The HTTP layer (docs/design.md §5): one resilient request — retry policy with full-jitter backoff,
  * `Retry-After` and rate-limit reset headers, a run-wide retry budget, an adaptive client rate
  * limiter, auth providers and conditional requests — and the `HttpClient` session that bundles
  * them for a run.

@@ -1,5 +1,5 @@
 /**
- * The retry policy of DESIGN.md §5 as one pure function: given the attempt that just ended, the
+ * The retry policy of docs/design.md §5 as one pure function: given the attempt that just ended, the
  * time, the limits and a random source, it says whether to return, retry after a wait, refresh
  * the credentials, skip for a rate limit, or give up. No I/O, no clock reads.
  * @module

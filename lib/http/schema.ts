@@ -1,6 +1,6 @@
 /**
  * Config shapes of the HTTP layer (zod): `retry`, `rate_limit` and `auth`, with the YAML field
- * names of DESIGN.md §7. The config loader composes these; the HTTP layer consumes their types.
+ * names of docs/design.md §7. The config loader composes these; the HTTP layer consumes their types.
  * @module
  */
 import { z } from "zod";
@@ -39,7 +39,7 @@ export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
 
 const alias = z.string().min(1).optional();
 
-/** `auth:` — one of the supported modes (MOCK_API.md §3). Secrets come from `${ENV}` templating. */
+/** `auth:` — one of the supported modes (docs/mock_api.md §3). Secrets come from `${ENV}` templating. */
 export const authSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("none") }),
   z.strictObject({ type: z.literal("bearer"), token: z.string().min(1), alias }),

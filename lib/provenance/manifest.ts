@@ -1,6 +1,6 @@
 /**
  * `manifest.jsonl`: one JSON line per response a run received (HTTP) or per part it wrote
- * (SQL), with the fields of DESIGN.md §3. The schema here is the single source of that shape;
+ * (SQL), with the fields of docs/design.md §3. The schema here is the single source of that shape;
  * {@link ManifestWriter} refuses a record that breaks it or carries a known secret, and
  * {@link readManifest} streams the file back, skipping (and reporting) a last line torn by a
  * crash.

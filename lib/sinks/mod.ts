@@ -1,9 +1,9 @@
 /**
  * Sinks: where harvested rows land. One interface ({@link Sink}) over Parquet (default), streamed
- * CSV, streamed JSONL and the seed-003 raw-load format, with hive partitions (`ShipCountry=USA/`,
+ * CSV, streamed JSONL and the raw-load format (one JSON payload per record with load metadata), with hive partitions (`ShipCountry=USA/`,
  * `year=1997/`, `load_date=…/load_time=…/`) and column types fixed once per sink so every part
  * of an asset has the same schema. Every file is written to a temporary name and renamed into
- * place (DESIGN.md §2). See `/work/briefs/SINK_CONTRACT.md` for the contract consumers rely on.
+ * place (docs/design.md §2), so a crash never leaves a half-written part.
  * @module
  */
 import { join } from "node:path";

@@ -1,7 +1,7 @@
 /**
  * The state store: watermarks, runs, committed pages and rate-limit skips, behind one async
- * interface (SQLite now; Deno KV for Deploy can implement the same interface). The contract is
- * `/work/briefs/STATE_CONTRACT.md`; the semantics are DESIGN.md §2 and §4.
+ * interface, implemented by SQLite and Deno KV; one contract suite (tests/state/store_suite.ts)
+ * holds every implementation to the same semantics (docs/design.md §2 and §4).
  * @module
  */
 

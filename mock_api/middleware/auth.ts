@@ -1,5 +1,5 @@
 /**
- * The mock's seven auth modes (MOCK_API.md §3): the middleware that checks every data request
+ * The mock's seven auth modes (docs/mock_api.md §3): the middleware that checks every data request
  * and sets the `credential` (rate limits are kept per credential) and `canWrite` variables, and
  * the token endpoints of the `jwt` (`/auth/login`, `/auth/refresh`) and `oauth2`
  * (`/oauth/token`) modes. Failure bodies and codes copy the services the seeds harvest, so a

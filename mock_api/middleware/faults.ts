@@ -1,5 +1,5 @@
 /**
- * Deterministic misbehaviour (MOCK_API.md §6): seeded random faults and a scripted list that
+ * Deterministic misbehaviour (docs/mock_api.md §6): seeded random faults and a scripted list that
  * fails the next requests in order. `timeout` holds the response until the client gives up (its
  * `AbortSignal`) or `timeoutHoldMs` passes; `truncate` sends a 200 whose body is cut short while
  * `Content-Length` states the full length (over `Deno.serve` the length is corrected, so the

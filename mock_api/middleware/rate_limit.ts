@@ -1,5 +1,5 @@
 /**
- * Per-credential rate limits (MOCK_API.md §4): a fixed window (like the seed's proxy) or a token
+ * Per-credential rate limits (docs/mock_api.md §4): a fixed window (like the seed's proxy) or a token
  * bucket. Every response past auth carries `X-RateLimit-Limit/Remaining/Reset`; a refused request
  * gets 429 `{"error":"rate limit exceeded"}` with `Retry-After` in the chosen style. The
  * timelines (`/2/users/:id/...`, seed 004) keep their own 15-minute window per user with the

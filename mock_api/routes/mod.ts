@@ -1,5 +1,5 @@
 /**
- * Every data endpoint of the mock API (MOCK_API.md §2) as one Hono app that the server mounts
+ * Every data endpoint of the mock API (docs/mock_api.md §2) as one Hono app that the server mounts
  * behind its middleware. Routes know nothing of auth, limits, ETags, faults or latency; they read
  * `canWrite` for writes (undefined = allowed, so they work alone in unit tests).
  * @module

@@ -264,7 +264,7 @@ Deno.test("config error: the message has a summary line, then one line per probl
   );
 });
 
-Deno.test("the DESIGN.md §7 example validates with its defaults filled in", () => {
+Deno.test("the docs/design.md §7 example validates with its defaults filled in", () => {
   const text = `name: northwind
 base_url: http://127.0.0.1:9000
 auth: { type: bearer, token: \${API_TOKEN} }      # bearer | header | query | basic | oauth2 | login

@@ -1,5 +1,5 @@
 /**
- * Incremental harvests (DESIGN.md §4): `>=` the watermark with the previous boundary's rows
+ * Incremental harvests (docs/design.md §4): `>=` the watermark with the previous boundary's rows
  * dropped, so a re-run fetches nothing new, rows inserted between runs land exactly once, ties
  * at the boundary are neither lost nor duplicated, a lookback re-reads without duplicating, and
  * the starting point follows its precedence.

@@ -25,7 +25,7 @@ async function withOut(fn: (out: string) => Promise<void>): Promise<void> {
 
 const silent = { onTornLine: () => {} };
 
-Deno.test("the DESIGN.md §3 example line is a valid manifest record", () => {
+Deno.test("the docs/design.md §3 example line is a valid manifest record", () => {
   const line = {
     kind: "http",
     run_id: RUN,
