@@ -186,8 +186,12 @@ export const incrementalSchema = z.strictObject({
   lookback: lookbackSchema.optional(),
   /** `timestamp` normalizes to UTC ISO-8601; `id` compares as integers (BigInt). @default "timestamp" */
   kind: z.enum(["timestamp", "id"]).default("timestamp"),
-  /** How a timestamp watermark is written into `param` (`datetime` = `YYYY-MM-DD HH:MM:SS.sss`, for servers comparing text). @default "iso" */
-  param_format: z.enum(["iso", "date", "datetime", "epoch", "epoch_ms"]).default("iso"),
+  /**
+   * How a timestamp watermark is written into `param`: `auto` sends it in the form the source
+   * itself wrote the cursor value (sources often compare the parameter as text); or a fixed
+   * `iso`, `date`, `datetime` (`YYYY-MM-DD HH:MM:SS.sss`), `epoch`, `epoch_ms`. @default "auto"
+   */
+  param_format: z.enum(["auto", "iso", "date", "datetime", "epoch", "epoch_ms"]).default("auto"),
 });
 /** Parsed `incremental:`. */
 export type IncrementalConfig = z.infer<typeof incrementalSchema>;

@@ -32,6 +32,9 @@ export interface RejectIssue {
   message: string;
 }
 
+/** Why a row was rejected: it broke its contract, or its cursor value cannot be read. */
+export type RejectReason = "contract" | "cursor_unparseable";
+
 /** A row that failed its contract. */
 export interface RejectedRow {
   /** The row as received. */
@@ -40,6 +43,8 @@ export interface RejectedRow {
   index: number;
   /** Every failed check. */
   issues: RejectIssue[];
+  /** Why it was rejected. @default "contract" */
+  reason?: RejectReason;
 }
 
 /** Result of {@link validateBatch}. */

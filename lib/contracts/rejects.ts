@@ -33,6 +33,8 @@ export const rejectLineSchema = z.object({
   run_id: z.string(),
   /** Index of the row within its page. */
   index: z.number().int(),
+  /** `contract`, or `cursor_unparseable` for a cursor value that cannot be read (absent in older files). */
+  reason: z.enum(["contract", "cursor_unparseable"]).optional(),
   row: z.record(z.string(), z.unknown()),
   issues: z.array(z.object({ path: z.string(), message: z.string() })),
   provenance: rejectProvenanceSchema,
@@ -83,6 +85,7 @@ export async function writeRejects(
       asset: options.asset,
       run_id: options.runId,
       index: r.index,
+      reason: r.reason ?? "contract",
       row: r.row,
       issues: r.issues,
       provenance: options.provenance,

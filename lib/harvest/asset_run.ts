@@ -10,7 +10,7 @@
 import type { z } from "zod";
 import type { LoadedConfig } from "../config/load.ts";
 import type { AssetConfig } from "../config/schema.ts";
-import { formatTimestamp, renderParams, type TimeFormat } from "../config/templating.ts";
+import { renderParams } from "../config/templating.ts";
 import { checkRejectRatio, contractColumnTypes, getContract } from "../contracts/mod.ts";
 import type { HttpClient } from "../http/client.ts";
 import { HttpError, RateLimitedError } from "../http/http_error.ts";
@@ -44,6 +44,7 @@ import { type AssetStart, isTimeline, WATERMARK_TYPES, watermarkKind } from "./p
 import { removeOrphanParts, replayCommittedPages } from "./resume.ts";
 import { recordComplete, recordPlan, recordProbe, type RunOutputs } from "./run_outputs.ts";
 import { WatermarkTracker } from "./watermark_tracker.ts";
+import { watermarkParam } from "./watermark_wire.ts";
 import { forEachPartitions } from "./for_each.ts";
 import { shapedWriter } from "./record_shape.ts";
 import type { WorkerPool } from "./worker_pool.ts";
@@ -182,6 +183,11 @@ export async function runAsset(
         failures[0];
     }
     result.watermark = await finishAsset(ctx, asset, setup, result);
+    const missing = boundaryMissing(asset, setup);
+    if (missing !== null) {
+      log.warn("watermark.boundary_missing", { msg: missing });
+      ctx.report.note(asset.name, missing);
+    }
     result.status = result.rows === 0 ? "unchanged" : "ok";
     if (result.duplicatesDropped > 0) {
       ctx.report.note(
@@ -500,6 +506,25 @@ function paginatorOptions(
   };
 }
 
+/**
+ * The boundary self-check: a `>= W` walk that saw no row at `W`, although the last run wrote rows
+ * there, most likely sent `W` in a form the source does not compare as the same instant (text
+ * against text of another shape). Null when the boundary was seen, or there is nothing to check.
+ */
+function boundaryMissing(asset: AssetConfig, setup: AssetSetup): string | null {
+  const tracker = setup.tracker;
+  const inc = asset.incremental;
+  if (!tracker || !inc?.param || isTimeline(asset)) return null;
+  const expected = tracker.previousAtValue;
+  if (expected === 0 || tracker.atPreviousValue > 0) return null;
+  if (setup.plan.watermark_in !== tracker.previousValue) return null;
+  const sent = setup.params[inc.param];
+  return `${inc.param}=${sent} returned no row at the watermark ${setup.plan.watermark_in}, ` +
+    `although the last run wrote ${expected} there; if those rows still exist, the source ` +
+    `does not read the parameter as that instant: set incremental.param_format (now ` +
+    `${inc.param_format}; auto sends the source's own text of the value)`;
+}
+
 /** After every partition ended: output, watermark and boundary, plan complete, pages complete. */
 async function finishAsset(
   ctx: RunContext,
@@ -580,9 +605,11 @@ export function renderBaseParams(
   });
   const inc = asset.incremental;
   if (inc?.param && start.watermark !== null && !isTimeline(asset)) {
-    params[inc.param] = inc.kind === "id"
-      ? start.watermark
-      : formatTimestamp(start.watermark, inc.param_format as TimeFormat);
+    params[inc.param] = watermarkParam(start.watermark, {
+      kind: inc.kind,
+      format: inc.param_format,
+      samples: start.samples,
+    });
   }
   return params;
 }

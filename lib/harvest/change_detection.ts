@@ -323,7 +323,7 @@ async function unwrittenAtWatermark(
     lookback: inc.lookback,
     previous: boundary,
   });
-  for (const record of tracker.visit(records)) {
+  for (const record of tracker.visit(records).kept) {
     const value = select(record, inc.cursor_field);
     if (value === undefined || value === null || value === "") continue;
     if (compareWatermarks(normalizeWatermark(String(value), kind), watermark, { kind }) === 0) {

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { type RejectedRow, validateBatch } from "../contracts/mod.ts";
 import { PaginationError } from "../errors.ts";
 import { select } from "../select.ts";
+import type { WatermarkTracker } from "./watermark_tracker.ts";
 
 const decoder = new TextDecoder();
 
@@ -92,6 +93,51 @@ export function validateRows(
   if (!options.contract) return { rows: records as Record<string, unknown>[], rejects: [] };
   const { valid, rejects } = validateBatch(records, options.contract);
   return { rows: valid as Record<string, unknown>[], rejects };
+}
+
+/** Options of {@link rowsOfPage}. */
+export interface RowsOfPageOptions extends PageRowsOptions {
+  /** The asset's watermark tracker (incremental assets): drops rows the last run wrote. */
+  tracker?: WatermarkTracker | null;
+  /** The cursor field, named in the rejects of rows whose value cannot be read. */
+  cursorField?: string;
+}
+
+/** A page's rows, rejects, and the records dropped as written by the previous run. */
+export interface PageOutcomeRows extends PageRows {
+  /** Records dropped at the previous boundary. */
+  dropped: number;
+}
+
+/**
+ * The one walk from a page's records to its rows, shared by the harvest and replay: records
+ * whose cursor value cannot be read are rejected (`cursor_unparseable`) before the watermark
+ * sees them, records the previous run wrote at its boundary are dropped, and the rest pass the
+ * contract.
+ *
+ * @example
+ * ```ts
+ * import { rowsOfPage } from "./page_rows.ts";
+ * const { rows, rejects } = rowsOfPage([{ OrderID: 1 }], {});
+ * ```
+ */
+export function rowsOfPage(
+  records: readonly Record<string, unknown>[],
+  options: RowsOfPageOptions,
+): PageOutcomeRows {
+  if (!options.tracker) return { ...validateRows(records, options), dropped: 0 };
+  const droppedBefore = options.tracker.dropped;
+  const { kept, unparseable } = options.tracker.visit(records);
+  const dropped = options.tracker.dropped - droppedBefore;
+  const { rows, rejects } = validateRows(kept, options);
+  if (unparseable.length === 0) return { rows, rejects, dropped };
+  const cursorRejects: RejectedRow[] = unparseable.map((u) => ({
+    row: u.record,
+    index: u.index,
+    issues: [{ path: options.cursorField ?? "", message: u.message }],
+    reason: "cursor_unparseable",
+  }));
+  return { rows, rejects: [...cursorRejects, ...rejects], dropped };
 }
 
 /** Options of {@link rowsFromBytes}. */

@@ -28,7 +28,7 @@ import {
 import type { SnapshotStore, SnapshotWritten } from "../provenance/snapshot.ts";
 import type { PageRequest } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
-import { validateRows } from "./page_rows.ts";
+import { rowsOfPage } from "./page_rows.ts";
 import type { WatermarkTracker } from "./watermark_tracker.ts";
 
 /** A page received and read, not yet persisted. */
@@ -160,9 +160,11 @@ export function stagePage(ctx: PageStepContext, fetched: FetchedPage): StagedPag
   const snapshot = ctx.snapshots.write(ctx.asset.name, ctx.runId, seq, fetched.result.body);
   // Awaited when the batch commits; observed now so an early failure is not unhandled.
   snapshot.catch(() => {});
-  const droppedBefore = ctx.tracker?.dropped ?? 0;
-  const kept = ctx.tracker ? ctx.tracker.visit(fetched.records) : fetched.records;
-  const { rows, rejects } = validateRows(kept, { contract: ctx.contract });
+  const { rows, rejects, dropped } = rowsOfPage(fetched.records, {
+    tracker: ctx.tracker,
+    contract: ctx.contract,
+    cursorField: ctx.asset.incremental?.cursor_field,
+  });
   return {
     seq,
     request: fetched.request,
@@ -170,7 +172,7 @@ export function stagePage(ctx: PageStepContext, fetched: FetchedPage): StagedPag
     result: fetched.result,
     records: fetched.records.length,
     rows,
-    dropped: (ctx.tracker?.dropped ?? 0) - droppedBefore,
+    dropped,
     rejects,
     snapshot,
   };

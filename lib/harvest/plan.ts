@@ -16,6 +16,7 @@ import {
   normalizeWatermark,
   type WatermarkKind,
 } from "../state/watermark.ts";
+import type { WireSample, WireSamples } from "./watermark_wire.ts";
 
 /** Which way a run walks a timeline: newer than `X` (forward) or older than `X_oldest` (backfill). */
 export type Direction = "forward" | "backfill";
@@ -36,6 +37,8 @@ export interface StoredWatermarks {
   newest: string | null;
   /** Timelines: `X_oldest`. */
   oldest: string | null;
+  /** The newest value of the last complete run as the source wrote it (from its boundary). */
+  sample?: WireSample | null;
 }
 
 /** Options of {@link decideStart}. */
@@ -66,6 +69,8 @@ export interface AssetStart {
   dedupe: boolean;
   /** Things to warn about (a clamped watermark). */
   warnings: string[];
+  /** What the watermark's wire form is learned from (`param_format: auto`). */
+  samples?: WireSamples;
 }
 
 /** How an asset's watermark values compare. */
@@ -164,7 +169,16 @@ export function decideStart(
     value = clamped.value;
   }
   const watermark = withLookback(value);
+  const userText = pick.source === "since"
+    ? options.since
+    : pick.source === "initial" || pick.source === "full_refresh"
+    ? inc.initial
+    : undefined;
   return {
+    samples: {
+      source: stored.sample ?? null,
+      user: userText === undefined ? null : { value: pick.value, raw: userText },
+    },
     decision: {
       source: pick.source,
       value: pick.value,

@@ -47,6 +47,8 @@ import { type DeriveOutcome, openRunOutputs } from "./run_outputs.ts";
 import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
 import { manifestSize } from "./manifest_scan.ts";
 import { newestLoadDate } from "./output_start.ts";
+import { readBoundary } from "./asset_plan.ts";
+import type { WireSample } from "./watermark_wire.ts";
 import { lockOutFolder, type OutLock } from "../out_lock.ts";
 import { runAssets } from "./run_assets.ts";
 import { WorkerPool } from "./worker_pool.ts";
@@ -365,16 +367,19 @@ async function startOf(
     const kind = watermarkKind(asset);
     let newest: string | null = null;
     let oldest: string | null = null;
+    let sample: WireSample | null = null;
     if (isTimeline(asset)) {
       newest = (await state.getWatermark(asset.name, WATERMARK_TYPES.newest))?.lastId ?? null;
       oldest = (await state.getWatermark(asset.name, WATERMARK_TYPES.oldest))?.lastId ?? null;
     } else if (asset.incremental) {
       const row = await state.getWatermark(asset.name, WATERMARK_TYPES.default);
       newest = (kind === "id" ? row?.lastId : row?.lastTimestamp) ?? null;
+      const boundary = newest === null ? undefined : await readBoundary(state, asset.name);
+      if (boundary?.raw !== undefined) sample = { value: boundary.value, raw: boundary.raw };
     }
     const fromOutput = newest === null && !options.fullRefresh && options.since === undefined &&
       asset.incremental !== undefined && kind === "timestamp" && !isTimeline(asset);
-    return decideStart(asset, { newest, oldest }, {
+    return decideStart(asset, { newest, oldest, sample }, {
       fullRefresh: options.fullRefresh,
       since: options.since,
       direction: options.direction,

@@ -30,6 +30,11 @@ export const boundarySchema = z.strictObject({
   lookback: z.string().nullable(),
   /** `[record key, cursor value]` of every row seen inside the window. */
   keys: z.array(z.tuple([z.string(), z.string()])),
+  /**
+   * The largest value as the source wrote it (`1998-05-06 00:00:00.000`), so the next request
+   * can send the watermark in the source's own form. Absent in boundaries of older versions.
+   */
+  raw: z.string().optional(),
 });
 /** The boundary of a completed asset. */
 export type Boundary = z.infer<typeof boundarySchema>;
@@ -46,6 +51,24 @@ export interface WatermarkTrackerOptions {
   previous?: Boundary | null;
 }
 
+/** A record whose cursor value cannot be read: it is rejected, never written, never a watermark. */
+export interface UnparseableCursor {
+  /** The record as received. */
+  record: Record<string, unknown>;
+  /** Its index in the page. */
+  index: number;
+  /** Why its cursor value cannot be read, naming the value. */
+  message: string;
+}
+
+/** What {@link WatermarkTracker.visit} makes of one page. */
+export interface VisitedPage {
+  /** Records to write, in page order. */
+  kept: Record<string, unknown>[];
+  /** Records whose cursor value cannot be read. */
+  unparseable: UnparseableCursor[];
+}
+
 /**
  * Follows an asset's cursor values page by page.
  *
@@ -53,8 +76,9 @@ export interface WatermarkTrackerOptions {
  * ```ts
  * import { WatermarkTracker } from "./watermark_tracker.ts";
  * const tracker = new WatermarkTracker("OrderDate", { primaryKey: ["OrderID"] });
- * tracker.visit([{ OrderID: 1, OrderDate: "1997-01-01 00:00:00.000" }]);
+ * tracker.visit([{ OrderID: 1, OrderDate: "1997-01-01 00:00:00.000" }]).kept.length; // 1
  * tracker.boundary()?.value; // "1997-01-01T00:00:00.000Z"
+ * tracker.boundary()?.raw; // "1997-01-01 00:00:00.000"
  * ```
  */
 export class WatermarkTracker {
@@ -65,7 +89,9 @@ export class WatermarkTracker {
   readonly #lookback: string | null;
   readonly #previous: Map<string, string>;
   readonly #previousFloor: string | null;
+  readonly #previousValue: string | null;
   #max: string | null = null;
+  #maxRaw: string | null = null;
   #min: string | null = null;
   #floor: string | null = null;
   // The window, as parallel arrays: the key cells of each record at or above the floor (its
@@ -78,6 +104,8 @@ export class WatermarkTracker {
   #lastValue = "";
   /** Records dropped because the previous run already wrote them. */
   dropped = 0;
+  /** Records seen whose value equals the previous boundary's (re-read at `>=` the watermark). */
+  atPreviousValue = 0;
 
   /** A tracker of `cursorField` (a selector into each record). */
   constructor(cursorField: string, options: WatermarkTrackerOptions = {}) {
@@ -88,6 +116,7 @@ export class WatermarkTracker {
     this.#lookback = options.lookback ?? null;
     const previous = options.previous ?? null;
     this.#previous = new Map(previous?.keys ?? []);
+    this.#previousValue = previous?.value ?? null;
     // Only records at or above the previous window's floor can be in it; below, no key is built.
     this.#previousFloor = previous && this.#previous.size > 0
       ? this.#floorOf(previous.value, previous.lookback)
@@ -104,14 +133,37 @@ export class WatermarkTracker {
     return this.#min;
   }
 
+  /** The previous boundary's value, or null without one. */
+  get previousValue(): string | null {
+    return this.#previousValue;
+  }
+
+  /** How many rows the previous run wrote at its boundary's value (0 without a boundary). */
+  get previousAtValue(): number {
+    let count = 0;
+    for (const value of this.#previous.values()) if (value === this.#previousValue) count++;
+    return count;
+  }
+
   /**
    * Looks at one page of records: returns those to write (the ones the previous run wrote are
-   * dropped and counted) and takes every record into the watermark and the window.
+   * dropped and counted) and takes every record into the watermark and the window. A record
+   * whose cursor value cannot be read is set apart as unparseable before the watermark sees it:
+   * one bad value must neither stop the asset nor move its watermark.
    */
-  visit(records: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  visit(records: readonly Record<string, unknown>[]): VisitedPage {
     const kept: Record<string, unknown>[] = [];
-    for (const record of records) {
-      const value = this.#valueOf(record);
+    const unparseable: UnparseableCursor[] = [];
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index];
+      let value: string | null;
+      try {
+        value = this.#valueOf(record);
+      } catch (error) {
+        if (!(error instanceof StateError)) throw error;
+        unparseable.push({ record, index, message: error.message });
+        continue;
+      }
       if (value !== null) {
         this.#observe(record, value);
         if (this.#isPrevious(record, value)) {
@@ -121,13 +173,23 @@ export class WatermarkTracker {
       }
       kept.push(record);
     }
-    return kept;
+    return { kept, unparseable };
   }
 
-  /** Takes records into the watermark and the window without filtering (a resumed run re-reading its committed pages). */
+  /**
+   * Takes records into the watermark and the window without filtering (a resumed run re-reading
+   * its committed pages); a record with an unreadable cursor value was rejected then and is
+   * passed over now.
+   */
   observe(records: readonly Record<string, unknown>[]): void {
     for (const record of records) {
-      const value = this.#valueOf(record);
+      let value: string | null;
+      try {
+        value = this.#valueOf(record);
+      } catch (error) {
+        if (!(error instanceof StateError)) throw error;
+        continue;
+      }
       if (value !== null) this.#observe(record, value);
     }
   }
@@ -141,12 +203,16 @@ export class WatermarkTracker {
       value: this.#max,
       lookback: this.#lookback,
       keys: [...this.#windowKeys()],
+      ...(this.#maxRaw === null ? {} : { raw: this.#maxRaw }),
     };
   }
 
   #observe(record: Record<string, unknown>, value: string): void {
+    if (value === this.#previousValue) this.atPreviousValue++;
     if (this.#max === null || this.#compare(value, this.#max) > 0) {
       this.#max = value;
+      // #valueOf has just read this record, so #lastRaw is its value as the source wrote it.
+      this.#maxRaw = String(this.#lastRaw);
       this.#floor = this.#floorOf(value, this.#lookback);
       if (this.#values.length >= this.#pruneAt) this.#prune();
     }

@@ -25,7 +25,7 @@ import { contractColumnTypes, getContract } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
 import { UsageError, VerifyError } from "../errors.ts";
 import { type AssetOutput, openAssetOutput } from "../harvest/asset_output.ts";
-import { rowsFromBytes, validateRows } from "../harvest/page_rows.ts";
+import { rowsFromBytes, rowsOfPage } from "../harvest/page_rows.ts";
 import { shapeRows } from "../harvest/record_shape.ts";
 import { configStampPath } from "../harvest/run_outputs.ts";
 import { boundarySchema, WatermarkTracker } from "../harvest/watermark_tracker.ts";
@@ -368,11 +368,14 @@ async function replayInto(
       ? getContract(config.contract)
       : undefined;
     const { records } = rowsFromBytes(bytes, { dataPath: config.data_path, label: record.asset });
-    const kept = state.tracker ? state.tracker.visit(records) : records;
-    const { rows, rejects } = validateRows(kept, { contract });
+    const { rows, rejects, dropped } = rowsOfPage(records, {
+      tracker: state.tracker,
+      contract,
+      cursorField: config.incremental?.cursor_field,
+    });
     state.stats.pages++;
     state.stats.records += records.length;
-    state.stats.dropped += records.length - kept.length;
+    state.stats.dropped += dropped;
     state.stats.rejected += rejects.length;
     state.stats.rows += rows.length;
     if (rejects.length > 0) {

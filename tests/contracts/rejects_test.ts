@@ -39,6 +39,7 @@ Deno.test("rejects land in rejects/<asset>/<run_id>.jsonl with issues and proven
       asset: "Order Details",
       run_id: "r1",
       index: 1,
+      reason: "contract",
       row: { ...line, Quantity: 0, Discount: 2 },
       issues: [
         { path: "Quantity", message: "Too small: expected number to be >0" },

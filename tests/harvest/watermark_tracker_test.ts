@@ -1,7 +1,6 @@
 /** The watermark tracker: max/min of the cursor, the boundary window, and exact de-duplication. */
 import { WatermarkTracker } from "../../lib/harvest/watermark_tracker.ts";
-import { StateError } from "../../lib/errors.ts";
-import { assertEquals, assertThrows } from "../assert.ts";
+import { assertEquals, assertStringIncludes } from "../assert.ts";
 
 const order = (id: number, date: string) => ({ OrderID: id, OrderDate: date });
 
@@ -28,7 +27,8 @@ Deno.test("tracker: rows the previous run wrote at its boundary are dropped; new
     primaryKey: ["OrderID"],
     previous: first.boundary(),
   });
-  const kept = next.visit([order(1, "1997-01-05"), order(2, "1997-01-05"), order(9, "1997-01-05")]);
+  const kept = next.visit([order(1, "1997-01-05"), order(2, "1997-01-05"), order(9, "1997-01-05")])
+    .kept;
   assertEquals(kept.map((r) => r.OrderID), [9]);
   assertEquals(next.dropped, 2);
   // The new boundary still holds all three, so a third run drops them all.
@@ -39,7 +39,7 @@ Deno.test("tracker: a row updated since (same key, later value) is not dropped",
   const first = new WatermarkTracker("modified", { primaryKey: ["id"] });
   first.visit([{ id: 1, modified: "2024-01-01T00:00:00Z" }]);
   const next = new WatermarkTracker("modified", { primaryKey: ["id"], previous: first.boundary() });
-  const kept = next.visit([{ id: 1, modified: "2024-01-02T00:00:00Z" }]);
+  const kept = next.visit([{ id: 1, modified: "2024-01-02T00:00:00Z" }]).kept;
   assertEquals(kept.length, 1);
 });
 
@@ -60,20 +60,51 @@ Deno.test("tracker: without a primary key the whole record is its identity", () 
   const t = new WatermarkTracker("d");
   t.visit([{ d: "2024-01-01", v: 1 }]);
   const next = new WatermarkTracker("d", { previous: t.boundary() });
-  assertEquals(next.visit([{ d: "2024-01-01", v: 1 }, { d: "2024-01-01", v: 2 }]).length, 1);
+  assertEquals(next.visit([{ d: "2024-01-01", v: 1 }, { d: "2024-01-01", v: 2 }]).kept.length, 1);
 });
 
 Deno.test("tracker: records without a cursor value are written and ignored by the watermark", () => {
   const t = new WatermarkTracker("d");
-  assertEquals(t.visit([{ d: null }, {}]).length, 2);
+  assertEquals(t.visit([{ d: null }, {}]).kept.length, 2);
   assertEquals(t.boundary(), null);
 });
 
-Deno.test("tracker: a cursor value that is not a timestamp is an error naming the field", () => {
+Deno.test("tracker: a record whose cursor value cannot be read is set apart, naming the field and value, and moves no watermark", () => {
   const t = new WatermarkTracker("OrderDate");
-  assertThrows(() => t.visit([{ OrderDate: "soon" }]), StateError, "soon");
+  const page = t.visit([
+    { OrderDate: "1998-05-06 00:00:00.000" },
+    { OrderDate: "31/12/1998 oops" },
+    { OrderDate: "1997-01-01 00:00:00.000" },
+  ]);
+  assertEquals(page.kept.length, 2);
+  assertEquals(page.unparseable.map((u) => u.index), [1]);
+  assertStringIncludes(page.unparseable[0].message, "31/12/1998 oops");
+  assertEquals(t.boundary()?.value, "1998-05-06T00:00:00.000Z");
   const ids = new WatermarkTracker("id", { kind: "id" });
-  assertThrows(() => ids.visit([{ id: "abc" }]), StateError, 'cursor_field "id"');
+  const idPage = ids.visit([{ id: "abc" }, { id: "7" }]);
+  assertStringIncludes(idPage.unparseable[0].message, 'cursor_field "id"');
+  assertEquals(ids.boundary()?.value, "7");
+});
+
+Deno.test("tracker: the boundary keeps the newest value as the source wrote it", () => {
+  const t = new WatermarkTracker("OrderDate");
+  t.visit([{ OrderDate: "1998-05-05 10:00:00.000" }, { OrderDate: "1998-05-06 00:00:00.000" }]);
+  t.visit([{ OrderDate: "1998-05-06T00:00:00Z" }, { OrderDate: "1998-05-01 00:00:00.000" }]);
+  assertEquals(t.boundary()?.raw, "1998-05-06 00:00:00.000");
+  const n = new WatermarkTracker("ts");
+  n.visit([{ ts: 1700000000 }]);
+  assertEquals(n.boundary()?.raw, "1700000000");
+});
+
+Deno.test("tracker: counts the rows seen at the previous boundary's value", () => {
+  const first = new WatermarkTracker("d", { primaryKey: ["id"] });
+  first.visit([{ id: 1, d: "2024-01-01" }, { id: 2, d: "2024-01-01" }]);
+  const next = new WatermarkTracker("d", { primaryKey: ["id"], previous: first.boundary() });
+  assertEquals(next.previousAtValue, 2);
+  next.visit([{ id: 3, d: "2024-01-02" }]);
+  assertEquals(next.atPreviousValue, 0);
+  next.visit([{ id: 1, d: "2024-01-01" }]);
+  assertEquals(next.atPreviousValue, 1);
 });
 
 Deno.test("tracker: over many pages the window holds only the rows at the largest value, once each", () => {
