@@ -75,7 +75,8 @@ const spec: CommandSpec = {
     },
     replace: {
       type: "boolean",
-      description: "swap the asset's parts for this run's, atomically, at the end of the run",
+      description:
+        "swap the asset's parts for this run's, atomically, at the end of the run (the default without --incremental-column)",
     },
   },
   details: [
@@ -125,7 +126,8 @@ export const command: Command = {
       format,
       incrementalColumn: stringFlag(flags, "incremental-column"),
       keys: listFlag(flags, "key").length > 0 ? listFlag(flags, "key") : undefined,
-      mode: booleanFlag(flags, "replace") ? "replace" : "append",
+      // Unset, the mode follows from the run: a full extraction replaces, an incremental one appends.
+      mode: booleanFlag(flags, "replace") ? "replace" : undefined,
     });
     console.log(formatResult(result));
     return 0;

@@ -6,6 +6,7 @@
  * complete and commit), 2 for bad input (every config problem listed, before any request).
  * @module
  */
+import { describeRun } from "../harvest/dry_run.ts";
 import { harvest, type HarvestResult } from "../harvest/run.ts";
 import { renderTextReport } from "../report/text.ts";
 import type { Command } from "./args.ts";
@@ -17,7 +18,11 @@ export { type HarvestInvocation, parseHarvestArgs } from "./harvest_args.ts";
 export const command: Command = {
   spec,
   async run(args: string[]): Promise<number> {
-    const { loaded, options, quiet } = await parseHarvestArgs(args);
+    const { loaded, options, quiet, dryRun } = await parseHarvestArgs(args);
+    if (dryRun) {
+      console.log(describeRun(loaded, options));
+      return 0;
+    }
     const result = await harvest(loaded, options);
     console.log(quiet ? summaryLine(result) : describeResult(result));
     return result.exitCode;

@@ -87,7 +87,17 @@ export const spec: CommandSpec = {
     "if-changed": {
       type: "boolean",
       description:
-        "ask each asset first whether anything changed (change_detection:) and end the unchanged at once, as scheduled runs do",
+        "ask each asset first whether anything changed and end the unchanged at once (the default; kept for older scripts)",
+    },
+    "no-change-detection": {
+      type: "boolean",
+      description:
+        "skip the change check: walk every asset even when its pages would answer 304 (--full-refresh implies it)",
+    },
+    "dry-run": {
+      type: "boolean",
+      description:
+        "print what the run would do — each asset's request, pagination, start, write mode — and exit without a request",
     },
     url: { type: "string", value: "URL", description: "one asset without a config: its full URL" },
     "data-path": {
@@ -158,6 +168,8 @@ export interface HarvestInvocation {
   options: HarvestOptions;
   /** `--quiet`: a one-line summary. */
   quiet: boolean;
+  /** `--dry-run`: describe the run, send nothing. */
+  dryRun: boolean;
 }
 
 /**
@@ -221,8 +233,14 @@ export async function parseHarvestArgs(args: string[]): Promise<HarvestInvocatio
       "--log-keep and --log-max-bytes rotate the log file; add --log-file FILE",
     );
   }
+  if (booleanFlag(flags, "if-changed") && booleanFlag(flags, "no-change-detection")) {
+    throw new UsageError("--if-changed and --no-change-detection contradict each other; keep one");
+  }
   const options: HarvestOptions = {
-    detectChanges: booleanFlag(flags, "if-changed"),
+    // A plain re-run asks first (conditional requests, or the configured latest-record check):
+    // an unchanged source then costs no body and writes nothing. An unfinished, never-harvested
+    // or --since/--full-refresh asset always runs (change detection decides that per asset).
+    detectChanges: !booleanFlag(flags, "no-change-detection"),
     logFile: logFile === undefined
       ? undefined
       : { path: logFile, keep: logKeep, maxBytes: logMaxBytes },
@@ -236,5 +254,5 @@ export async function parseHarvestArgs(args: string[]): Promise<HarvestInvocatio
     logFormat,
     quiet,
   };
-  return { loaded, configPath, options, quiet };
+  return { loaded, configPath, options, quiet, dryRun: booleanFlag(flags, "dry-run") };
 }

@@ -19,6 +19,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeModeOf } from "../config/schema.ts";
 import { TidemarkError } from "../errors.ts";
 import { parseDestination } from "../object_store/destination.ts";
 import { stateLocation } from "../state/mod.ts";
@@ -108,7 +109,7 @@ export function harvestPermissions(
   }
   for (const path of write) read.add(path);
 
-  const switching = assets.filter((a) => a.output.mode !== "append").map((a) => a.name);
+  const switching = assets.filter((a) => writeModeOf(a).mode !== "append").map((a) => a.name);
   const derived = (config.derive ?? []).map((d) => d.name);
   let scopedFiles = true;
   if (switching.length > 0 || derived.length > 0) {

@@ -228,8 +228,12 @@ export const outputSchema = z.strictObject({
   format: z.enum(["parquet", "csv", "jsonl", "raw"]).default("parquet"),
   /** Hive partition columns or derived values (`year(OrderDate)`, `load_date`). */
   partition_by: z.array(z.string().min(1)).optional(),
-  /** `append` parts per run, `replace` the asset's folder, or `merge` on `primary_key`. @default "append" */
-  mode: z.enum(["append", "replace", "merge"]).default("append"),
+  /**
+   * `append` parts per run, `replace` the asset's folder, or `merge` on `primary_key`. When not
+   * set it follows from the asset (see {@link writeModeOf}): a full snapshot replaces, an
+   * incremental asset with a key merges, so a plain re-run never holds a row twice.
+   */
+  mode: z.enum(["append", "replace", "merge"]).optional(),
   /** Parquet compression. @default "zstd" */
   compression: z.enum(["zstd", "snappy", "none"]).default("zstd"),
   /** Parquet row group size. @default 100000 */
@@ -239,6 +243,56 @@ export const outputSchema = z.strictObject({
 });
 /** Parsed `output:`. */
 export type OutputConfig = z.infer<typeof outputSchema>;
+
+/** How a run's rows join an asset's earlier output. */
+export type WriteModeName = "append" | "replace" | "merge";
+
+/** An asset's write mode and why it is that one. */
+export interface ResolvedWriteMode {
+  /** The mode. */
+  mode: WriteModeName;
+  /** Why: `output.mode` as written, or the default rule that chose it. */
+  reason: string;
+}
+
+/**
+ * The write mode of an asset: `output.mode` when written, else the one that keeps a plain re-run
+ * correct. Without `incremental` every run reads the whole source, so it replaces the last
+ * snapshot (appending would hold every row twice); with `incremental` and `primary_key` a run
+ * reads what changed, merged by key (an updated row replaces its old version); with
+ * `incremental` and no key there is nothing to merge on, so new rows are appended and the rows
+ * re-read at the watermark are dropped by the boundary check; the raw-load format keeps every
+ * load by design (`load_date=` partitions), so it appends.
+ *
+ * @example
+ * ```ts
+ * import { writeModeOf } from "./schema.ts";
+ * writeModeOf({ output: { format: "parquet" } }).mode; // "replace"
+ * ```
+ */
+export function writeModeOf(asset: {
+  output: { mode?: WriteModeName; format: string };
+  incremental?: unknown;
+  primary_key?: readonly string[];
+}): ResolvedWriteMode {
+  const written = asset.output.mode;
+  if (written !== undefined) return { mode: written, reason: "output.mode" };
+  if (asset.output.format === "raw") {
+    return { mode: "append", reason: "default: the raw-load format keeps every load" };
+  }
+  if (asset.incremental === undefined) {
+    return { mode: "replace", reason: "default: not incremental, each run is a full snapshot" };
+  }
+  if (asset.primary_key && asset.output.format === "parquet") {
+    return { mode: "merge", reason: "default: incremental with primary_key, merged by key" };
+  }
+  return {
+    mode: "append",
+    reason: asset.primary_key
+      ? `default: incremental ${asset.output.format} cannot be merged, new rows are appended`
+      : "default: incremental without primary_key, new rows are appended",
+  };
+}
 
 /** `transform:` (seed 002) — shape records before they are written. */
 export const transformSchema = z.strictObject({

@@ -11,7 +11,7 @@
  * @module
  */
 import { join, relative } from "node:path";
-import type { OutputConfig } from "../config/schema.ts";
+import type { OutputConfig, WriteModeName } from "../config/schema.ts";
 import { safePathSegment } from "../provenance/snapshot.ts";
 import {
   type ColumnType,
@@ -32,8 +32,8 @@ import { filesUnder, objectKeyOf, type UploadFile } from "./output_files.ts";
 
 /** Options of {@link openAssetOutput}. */
 export interface AssetOutputOptions {
-  /** The asset's `output:`. */
-  output: OutputConfig;
+  /** The asset's `output:`, its write mode resolved (`writeModeOf`). */
+  output: OutputConfig & { mode: WriteModeName };
   /** This run's id (part names). */
   runId: string;
   /** The run that planned the asset (staging folder of replace/merge). @default runId */

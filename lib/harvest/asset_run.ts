@@ -9,7 +9,7 @@
  */
 import type { z } from "zod";
 import type { LoadedConfig } from "../config/load.ts";
-import type { AssetConfig } from "../config/schema.ts";
+import { type AssetConfig, writeModeOf } from "../config/schema.ts";
 import { renderParams } from "../config/templating.ts";
 import { checkRejectRatio, contractColumnTypes, getContract } from "../contracts/mod.ts";
 import type { HttpClient } from "../http/client.ts";
@@ -317,7 +317,7 @@ async function setupAsset(
 
   const contract = asset.contract ? getContract(asset.contract) : undefined;
   const output = await openAssetOutput(ctx.out, asset.name, {
-    output: asset.output,
+    output: { ...asset.output, mode: writeModeOf(asset).mode },
     runId: ctx.runId,
     planRunId: plan.run_id,
     columns: asset.contract ? contractColumnTypes(asset.contract) : {},

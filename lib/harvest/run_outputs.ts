@@ -17,7 +17,13 @@
  * @module
  */
 import type { Env, LoadedConfig } from "../config/load.ts";
-import type { AssetConfig, Config, DeriveStepConfig, OutputConfig } from "../config/schema.ts";
+import {
+  type AssetConfig,
+  type Config,
+  type DeriveStepConfig,
+  type OutputConfig,
+  writeModeOf,
+} from "../config/schema.ts";
 import { ConfigError, type ConfigIssue } from "../errors.ts";
 import type { Clock } from "../http/clock.ts";
 import type { HttpResult } from "../http/request.ts";
@@ -105,7 +111,7 @@ export async function openRunOutputs(
   for (const asset of assets) {
     const i = config.assets.indexOf(asset);
     const format = asset.output.format;
-    if (asset.output.mode === "merge" && (format === "csv" || format === "jsonl")) {
+    if (writeModeOf(asset).mode === "merge" && (format === "csv" || format === "jsonl")) {
       issues.push({
         path: `assets[${i}].output.mode`,
         message: `merge rewrites the asset as Parquet; "${asset.name}" is written as ${format} ` +
@@ -295,7 +301,7 @@ export async function recordComplete(
   const facts = files ? await describeFiles(ctx.out, files) : [];
   const urls = await uploadAll(ctx.out, facts, upload);
   await ctx.manifest.append(eventRecord(ctx, asset.name, "complete", {
-    mode: asset.output.mode,
+    mode: writeModeOf(asset).mode,
     ...(files ? filesFields(facts, urls) : {}),
   }));
 }

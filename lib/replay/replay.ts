@@ -20,7 +20,7 @@
  */
 import type { z } from "zod";
 import { dirname, join } from "node:path";
-import { type AssetConfig, assetSchema, deriveStepSchema } from "../config/schema.ts";
+import { type AssetConfig, assetSchema, deriveStepSchema, writeModeOf } from "../config/schema.ts";
 import { contractColumnTypes, getContract } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
 import { UsageError, VerifyError } from "../errors.ts";
@@ -237,7 +237,7 @@ async function replayInto(
     if (!writer) {
       const config = state.config;
       writer = await openAssetOutput(to, config.name, {
-        output: config.output,
+        output: { ...config.output, mode: writeModeOf(config).mode },
         runId,
         planRunId: state.planRunId ?? runId,
         columns: config.contract ? contractColumnTypes(config.contract) : {},

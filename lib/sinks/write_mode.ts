@@ -152,8 +152,8 @@ export interface MergeOptions {
 
 /** What a merge did. */
 export interface MergeResult {
-  /** Rows in the asset after the merge. */
-  rows: number;
+  /** Rows in the asset after the merge; null when nothing was staged and the asset was kept. */
+  rows: number | null;
   /** Rows the run brought (before de-duplication). */
   incoming: number;
   /** Parts of the new generation, relative to the asset folder. */
@@ -187,6 +187,12 @@ export async function mergeByKey(dir: string, options: MergeOptions): Promise<Me
   const staging = join(layout.staging, options.runId);
   const incomingFiles = await pathExists(staging) ? await parquetFiles(staging) : [];
   const currentFiles = await pathExists(dir) ? await parquetFiles(dir) : [];
+  if (incomingFiles.length === 0 && currentFiles.length > 0) {
+    // The run brought no row (an unchanged incremental source): the asset already is the merge.
+    // Rewriting it would cost a read of every row and leave a new generation with no change.
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    return { rows: null, incoming: 0, parts: [] };
+  }
   const frames: pl.DataFrame[] = [];
   let incoming = 0;
   for (const [source, files] of [[0, currentFiles], [1, incomingFiles]] as const) {

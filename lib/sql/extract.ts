@@ -83,6 +83,8 @@ export interface ExtractOptions {
    * How the run's parts join the asset: `append` adds them (a second full extraction without
    * `incrementalColumn` is refused: it would hold every row twice); `replace` swaps the asset's
    * folder for the run's parts atomically at the end (sinks' write modes). @default "append"
+   * with `incrementalColumn` (new rows are added), else "replace" (a full extraction is a
+   * snapshot, so a plain re-run never holds a row twice)
    */
   mode?: "append" | "replace";
   /** Run id (part names, manifest, state). @default newRunId() */
@@ -241,7 +243,7 @@ async function extractLocked(
   }
   const userParams = options.params ?? {};
   const bound = bindUserQuery(options.query, userParams, dialect, incremental, previous);
-  const mode = options.mode ?? "append";
+  const mode = options.mode ?? (incremental ? "append" : "replace");
   if (mode !== "append" && mode !== "replace") {
     throw new UsageError(
       `output mode "${mode}" is not supported by extract; use append (with an incremental ` +

@@ -26,11 +26,13 @@ async function invocation(dir: string, top: string, assets: string, args: string
   return await parseHarvestArgs(["--config", config, "--out", join(dir, "out"), ...args]);
 }
 
+/** Append: the one write mode whose files can be scoped (replace and merge need Deno.symlink). */
 const ORDERS = `  - name: Orders
     path: /northwind/Orders.json
     pagination: { type: cursor, param: _next, response_path: next }
     data_path: rows
     primary_key: [OrderID]
+    output: { mode: append }
 `;
 
 Deno.test("harvest task: network to the config's host, read and write to its out folder", async () => {
@@ -68,6 +70,7 @@ state: { backend: kv, path: ${join(dir, "state", "job.kv")} }
         `${ORDERS}  - name: Remote
     path: https://api.example.org:8443/v1/items
     data_path: items
+    output: { mode: append }
 `,
         ["--base-url", "http://localhost:9100", "--log-file", join(dir, "logs", "job.log")],
       ),
@@ -85,7 +88,10 @@ state: { backend: kv, path: ${join(dir, "state", "job.kv")} }
 
 Deno.test("harvest task: an S3 destination adds its endpoint; on AWS the network cannot be scoped, and says so", async () => {
   await withDir(async (dir) => {
-    const asset = `${ORDERS}    output: { destination: "s3://lake/orders" }\n`;
+    const asset = ORDERS.replace(
+      "{ mode: append }",
+      '{ mode: append, destination: "s3://lake/orders" }',
+    );
     const env = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret-key-1234" };
     const local = harvestPermissions(await invocation(dir, "", asset), {
       env: { ...env, S3_ENDPOINT: "http://127.0.0.1:4569" },
@@ -101,10 +107,21 @@ Deno.test("harvest task: an S3 destination adds its endpoint; on AWS the network
   });
 });
 
+Deno.test("harvest task: an asset without incremental replaces by default, so its files are not scoped, and says why", async () => {
+  await withDir(async (dir) => {
+    const full = harvestPermissions(
+      await invocation(dir, "", ORDERS.replace("    output: { mode: append }\n", "")),
+      { env: {} },
+    );
+    assertEquals([full.read, full.write], [null, null]);
+    assertMatch(full.notes[0], /Orders \(output.mode replace\/merge\).*Deno.symlink/);
+  });
+});
+
 Deno.test("harvest task: replace/merge assets and derive steps get unscoped files, and say why", async () => {
   await withDir(async (dir) => {
     const merged = harvestPermissions(
-      await invocation(dir, "", `${ORDERS}    output: { mode: merge }\n`),
+      await invocation(dir, "", ORDERS.replace("mode: append", "mode: merge")),
       { env: {} },
     );
     assertEquals([merged.read, merged.write], [null, null]);

@@ -2,6 +2,7 @@
  * Bad configs, each with the exact problem list it must produce: the field path as written in
  * the file and a message saying what was expected and what was found.
  */
+import { writeModeOf } from "../../lib/config/schema.ts";
 import { parseConfig } from "../../lib/config/load.ts";
 import { ConfigError, type ConfigIssue } from "../../lib/errors.ts";
 import { assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
@@ -291,10 +292,33 @@ assets:
     limit_param: "limit",
   });
   assertEquals(asset.incremental?.kind, "timestamp");
-  assertEquals([asset.max_pages, asset.batch_size, asset.output.mode], [10_000, 10_000, "append"]);
+  assertEquals([asset.max_pages, asset.batch_size, asset.output.mode], [10_000, 10_000, undefined]);
+  assertEquals(writeModeOf(asset).mode, "merge", "incremental with a primary key merges");
+  assertEquals(asset.incremental?.param_format, "auto");
   assertEquals(parsed.workers, 4);
   assertEquals(parsed.retry.budget_s, 60);
   assertEquals(parsed.auth, { type: "bearer", token: "super-secret-token" });
+});
+
+Deno.test("the write mode follows from the asset when output.mode is not written", () => {
+  const mode = (asset: Parameters<typeof writeModeOf>[0]) => writeModeOf(asset).mode;
+  assertEquals(mode({ output: { format: "parquet" } }), "replace");
+  assertEquals(mode({ output: { format: "csv" } }), "replace");
+  assertEquals(
+    mode({ output: { format: "parquet" }, incremental: {}, primary_key: ["id"] }),
+    "merge",
+  );
+  assertEquals(
+    mode({ output: { format: "jsonl" }, incremental: {}, primary_key: ["id"] }),
+    "append",
+  );
+  assertEquals(mode({ output: { format: "parquet" }, incremental: {} }), "append");
+  assertEquals(mode({ output: { format: "raw" } }), "append");
+  assertEquals(mode({ output: { format: "parquet", mode: "append" } }), "append");
+  assertEquals(
+    writeModeOf({ output: { format: "parquet", mode: "append" } }).reason,
+    "output.mode",
+  );
 });
 
 Deno.test("a primary key may be written as a single column", () => {

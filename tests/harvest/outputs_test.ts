@@ -109,7 +109,8 @@ Deno.test("s3 destination: every part and every merged file is uploaded under lo
         size: 200,
         details: "output: { mode: merge, destination: s3://lake/northwind }",
       }),
-      "{ partition_by: [ShipCountry], destination: s3://lake/northwind }",
+      // Append: each part is uploaded as its page commits (merge uploads at the end).
+      "{ mode: append, partition_by: [ShipCountry], destination: s3://lake/northwind }",
     ));
     const result = await run(fixture, loaded, out, { env: s3Env(s3.endpoint) });
     assertEquals(result.assets.map((a) => [a.asset, a.status, a.error]), [

@@ -21,8 +21,13 @@ import {
   yamlConfig,
 } from "./fixture.ts";
 
+// rewindToCrash turns a finished run back into a crashed one by rewinding state and manifest;
+// that reproduces a crash exactly only where parts land in the asset folder as they are written,
+// which is append. Replace and merge stage their parts; the SIGKILL tests cover them.
 function ordersConfig(batchSize: number) {
-  return yamlConfig(ordersYaml({ name: "resume", asset: `batch_size: ${batchSize}` }));
+  return yamlConfig(
+    ordersYaml({ name: "resume", asset: `batch_size: ${batchSize}\noutput: { mode: append }` }),
+  );
 }
 
 async function assertExactlyOnce(fixture: MockFixture, out: string) {
@@ -96,7 +101,7 @@ Deno.test("resume: rejects of pages fetched again are kept once, not once per at
     assert(bad.length >= 4, `${bad.length} bad orders`);
     const config = yamlConfig(ordersYaml({
       name: "rejects",
-      asset: "contract: orders\nbatch_size: 100",
+      asset: "contract: orders\nbatch_size: 100\noutput: { mode: append }",
     }));
     const first = await run(fixture, config, out);
     assertEquals(first.assets[0].rejected, bad.length);

@@ -103,6 +103,21 @@ Deno.test("merge keeps one row per key, the newest by the order field", async ()
   });
 });
 
+Deno.test("merge of a run that staged no row keeps the asset's generation as it is", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    await stage(asset, "r1", day1, "merge");
+    await mergeByKey(asset, { runId: "r1", primaryKey: ["id"], orderBy: "updated" });
+    const before = await Deno.readLink(asset);
+    await beginWrite(asset, { mode: "merge", runId: "r2" });
+    const result = await mergeByKey(asset, { runId: "r2", primaryKey: ["id"], orderBy: "updated" });
+    assertEquals([result.rows, result.incoming, result.parts], [null, 0, []]);
+    assertEquals(await Deno.readLink(asset), before, "no new generation");
+    assertEquals((await assetRows(asset)).length, day1.length);
+    assertEquals(await listFiles(assetLayout(asset).staging), [], "the run's staging is gone");
+  });
+});
+
 Deno.test("merge without an order field lets the latest run win", async () => {
   await withDir(async (dir) => {
     const asset = join(dir, "Orders");

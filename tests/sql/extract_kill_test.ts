@@ -33,12 +33,12 @@ Deno.test("a kill mid-extract leaves only complete parts, and the next run clean
     ]);
     assertEquals(status.signal, "SIGKILL", "the extract ended before it could be killed");
 
-    const left = await listFiles(parts, ".parquet");
-    assert(left.length > 0);
-    for (const file of left) {
-      // Every file with a part's name is a whole Parquet file.
-      pl.readParquet(join(parts, file));
-    }
+    // A full extraction replaces: nothing of it is visible before it commits, and what it
+    // staged under parquet/ (the run's staging folder) is whole Parquet files.
+    assert(!(await Deno.stat(parts).catch(() => null)), "nothing visible before the commit");
+    const staged = await listFiles(join(out, "parquet"), ".parquet");
+    assert(staged.length > 0);
+    for (const file of staged) pl.readParquet(join(out, "parquet", file));
 
     const result = await runExtract({ db, ...LINE_ITEMS_BY_YEAR, out, chunkRows: 5000 });
     const files = await listFiles(parts, "");

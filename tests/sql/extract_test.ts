@@ -202,17 +202,17 @@ Deno.test("a query failing part-way leaves no part behind", async () => {
   });
 });
 
-Deno.test("a second full extraction of an asset is refused; replace swaps the parts", async () => {
+Deno.test("a second full extraction replaces the first by default; an explicit append of it is refused", async () => {
   const db = await northwindDb();
   await withOut(async (out) => {
     const options = { db, query: "SELECT OrderID FROM Orders", out, asset: "ids" };
     const first = await runExtract(options);
-    await assertRejects(() => runExtract(options), UsageError, "--replace");
-    const second = await runExtract({ ...options, mode: "replace" });
+    const second = await runExtract(options);
     const files = await listFiles(join(out, "parquet", "ids"), ".parquet");
     assertEquals(files.length, 1);
     assertStringIncludes(files[0], second.runId);
     assert(!files[0].includes(first.runId));
+    await assertRejects(() => runExtract({ ...options, mode: "append" }), UsageError, "--replace");
   });
 });
 

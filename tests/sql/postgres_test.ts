@@ -257,9 +257,11 @@ Deno.test({
             ], { PGPASSWORD: server.password });
             assertEquals(status.signal, "SIGKILL", "the extract ended before it could be killed");
             const dir = join(out, "parquet", "series");
-            const left = await listFiles(dir, ".parquet");
-            assert(left.length > 0);
-            for (const file of left) parquetRows(join(dir, file)); // each one whole
+            // A full extraction replaces: nothing visible before it commits; staged parts whole.
+            assert(!(await Deno.stat(dir).catch(() => null)), "nothing visible before the commit");
+            const staged = await listFiles(join(out, "parquet"), ".parquet");
+            assert(staged.length > 0);
+            for (const file of staged) parquetRows(join(out, "parquet", file));
             const result = await runExtract({ db: server.url, query, out, asset: "series" });
             const files = await listFiles(dir, "");
             assert(files.every((f) => f.includes(result.runId)), `leftovers: ${files.join(", ")}`);
