@@ -29,6 +29,15 @@ export interface ConfigIssue {
   message: string;
 }
 
+/**
+ * Deno refused a permission the run needs (network to a host, a file outside the granted
+ * folders). Not a network failure: retrying cannot help, so it fails at once and names what to
+ * grant. Exit code 2.
+ */
+export class PermissionError extends TidemarkError {
+  override exitCode = 2;
+}
+
 /** A config file or flag set that fails validation. Lists every issue. Exit code 2. */
 export class ConfigError extends TidemarkError {
   override exitCode = 2;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { z } from "zod";
+import { PermissionError } from "../errors.ts";
 import { redactText, redactUrl } from "../redact.ts";
 import { VERSION } from "../version.ts";
 import { type AuthProvider, noAuth } from "./auth.ts";
@@ -156,6 +157,9 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
     }
     return { kind: "http", status, headers, body, json };
   } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      throw permissionError(url, error);
+    }
     if (controller.signal.reason === TIMEOUT) {
       return {
         kind: "timeout",
@@ -180,6 +184,22 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
     stopTimer.abort();
     ctx.signal?.removeEventListener("abort", onOuterAbort);
   }
+}
+
+/** A refused permission, as the error that names what to grant (never retried). */
+function permissionError(url: string, error: Error): PermissionError {
+  const host = (() => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return url;
+    }
+  })();
+  return new PermissionError(
+    `network access to ${host} is not granted (${error.message.split(",")[0]}); ` +
+      "run the harvest through `deno task harvest --config FILE`, which grants the hosts its " +
+      `config names, or add --allow-net=${host} to the deno command`,
+  );
 }
 
 function encodeBody(body: HttpRequest["body"], headers: Headers): BodyInit | undefined {
