@@ -267,6 +267,7 @@ async function setupAsset(
     body: asset.body,
     dataPath: asset.data_path,
     label: asset.name,
+    scope: asset.name,
   };
   const setup: Partial<AssetSetup> = { url, spec, resumed: plan !== undefined };
   let params: Record<string, string>;
@@ -420,6 +421,7 @@ async function planPartitions(
     {
       signal,
       label: asset.name,
+      scope: asset.name,
       onResponse: (end, response) => recordProbe(ctx, asset.name, end, response),
     },
   );

@@ -257,6 +257,7 @@ async function latestCheck(
     headers: asset.headers,
     body: asset.body,
     conditional: false,
+    scope: asset.name,
   }, { signal });
   const body = responseBody(result, asset.name);
   const records = selectRecords(body, asset.data_path, asset.name);
@@ -406,6 +407,7 @@ async function etagCheck(
       method,
       headers: asset.headers,
       conditional: true,
+      scope: asset.name,
     }, { signal });
     if (!result.unchanged) {
       await recordProbe(ctx, asset.name, "changed", {

@@ -104,6 +104,8 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Names the asset in errors. @default "partition" */
   label?: string;
+  /** The asset, for limiters keyed per asset. */
+  scope?: string;
   /**
    * Called with each probe's response before it is used (the harvest snapshots it and writes
    * its manifest line): which end it asked for, the result, the params sent, the records held.
@@ -135,6 +137,7 @@ export async function probeKeyRange(
       method: request.method,
       headers: request.headers,
       conditional: false,
+      scope: options.scope,
     }, { signal: options.signal });
     const records = select(result.json, request.dataPath);
     await options.onResponse?.(end, {

@@ -44,6 +44,8 @@ export interface FetchSpec {
   dataPath: string;
   /** Names the walk in errors. */
   label: string;
+  /** The asset, for limiters keyed per asset. */
+  scope?: string;
 }
 
 /** Fetches and reads one page; `"end"` when the server answered an end status (past the last page). */
@@ -63,6 +65,7 @@ export async function fetchPage(
       headers: spec.headers,
       body: spec.body,
       conditional: false,
+      scope: spec.scope,
     }, { signal });
   } catch (error) {
     if (

@@ -5,6 +5,7 @@
  * start have their secrets masked.
  * @module
  */
+import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { PermissionError } from "../errors.ts";
 import { redactText, redactUrl } from "../redact.ts";
@@ -186,6 +187,38 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
   }
 }
 
+/**
+ * The limiter a request counts against: the origin, plus its credential — the auth provider's
+ * alias (stable across token refreshes, unlike the token) and a fingerprint of the request's own
+ * header values (an asset may carry its own key), so two credentials of one API get two quotas —
+ * plus the asset when the API limits per resource. Header values are hashed: the key shows up in
+ * errors and reports, a secret never does.
+ *
+ * @example
+ * ```ts
+ * import { limiterKeyOf } from "./fetch_resilient.ts";
+ * limiterKeyOf(new URL("http://127.0.0.1:9000/x"), "origin", "bearer:API_TOKEN"); // "127.0.0.1:9000"
+ * ```
+ */
+export function limiterKeyOf(
+  url: URL,
+  key: "credential" | "origin" | "asset",
+  authAlias: string,
+  headers?: HeadersInit,
+  scope?: string,
+): string {
+  if (key === "origin") return url.host;
+  const parts: string[] = [];
+  if (headers) { for (const [, value] of new Headers(headers)) parts.push(value); }
+  const credential = parts.length === 0
+    ? authAlias
+    : `${authAlias}+${
+      createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 12)
+    }`;
+  const base = `${url.host} credential ${credential}`;
+  return key === "asset" && scope ? `${base} ${scope}` : base;
+}
+
 /** A refused permission, as the error that names what to grant (never retried). */
 function permissionError(url: string, error: Error): PermissionError {
   const host = (() => {
@@ -291,7 +324,8 @@ export async function fetchResilient(
   const conditional = options.etagStore !== undefined && (req.conditional ?? method === "GET");
   const key = requestKey(method, url);
   const storedEtag = conditional ? options.etagStore!.get(key) : undefined;
-  const limiterKey = options.rateLimitKey ?? url.host;
+  const limiterKey = options.rateLimitKey ??
+    limiterKeyOf(url, rateLimit.key, auth.alias, req.headers, req.scope);
   const attempts: HttpAttempt[] = [];
   const firstStart = clock.now();
   let refreshesUsed = 0;

@@ -236,14 +236,18 @@ export class RateLimiter {
     };
   }
 
-  /** Holds every request to `key` until `until` (epoch ms): after a 429, all workers back off. */
+  /**
+   * Holds every request to `key` until `until` (epoch ms): after a 429, all workers back off —
+   * for exactly that long. The server said when to come back; the window learned from earlier
+   * headers (often a minute away) is no reason to wait longer, so after the pause one probe goes
+   * out and its headers teach the quota again before the others follow.
+   */
   pause(key: string, until: number): void {
     const s = this.#state(key);
     s.pausedUntil = Math.max(s.pausedUntil, until);
     if (this.#adaptive) {
-      // After the pause, a probe learns the quota again before the others go.
       s.allowance = 0;
-      s.resetAt = Math.max(s.resetAt ?? 0, until);
+      s.resetAt = s.pausedUntil;
       s.resetLearned = false;
     }
   }

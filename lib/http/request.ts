@@ -26,6 +26,8 @@ export interface HttpRequest {
   expectJson?: boolean;
   /** Send `If-None-Match` from the ETag store and report a 304 as unchanged. @default true for GET */
   conditional?: boolean;
+  /** What the request is for (the asset), for limiters keyed per asset (`rate_limit.key: asset`). */
+  scope?: string;
 }
 
 /** How one attempt ended. `http` = a response with a status was received. */

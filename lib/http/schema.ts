@@ -33,6 +33,13 @@ export const rateLimitSchema = z.strictObject({
   max_wait_s: z.number().min(0).default(120),
   /** Follow X-RateLimit-* / RateLimit headers to pace requests so no 429 is received. */
   adaptive: z.boolean().default(true),
+  /**
+   * What one limiter (one quota, one 429 pause) covers: `credential`, each (origin, credential)
+   * — APIs count per token or key; `origin`, every request to the host — APIs that count per
+   * address; `asset`, each (origin, credential, asset) — APIs that count per resource, like a
+   * timeline per user. @default "credential"
+   */
+  key: z.enum(["credential", "origin", "asset"]).default("credential"),
 });
 /** Parsed `rate_limit:` config. */
 export type RateLimitConfig = z.infer<typeof rateLimitSchema>;

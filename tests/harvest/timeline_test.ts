@@ -122,3 +122,45 @@ Deno.test("timeline: a backfill with no state fails loudly before any request", 
     assertEquals(await fixture.requests(), 0);
   });
 });
+
+Deno.test("timeline: with rate_limit.key asset, one user's exhausted window does not hold another user", async () => {
+  // The server's reset header is an epoch instant, which the harvest compares with its own clock.
+  const now = Date.now();
+  // 3 requests per user per 15-minute window: the first user runs out, the second has room.
+  const limited = { rateLimit: 3, now: () => now };
+  const config = (key: string) =>
+    yamlConfig(`name: timelines
+base_url: ${BASE_URL}
+auth: { type: bearer, token: \${API_TOKEN} }
+workers: 1
+rate_limit: { max_wait_s: 60${key} }
+assets:
+  - name: busy
+    path: /2/users/${USER}/posts
+    pagination: { type: timeline, limit: 5 }
+    data_path: data
+    primary_key: [id]
+    incremental: { cursor_field: id, kind: id }
+  - name: quiet
+    path: /2/users/783214/posts
+    pagination: { type: timeline, limit: 100 }
+    data_path: data
+    primary_key: [id]
+    incremental: { cursor_field: id, kind: id }
+`);
+  await withMockRun(async (fixture, out) => {
+    const result = await run(fixture, config(", key: asset"), out);
+    assertEquals(result.assets.map((a) => [a.asset, a.status]), [
+      ["busy", "skipped"],
+      ["quiet", "ok"],
+    ]);
+  }, limited);
+  await withMockRun(async (fixture, out) => {
+    // One limiter for the host (and the one token): the busy user's wait holds the quiet one.
+    const result = await run(fixture, config(", key: origin"), out);
+    assertEquals(result.assets.map((a) => [a.asset, a.status]), [
+      ["busy", "skipped"],
+      ["quiet", "skipped"],
+    ]);
+  }, limited);
+});

@@ -65,6 +65,22 @@ Deno.test("a pause holds every request of the key until it ends", async () => {
   assertEquals([ticket.queuedMs, clock.now()], [5000, 5000]);
 });
 
+Deno.test("a 429's Retry-After pauses for exactly that long, not until the learned window's reset", async () => {
+  const clock = new ManualClock(0);
+  const limiter = new RateLimiter({ clock });
+  (await limiter.acquire(KEY)).release({ status: 200, headers: quota(40, 60, 60) });
+  // A 429 that is not the quota running out (an overloaded backend): its headers still show the
+  // window, 60 s away, and it says to retry after 1 s.
+  (await limiter.acquire(KEY)).release({ status: 429, headers: quota(39, 60, 60) });
+  limiter.pause(KEY, clock.now() + 1000);
+  const probe = limiter.acquire(KEY);
+  await clock.advance(1000);
+  const ticket = await probe;
+  assertEquals(ticket.queuedMs, 1000, "one second, not the 60 s window");
+  ticket.release({ status: 200, headers: quota(38, 59, 60) });
+  assertEquals((await limiter.acquire(KEY)).queuedMs, 0, "the probe's headers restore the quota");
+});
+
 Deno.test("a wait above maxWaitMs is refused at once with the time to come back", async () => {
   const clock = new ManualClock(0);
   const limiter = new RateLimiter({ clock });
