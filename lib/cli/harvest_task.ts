@@ -14,7 +14,7 @@
  * Two cases cannot be scoped and say so on stderr: an asset written in `replace` or `merge`
  * mode, or a `derive:` step, switch folders with `Deno.symlink`, which Deno allows only with
  * unscoped read and write; an S3 destination on AWS itself (no endpoint) has no single host.
- * `--show-permissions` prints the flags before the run.
+ * `--show-permissions` prints the command with its flags, and runs nothing.
  * @module
  */
 import { dirname, join, resolve } from "node:path";
@@ -30,7 +30,8 @@ import { type HarvestInvocation, parseHarvestArgs, spec } from "./harvest_args.t
 export const SHOW_PERMISSIONS = "--show-permissions";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(PROJECT_ROOT, "main.ts");
+/** The CLI entry the launchers start. */
+export const MAIN: string = join(PROJECT_ROOT, "main.ts");
 
 /** The permissions of one harvest run. */
 export interface HarvestPermissions {
@@ -148,7 +149,7 @@ export function harvestPermissions(
 export type Spawn = (args: string[]) => Promise<number>;
 
 /** Starts `deno <args>` with this process's standard streams, forwarding SIGINT and SIGTERM. */
-const spawnDeno: Spawn = async (args) => {
+export const spawnDeno: Spawn = async (args) => {
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdin: "inherit",
@@ -183,7 +184,7 @@ export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): P
     console.log(formatHelp(spec));
     console.log(
       `\nAs a deno task, the run gets only the permissions its config needs; ${SHOW_PERMISSIONS}\n` +
-        "prints them first.",
+        "prints them and runs nothing.",
     );
     return 0;
   }
@@ -200,6 +201,10 @@ export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): P
     throw error;
   }
   for (const note of permissions.notes) console.error(`tidemark harvest: ${note}`);
-  if (show) console.error(`tidemark harvest: deno run ${permissions.flags.join(" ")}`);
+  if (show) {
+    // Only the answer to "what would it get": nothing is started, nothing is sent.
+    console.log(`deno run ${permissions.flags.join(" ")} ${MAIN} harvest ${rest.join(" ")}`);
+    return 0;
+  }
   return await spawn(["run", ...permissions.flags, MAIN, "harvest", ...rest]);
 }

@@ -2,12 +2,14 @@
  * What every job script of `jobs/` does around `tidemark harvest`, so the scripts stay thin:
  * unless a base URL is given (`--base-url URL`, or `TIDEMARK_BASE_URL` read by the config), the
  * job serves its own mock API on a free 127.0.0.1 port — with the auth, rate limits and faults
- * its seed's source has — harvests its config from it into its out folder, and stops the mock.
+ * its real source has — harvests its config from it into its out folder, and stops the mock.
  * So `deno task wordpress` works on a fresh clone with nothing else running, and the same job
  * harvests a real server when pointed at one.
  * @module
  */
-import { runCli } from "../../main.ts";
+import { formatHelp } from "./args.ts";
+import { spec } from "./harvest_args.ts";
+import { launchHarvest } from "./harvest_task.ts";
 import { type MockServer, type MockServerOptions, startMockServer } from "../../mock_api/server.ts";
 
 /** One job script. */
@@ -34,6 +36,12 @@ export interface RunJobScriptOptions {
   print?: (line: string) => void;
   /** Called with the served mock (tests reach its `app` and `/-/stats`). */
   onServe?: (server: MockServer) => void | Promise<void>;
+  /**
+   * Runs `tidemark harvest` with these arguments. @default the task launcher: a child Deno with
+   * exactly the permissions the config and flags name (its hosts — the served mock's, or
+   * `--base-url` — and its `--out`), so a job reaches any server and writes where it is told
+   */
+  harvest?: (args: string[]) => Promise<number>;
 }
 
 function hasFlag(args: readonly string[], name: string): boolean {
@@ -70,7 +78,8 @@ export async function runJobScript(
         `  serves its own mock API (${job.mockSummary}) on a free 127.0.0.1 port unless\n` +
         `  --base-url URL or TIDEMARK_BASE_URL names the server to harvest\n`,
     );
-    return await runCli(["harvest", "--help"]);
+    console.log(formatHelp(spec));
+    return 0;
   }
   const env = options.env ?? Deno.env.toObject();
   const external = hasFlag(args, "--base-url") || (env.TIDEMARK_BASE_URL ?? "") !== "";
@@ -84,8 +93,8 @@ export async function runJobScript(
     await options.onServe?.(server);
   }
   try {
-    return await runCli([
-      "harvest",
+    const harvest = options.harvest ?? ((harvestArgs: string[]) => launchHarvest(harvestArgs));
+    return await harvest([
       "--config",
       job.config,
       ...(hasFlag(args, "--out") ? [] : ["--out", job.out]),

@@ -154,17 +154,19 @@ Deno.test("harvest task: a bad command line exits 2 before anything starts; the 
 
     await invocation(dir, "", ORDERS);
     const args = ["--config", join(dir, "job.yaml"), "--out", join(dir, "out")];
-    const ok = await capture(() => launchHarvest([...args, "--show-permissions"], spawn));
+    const shown = await capture(() => launchHarvest([...args, "--show-permissions"], spawn));
+    assertEquals(shown.result, 0);
+    assertStringIncludes(shown.stdout, "deno run --allow-net=127.0.0.1:9000 ");
+    assertEquals(started, [], "--show-permissions only prints");
+    const ok = await capture(() => launchHarvest(args, spawn));
     assertEquals(ok.result, 0);
-    assertStringIncludes(ok.stderr, "deno run --allow-net=127.0.0.1:9000 ");
     assertEquals(started.length, 1);
     assertEquals(started[0].slice(-5), ["harvest", ...args]);
-    assertEquals(started[0].includes("--show-permissions"), false);
   });
 });
 
-Deno.test("harvest task: the task's own command harvests a mock with the scoped permissions", async () => {
-  const server = await startMockServer({ auth: "none", rateLimit: 0 });
+Deno.test("harvest task: the task's own command harvests a host that is not 127.0.0.1 into an out folder anywhere", async () => {
+  const server = await startMockServer({ auth: "none", rateLimit: 0, hostname: "127.0.0.2" });
   try {
     await withDir(async (dir) => {
       const config = join(dir, "job.yaml");
@@ -173,7 +175,7 @@ Deno.test("harvest task: the task's own command harvests a mock with the scoped 
         `name: job\nbase_url: ${server.url}\nassets:\n${ORDERS}    params: { _size: 200 }\n`,
       );
       const out = join(dir, "out");
-      const child = await new Deno.Command(Deno.execPath(), {
+      const shown = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
           "--allow-read",
@@ -190,10 +192,31 @@ Deno.test("harvest task: the task's own command harvests a mock with the scoped 
         stdout: "piped",
         stderr: "piped",
       }).output();
-      const stderr = new TextDecoder().decode(child.stderr);
-      assertEquals(child.code, 0, stderr);
-      assertStringIncludes(stderr, `--allow-write=${out} `);
-      assertMatch(new TextDecoder().decode(child.stdout), /succeeded: 5 pages, 830 records/);
+      const printed = new TextDecoder().decode(shown.stdout);
+      assertEquals(shown.code, 0);
+      assertStringIncludes(printed, `--allow-net=${new URL(server.url).host} `);
+      assertStringIncludes(printed, `--allow-write=${out} `);
+      const stats = await (await fetch(`${server.url}/-/stats`)).json();
+      assertEquals(stats.by_path["/northwind/Orders.json"], undefined, "no request was sent");
+      assertEquals(await Deno.stat(out).catch(() => null), null, "nothing written");
+      const ran = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-env",
+          "--allow-run",
+          join(ROOT, "jobs", "harvest_task.ts"),
+          "--config",
+          config,
+          "--out",
+          out,
+          "--quiet",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(ran.code, 0, new TextDecoder().decode(ran.stderr));
+      assertMatch(new TextDecoder().decode(ran.stdout), /succeeded: 5 pages, 830 records/);
     });
   } finally {
     await server.close();

@@ -5,6 +5,7 @@
  * @module
  */
 import { type JobScript, runJobScript } from "../../lib/cli/job_script.ts";
+import { runCli } from "../../main.ts";
 import { type MockServer, type MockServerOptions, startMockServer } from "../../mock_api/server.ts";
 import { dataStatuses } from "../harvest/fixture.ts";
 
@@ -63,6 +64,8 @@ export async function runJob(
       env: options.env ?? {},
       print: (line) => notes.push(line),
       onServe: options.onServe,
+      // In this process, so its output is captured; the task's own launcher is tested apart.
+      harvest: (harvestArgs) => runCli(["harvest", ...harvestArgs]),
     })
   );
   return { code, stdout, notes, stderr };

@@ -1,0 +1,47 @@
+/**
+ * `deno task tidemark`: `harvest` goes through the permission launcher (only its config's hosts
+ * and folders); every other command starts with the flags the other commands use.
+ */
+import { join } from "node:path";
+import { MAIN } from "../../lib/cli/harvest_task.ts";
+import { OTHER_COMMAND_FLAGS, runTidemarkTask } from "../../lib/cli/tidemark_task.ts";
+import { assertEquals } from "../assert.ts";
+import { capture } from "./capture.ts";
+import { tempFolders } from "../temp_dir.ts";
+
+const withDir = tempFolders("tidemark-cli-task-");
+
+Deno.test("tidemark task: harvest gets its config's host and out folder, not a wide grant", async () => {
+  await withDir(async (dir) => {
+    const config = join(dir, "job.yaml");
+    await Deno.writeTextFile(
+      config,
+      `name: job
+base_url: http://api.example.org:8080
+auth: { type: none }
+assets:
+  - name: Orders
+    path: /orders
+    data_path: rows
+    output: { mode: append }
+`,
+    );
+    const started: string[][] = [];
+    const spawn = (args: string[]) => {
+      started.push(args);
+      return Promise.resolve(0);
+    };
+    const out = join(dir, "elsewhere");
+    const code = await capture(() =>
+      runTidemarkTask(["harvest", "--config", config, "--out", out], spawn)
+    );
+    assertEquals(code.result, 0);
+    assertEquals(started[0].filter((a) => a.startsWith("--allow-net")), [
+      "--allow-net=api.example.org:8080",
+    ]);
+    assertEquals(started[0].filter((a) => a.startsWith("--allow-write")), [`--allow-write=${out}`]);
+    started.length = 0;
+    await runTidemarkTask(["verify", "--out", out], spawn);
+    assertEquals(started, [["run", ...OTHER_COMMAND_FLAGS, MAIN, "verify", "--out", out]]);
+  });
+});
