@@ -7,6 +7,7 @@
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { configFromFlags } from "../config/flags.ts";
 import { UsageError } from "../errors.ts";
+import { LOG_LEVELS } from "../report/logger.ts";
 import type { HarvestOptions } from "../harvest/run.ts";
 import {
   booleanFlag,
@@ -67,6 +68,12 @@ export const spec: CommandSpec = {
       default: "human on a terminal, else json",
     },
     quiet: { type: "boolean", description: "only warnings and errors; a one-line summary" },
+    "log-level": {
+      type: "string",
+      value: "debug|info|warn|error",
+      description: "the least severe log lines shown (debug adds every page)",
+      default: "info (warn with --quiet)",
+    },
     "log-file": {
       type: "string",
       value: "FILE",
@@ -225,6 +232,9 @@ export async function parseHarvestArgs(args: string[]): Promise<HarvestInvocatio
       workers,
     }, { env });
   const quiet = booleanFlag(flags, "quiet");
+  const logLevel = flags.values["log-level"] === undefined
+    ? undefined
+    : choiceValue(stringFlag(flags, "log-level")!, "--log-level", LOG_LEVELS);
   const logFile = stringFlag(flags, "log-file");
   const logKeep = intFlag(flags, "log-keep", { min: 0, max: 1000 });
   const logMaxBytes = intFlag(flags, "log-max-bytes", { min: 1024 });
@@ -252,6 +262,7 @@ export async function parseHarvestArgs(args: string[]): Promise<HarvestInvocatio
     workers,
     baseUrl: stringFlag(flags, "base-url"),
     logFormat,
+    logLevel,
     quiet,
   };
   return { loaded, configPath, options, quiet, dryRun: booleanFlag(flags, "dry-run") };

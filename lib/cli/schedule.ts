@@ -44,7 +44,13 @@ interface HarvestEngine {
   /** Preferred seam: runs one job, rejecting when it failed. */
   runJob?(
     config: ScheduledJob["loaded"],
-    options: { assets?: string[]; signal?: AbortSignal; trigger?: string; scheduledAt?: Date },
+    options: {
+      assets?: string[];
+      extract?: boolean;
+      signal?: AbortSignal;
+      trigger?: string;
+      scheduledAt?: Date;
+    },
   ): Promise<unknown>;
   /** Otherwise: one harvest run, resolving with its exit code. */
   harvest?(
@@ -75,6 +81,7 @@ export async function harvestRunner(job: ScheduledJob, fire: FireContext): Promi
   if (typeof engine.runJob === "function") {
     return await engine.runJob(job.loaded, {
       assets: job.assets,
+      extract: job.extract,
       signal: fire.signal,
       trigger: "schedule",
       scheduledAt: fire.scheduledAt,

@@ -13,6 +13,7 @@ import { type AssetConfig, writeModeOf } from "../config/schema.ts";
 import { renderParams } from "../config/templating.ts";
 import { checkRejectRatio, contractColumnTypes, getContract } from "../contracts/mod.ts";
 import type { HttpClient } from "../http/client.ts";
+import { TidemarkError } from "../errors.ts";
 import { HttpError, RateLimitedError } from "../http/http_error.ts";
 import { createPaginator, type Paginator, totalPages } from "../paginate/mod.ts";
 import type { PagePaginationConfig } from "../paginate/page.ts";
@@ -83,8 +84,10 @@ export interface RunContext {
   now: () => Date;
   /** `--full-refresh` / `--since` were given (a resumed plan ignores them). */
   startFlags: boolean;
-  /** Destinations and end-of-run output steps (issue 7). @default none: no uploads */
+  /** Destinations and end-of-run output steps. @default none: no uploads */
   outputs?: RunOutputs;
+  /** Stops the run at its next page boundary. @default never */
+  signal?: AbortSignal;
 }
 
 /** How one asset ended. */
@@ -115,7 +118,7 @@ export interface AssetResult {
   watermark: { before: string | null; after: string | null } | null;
   /** Why it failed or was skipped. */
   error?: string;
-  /** Change detection's verdict, when it ended the asset without a harvest (issue 8). */
+  /** Change detection's verdict, when it ended the asset without a harvest. */
   changeDetection?: string;
 }
 
@@ -137,6 +140,14 @@ export function emptyAssetResult(asset: string, status: AssetResult["status"]): 
   };
 }
 
+/** The error of an asset the run's stop ended before it completed. */
+function stoppedError(): TidemarkError {
+  return new TidemarkError(
+    "stopped before it completed (the run was asked to stop); its committed pages are kept " +
+      "and the next run resumes it from there",
+  );
+}
+
 /** Runs one asset to its end; never throws. `start` is its starting point, or why it cannot start. */
 export async function runAsset(
   ctx: RunContext,
@@ -146,7 +157,11 @@ export async function runAsset(
   const log = ctx.log.child({ asset: asset.name });
   const result = emptyAssetResult(asset.name, "ok");
   const abort = new AbortController();
+  // The run's stop reaches every request and wait of the asset; what was committed stays.
+  const stop = () => abort.abort(stoppedError());
+  ctx.signal?.addEventListener("abort", stop, { once: true });
   try {
+    if (ctx.signal?.aborted) throw stoppedError();
     if (start instanceof Error) throw start;
     const setup = await ctx.pool.run(() => setupAsset(ctx, asset, start, abort.signal, log));
     result.resumed = setup.resumed;
@@ -205,7 +220,9 @@ export async function runAsset(
     });
   } catch (error) {
     abort.abort(error);
-    const message = ctx.client.redactText((error as Error)?.message ?? String(error));
+    const message = ctx.signal?.aborted
+      ? stoppedError().message
+      : ctx.client.redactText((error as Error)?.message ?? String(error));
     result.error = message;
     ctx.report.rejects(asset.name, result.rejected);
     if (error instanceof RateLimitedError) {
@@ -226,6 +243,7 @@ export async function runAsset(
       log.error("asset.failed", { msg: message });
     }
   }
+  ctx.signal?.removeEventListener("abort", stop);
   ctx.progress.done(asset.name, result.status);
   return result;
 }
@@ -489,6 +507,13 @@ async function walkOne(
     now: () => ctx.now().getTime(),
     signal,
     onPage,
+    onPageFailed: (request, error) =>
+      ctx.report.failedPage(asset.name, {
+        partition: partition.key,
+        page: request.page,
+        cursor: request.cursor ?? null,
+        error: ctx.client.redactText((error as Error)?.message ?? String(error)),
+      }),
   });
 }
 

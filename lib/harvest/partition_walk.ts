@@ -113,6 +113,8 @@ export interface WalkOptions {
   signal?: AbortSignal;
   /** Called after each committed page. */
   onPage?(outcome: PageOutcome): void;
+  /** Called when a page's request fails for good (not when the walk is aborted). */
+  onPageFailed?(request: PageRequest, error: unknown): void;
 }
 
 /** What a walk did. */
@@ -148,6 +150,8 @@ export async function walkPartition(
   const request = point
     ? paginator.resume(options.base, { cursor: point.cursorOut!, page: point.page })
     : options.firstRequest ?? paginator.first(options.base);
+  // The request `pending` answers: named in the report when it fails for good.
+  let inFlight = request;
   let pending: Promise<FetchedPage | "end"> = !point && options.firstPage
     ? Promise.resolve(options.firstPage)
     : fetchPage(client, paginator, request, spec, signal);
@@ -175,6 +179,7 @@ export async function walkPartition(
     try {
       fetched = await pending;
     } catch (error) {
+      if (!signal?.aborted) options.onPageFailed?.(inFlight, error);
       // Keep what arrived before the failure: the next run starts after it.
       if (staged.length > 0) commit();
       await committing.catch(() => {});
@@ -183,6 +188,7 @@ export async function walkPartition(
     if (fetched === "end") break;
     const next = fetched.next;
     if (next !== "done") {
+      inFlight = next;
       pending = fetchPage(client, paginator, next, spec, signal);
       // Observed here so a failure of a commit does not leave it unhandled.
       pending.catch(() => {});

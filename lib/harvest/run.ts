@@ -16,7 +16,12 @@ import type { FetchFunction } from "../http/fetch_resilient.ts";
 import { ManifestWriter } from "../provenance/manifest.ts";
 import { SnapshotStore } from "../provenance/snapshot.ts";
 import { envStamp, newRunId } from "../provenance/stamps.ts";
-import { createLogger, type LogFileOptions, type LogOutput } from "../report/logger.ts";
+import {
+  createLogger,
+  type LogFileOptions,
+  type LogLevel,
+  type LogOutput,
+} from "../report/logger.ts";
 import { createProgress, type ProgressOutput } from "../report/progress.ts";
 import {
   type RunReport,
@@ -65,8 +70,16 @@ export interface HarvestOptions {
   since?: string;
   /** `forward` (newer than the watermark) or `backfill` (timelines: older than `X_oldest`). @default "forward" */
   direction?: Direction;
+  /** Minimum level of the log lines on stderr (`--log-level`). @default "info", "warn" with quiet */
+  logLevel?: LogLevel;
   /** Ask each asset first whether anything changed, and end the unchanged at once (scheduled runs, `--if-changed`). @default false */
   detectChanges?: boolean;
+  /**
+   * Stops the run at its next page boundary (a scheduler stopping, SIGTERM): pages in flight
+   * are dropped, committed pages stay, the out folder is unlocked, and the next run resumes
+   * each unfinished asset from its last committed page. @default never
+   */
+  signal?: AbortSignal;
   /** Also write log lines to this file, rotated by size (`--log-file`). @default none */
   logFile?: LogFileOptions;
   /** Concurrent workers (wins over the config's `workers`). @default config.workers */
@@ -203,7 +216,7 @@ async function harvestLocked(
   }
   const log = createLogger({
     format: options.logFormat ?? "auto",
-    level: options.quiet ? "warn" : "info",
+    level: options.logLevel ?? (options.quiet ? "warn" : "info"),
     runId,
     secrets: loaded.secretValues,
     output: options.logOutput,
@@ -262,6 +275,15 @@ async function harvestLocked(
       fetch: options.fetch,
       clock,
       random: options.random,
+      onRetry: (retry) =>
+        log.warn("http.retry", {
+          status: retry.status ?? null,
+          attempt: retry.attempt,
+          wait_ms: Math.round(retry.waitMs),
+          msg: `${retry.reason === "http" ? `status ${retry.status}` : retry.reason} from ` +
+            `${retry.url}; attempt ${retry.attempt + 1} in ${Math.round(retry.waitMs)} ms` +
+            (retry.header ? ` (${retry.header})` : ""),
+        }),
     });
     const report = new RunReportBuilder(runId, {
       clock: () => clock.now(),
@@ -287,6 +309,7 @@ async function harvestLocked(
       now,
       startFlags: options.fullRefresh === true || options.since !== undefined,
       outputs,
+      signal: options.signal,
     };
     await outputs.start(ctx, adopted.crashedRuns);
     const results = await runAssets(ctx, assets, starts, runAsset, {

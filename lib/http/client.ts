@@ -9,7 +9,7 @@ import { redactText, redactUrl } from "../redact.ts";
 import { type AuthProvider, createAuthProvider } from "./auth.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type EtagStore, MemoryEtagStore } from "./etag_store.ts";
-import { type FetchFunction, fetchResilient } from "./fetch_resilient.ts";
+import { type FetchFunction, fetchResilient, type RetryEvent } from "./fetch_resilient.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import type { HttpRequest, HttpResult } from "./request.ts";
 import { RetryBudget } from "./retry_budget.ts";
@@ -41,6 +41,8 @@ export interface HttpClientOptions {
   fetch?: FetchFunction;
   /** Headers sent with every request. */
   headers?: HeadersInit;
+  /** Told of every retry before its wait (one `http.retry` log line each). */
+  onRetry?: (retry: RetryEvent) => void;
 }
 
 /** Per-request options of {@linkcode HttpClient.fetch}. */
@@ -196,6 +198,7 @@ export class HttpClient {
         headers: this.#options.headers,
         signal: options.signal,
         rateLimitKey: options.rateLimitKey,
+        onRetry: this.#options.onRetry,
         // Token requests carry the secrets of the provider that sends them.
         secrets: withAuth ? undefined : this.auth.secrets(),
       });

@@ -60,6 +60,24 @@ export interface FetchResilientOptions {
   rateLimitKey?: string;
   /** More secrets to mask in errors (the auth provider's are always masked). */
   secrets?: Iterable<string>;
+  /** Told of every retry before its wait: for one `http.retry` log line per retry. */
+  onRetry?: (retry: RetryEvent) => void;
+}
+
+/** One retry about to happen. */
+export interface RetryEvent {
+  /** The URL, secrets masked. */
+  url: string;
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  /** Its HTTP status, when a response came. */
+  status?: number;
+  /** How it failed: `http` (a retryable status), `timeout`, `reset`, `truncated`, `network`. */
+  reason: AttemptKind;
+  /** The wait before the next attempt, ms. */
+  waitMs: number;
+  /** The header the wait came from (`Retry-After`), if any. */
+  header?: string;
 }
 
 const TIMEOUT = Symbol("attempt timeout");
@@ -505,6 +523,14 @@ export async function fetchResilient(
           record.waitHeader = decision.header;
           record.waitHeaderValue = decision.headerValue;
         }
+        options.onRetry?.({
+          url: redactUrl(sentUrl, secrets()),
+          attempt: n,
+          ...(outcome.status === undefined ? {} : { status: outcome.status }),
+          reason: outcome.kind,
+          waitMs,
+          ...(decision.header === undefined ? {} : { header: decision.header }),
+        });
         // A 429 speaks for the whole quota: every request of this key waits, not only ours.
         if (outcome.status === 429) limiter.pause(limiterKey, clock.now() + waitMs);
         try {

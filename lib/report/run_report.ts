@@ -16,7 +16,7 @@ import { runIdTime } from "../provenance/stamps.ts";
 import { renderHtmlReport } from "./html.ts";
 
 /**
- * Where an incremental asset started from, by precedence (issue 8): `full_refresh` (the flag),
+ * Where an incremental asset started from, by precedence: `full_refresh` (the flag),
  * `since` (an explicit `--since`), `state` (the watermark), `output` (the newest `load_date=`
  * partition found), `initial` (the configured value), `none` (not incremental).
  */
@@ -91,7 +91,23 @@ const counters = {
   bytes: z.int().min(0),
   /** Wall-clock seconds. */
   seconds: z.number().min(0),
+  /** Pages whose request failed for good (absent in reports of older versions). */
+  pages_failed: z.int().min(0).default(0),
 };
+
+/** A page whose request failed for good: where it was and the last error. */
+export const failedPageSchema = z.strictObject({
+  /** The partition (key range, page group; "" when the asset is not partitioned). */
+  partition: z.string(),
+  /** The page number within the partition's walk. */
+  page: z.int(),
+  /** The cursor it was requested with, if any. */
+  cursor: z.string().nullable(),
+  /** The last error, secrets masked. */
+  error: z.string(),
+});
+/** A failed page of the report. */
+export type FailedPage = z.infer<typeof failedPageSchema>;
 
 /** One asset's line of the report. */
 export const assetReportSchema = z.strictObject({
@@ -105,6 +121,8 @@ export const assetReportSchema = z.strictObject({
   skip_reasons: z.array(z.string()),
   /** Anything else worth saying (change detection, clamped watermark, ...). */
   notes: z.array(z.string()),
+  /** Pages whose request failed for good, each with its last error. */
+  failed_pages: z.array(failedPageSchema).default([]),
 });
 /** One asset's report. */
 export type AssetReport = z.infer<typeof assetReportSchema>;
@@ -156,6 +174,7 @@ interface AssetAcc {
   bytes: number;
   errors: string[];
   notes: string[];
+  failedPages: FailedPage[];
   startedMs?: number;
   finishedMs?: number;
   firstMs?: number;
@@ -212,6 +231,7 @@ export class RunReportBuilder {
         bytes: 0,
         errors: [],
         notes: [],
+        failedPages: [],
       };
       this.#assets.set(asset, acc);
     }
@@ -270,6 +290,11 @@ export class RunReportBuilder {
   /** An error ended or troubled the asset (text already free of secrets; redacted again on write). */
   error(asset: string, message: string): void {
     this.#asset(asset).errors.push(message);
+  }
+
+  /** A page whose request failed for good (after its retries), with its last error. */
+  failedPage(asset: string, page: FailedPage): void {
+    this.#asset(asset).failedPages.push(failedPageSchema.parse(page));
   }
 
   /** A remark for the report (change detection outcome, a clamped watermark, ...). */
@@ -335,6 +360,8 @@ function assemble(input: {
       skips: acc.skipReasons.length,
       bytes: acc.bytes,
       seconds: begin !== undefined && end !== undefined ? Math.max(0, end - begin) / 1000 : 0,
+      pages_failed: acc.failedPages.length,
+      failed_pages: acc.failedPages,
       start: acc.start,
       errors: acc.errors,
       skip_reasons: acc.skipReasons,
@@ -374,6 +401,7 @@ function assemble(input: {
       skips: sum((a) => a.skips),
       bytes: sum((a) => a.bytes),
       seconds: Math.max(0, finishedAt - input.startedAt) / 1000,
+      pages_failed: sum((a) => a.pages_failed),
       errors: sum((a) => a.errors.length),
     },
     assets,

@@ -47,6 +47,11 @@ export function renderTextReport(report: RunReport): string {
   const problems: string[] = [];
   for (const a of report.assets) {
     for (const e of a.errors) problems.push(`  error   ${a.asset}: ${e}`);
+    for (const f of a.failed_pages ?? []) {
+      const where = `page ${f.page}${f.partition ? ` of ${f.partition}` : ""}` +
+        (f.cursor === null ? "" : ` (cursor ${f.cursor})`);
+      problems.push(`  failed  ${a.asset}: ${where}: ${f.error}`);
+    }
     for (const s of a.skip_reasons) problems.push(`  skipped ${a.asset}: ${s}`);
     for (const n of a.notes) problems.push(`  note    ${a.asset}: ${n}`);
   }

@@ -49,6 +49,7 @@ export async function registerDeployJobs(
     ((job: ScheduledJob, fire: { scheduledAt: Date; signal: AbortSignal }) =>
       runJob(job.loaded, {
         assets: job.assets,
+        extract: job.extract,
         signal: fire.signal,
         trigger: "deno.cron",
         scheduledAt: fire.scheduledAt,

@@ -54,6 +54,8 @@ export interface ScheduledJob extends SchedulableJob {
   loaded: LoadedConfig;
   /** The assets this job harvests; undefined for the whole config. */
   assets?: string[];
+  /** Whether this job also runs the config's `extract:` steps (the job on its base schedule). */
+  extract?: boolean;
 }
 
 /** Options of {@link loadScheduledJobs}. */
@@ -207,6 +209,7 @@ function jobsOfConfig(
       message: 'extract: steps run on the config\'s schedule; add schedule: "<cron>"',
     });
   }
+  const extract = (config.extract?.length ?? 0) > 0;
   const job = (schedule: string, name: string, assets?: string[]): ScheduledJob => ({
     name,
     schedule,
@@ -214,6 +217,7 @@ function jobsOfConfig(
     configPath,
     loaded,
     ...(assets ? { assets } : {}),
+    ...(extract && schedule === base ? { extract: true } : {}),
   });
   const patterns = [...groups.keys()];
   if (patterns.length === 0) return base === undefined ? [] : [job(base, config.name)];

@@ -1,9 +1,10 @@
 /**
- * Timelines (seed 004): snowflake ids above 2^53 kept as BigInt-exact text; `X` holds the newest
+ * Timelines: snowflake ids above 2^53 kept as BigInt-exact text; `X` holds the newest
  * id harvested and `X_oldest` the oldest; a forward run fetches only what is newer than `X`, a
  * backfill only what is older than `X_oldest`, and a backfill with no state yet fails loudly
  * before any request.
  */
+import { systemClock } from "../../lib/http/clock.ts";
 import { compareIds } from "../../lib/state/watermark.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {
@@ -124,10 +125,12 @@ Deno.test("timeline: a backfill with no state fails loudly before any request", 
 });
 
 Deno.test("timeline: with rate_limit.key asset, one user's exhausted window does not hold another user", async () => {
-  // The server's reset header is an epoch instant, which the harvest compares with its own clock.
-  const now = Date.now();
+  // The server's reset header is an epoch instant, which the harvest reads with its own clock:
+  // both clocks run from one second into a 15-minute window, so every reset is ~15 min away.
+  const shift = Date.UTC(2026, 0, 1, 10, 0, 1) - Date.now();
+  const clock = { now: () => Date.now() + shift, sleep: systemClock.sleep };
   // 3 requests per user per 15-minute window: the first user runs out, the second has room.
-  const limited = { rateLimit: 3, now: () => now };
+  const limited = { rateLimit: 3, now: clock.now };
   const config = (key: string) =>
     yamlConfig(`name: timelines
 base_url: ${BASE_URL}
@@ -149,7 +152,7 @@ assets:
     incremental: { cursor_field: id, kind: id }
 `);
   await withMockRun(async (fixture, out) => {
-    const result = await run(fixture, config(", key: asset"), out);
+    const result = await run(fixture, config(", key: asset"), out, { clock });
     assertEquals(result.assets.map((a) => [a.asset, a.status]), [
       ["busy", "skipped"],
       ["quiet", "ok"],
@@ -157,7 +160,7 @@ assets:
   }, limited);
   await withMockRun(async (fixture, out) => {
     // One limiter for the host (and the one token): the busy user's wait holds the quiet one.
-    const result = await run(fixture, config(", key: origin"), out);
+    const result = await run(fixture, config(", key: origin"), out, { clock });
     assertEquals(result.assets.map((a) => [a.asset, a.status]), [
       ["busy", "skipped"],
       ["quiet", "skipped"],

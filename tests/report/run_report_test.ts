@@ -63,6 +63,7 @@ Deno.test("the run report totals add up the assets", () => {
     skips: 0,
     bytes: 19100,
     seconds: 3,
+    pages_failed: 0,
     errors: 1,
   });
   assertEquals(report.status, "succeeded");
