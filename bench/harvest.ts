@@ -1,5 +1,5 @@
 /**
- * Harvest benchmark (issue 6): an unthrottled mock (no auth, no rate limit) serving a
+ * Harvest benchmark: an unthrottled mock (no auth, no rate limit) serving a
  * `--scale 200` Northwind (≈ 166 k orders, 431 k lines) from its own process, paged with
  * `_size=1000`:
  *

@@ -1,5 +1,5 @@
 /**
- * Rate-limit benchmark (issue 5): the mock API allows 100 requests per 2 s window per credential;
+ * Rate-limit benchmark: the mock API allows 100 requests per 2 s window per credential;
  * 4 workers fetch 500 pages through one `HttpClient` (adaptive limiter), beside a naive client
  * that retries on 429 only, sleeping `Retry-After` as the seeds do — both in the same run, each
  * against a fresh server. Floor = pages / limit × window = 10 s (the limit's steady rate); the

@@ -1,5 +1,5 @@
 /**
- * Mock API benchmark (issue 4): serve a `--scale 100` Northwind and page `Orders` with
+ * Mock API benchmark: serve a `--scale 100` Northwind and page `Orders` with
  * `_size=1000` over HTTP, beside the floor of reading the same pages straight from `node:sqlite`
  * and `JSON.stringify`-ing them, in the same run. Goal: the server costs at most 2× the floor.
  * @module

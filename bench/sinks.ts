@@ -1,5 +1,5 @@
 /**
- * Sinks benchmark (issue 7): write deterministic order-line rows through the streaming sinks
+ * Sinks benchmark: write deterministic order-line rows through the streaming sinks
  * (Parquet, CSV, JSONL; batch by batch; Parquet also with `thread: "worker"`) beside the floor —
  * polars building the same frame and writing it in one call — in the same run, at 200 k and 1 M
  * rows. Each case runs in its own

@@ -1,5 +1,5 @@
 /**
- * SQL extractor benchmark (issue 9): the seed's query (Orders ⋈ Order Details from 1997-01-01,
+ * SQL extractor benchmark: the Northwind line-items query (Orders ⋈ Order Details from 1997-01-01,
  * ≈ 1.9 M rows at scale 1200) against three ways of reading it, measured in the same run, each
  * in its own process so its peak RSS is its own:
  *
@@ -165,7 +165,7 @@ async function procStats(
 }
 
 function sqlite3Dump(db: string, csv: string): Promise<Measure> {
-  // The query is sent on stdin with the parameter bound by the tool, as the seed binds it.
+  // The query is sent on stdin with the parameter bound by the tool, as a client would bind it.
   const script = `.parameter set :start '${START}'\n.headers on\n.mode csv\n.output ${csv}\n` +
     `${LINE_ITEMS_QUERY};\n`;
   return measure("sqlite3", [db], script);

@@ -1,7 +1,7 @@
 /**
  * `deno task northwind`: harvests `jobs/northwind.yaml` — Orders (incremental on OrderDate,
- * Parquet partitioned by ShipCountry), "Order Details" and the derived `line_items` (seed 000) —
- * into `out/northwind/`. Serves its own mock Northwind (bearer auth, the seed proxy's 60
+ * Parquet partitioned by ShipCountry), "Order Details" and the derived `line_items` —
+ * into `out/northwind/`. Serves its own mock Northwind (bearer auth, a proxy's 60
  * requests/min) on a free port unless `--base-url URL` or `TIDEMARK_BASE_URL` is given (e.g.
  * `deno task mock` in another terminal and `--base-url http://127.0.0.1:9000`). Other arguments
  * go to `tidemark harvest` (`--asset Orders`, `--full-refresh`, `--if-changed`, ...).
@@ -13,7 +13,7 @@ import { type JobScript, runJobScript } from "../lib/cli/job_script.ts";
 /** The Northwind job. */
 export const NORTHWIND_JOB: JobScript = {
   name: "northwind",
-  summary: "Orders, Order Details and line_items from the Datasette-style API (seed 000)",
+  summary: "Orders, Order Details and line_items from the Datasette-style API",
   config: fileURLToPath(new URL("./northwind.yaml", import.meta.url)),
   out: "out/northwind",
   mock: { auth: "bearer", rateLimit: 60, rateWindowMs: 60_000 },

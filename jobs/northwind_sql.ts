@@ -1,5 +1,5 @@
 /**
- * The seed's SQL extraction (seed 000, Part B): Orders ⋈ "Order Details" from `:start`, written
+ * The Northwind SQL extraction: Orders ⋈ "Order Details" from `:start`, written
  * as Parquet partitioned by year to `<out>/parquet/line_items/year=YYYY/`, with manifest, state
  * and report. Incremental on `OrderDate` (keys `OrderID`, `ProductID`), so running it again adds
  * only new rows. Generates the Northwind database (scale 1) first when it is missing, so a new
@@ -16,7 +16,7 @@ import { runExtract } from "../lib/sql/extract.ts";
 import { formatResult } from "../lib/cli/extract.ts";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
 
-/** The seed's query: every order line from `:start`, in order date order. */
+/** The Northwind line-items query: every order line from `:start`, in order date order. */
 export const LINE_ITEMS_QUERY = `SELECT o.OrderID, o.CustomerID, o.OrderDate, o.ShipCountry,
        d.ProductID, d.UnitPrice, d.Quantity, d.Discount
 FROM Orders o

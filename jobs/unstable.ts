@@ -1,5 +1,5 @@
 /**
- * `deno task unstable`: harvests `jobs/unstable.yaml` (seed 001) — login/refresh auth against an
+ * `deno task unstable`: harvests `jobs/unstable.yaml` — login/refresh auth against an
  * API that fails (500 10 %, 503 5 %, 429 5 %, truncated 2 %, reset 2 %) and whose access tokens
  * live 2 seconds — into streamed CSV under `out/unstable/`, each finished file uploaded to
  * `out/unstable/lake/` (a local folder destination). `--s3rver` starts a local S3 server
@@ -14,7 +14,7 @@ import { type JobScript, runJobScript } from "../lib/cli/job_script.ts";
 /** The unstable-API job. */
 export const UNSTABLE_JOB: JobScript = {
   name: "unstable",
-  summary: "an API with faults and expiring tokens, to streamed CSV uploaded to storage (seed 001)",
+  summary: "an API with faults and expiring tokens, to streamed CSV uploaded to storage",
   config: fileURLToPath(new URL("./unstable.yaml", import.meta.url)),
   out: "out/unstable",
   mock: {

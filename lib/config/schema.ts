@@ -4,8 +4,8 @@
  * ignored key. Types come from here (`z.infer`); `retry`, `rate_limit` and `auth` come from the
  * HTTP layer's schemas.
  *
- * Fields reserved for later work (issue 7 and 8: `schedule`, `state`, `for_each`, `extract`,
- * `derive`, `transform`) are declared here, optional, so configs using them validate today.
+ * Optional sections (`schedule`, `state`, `for_each`, `extract`, `derive`, `transform`) are
+ * declared here too, each owned by the part that runs it.
  * @module
  */
 import { z } from "zod";
@@ -126,7 +126,7 @@ export const bodyLinkPaginationSchema = z.strictObject({
   allow_cross_origin: z.boolean().default(false),
 });
 
-/** Newest-first timelines with `since_id` / `until_id` / `pagination_token` (seed 004). */
+/** Newest-first timelines with `since_id` / `until_id` / `pagination_token`. */
 export const timelinePaginationSchema = z.strictObject({
   type: z.literal("timeline"),
   /** Query parameter for "newer than". @default "since_id" */
@@ -174,7 +174,7 @@ export const lookbackSchema = z.union([z.string(), z.number()])
     }),
   );
 
-/** `incremental:` — the watermark of an asset (seed 004: `>=` + dedupe by key). */
+/** `incremental:` — the watermark of an asset (`>=` + dedupe by key). */
 export const incrementalSchema = z.strictObject({
   /** Record field the watermark is read from (`OrderDate`, `modified_gmt`, `id`). */
   cursor_field: selectorSchema,
@@ -224,7 +224,7 @@ export type PartitionConfig = z.infer<typeof partitionSchema>;
 
 /** `output:` — where and how rows land. */
 export const outputSchema = z.strictObject({
-  /** File format; `raw` is the seed 003 raw-load format. @default "parquet" */
+  /** File format; `raw` is the raw-load format. @default "parquet" */
   format: z.enum(["parquet", "csv", "jsonl", "raw"]).default("parquet"),
   /** Hive partition columns or derived values (`year(OrderDate)`, `load_date`). */
   partition_by: z.array(z.string().min(1)).optional(),
@@ -294,7 +294,7 @@ export function writeModeOf(asset: {
   };
 }
 
-/** `transform:` (seed 002) — shape records before they are written. */
+/** `transform:` — shape records before they are written. */
 export const transformSchema = z.strictObject({
   /** Write record fields as columns (`true`) or one JSON payload column (`false`). @default true */
   flatten: z.boolean().default(true),
@@ -304,7 +304,7 @@ export const transformSchema = z.strictObject({
   key_fields: z.array(z.string().min(1)).min(1).optional(),
 });
 
-/** `change_detection:` (issue 8) — how a scheduled run finds out, with one cheap request, that nothing changed. */
+/** `change_detection:` — how a scheduled run finds out, with one cheap request, that nothing changed. */
 export const changeDetectionSchema = z.strictObject({
   /** `latest`: one request for the newest record (`params`), compared with the watermark; `etag`: the last run's pages again with `If-None-Match`; `off`. @default "latest" with params, else "etag" */
   mode: z.enum(["latest", "etag", "off"]).optional(),
@@ -371,21 +371,21 @@ export const assetSchema = z.strictObject({
   max_pages: z.int().min(1).default(10_000),
   /** Fraction of records a contract may reject before the asset fails. @default 0.01 */
   max_reject_ratio: z.number().min(0).max(1).default(0.01),
-  /** Issue 8: the asset whose records drive this one (`params` use `{record.Field}`). */
+  /** The asset whose records drive this one (`params` use `{record.Field}`). */
   for_each: z.string().min(1).optional(),
-  /** Issue 8: parent keys sent per request (comma-joined) with `for_each`. @default 1 */
+  /** Parent keys sent per request (comma-joined) with `for_each`. @default 1 */
   for_each_batch: z.int().min(1).optional(),
-  /** Issue 8: record shaping (seed 002). */
+  /** Record shaping: flatten, added fields, key fields. */
   transform: transformSchema.optional(),
-  /** Issue 8: cron schedule of this asset (overrides the config's). */
+  /** Cron schedule of this asset (overrides the config's). */
   schedule: z.string().min(1).optional(),
-  /** Issue 8: how a scheduled run decides nothing changed (lib/harvest/change_detection.ts). */
+  /** How a scheduled run decides nothing changed (lib/harvest/change_detection.ts). */
   change_detection: changeDetectionSchema.optional(),
 });
 /** Parsed asset. */
 export type AssetConfig = z.infer<typeof assetSchema>;
 
-/** Issue 9: a SQL extraction step (`extract:`), run by lib/sql. */
+/** A SQL extraction step (`extract:`), run by lib/sql. */
 export const extractStepSchema = z.strictObject({
   /** Dataset name. */
   name: assetName,
@@ -417,7 +417,7 @@ export const extractStepSchema = z.strictObject({
 /** Parsed `extract:` step. */
 export type ExtractStepConfig = z.infer<typeof extractStepSchema>;
 
-/** Issue 7: a derived dataset built from harvested ones (joins), run by the outputs layer. */
+/** A derived dataset built from harvested ones (joins), run by the outputs layer. */
 export const deriveStepSchema = z.strictObject({
   /** Dataset name. */
   name: assetName,
@@ -435,7 +435,7 @@ export const deriveStepSchema = z.strictObject({
 /** Parsed `derive:` step. */
 export type DeriveStepConfig = z.infer<typeof deriveStepSchema>;
 
-/** Issue 8: where state lives (SQLite file by default; Deno KV on Deploy). */
+/** Where state lives (SQLite file by default; Deno KV on Deploy). */
 export const stateConfigSchema = z.strictObject({
   /** @default "sqlite" */
   backend: z.enum(["sqlite", "kv"]).default("sqlite"),
@@ -461,15 +461,15 @@ export const configSchema = z.strictObject({
   workers: z.int().min(1).max(64).default(4),
   /** Output folder (the CLI's `--out` wins). */
   out: z.string().min(1).optional(),
-  /** Issue 8: where state lives. */
+  /** Where state lives. */
   state: stateConfigSchema.optional(),
-  /** Issue 8: cron schedule for `tidemark schedule`. */
+  /** Cron schedule for `tidemark schedule`. */
   schedule: z.string().min(1).optional(),
   /** REST assets. @default [] */
   assets: z.array(assetSchema).default([]),
-  /** Issue 9: SQL extraction steps. */
+  /** SQL extraction steps. */
   extract: z.array(extractStepSchema).optional(),
-  /** Issue 7: derived datasets. */
+  /** Derived datasets. */
   derive: z.array(deriveStepSchema).optional(),
 }).superRefine((config, ctx) => {
   if (config.assets.length === 0 && !config.extract?.length) {

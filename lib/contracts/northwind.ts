@@ -1,5 +1,5 @@
 /**
- * Contracts of the Northwind assets (seed 000): `Orders` and `"Order Details"`. Ids are positive
+ * Contracts of the Northwind assets: `Orders` and `"Order Details"`. Ids are positive
  * integers, dates parse (Northwind's `"1996-07-04 00:00:00.000"` text or ISO-8601), Freight ≥ 0,
  * UnitPrice ≥ 0, Quantity > 0 and Discount in [0, 1]. Valid rows come out coerced: ids and
  * quantities as integers, money as numbers, dates as `Date`s (UTC).

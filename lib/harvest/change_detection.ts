@@ -1,5 +1,5 @@
 /**
- * Change detection before a scheduled run (issue 8, seed 003): decide with as little as one
+ * Change detection before a scheduled run: decide with as little as one
  * request whether an asset changed since its last harvest, and when it did not, end the asset at
  * once — nothing fetched, nothing written, the report says why.
  *

@@ -1,5 +1,5 @@
 /**
- * Multi-step pipelines (seed 002): an asset with `for_each: <parent>` is harvested once per
+ * Multi-step pipelines: an asset with `for_each: <parent>` is harvested once per
  * record of its parent — or once per batch of `for_each_batch` records, their values
  * comma-joined — with its `{record.Field}` parameters rendered from each. The parent's records
  * are those its latest complete harvest fetched, read back from their snapshots (so they are

@@ -1,5 +1,5 @@
 /**
- * The fourth rule of the starting-point precedence (issue 8, seed 003): with no watermark in
+ * The fourth rule of the starting-point precedence: with no watermark in
  * state, an incremental asset starts from the newest `load_date=` partition already in its
  * output — the local folder (`parquet/<asset>/…/load_date=YYYY-MM-DD/…`) or the object storage
  * of `output.destination` (`<prefix>/<asset>/load_date=…/…`) — so a lost or fresh state does

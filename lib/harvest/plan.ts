@@ -1,6 +1,6 @@
 /**
  * The plan of a run, before any request: which assets run and in what order (assets skipped for
- * a rate limit last time go first, seed 004), and where each incremental asset starts, by
+ * a rate limit last time go first), and where each incremental asset starts, by
  * precedence `--full-refresh` > `--since` > the watermark in state > the newest `load_date=`
  * partition found in the output > the configured `initial`,
  * with the reason recorded for the report. Lookback and the future-watermark clamp are applied

@@ -1,9 +1,9 @@
 /**
- * `transform:` (seed 002): how records are shaped before they are written. `flatten: true` (the
+ * `transform:`: how records are shaped before they are written. `flatten: true` (the
  * default) writes each record's fields as columns; `flatten: false` writes the ELT shape — the
  * record as one JSON text column `raw_data` beside `extracted_at`, the `key_fields` and the
  * `add_fields`. `key_fields` also give every row an `insert_id` (SHA-256 of the key values, the
- * seed's idempotent insert id), so a loader or `output.mode: merge` can de-duplicate. Values of
+ * idempotent insert id of the source), so a loader or `output.mode: merge` can de-duplicate. Values of
  * `add_fields` are templates: `{run_id}`, `{now}`, `{today}`, and `{record.Field}` read from the
  * record being written. Pure.
  * @module

@@ -1,5 +1,5 @@
 /**
- * What a harvest does for its outputs beyond pages (issue 7), hooked into the engine at a few
+ * What a harvest does for its outputs beyond pages, hooked into the engine at a few
  * points so the engine files stay about fetching:
  *
  * - before any request: `derive:` steps and write modes are checked and every

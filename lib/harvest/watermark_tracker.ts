@@ -1,5 +1,5 @@
 /**
- * The watermark of one asset while it is harvested (docs/design.md §4, seed 004): the largest value
+ * The watermark of one asset while it is harvested (docs/design.md §4): the largest value
  * of `cursor_field` seen (timestamps normalized to UTC ISO-8601, ids compared as BigInt), the
  * smallest one (the `X_oldest` of timelines), and the keys of the rows inside the boundary
  * window — the rows holding the largest value, or with a `lookback` every row within that window

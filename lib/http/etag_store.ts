@@ -1,5 +1,5 @@
 /**
- * Conditional requests (seed 000, stretch 1): the validator of every response, keyed by method
+ * Conditional requests: the validator of every response, keyed by method
  * and URL with sorted parameters, sent back as `If-None-Match`; a 304 means "unchanged".
  * @module
  */

@@ -2,7 +2,7 @@
  * Failures of the HTTP layer. Every failure of a request — a refused status, attempts or budget
  * spent, a network error, a failed login — is an `HttpError` with the redacted URL, the status,
  * the attempts and the first bytes of the body; a wait too long to sleep is a `RateLimitedError`
- * that says when to come back (the harvester records it as a skip, seed 004).
+ * that says when to come back (the harvester records it as a skip).
  * @module
  */
 import { TidemarkError } from "../errors.ts";

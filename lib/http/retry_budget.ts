@@ -1,5 +1,5 @@
 /**
- * The retry budget of a run (seed 000, stretch 6): every retry of every request of a run draws
+ * The retry budget of a run: every retry of every request of a run draws
  * on one total of sleep time and one count of retries, so a broken upstream ends the run with
  * a clear error instead of sleeping forever.
  * @module

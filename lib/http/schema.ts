@@ -29,7 +29,7 @@ export const rateLimitSchema = z.strictObject({
   requests_per_second: z.number().positive().optional(),
   /** Bucket size: requests that may go out back to back. */
   burst: z.int().min(1).default(1),
-  /** A server-requested wait longer than this skips the asset instead of sleeping (seed 004). */
+  /** A server-requested wait longer than this skips the asset instead of sleeping. */
   max_wait_s: z.number().min(0).default(120),
   /** Follow X-RateLimit-* / RateLimit headers to pace requests so no 429 is received. */
   adaptive: z.boolean().default(true),

@@ -1,5 +1,5 @@
 /**
- * Object storage (issue 7): `output.destination` receives every finished file under a
+ * Object storage: `output.destination` receives every finished file under a
  * timestamped key (`<prefix>/<asset>/load_date=YYYY-MM-DD/load_time=HHMMSS/<file>`), verified
  * by size and ETag, with the object URL for the manifest. S3 and S3-compatible servers, or a
  * local folder, behind one {@link ObjectStore} interface.

@@ -1,5 +1,5 @@
 /**
- * Object keys of uploaded files (seed 003): `<prefix>/<asset>/load_date=YYYY-MM-DD/
+ * Object keys of uploaded files: `<prefix>/<asset>/load_date=YYYY-MM-DD/
  * load_time=HHMMSS/<rest>`, stamped with the run's load time in UTC, so every run lands in its
  * own folder and a reader can find the newest load by listing. Pure.
  * @module

@@ -1,5 +1,5 @@
 /**
- * Newest-first timelines (seed 004, X/Twitter API v2 shape): `since_id` fetches newer than the
+ * Newest-first timelines (X/Twitter API v2 shape): `since_id` fetches newer than the
  * `X` watermark, `until_id` fetches older than `X_oldest` (backfill), `pagination_token` walks
  * the pages between. The paginator reports the newest and oldest ids it saw (BigInt order) so
  * the engine can advance `X` and `X_oldest` once the walk is complete.

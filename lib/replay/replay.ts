@@ -184,7 +184,7 @@ async function replayInto(
         if (!(error instanceof Deno.errors.NotFound)) throw error;
         throw new UsageError(
           `${path} is missing: replay needs the config stamp of config_sha256 ${sha}, written ` +
-            `by every harvest since issue 7; harvest once more with this version, or restore it`,
+            `by every harvest of this version; harvest once more with this version, or restore it`,
         );
       }
       stamps.set(sha, stamp);

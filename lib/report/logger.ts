@@ -3,7 +3,7 @@
  * status, attempt, wait_ms, msg` (always present, `null` when not applicable, plus any extra
  * fields). On a terminal they print as readable lines; otherwise, or with `format: "json"`, as
  * JSON lines. They go to stderr and optionally to a size-rotated file with its own level
- * (seed 001: errors to `logs/app.log`). Every line passes the redactor first: no known secret
+ * (errors to `logs/app.log`). Every line passes the redactor first: no known secret
  * and no credential pattern reaches a terminal or a file.
  * @module
  */

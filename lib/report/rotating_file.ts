@@ -1,5 +1,5 @@
 /**
- * A log file rotated by size with a kept count (seed 001: `logs/app.log` rotating): when the next
+ * A log file rotated by size with a kept count (`logs/app.log` rotating): when the next
  * line would push `app.log` over `maxBytes`, `app.log.<keep-1>` → `app.log.<keep>` … `app.log` →
  * `app.log.1`, the oldest beyond `keep` is deleted, and writing goes on in a fresh `app.log`.
  * Writes are synchronous so lines from one process keep their order.

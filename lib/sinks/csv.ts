@@ -1,5 +1,5 @@
 /**
- * Streamed CSV (seed 001): the header once per file, RFC 4180 quoting (fields holding a comma,
+ * Streamed CSV: the header once per file, RFC 4180 quoting (fields holding a comma,
  * a quote, CR or LF are quoted, quotes doubled), one line ending throughout (CRLF by default),
  * written batch by batch. Nulls are empty fields; an empty string is `""` so the two stay
  * distinguishable. Dates are `YYYY-MM-DD`, timestamps ISO-8601 UTC, json columns JSON text.

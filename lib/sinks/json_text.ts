@@ -2,7 +2,7 @@
  * JSON text for values that `JSON.stringify` mishandles: bigints become exact digits (ids above
  * 2^53 stay exact), `Date`s become ISO-8601 UTC strings, non-finite numbers become `null`, and
  * `undefined` object members are dropped. {@link canonicalJson} also sorts object keys, so equal
- * records always hash the same (seed 003 `dl_hash`).
+ * records always hash the same (`dl_hash`).
  * @module
  */
 

@@ -32,7 +32,7 @@ export type SinkFormat = "parquet" | "csv" | "jsonl" | "raw";
 
 /** Options of {@link openSink}. */
 export interface SinkOptions {
-  /** Output format; `raw` = seed-003 raw-load rows (`id`, `dl_inserted_at`, `payload`, `dl_hash`) in Parquet. */
+  /** Output format; `raw` = raw-load rows (`id`, `dl_inserted_at`, `payload`, `dl_hash`) in Parquet. */
   format: SinkFormat;
   /** Run id, part of every file name: `part-<runId>-<key>.<ext>`. Letters, digits, `.`, `_`, `-`. */
   runId: string;

@@ -1,7 +1,7 @@
 /**
  * Hive partition paths (`ShipCountry=USA/year=1997/`) from `partition_by` entries: plain
  * columns, values derived from a date column (`year(OrderDate)`, `month(OrderDate)`,
- * `day(OrderDate)`) and the run's load time (`load_date`, `load_time`, seed 003). Pure.
+ * `day(OrderDate)`) and the run's load time (`load_date`, `load_time`). Pure.
  *
  * Values are made path-safe by percent-encoding (`/`, `=`, `%`, `:`, control characters, …);
  * null becomes `__null__` and the empty string `__empty__`, so every row has exactly one folder.

@@ -1,5 +1,5 @@
 /**
- * The raw-load format of seed 003: one row per record with `id`, `dl_inserted_at` (the load
+ * The raw-load format: one row per record with `id`, `dl_inserted_at` (the load
  * time), `payload` (the record as canonical JSON text) and `dl_hash` (SHA-256 hex of that text),
  * ready to load into a warehouse as-is and to de-duplicate by hash.
  * @module

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** One row of `ingestion_state` (seed 004): a watermark of one kind for one asset. */
+/** One row of `ingestion_state`: a watermark of one kind for one asset. */
 export interface Watermark {
   /** The entity fetched: an asset name, or e.g. a user id of a timelines asset. */
   assetId: string;

@@ -2,7 +2,7 @@
  * The SQLite state store (`node:sqlite`): one file, WAL mode, one transaction per committed
  * page, a schema version table so later versions can migrate old files in place.
  *
- * Tables (docs/design.md §4): `ingestion_state` (seed 004, upserts never overwrite with NULL),
+ * Tables (docs/design.md §4): `ingestion_state` (upserts never overwrite with NULL),
  * `runs`, `pages` (the committed cursor and outputs of each page, for resume and verify) and
  * `skips` (assets skipped for rate limits, retried first next run).
  * @module

@@ -1,5 +1,5 @@
 /**
- * Watermark comparisons (docs/design.md §4, seed 004), pure: ids compare as integers through BigInt
+ * Watermark comparisons (docs/design.md §4), pure: ids compare as integers through BigInt
  * when both are integer strings (19-digit snowflakes are above 2^53, and "9" > "10" as text),
  * timestamps are normalized to UTC ISO-8601 before they compare, a lookback re-reads a window for
  * late data, and a watermark in the future is clamped to now with a warning.

@@ -1,5 +1,5 @@
 /**
- * Per-user timelines (seed 004) with snowflake ids: 19-digit decimals above 2^53, computed with
+ * Per-user timelines with snowflake ids: 19-digit decimals above 2^53, computed with
  * BigInt and kept as strings, so a client that turns them into JS numbers loses precision. Posts
  * come in bursts within one millisecond, whose ids differ only in the sequence bits — as numbers
  * they collapse into one. Users are generated on first use from the seed and the user id; the

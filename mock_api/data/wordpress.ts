@@ -1,5 +1,5 @@
 /**
- * Generated WordPress content (seed 003): posts, pages and media sharing one id sequence, as they
+ * Generated WordPress content: posts, pages and media sharing one id sequence, as they
  * share `wp_posts`, with publish and modified times that rise with the id and modified times
  * spread later. Deterministic from the seed; the site's timezone is UTC, so `date` equals
  * `date_gmt`. Links are paths: the routes prefix the request's origin.

@@ -1,6 +1,6 @@
 /**
  * Conditional requests (docs/mock_api.md §5). Every 200 JSON answer to a GET gets a weak `ETag`
- * computed from its **content** — unlike the seed's per-URL tag, it changes when the data does —
+ * computed from its **content** — unlike a per-URL tag, it changes when the data does —
  * and a request whose `If-None-Match` matches gets a 304 with no body (which the rate limit
  * refunds).
  * @module

@@ -1,8 +1,8 @@
 /**
- * Per-credential rate limits (docs/mock_api.md §4): a fixed window (like the seed's proxy) or a token
+ * Per-credential rate limits (docs/mock_api.md §4): a fixed window (like a typical API gateway) or a token
  * bucket. Every response past auth carries `X-RateLimit-Limit/Remaining/Reset`; a refused request
  * gets 429 `{"error":"rate limit exceeded"}` with `Retry-After` in the chosen style. The
- * timelines (`/2/users/:id/...`, seed 004) keep their own 15-minute window per user with the
+ * timelines (`/2/users/:id/...`) keep their own 15-minute window per user with the
  * lower-case `x-rate-limit-*` headers and an epoch reset, and no `Retry-After`, like the real
  * service. A 304 is refunded: conditional requests do not count against the limit.
  * @module
@@ -32,7 +32,7 @@ export interface RateLimitOptions {
   now?: () => number;
 }
 
-/** The timelines' window, like the service seed 004 harvests. */
+/** The timelines' window, like the real service. */
 export const TIMELINE_WINDOW_MS = 15 * 60_000;
 
 const TIMELINE_PATH = /^\/2\/users\/([^/]+)\//;
@@ -54,7 +54,7 @@ interface Limiter {
 }
 
 /**
- * Windows are aligned on the epoch (like the seed's `time // 60`), so every credential's window
+ * Windows are aligned on the epoch (`time // 60`), so every credential's window
  * resets at the same predictable instant: the next multiple of `windowMs`.
  */
 function fixedWindow(limit: number, windowMs: number): Limiter {

@@ -1,5 +1,5 @@
 /**
- * The Datasette-compatible read endpoints (seed 000): `GET /{db}.json`, `GET /{db}/{table}.json`
+ * The Datasette-compatible read endpoints: `GET /{db}.json`, `GET /{db}/{table}.json`
  * (`_size`, `_next`, filters, `_sort`/`_sort_desc`, `_col`/`_nocol`, `_shape`, `_extra=count`)
  * and `GET /{db}/{table}/{pk}.json`, in the Datasette 1.0 shape plus the 0.x fields clients read.
  * @module

@@ -1,5 +1,5 @@
 /**
- * The six other pagination styles over the same tables (seed 002), each in the shape of the kind
+ * The six other pagination styles over the same tables, each in the shape of the kind
  * of API it imitates: a cursor in a body field (`/v1`, Stripe), offset (`/offset`), page number
  * (`/paged`), a Link header (`/linked`, GitHub), a next link in the body (`/hal`) and a nested
  * opaque cursor (`/nested`). All read rows in key order.

@@ -1,5 +1,5 @@
 /**
- * Timelines (seed 004): `GET /2/users/{id}/posts` with `max_results` (5–100, default 10),
+ * Timelines: `GET /2/users/{id}/posts` with `max_results` (5–100, default 10),
  * `since_id` / `until_id` (exclusive, compared as BigInt) and `pagination_token`, newest first,
  * `{"meta":{"result_count":0}}` when nothing matches; `POST /2/users/{id}/posts {"text"}` adds a
  * post (201). Errors use the X API v2 problem shape. Rate-limit headers are the middleware's.

@@ -1,5 +1,5 @@
 /**
- * WordPress REST (seed 003): `GET /wp-json/wp/v2/{posts|pages|media}` with `page`, `per_page`
+ * WordPress REST: `GET /wp-json/wp/v2/{posts|pages|media}` with `page`, `per_page`
  * (1–100, default 10), `X-WP-Total` / `X-WP-TotalPages` and a Link header, a 400
  * `rest_post_invalid_page_number` past the last page, `after`/`before`,
  * `modified_after`/`modified_before`, `orderby=date|modified|id|title|slug`, `order`, `_fields`;

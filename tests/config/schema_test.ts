@@ -326,7 +326,7 @@ Deno.test("a primary key may be written as a single column", () => {
   assertEquals(parsed.assets[0].primary_key, ["OrderID"]);
 });
 
-Deno.test("issue 8 and 9 fields validate: schedule, for_each, extract steps", () => {
+Deno.test("schedule, for_each and extract steps validate", () => {
   const text = config(
     `    schedule: "*/15 * * * *"
   - name: Customer Orders

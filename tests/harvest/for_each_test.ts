@@ -1,5 +1,5 @@
 /**
- * Multi-step pipelines (seed 002): step 2 (`for_each: customers`) takes its parameters from the
+ * Multi-step pipelines: step 2 (`for_each: customers`) takes its parameters from the
  * records of step 1. Its output equals the direct join of the two tables in the source; a batch
  * sends several ids per request; a child never runs without a complete harvest of its parent.
  */

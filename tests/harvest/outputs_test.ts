@@ -1,5 +1,5 @@
 /**
- * The outputs of a harvest end to end (issue 7): `derive:` builds line_items after its inputs;
+ * The outputs of a harvest end to end: `derive:` builds line_items after its inputs;
  * `output.destination: s3://…` is preflighted before any request and receives every finished
  * file under timestamped keys, recorded as `object_url`; `merge` through the engine is
  * idempotent; `verify` passes after merge and replace runs and still catches tampering.

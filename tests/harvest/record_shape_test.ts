@@ -1,5 +1,5 @@
 /**
- * `transform:` (seed 002): flattened columns or the ELT shape (`raw_data`, `extracted_at`), key
+ * `transform:`: flattened columns or the ELT shape (`raw_data`, `extracted_at`), key
  * fields and their `insert_id`, added fields rendered from the run and the record.
  */
 import { shapedWriter, shapeRows } from "../../lib/harvest/record_shape.ts";

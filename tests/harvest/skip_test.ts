@@ -1,5 +1,5 @@
 /**
- * Rate-limit skips (seed 004): a server-requested wait above `max_wait_s` skips the asset (its
+ * Rate-limit skips: a server-requested wait above `max_wait_s` skips the asset (its
  * committed pages kept, the skip recorded) while the others complete; the next run takes the
  * skipped asset first and finishes it, exactly once.
  */

@@ -1,5 +1,5 @@
 /**
- * `deno task generic` end to end (seed 002): customers, then each customer's orders taken from
+ * `deno task generic` end to end: customers, then each customer's orders taken from
  * the customers' records, ten ids a request; the orders equal the direct join of the source
  * tables, kept in the ELT shape, and a re-run merges instead of duplicating.
  */

@@ -1,5 +1,5 @@
 /**
- * `deno task timelines` end to end (seed 004): a backfill without state fails before any request;
+ * `deno task timelines` end to end: a backfill without state fails before any request;
  * forward then backfill, where users whose per-user window runs out are skipped, recorded, and
  * taken first (and finished) on the next run; ids stay exact above 2^53.
  */

@@ -1,5 +1,5 @@
 /**
- * `deno task unstable` end to end (seed 001): login auth with 2-second tokens against a mock that
+ * `deno task unstable` end to end: login auth with 2-second tokens against a mock that
  * fails 1 request in 4, streamed CSV with every line exactly once, retries visible in the report,
  * each finished file uploaded to the destination, and the password nowhere in the out folder.
  */

@@ -1,5 +1,5 @@
 /**
- * `deno task wordpress` end to end (seed 003): the job serves its own mock, lands posts, pages and
+ * `deno task wordpress` end to end: the job serves its own mock, lands posts, pages and
  * media in the raw-load format under `load_date=/load_time=` folders, and a scheduled-style
  * re-run (`--if-changed`) costs one request per type.
  */

@@ -35,7 +35,7 @@ function keyOf(row: Record<string, unknown>): string {
   return `${row.OrderID}/${row.ProductID}`;
 }
 
-Deno.test("the seed's query lands partitioned by year with the query's rows and keys", async () => {
+Deno.test("the line-items query lands partitioned by year with the query's rows and keys", async () => {
   const db = await northwindDb();
   await withOut(async (out) => {
     const result = await runExtract({ db, ...LINE_ITEMS_BY_YEAR, out, chunkRows: 500 });

@@ -1,7 +1,7 @@
 /**
  * A Northwind SQLite file for the SQL tests: generated once per test process into a temporary
- * folder (scale 1: 830 orders, 2155 lines) and removed when the process exits; the seed's
- * line-items extraction; temporary out folders.
+ * folder (scale 1: 830 orders, 2155 lines) and removed when the process exits; the line-items
+ * extraction; temporary out folders.
  * @module
  */
 import { join } from "node:path";
@@ -29,13 +29,13 @@ export function northwindDb(): Promise<string> {
   return cached;
 }
 
-/** The seed's query (Orders ⋈ Order Details from `:start`), as the job and the bench run it. */
+/** The line-items query (Orders ⋈ Order Details from `:start`), as the job and the bench run it. */
 export { LINE_ITEMS_QUERY } from "../../jobs/northwind_sql.ts";
 
-/** The `:start` of the seed's extraction. */
+/** The `:start` of the line-items extraction. */
 export const LINE_ITEMS_START = "1997-01-01";
 
-/** The seed's extraction: {@link LINE_ITEMS_QUERY} from {@link LINE_ITEMS_START}, by year. */
+/** The line-items extraction: {@link LINE_ITEMS_QUERY} from {@link LINE_ITEMS_START}, by year. */
 export const LINE_ITEMS_BY_YEAR: Pick<
   ExtractOptions,
   "query" | "params" | "asset" | "partitionBy"

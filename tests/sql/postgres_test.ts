@@ -44,32 +44,35 @@ Deno.test({
     const savedPassword = Deno.env.get("PGPASSWORD");
     Deno.env.set("PGPASSWORD", server.password);
     try {
-      await t.step("the seed's query lands partitioned by year with the query's rows", async () => {
-        await withOut(async (out) => {
-          const result = await runExtract({
-            db: server.url,
-            query: LINE_ITEMS_QUERY_QUOTED,
-            params: { start: START },
-            out,
-            asset: "line_items",
-            partitionBy: ["year(OrderDate)"],
-            chunkRows: 500,
+      await t.step(
+        "the line-items query lands partitioned by year with the query's rows",
+        async () => {
+          await withOut(async (out) => {
+            const result = await runExtract({
+              db: server.url,
+              query: LINE_ITEMS_QUERY_QUOTED,
+              params: { start: START },
+              out,
+              asset: "line_items",
+              partitionBy: ["year(OrderDate)"],
+              chunkRows: 500,
+            });
+            const want = sqliteRows(LINE_ITEMS_QUERY_QUOTED.replace(":start", "?"), START);
+            const byYear = await readParts(join(out, "parquet", "line_items"));
+            assertEquals(Object.keys(byYear).sort(), ["year=1997", "year=1998"]);
+            const all = Object.values(byYear).flat();
+            assertEquals(result.rows, want.length);
+            assertEquals(
+              new Set(all.map((r) => `${r.OrderID}/${r.ProductID}`)),
+              new Set(want.map((r) => `${r.OrderID}/${r.ProductID}`)),
+            );
+            for (const [folder, rows] of Object.entries(byYear)) {
+              const year = folder.slice("year=".length);
+              assert(rows.every((r) => String(r.OrderDate).startsWith(year)));
+            }
           });
-          const want = sqliteRows(LINE_ITEMS_QUERY_QUOTED.replace(":start", "?"), START);
-          const byYear = await readParts(join(out, "parquet", "line_items"));
-          assertEquals(Object.keys(byYear).sort(), ["year=1997", "year=1998"]);
-          const all = Object.values(byYear).flat();
-          assertEquals(result.rows, want.length);
-          assertEquals(
-            new Set(all.map((r) => `${r.OrderID}/${r.ProductID}`)),
-            new Set(want.map((r) => `${r.OrderID}/${r.ProductID}`)),
-          );
-          for (const [folder, rows] of Object.entries(byYear)) {
-            const year = folder.slice("year=".length);
-            assert(rows.every((r) => String(r.OrderDate).startsWith(year)));
-          }
-        });
-      });
+        },
+      );
 
       await t.step("types survive; a cast to date gives a Date column", async () => {
         await withOut(async (out) => {

@@ -46,7 +46,7 @@ const MODES: [string, SqliteSourceOptions][] = [
 ];
 
 for (const [mode, options] of MODES) {
-  Deno.test(`${mode}: the seed's query streams every row in query order, in chunks`, async () => {
+  Deno.test(`${mode}: the line-items query streams every row in query order, in chunks`, async () => {
     const path = await northwindDb();
     const source = await openSqliteSource(path, options);
     try {
