@@ -175,23 +175,26 @@ Deno.test("harvest task: the task's own command harvests a host that is not 127.
         `name: job\nbase_url: ${server.url}\nassets:\n${ORDERS}    params: { _size: 200 }\n`,
       );
       const out = join(dir, "out");
-      const shown = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-env",
-          "--allow-run",
-          join(ROOT, "jobs", "harvest_task.ts"),
-          "--config",
-          config,
-          "--out",
-          out,
-          "--quiet",
-          "--show-permissions",
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      // `deno task harvest`, as its deno.json line starts it.
+      const task = (...extra: string[]) =>
+        new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-read",
+            "--allow-env",
+            "--allow-run",
+            join(ROOT, "jobs", "harvest_task.ts"),
+            "--config",
+            config,
+            "--out",
+            out,
+            "--quiet",
+            ...extra,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+      const shown = await task("--show-permissions");
       const printed = new TextDecoder().decode(shown.stdout);
       assertEquals(shown.code, 0);
       assertStringIncludes(printed, `--allow-net=${new URL(server.url).host} `);
@@ -199,22 +202,7 @@ Deno.test("harvest task: the task's own command harvests a host that is not 127.
       const stats = await (await fetch(`${server.url}/-/stats`)).json();
       assertEquals(stats.by_path["/northwind/Orders.json"], undefined, "no request was sent");
       assertEquals(await Deno.stat(out).catch(() => null), null, "nothing written");
-      const ran = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-env",
-          "--allow-run",
-          join(ROOT, "jobs", "harvest_task.ts"),
-          "--config",
-          config,
-          "--out",
-          out,
-          "--quiet",
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      const ran = await task();
       assertEquals(ran.code, 0, new TextDecoder().decode(ran.stderr));
       assertMatch(new TextDecoder().decode(ran.stdout), /succeeded: 5 pages, 830 records/);
     });

@@ -202,6 +202,31 @@ ${indent(options.details ?? "")}
 }
 
 /**
+ * The example config of docs/design.md §7 as a user writes it — no `param_format`, no
+ * `output.mode` — against {@link BASE_URL} with quick retries; `incremental` is added to Orders'
+ * `incremental:` map, `assets` appended to the asset list.
+ */
+export function designYaml(options: { incremental?: string; assets?: string } = {}): string {
+  return `name: northwind
+base_url: ${BASE_URL}
+auth: { type: bearer, token: \${API_TOKEN} }
+retry: { max_attempts: 6, base_ms: 1, cap_ms: 5, budget_s: 60, timeout_s: 30 }
+assets:
+  - name: Orders
+    path: /northwind/Orders.json
+    params: { _size: 1000 }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID]
+    incremental: { cursor_field: OrderDate, param: OrderDate__gte, initial: "1997-01-01"${
+    options.incremental ?? ""
+  } }
+    contract: orders
+    output: { format: parquet, partition_by: [ShipCountry] }
+${options.assets ?? ""}`;
+}
+
+/**
  * A config of one asset, Orders over the mock's cursor pages, against {@link BASE_URL}: `top` is
  * extra config YAML, `asset` extra YAML for the asset.
  */

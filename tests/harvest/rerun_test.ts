@@ -9,7 +9,7 @@ import { filesUnder } from "../../lib/harvest/output_files.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { assert, assertEquals } from "../assert.ts";
 import {
-  BASE_URL,
+  designYaml,
   type MockFixture,
   parquetFrame,
   parquetKeys,
@@ -21,27 +21,15 @@ import {
 } from "./fixture.ts";
 
 /** The example config of docs/design.md §7 as a user writes it, plus Order Details without incremental. */
-const CONFIG = `name: northwind
-base_url: ${BASE_URL}
-auth: { type: bearer, token: \${API_TOKEN} }
-retry: { max_attempts: 6, base_ms: 1, cap_ms: 5, budget_s: 60, timeout_s: 30 }
-assets:
-  - name: Orders
-    path: /northwind/Orders.json
-    params: { _size: 1000 }
-    pagination: { type: cursor, param: _next, response_path: next }
-    data_path: rows
-    primary_key: [OrderID]
-    incremental: { cursor_field: OrderDate, param: OrderDate__gte, initial: "1997-01-01" }
-    contract: orders
-    output: { format: parquet, partition_by: [ShipCountry] }
-  - name: OrderDetails
+const CONFIG = designYaml({
+  assets: `  - name: OrderDetails
     path: /northwind/Order%20Details.json
     params: { _size: 500 }
     pagination: { type: cursor, param: _next, response_path: next }
     data_path: rows
     primary_key: [OrderID, ProductID]
-`;
+`,
+});
 
 /** What the command line does on a plain re-run: change detection on. */
 const PLAIN = { detectChanges: true };

@@ -7,7 +7,7 @@ import { readRejects, rejectsPath } from "../../lib/contracts/rejects.ts";
 import { formatLikeSource, watermarkParam } from "../../lib/harvest/watermark_wire.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {
-  BASE_URL,
+  designYaml,
   type MockFixture,
   parquetFrame,
   run,
@@ -50,23 +50,9 @@ Deno.test("watermarkParam: auto sends the source's own text, fixed formats and i
   );
 });
 
-/** shared/DESIGN.md's example config as a user writes it: no param_format anywhere. */
+/** docs/design.md §7's config as a user writes it: no param_format anywhere. */
 function designConfig(paramFormat = "") {
-  return yamlConfig(`name: northwind
-base_url: ${BASE_URL}
-auth: { type: bearer, token: \${API_TOKEN} }
-rate_limit: { requests_per_second: 500, burst: 500, max_wait_s: 120 }
-retry: { max_attempts: 6, base_ms: 1, cap_ms: 5, budget_s: 60, timeout_s: 30 }
-assets:
-  - name: Orders
-    path: /northwind/Orders.json
-    params: { _size: 1000 }
-    pagination: { type: cursor, param: _next, response_path: next }
-    data_path: rows
-    primary_key: [OrderID]
-    incremental: { cursor_field: OrderDate, param: OrderDate__gte, initial: "1997-01-01"${paramFormat} }
-    output: { format: parquet, partition_by: [ShipCountry] }
-`);
+  return yamlConfig(designYaml({ incremental: paramFormat }));
 }
 
 function newestOrderDate(fixture: MockFixture): string {
