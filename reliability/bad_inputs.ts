@@ -4,8 +4,45 @@
  * earlier run is there to protect). Responses come from a small server of bad answers.
  * @module
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { digestChange, folderDigest, linesConfig, runCli, serveMock, TOKEN } from "./harness.ts";
+import { DatabaseSync } from "node:sqlite";
+import {
+  digestChange,
+  filesUnder,
+  folderDigest,
+  linesConfig,
+  runCli,
+  serveMock,
+  TOKEN,
+} from "./harness.ts";
+
+/**
+ * What a bad response must not change: the data readers see (every Parquet file under
+ * `parquet/<asset>/`, through the asset's link; staging and generation folders are the writer's)
+ * and the watermarks in state. A run that fails on a response still keeps that response's
+ * snapshot, manifest line and report: a raw copy of every response is the provenance promise.
+ */
+async function dataAndWatermarks(out: string): Promise<Map<string, string>> {
+  const digest = new Map<string, string>();
+  const parquet = join(out, "parquet");
+  for (const file of await filesUnder(parquet)) {
+    if (file.split("/").some((part) => part.startsWith("."))) continue;
+    const bytes = await Deno.readFile(join(parquet, file));
+    digest.set(`parquet/${file}`, createHash("sha256").update(bytes).digest("hex"));
+  }
+  const db = new DatabaseSync(join(out, "state.sqlite"), { readOnly: true });
+  try {
+    const rows = db.prepare(
+      `SELECT asset_id, data_type, last_id, last_timestamp FROM ingestion_state
+       WHERE data_type IN ('default', 'X', 'X_oldest', 'harvest_boundary') ORDER BY 1, 2`,
+    ).all();
+    digest.set("state: watermarks", JSON.stringify(rows));
+  } finally {
+    db.close();
+  }
+  return digest;
+}
 
 /** One bad input: how to run it and what its message must name. */
 interface BadInput {
@@ -258,7 +295,9 @@ export async function badInputsCheck(
       return { cases: cases.length, failed: [`the first run failed: ${first.stderr}`] };
     }
     for (const c of cases) {
-      const before = await folderDigest(out);
+      // A bad config or flag is refused before anything is opened: the whole folder, byte for byte.
+      const snapshot = family === "responses" ? dataAndWatermarks : folderDigest;
+      const before = await snapshot(out);
       let args: string[];
       if (c.config) {
         const file = join(dir, "case.yaml");
@@ -269,7 +308,7 @@ export async function badInputsCheck(
       } else args = [...c.args!, "--out", out];
       const run = await runCli(args, { env: { API_TOKEN: TOKEN, ...c.env } });
       const said = run.stdout + run.stderr;
-      const change = digestChange(before, await folderDigest(out));
+      const change = digestChange(before, await snapshot(out));
       if (run.code === 0) failed.push(`${c.name}: exit 0`);
       else if (!c.names.test(said)) {
         failed.push(`${c.name}: no line names it: ${said.trim().slice(-200)}`);

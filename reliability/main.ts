@@ -83,7 +83,8 @@ try {
   );
   for (const [id, family] of [["c1", "config and flags"], ["c2", "responses"]] as const) {
     let cases = 0;
-    await check(id, `(${id}) bad ${family}: exit ≠ 0, named, out/ untouched`, "", async () => {
+    const untouched = family === "responses" ? "data and watermarks untouched" : "out/ untouched";
+    await check(id, `(${id}) bad ${family}: exit ≠ 0, named, ${untouched}`, "", async () => {
       const result = await badInputsCheck(dir, family);
       cases = result.cases;
       return result.failed.length === 0

@@ -247,6 +247,14 @@ export type OutputConfig = z.infer<typeof outputSchema>;
 /** How a run's rows join an asset's earlier output. */
 export type WriteModeName = "append" | "replace" | "merge";
 
+/** Whether a response without the asset's `data_path` means "no records" (see `data_optional`). */
+export function dataOptional(
+  asset: { data_optional?: boolean; pagination: { type: string } },
+): boolean {
+  // The timelines API leaves `data` out of a window with no post.
+  return asset.data_optional ?? asset.pagination.type === "timeline";
+}
+
 /** An asset's write mode and why it is that one. */
 export interface ResolvedWriteMode {
   /** The mode. */
@@ -352,6 +360,11 @@ export const assetSchema = z.strictObject({
   pagination: paginationSchema.prefault({ type: "none" }),
   /** Where the records are in the body (`rows`, `data`, `""` for a bare array). */
   data_path: selectorSchema,
+  /**
+   * A response without `data_path` holds no records, rather than being an error (APIs that leave
+   * the list out when it is empty). @default true with timeline pagination, else false
+   */
+  data_optional: z.boolean().optional(),
   /** Columns that identify a record (dedupe at the watermark boundary, merge). */
   primary_key: z.preprocess(
     (v) => (typeof v === "string" ? [v] : v),

@@ -9,7 +9,7 @@
  */
 import type { z } from "zod";
 import type { LoadedConfig } from "../config/load.ts";
-import { type AssetConfig, writeModeOf } from "../config/schema.ts";
+import { type AssetConfig, dataOptional, writeModeOf } from "../config/schema.ts";
 import { renderParams } from "../config/templating.ts";
 import { checkRejectRatio, contractColumnTypes, getContract } from "../contracts/mod.ts";
 import type { HttpClient } from "../http/client.ts";
@@ -286,6 +286,7 @@ async function setupAsset(
     dataPath: asset.data_path,
     label: asset.name,
     scope: asset.name,
+    dataOptional: dataOptional(asset),
   };
   const setup: Partial<AssetSetup> = { url, spec, resumed: plan !== undefined };
   let params: Record<string, string>;
@@ -368,6 +369,7 @@ async function setupAsset(
     if (setup.resumed) {
       await replayCommittedPages(ctx.out, state, asset.name, tracker, {
         dataPath: asset.data_path,
+        dataOptional: dataOptional(asset),
       });
     }
   }

@@ -16,7 +16,7 @@
  * @module
  */
 import { z } from "zod";
-import type { AssetConfig } from "../config/schema.ts";
+import { type AssetConfig, dataOptional } from "../config/schema.ts";
 import { renderParams } from "../config/templating.ts";
 import { ConfigError, type ConfigIssue } from "../errors.ts";
 import {
@@ -260,7 +260,9 @@ async function latestCheck(
     scope: asset.name,
   }, { signal });
   const body = responseBody(result, asset.name);
-  const records = selectRecords(body, asset.data_path, asset.name);
+  const records = selectRecords(body, asset.data_path, asset.name, {
+    optional: dataOptional(asset),
+  });
   await recordProbe(ctx, asset.name, "latest", { result, params, records: records.length });
   const query = Object.entries(asset.change_detection?.params ?? {}).map(([k, v]) => `${k}=${v}`)
     .join("&");
@@ -599,7 +601,8 @@ export function isDetectionResult(result: AssetResult): boolean {
 function recordCount(result: HttpResult, asset: AssetConfig): number {
   try {
     const body = responseBody(result, asset.name);
-    return selectRecords(body, asset.data_path, asset.name).length;
+    return selectRecords(body, asset.data_path, asset.name, { optional: dataOptional(asset) })
+      .length;
   } catch {
     return 0;
   }

@@ -8,7 +8,7 @@
  * committed page by page and resumed after a crash like any other partition.
  * @module
  */
-import type { AssetConfig } from "../config/schema.ts";
+import { type AssetConfig, dataOptional } from "../config/schema.ts";
 import { renderTemplate } from "../config/templating.ts";
 import { StateError } from "../errors.ts";
 import { resolveOutPath } from "../provenance/snapshot.ts";
@@ -110,7 +110,9 @@ async function buildPlan(ctx: RunContext, asset: AssetConfig): Promise<ForEachPl
         }; run 'tidemark verify', or harvest "${parentName}" again with --full-refresh`,
       );
     }
-    const records = selectRecords(decodeBody(bytes, parentName), parent.data_path, parentName);
+    const records = selectRecords(decodeBody(bytes, parentName), parent.data_path, parentName, {
+      optional: dataOptional(parent),
+    });
     for (const record of records) {
       parents++;
       const values: string[] = [];

@@ -50,8 +50,20 @@ export function selectRecords(
   body: unknown,
   dataPath: string,
   label = "response",
+  options: { optional?: boolean } = {},
 ): Record<string, unknown>[] {
   const found = select(body, dataPath);
+  if (found === undefined && !options.optional) {
+    // A data_path that is not there is far more often a wrong path than an API leaving the
+    // list out: harvesting zero rows without a word would be fast and silently wrong.
+    const keys = body !== null && typeof body === "object" && !Array.isArray(body)
+      ? Object.keys(body).slice(0, 8).join(", ")
+      : typeof body;
+    throw new PaginationError(
+      `${label}: the response has no "${dataPath}" (it has: ${keys}); point data_path at the ` +
+        "list of records, or set data_optional: true if the API leaves the list out when it is empty",
+    );
+  }
   if (found === undefined || found === null) return [];
   if (!Array.isArray(found)) {
     throw new PaginationError(
@@ -144,6 +156,8 @@ export function rowsOfPage(
 export interface RowsFromBytesOptions extends PageRowsOptions {
   /** Where the records are in the body. */
   dataPath: string;
+  /** A body without `dataPath` holds no records (else it is an error). @default false */
+  dataOptional?: boolean;
   /** Names the page in errors. @default "response" */
   label?: string;
 }
@@ -163,6 +177,8 @@ export function rowsFromBytes(
   bytes: Uint8Array,
   options: RowsFromBytesOptions,
 ): PageRows & { records: Record<string, unknown>[] } {
-  const records = selectRecords(decodeBody(bytes, options.label), options.dataPath, options.label);
+  const records = selectRecords(decodeBody(bytes, options.label), options.dataPath, options.label, {
+    optional: options.dataOptional,
+  });
   return { records, ...validateRows(records, options) };
 }

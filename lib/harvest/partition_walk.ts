@@ -46,6 +46,8 @@ export interface FetchSpec {
   label: string;
   /** The asset, for limiters keyed per asset. */
   scope?: string;
+  /** A response without `dataPath` holds no records (else it is an error). @default false */
+  dataOptional?: boolean;
 }
 
 /** Fetches and reads one page; `"end"` when the server answered an end status (past the last page). */
@@ -75,7 +77,7 @@ export async function fetchPage(
     throw error;
   }
   const body = responseBody(result, spec.label);
-  const records = selectRecords(body, spec.dataPath, spec.label);
+  const records = selectRecords(body, spec.dataPath, spec.label, { optional: spec.dataOptional });
   const next = paginator.next(request, {
     status: result.status,
     headers: result.headers,

@@ -201,6 +201,8 @@ export async function removeOrphanParts(
 export interface ReplayCommittedOptions {
   /** Where the records are in each snapshot. */
   dataPath: string;
+  /** A snapshot without `dataPath` holds no records. @default false */
+  dataOptional?: boolean;
 }
 
 /**
@@ -218,7 +220,11 @@ export async function replayCommittedPages(
   for (const page of pages) {
     if (!page.snapshot) continue;
     const bytes = await Deno.readFile(resolveOutPath(out, page.snapshot));
-    const { records } = rowsFromBytes(bytes, { dataPath: options.dataPath, label: asset });
+    const { records } = rowsFromBytes(bytes, {
+      dataPath: options.dataPath,
+      dataOptional: options.dataOptional,
+      label: asset,
+    });
     tracker.observe(records);
   }
   return pages.length;

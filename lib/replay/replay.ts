@@ -20,7 +20,13 @@
  */
 import type { z } from "zod";
 import { dirname, join } from "node:path";
-import { type AssetConfig, assetSchema, deriveStepSchema, writeModeOf } from "../config/schema.ts";
+import {
+  type AssetConfig,
+  assetSchema,
+  dataOptional,
+  deriveStepSchema,
+  writeModeOf,
+} from "../config/schema.ts";
 import { contractColumnTypes, getContract } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
 import { UsageError, VerifyError } from "../errors.ts";
@@ -367,7 +373,11 @@ async function replayInto(
     const contract: z.ZodType | undefined = config.contract
       ? getContract(config.contract)
       : undefined;
-    const { records } = rowsFromBytes(bytes, { dataPath: config.data_path, label: record.asset });
+    const { records } = rowsFromBytes(bytes, {
+      dataPath: config.data_path,
+      dataOptional: dataOptional(config),
+      label: record.asset,
+    });
     const { rows, rejects, dropped } = rowsOfPage(records, {
       tracker: state.tracker,
       contract,

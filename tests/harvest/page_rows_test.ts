@@ -7,10 +7,21 @@ import { assertEquals, assertThrows } from "../assert.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-Deno.test("page rows: records at data_path; absent or null is no records", () => {
+Deno.test("page rows: records at data_path; null is no records, and so is absent where the API leaves it out", () => {
   assertEquals(selectRecords({ rows: [{ a: 1 }] }, "rows"), [{ a: 1 }]);
-  assertEquals(selectRecords({ meta: { result_count: 0 } }, "data"), []);
+  assertEquals(selectRecords({ rows: null }, "rows"), []);
+  assertEquals(selectRecords({ meta: { result_count: 0 } }, "data", "t", { optional: true }), []);
   assertEquals(selectRecords([{ a: 1 }], ""), [{ a: 1 }]);
+});
+
+Deno.test("page rows: a data_path the response does not have is an error naming it and the keys there are", () => {
+  const error = assertThrows(
+    () => selectRecords({ ok: true, results: [] }, "items.rows", "lines"),
+    PaginationError,
+    'no "items.rows"',
+  );
+  assertEquals(error.message.includes("ok, results"), true);
+  assertEquals(error.message.includes("data_optional"), true);
 });
 
 Deno.test("page rows: a data_path that is not a list of objects is an error naming it", () => {
