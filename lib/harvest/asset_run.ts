@@ -7,6 +7,7 @@
  * the next run resumes them. Never throws: the outcome is in the {@link AssetResult}.
  * @module
  */
+import { relative } from "node:path";
 import type { z } from "zod";
 import type { LoadedConfig } from "../config/load.ts";
 import { type AssetConfig, dataOptional, writeModeOf } from "../config/schema.ts";
@@ -112,7 +113,7 @@ export interface AssetResult {
   resumed: boolean;
   /** Parts deleted because no committed page named them (a crash's leftovers). */
   orphansRemoved: number;
-  /** Output folder relative to the out folder. */
+  /** The asset's output folder, as readers use it, relative to the out folder. */
   output: string | null;
   /** Watermark before and after (after = before unless the asset completed). */
   watermark: { before: string | null; after: string | null } | null;
@@ -167,7 +168,8 @@ export async function runAsset(
     result.resumed = setup.resumed;
     result.partitions = setup.plan.partitions.length;
     result.orphansRemoved = setup.orphans;
-    result.output = setup.output.relDir;
+    // The folder readers use (replace and merge stage their parts elsewhere until the switch).
+    result.output = relative(ctx.out, setup.output.assetDir).replaceAll("\\", "/");
     result.watermark = { before: setup.plan.watermark_in, after: setup.plan.watermark_in };
     const onPage = (outcome: PageOutcome) => {
       result.pages++;
