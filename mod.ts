@@ -125,7 +125,7 @@ export {
   type ReplayResult,
 } from "./lib/replay/replay.ts";
 export * from "./lib/replay/compare_outs.ts";
-export { runJob, type RunJobOptions } from "./lib/harvest/scheduled_run.ts";
+export { runJob, type RunJobOptions } from "./lib/schedule/scheduled_run.ts";
 export {
   type ChangeCheck,
   type ChangeMode,

@@ -4,7 +4,7 @@
  * SIGTERM; `--once` runs every job once now and exits (for system cron, CI); `--dry-run` prints
  * each job's next fire times and runs nothing.
  *
- * A job runs through a {@link JobRunner}: by default the harvest engine's `runJob(config,
+ * A job runs through a {@link JobRunner}: by default the job runner's `runJob(config,
  * options)`, imported only when a job first fires, so `--dry-run` loads no engine at all.
  * @module
  */
@@ -39,10 +39,10 @@ export interface ScheduleCommandOptions {
   env?: Env;
 }
 
-/** What the scheduler uses of the harvest engine module (`lib/harvest/run.ts`). */
-interface HarvestEngine {
-  /** Preferred seam: runs one job, rejecting when it failed. */
-  runJob?(
+/** What the scheduler uses of the job runner module (`lib/schedule/scheduled_run.ts`). */
+interface JobEngine {
+  /** Runs one job (its harvest, then its extract steps), rejecting when it failed. */
+  runJob(
     config: ScheduledJob["loaded"],
     options: {
       assets?: string[];
@@ -52,51 +52,33 @@ interface HarvestEngine {
       scheduledAt?: Date;
     },
   ): Promise<unknown>;
-  /** Otherwise: one harvest run, resolving with its exit code. */
-  harvest?(
-    config: ScheduledJob["loaded"],
-    options: { assets?: string[] },
-  ): Promise<{ runId: string; status: string; exitCode: number }>;
 }
 
 /**
- * The default runner: the harvest engine, imported on first use (`runJob(config, options)` when
- * the engine exports it, else `harvest(config, { assets })`, a run that does not exit 0 failing
- * the fire). The specifier is computed so that `--dry-run` and the type check of this command
- * never load the engine.
+ * The default runner: `runJob(config, options)` of the job runner, imported on first use. The
+ * specifier is computed so that `--dry-run` and the type check of this command never load the
+ * harvest engine (and its Parquet addon).
  */
 export async function harvestRunner(job: ScheduledJob, fire: FireContext): Promise<unknown> {
-  const specifier = new URL("../harvest/run.ts", import.meta.url).href;
-  let engine: HarvestEngine;
+  const specifier = new URL("../schedule/scheduled_run.ts", import.meta.url).href;
+  let engine: JobEngine;
   try {
     engine = await import(specifier);
   } catch (error) {
     throw new TidemarkError(
-      `cannot run job ${job.name}: the harvest engine (lib/harvest/run.ts) could not be loaded: ${
+      `cannot run job ${job.name}: the harvest engine could not be loaded: ${
         (error as Error).message
       }`,
       { cause: error },
     );
   }
-  if (typeof engine.runJob === "function") {
-    return await engine.runJob(job.loaded, {
-      assets: job.assets,
-      extract: job.extract,
-      signal: fire.signal,
-      trigger: "schedule",
-      scheduledAt: fire.scheduledAt,
-    });
-  }
-  if (typeof engine.harvest !== "function") {
-    throw new TidemarkError(
-      `cannot run job ${job.name}: lib/harvest/run.ts exports neither runJob nor harvest`,
-    );
-  }
-  const result = await engine.harvest(job.loaded, { assets: job.assets });
-  if (result.exitCode !== 0) {
-    throw new TidemarkError(`run ${result.runId} of job ${job.name} ended ${result.status}`);
-  }
-  return result;
+  return await engine.runJob(job.loaded, {
+    assets: job.assets,
+    extract: job.extract,
+    signal: fire.signal,
+    trigger: "schedule",
+    scheduledAt: fire.scheduledAt,
+  });
 }
 
 /** Builds the `schedule` command around injected collaborators. */

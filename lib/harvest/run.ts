@@ -501,5 +501,3 @@ function preflight(
   }
   if (issues.length > 0) throw new ConfigError("cannot start the harvest", issues);
 }
-
-export { runJob, type RunJobOptions } from "./scheduled_run.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Env } from "../config/load.ts";
-import { runJob } from "../harvest/run.ts";
+import { runJob } from "./scheduled_run.ts";
 import { createLogger, type Logger } from "../report/logger.ts";
 import { type DenoCronEntry, type DenoCronFunction, registerDenoCron } from "./deploy.ts";
 import { loadScheduledJobs, type ScheduledJob } from "./jobs.ts";

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parseConfig } from "../../lib/config/load.ts";
-import { runJob } from "../../lib/harvest/scheduled_run.ts";
+import { runJob } from "../../lib/schedule/scheduled_run.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { TidemarkError } from "../errors.ts";
 import { runExtractStep } from "../sql/extract_step.ts";
-import { harvest, type HarvestOptions, type HarvestResult } from "./run.ts";
+import { harvest, type HarvestOptions, type HarvestResult } from "../harvest/run.ts";
 
 /** Options of {@link runJob} (what the scheduler passes, plus any harvest option). */
 export interface RunJobOptions extends HarvestOptions {
