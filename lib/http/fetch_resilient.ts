@@ -81,6 +81,51 @@ export interface RetryEvent {
 }
 
 const TIMEOUT = Symbol("attempt timeout");
+
+/** A body above the configured limit: never retried (the next attempt gets the same body). */
+class BodyTooLarge extends Error {
+  constructor(readonly limit: number, readonly seen: number, readonly declared: boolean) {
+    super(`body of ${seen} bytes is above the limit`);
+  }
+}
+
+/**
+ * Reads a body, stopping past `limit` bytes: a declared Content-Length above it is refused
+ * before reading; a streamed body is counted as it arrives.
+ */
+async function readBody(response: Response, limit: number): Promise<Uint8Array> {
+  const declared = Number(response.headers.get("Content-Length") ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    throw new BodyTooLarge(limit, declared, true);
+  }
+  // A declared length within the limit is read whole (the fast path); Deno's fetch refuses a
+  // body longer than its Content-Length.
+  if (Number.isFinite(declared) || response.body === null) {
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge(limit, size, false);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
+}
 const decoder = new TextDecoder();
 
 interface SendResult {
@@ -97,6 +142,7 @@ interface SendContext {
   fetch: FetchFunction;
   clock: Clock;
   timeoutMs: number;
+  maxBodyBytes: number;
   signal?: AbortSignal;
   expectJson?: boolean;
   method: string;
@@ -143,7 +189,7 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
       if (controller.signal.aborted && late !== response) late.body?.cancel().catch(() => {});
     }, () => {});
     response = await Promise.race([pending, aborted]);
-    const body = new Uint8Array(await Promise.race([response.arrayBuffer(), aborted]));
+    const body = await Promise.race([readBody(response, ctx.maxBodyBytes), aborted]);
     const headers = response.headers;
     const status = response.status;
     const noBody = ctx.method === "HEAD" || status === 204 || status === 304;
@@ -176,6 +222,7 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
     }
     return { kind: "http", status, headers, body, json };
   } catch (error) {
+    if (error instanceof BodyTooLarge) throw error;
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       throw permissionError(url, error);
     }
@@ -431,19 +478,35 @@ export async function fetchResilient(
 
     sentUrl = target.url;
     const startedAt = clock.now();
-    const outcome = await sendOnce(target.url.href, {
-      method,
-      headers: target.headers,
-      body,
-      redirect: "follow",
-    }, {
-      fetch: transport,
-      clock,
-      timeoutMs: retry.timeout_s * 1000,
-      signal,
-      expectJson: req.expectJson,
-      method,
-    });
+    let outcome: SendResult;
+    try {
+      outcome = await sendOnce(target.url.href, {
+        method,
+        headers: target.headers,
+        body,
+        redirect: "follow",
+      }, {
+        fetch: transport,
+        clock,
+        timeoutMs: retry.timeout_s * 1000,
+        maxBodyBytes: retry.max_body_mb * 1024 * 1024,
+        signal,
+        expectJson: req.expectJson,
+        method,
+      });
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      ticket.release({});
+      throw fail(
+        "too_large",
+        (u) =>
+          `the response to ${method} ${u} is larger than retry.max_body_mb ` +
+          `(${retry.max_body_mb} MB; ${
+            error.declared ? `Content-Length ${error.seen}` : `over ${error.seen} bytes read`
+          }); ask for smaller pages (the page size parameter) or raise retry.max_body_mb`,
+        error,
+      );
+    }
     ticket.release({ status: outcome.status, headers: outcome.headers });
     if (outcome.aborted) throw abortedError(signal?.reason);
     last = outcome;

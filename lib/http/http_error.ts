@@ -16,7 +16,8 @@ export type HttpFailure =
   | "rate_limited" // the server asks for a wait above rate_limit.max_wait_s
   | "auth" // a token could not be obtained
   | "aborted" // the caller's signal aborted
-  | "request"; // the request itself is malformed (bad URL)
+  | "request" // the request itself is malformed (bad URL)
+  | "too_large"; // the body exceeds retry.max_body_mb
 
 /** Details of an {@linkcode HttpError}. */
 export interface HttpErrorDetails {

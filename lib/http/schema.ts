@@ -19,6 +19,11 @@ export const retrySchema = z.strictObject({
   budget_retries: z.int().min(0).default(10_000),
   /** Per-attempt timeout in seconds. */
   timeout_s: z.number().positive().default(30),
+  /**
+   * Largest response body read, in MB: a bigger one (a page size the server ignores, a dump
+   * endpoint) fails the request at once instead of exhausting memory. @default 256
+   */
+  max_body_mb: z.number().positive().default(256),
 });
 /** Parsed `retry:` config. */
 export type RetryConfig = z.infer<typeof retrySchema>;
