@@ -73,8 +73,13 @@ export const offsetPaginationSchema = z.strictObject({
   limit_param: paramName.default("limit"),
   /** Where the total record count is in the body (`count`, `meta.total`). */
   total_path: selectorSchema.optional(),
-  /** Without a total, a page shorter than `limit` is the last one. Turn off for servers that cap the page size below `limit`. @default true */
-  stop_on_short_page: z.boolean().default(true),
+  /**
+   * Without a total, end the walk on a page shorter than `limit`, saving one request. Off by
+   * default: a server that caps the page size below `limit` answers every page short, and the
+   * walk would end after the first one, silently; off, only an empty page ends it. Turn on for
+   * an API known to honour `limit`. @default false
+   */
+  stop_on_short_page: z.boolean().default(false),
   /** First offset. @default 0 */
   start: z.int().min(0).default(0),
 });
@@ -96,8 +101,12 @@ export const pagePaginationSchema = z.strictObject({
   total_pages_header: z.string().min(1).optional(),
   /** Statuses that mean "past the last page" rather than failure (WordPress: `[400]`). @default [] */
   end_statuses: z.array(z.int().min(400).max(599)).default([]),
-  /** With a page size and no total, a page shorter than `limit` is the last one. @default true */
-  stop_on_short_page: z.boolean().default(true),
+  /**
+   * With a page size and no total, end the walk on a page shorter than `limit`. Off by default,
+   * as for offsets: a server that ignores the page size would end the walk after one page;
+   * off, an empty page (or an end status) ends it. @default false
+   */
+  stop_on_short_page: z.boolean().default(false),
 });
 
 /** RFC 8288 `Link` header (`<…>; rel="next"`). */

@@ -1,7 +1,7 @@
 /**
  * Offset/limit: `offset` advances by the records actually received (a server that caps the
  * page size below `limit` loses nothing), and the walk ends at the total from `total_path`, or
- * without a total on a short or empty page.
+ * without a total on an empty page (on a short one too with `stop_on_short_page`).
  * @module
  */
 import type { PaginationConfig } from "../config/schema.ts";

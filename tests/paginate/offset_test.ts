@@ -1,5 +1,6 @@
 import { offsetPaginator, type PageRequest } from "../../lib/paginate/mod.ts";
 import { PaginationError } from "../../lib/errors.ts";
+import { offsetPaginationSchema } from "../../lib/config/schema.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 import { response } from "./fixtures.ts";
 
@@ -109,4 +110,21 @@ Deno.test("offset: resume restarts at the stored offset", () => {
     cursor: "400",
   });
   assertThrows(() => withTotal.resume(BASE, { cursor: "x", page: 1 }), PaginationError);
+});
+
+Deno.test("offset: by default a server that caps the page size below limit loses no row", () => {
+  // The config as a user writes it: no total, no stop_on_short_page.
+  const p = offsetPaginator(
+    offsetPaginationSchema.parse({ type: "offset", param: "offset", limit: 100 }),
+  );
+  const source = rows(25);
+  const got: unknown[] = [];
+  let request: PageRequest | "done" = p.first(BASE);
+  while (request !== "done") {
+    const at = Number(request.params.offset);
+    const page = source.slice(at, at + 10); // the server answers 10, whatever limit asks
+    got.push(...page);
+    request = p.next(request, response({ results: page }, { dataPath: "results" }));
+  }
+  assertEquals(got, source);
 });
