@@ -129,7 +129,7 @@ async function main(): Promise<number> {
     console.log(
       ok
         ? `demo ok: open ${OUT}/${
-          result.reportPaths.html ?? result.reportPaths.json
+          result.reportPaths?.html ?? result.reportPaths?.json
         } for the report; run it again to see an incremental run`
         : "demo FAILED: see the report above",
     );

@@ -1,48 +1,20 @@
 /**
  * Check (c): bad input — a config, a flag, or a response — ends with a non-zero exit and a line
- * naming what is wrong, and leaves the out folder exactly as it was, byte for byte (a completed
- * earlier run is there to protect). Responses come from a small server of bad answers.
+ * naming what is wrong, and leaves the out folder and its state exactly as they were, byte for
+ * byte (a completed earlier run is there to protect). Responses come from a small server of bad
+ * answers. A server that ignores the page size is not an error: every row must arrive.
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import {
   digestChange,
-  filesUnder,
   folderDigest,
   linesConfig,
+  parquetLines,
   runCli,
   serveMock,
   TOKEN,
 } from "./harness.ts";
-
-/**
- * What a bad response must not change: the data readers see (every Parquet file under
- * `parquet/<asset>/`, through the asset's link; staging and generation folders are the writer's)
- * and the watermarks in state. A run that fails on a response still keeps that response's
- * snapshot, manifest line and report: a raw copy of every response is the provenance promise.
- */
-async function dataAndWatermarks(out: string): Promise<Map<string, string>> {
-  const digest = new Map<string, string>();
-  const parquet = join(out, "parquet");
-  for (const file of await filesUnder(parquet)) {
-    if (file.split("/").some((part) => part.startsWith("."))) continue;
-    const bytes = await Deno.readFile(join(parquet, file));
-    digest.set(`parquet/${file}`, createHash("sha256").update(bytes).digest("hex"));
-  }
-  const db = new DatabaseSync(join(out, "state.sqlite"), { readOnly: true });
-  try {
-    const rows = db.prepare(
-      `SELECT asset_id, data_type, last_id, last_timestamp FROM ingestion_state
-       WHERE data_type IN ('default', 'X', 'X_oldest', 'harvest_boundary') ORDER BY 1, 2`,
-    ).all();
-    digest.set("state: watermarks", JSON.stringify(rows));
-  } finally {
-    db.close();
-  }
-  return digest;
-}
 
 /** One bad input: how to run it and what its message must name. */
 interface BadInput {
@@ -56,6 +28,8 @@ interface BadInput {
   env?: Record<string, string>;
   /** What the output must say. */
   names: RegExp;
+  /** Instead of a failure: the run succeeds, into a fresh folder, with this many distinct rows. */
+  rows?: number;
 }
 
 const asset = (lines: string) =>
@@ -66,6 +40,9 @@ const asset = (lines: string) =>
 ${lines}`;
 const head = (url: string) =>
   `name: bad\nbase_url: ${url}\nauth: { type: bearer, token: \${API_TOKEN} }\n`;
+
+/** Rows behind the server that ignores the page size. */
+const CAPPED_ROWS = 95;
 
 const CASES: BadInput[] = [
   {
@@ -227,9 +204,42 @@ const CASES: BadInput[] = [
     names: /401/,
   },
   {
+    name: "response: a 401 mid-run (the token is revoked after page 1)",
+    config: (_m, b) =>
+      head(b) +
+      asset("    pagination: { type: cursor, param: c, response_path: next }\n").replace(
+        "/northwind/Order%20Details.json",
+        "/revoked",
+      ),
+    names: /401/,
+  },
+  {
     name: "response: 404",
     config: (_m, b) => head(b) + asset("").replace("/northwind/Order%20Details.json", "/missing"),
     names: /404/,
+  },
+  {
+    name: "response: a huge body (Content-Length above retry.max_body_mb)",
+    config: (_m, b) => head(b) + asset("").replace("/northwind/Order%20Details.json", "/huge"),
+    names: /max_body_mb/,
+  },
+  {
+    name: "response: a huge streamed body (no Content-Length)",
+    config: (_m, b) =>
+      head(b) + "retry: { max_body_mb: 1 }\n" +
+      asset("").replace("/northwind/Order%20Details.json", "/stream"),
+    names: /max_body_mb/,
+  },
+  {
+    name: "response: a page size the server ignores",
+    config: (_m, b) =>
+      head(b) +
+      asset(
+        "    pagination: { type: offset, param: offset, limit_param: limit, limit: 50 }\n" +
+          "    primary_key: [OrderID]\n",
+      ).replace("/northwind/Order%20Details.json", "/capped"),
+    names: /./,
+    rows: CAPPED_ROWS,
   },
   {
     name: "response: a cursor that repeats",
@@ -246,8 +256,36 @@ const CASES: BadInput[] = [
 /** A server of bad answers, one per path. */
 function badServer(): { url: string; close(): Promise<void> } {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
-    const path = new URL(req.url).pathname;
-    switch (path) {
+    const url = new URL(req.url);
+    switch (url.pathname) {
+      case "/huge":
+        // Declares 10 GiB and sends one byte (a stream keeps the declared length): the client
+        // must refuse it from the header.
+        return new Response(new Blob(["["]).stream(), {
+          headers: { "Content-Type": "application/json", "Content-Length": String(10 * 2 ** 30) },
+        });
+      case "/stream": {
+        // Two MiB in chunks, no length: the client must stop counting past its limit.
+        let sent = 0;
+        const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent >= 2 * 2 ** 20) return controller.close();
+            sent += chunk.length;
+            controller.enqueue(chunk);
+          },
+        });
+        return new Response(body, { headers: { "Content-Type": "application/json" } });
+      }
+      case "/capped": {
+        // Honours `offset` but answers at most 10 rows whatever `limit` asks.
+        const offset = Number(url.searchParams.get("offset") ?? 0);
+        const rows = [];
+        for (let id = offset; id < Math.min(offset + 10, CAPPED_ROWS); id++) {
+          rows.push({ OrderID: id, ProductID: 1, Quantity: id % 7 });
+        }
+        return Response.json({ rows });
+      }
       case "/html":
         return new Response("<html><body>Sign in</body></html>", {
           headers: { "Content-Type": "text/html" },
@@ -262,6 +300,10 @@ function badServer(): { url: string; close(): Promise<void> } {
         });
       case "/unauthorized":
         return Response.json({ error: "invalid token" }, { status: 401 });
+      case "/revoked":
+        return url.searchParams.has("c")
+          ? Response.json({ error: "token revoked" }, { status: 401 })
+          : Response.json({ rows: [{ OrderID: 1, ProductID: 1 }], next: "page-2" });
       case "/loop":
         return Response.json({ rows: [{ OrderID: 1, ProductID: 1 }], next: "same-cursor" });
       default:
@@ -295,9 +337,22 @@ export async function badInputsCheck(
       return { cases: cases.length, failed: [`the first run failed: ${first.stderr}`] };
     }
     for (const c of cases) {
-      // A bad config or flag is refused before anything is opened: the whole folder, byte for byte.
-      const snapshot = family === "responses" ? dataAndWatermarks : folderDigest;
-      const before = await snapshot(out);
+      if (c.rows !== undefined) {
+        const fresh = join(dir, "bad-out-complete");
+        const file = join(dir, "case.yaml");
+        await Deno.writeTextFile(file, c.config!(mock.url, bad.url));
+        const run = await runCli(["harvest", "--config", file, "--out", fresh, "--quiet"], {
+          env: { API_TOKEN: TOKEN },
+        });
+        const lines = run.code === 0 ? await parquetLines(join(fresh, "parquet", "lines")) : [];
+        if (run.code !== 0) failed.push(`${c.name}: exit ${run.code}: ${run.stderr.slice(-200)}`);
+        else if (lines.length !== c.rows || new Set(lines).size !== c.rows) {
+          failed.push(`${c.name}: ${lines.length} rows, want ${c.rows}`);
+        }
+        continue;
+      }
+      // Refused before anything is written: the whole folder, state included, byte for byte.
+      const before = await folderDigest(out);
       let args: string[];
       if (c.config) {
         const file = join(dir, "case.yaml");
@@ -308,7 +363,7 @@ export async function badInputsCheck(
       } else args = [...c.args!, "--out", out];
       const run = await runCli(args, { env: { API_TOKEN: TOKEN, ...c.env } });
       const said = run.stdout + run.stderr;
-      const change = digestChange(before, await snapshot(out));
+      const change = digestChange(before, await folderDigest(out));
       if (run.code === 0) failed.push(`${c.name}: exit 0`);
       else if (!c.names.test(said)) {
         failed.push(`${c.name}: no line names it: ${said.trim().slice(-200)}`);

@@ -55,11 +55,15 @@ export function describeResult(result: HarvestResult): string {
         : result.statePath
     }  watermarks, runs, committed pages, skips`,
   );
-  lines.push(
-    `  ${result.reportPaths.json}${
-      result.reportPaths.html ? `, ${result.reportPaths.html}` : ""
-    }  this run's report`,
-  );
+  if (result.reportPaths) {
+    lines.push(
+      `  ${result.reportPaths.json}${
+        result.reportPaths.html ? `, ${result.reportPaths.html}` : ""
+      }  this run's report`,
+    );
+  } else {
+    lines.push("  nothing: the run failed before writing anything (out/ and state unchanged)");
+  }
   if (result.crashedRuns.length > 0) {
     lines.push(
       `resumed after run(s) ${

@@ -264,6 +264,8 @@ interface AssetSetup {
   /** Page-parallel assets: the first page, fetched to learn the total, with its paginator. */
   first?: { page: FetchedPage | "end"; paginator: Paginator };
   nextSeq: () => number;
+  /** Records a new plan (manifest event, state) once; a resumed plan is recorded already. */
+  recordPlan: () => Promise<void>;
 }
 
 async function setupAsset(
@@ -277,7 +279,9 @@ async function setupAsset(
   let plan = await readPlan(state, asset.name);
   if (plan?.status === "complete") {
     // Killed between marking the plan complete and completing the pages: finish that now.
-    await state.completeAsset(asset.name, ctx.runId);
+    if ((await state.pendingPages(asset.name)).length > 0) {
+      await state.completeAsset(asset.name, ctx.runId);
+    }
     plan = undefined;
   }
   const url = absoluteUrl(asset.path, ctx.baseUrl);
@@ -290,7 +294,11 @@ async function setupAsset(
     scope: asset.name,
     dataOptional: dataOptional(asset),
   };
-  const setup: Partial<AssetSetup> = { url, spec, resumed: plan !== undefined };
+  const setup: Partial<AssetSetup> = {
+    url,
+    spec,
+    resumed: plan !== undefined,
+  };
   let params: Record<string, string>;
   if (plan) {
     params = restoreParams(plan.params, renderBaseParams(ctx, asset, start));
@@ -323,8 +331,15 @@ async function setupAsset(
       params: storedParams(params, ctx.secrets),
       partitions,
     };
-    await recordPlan(ctx, asset, plan);
-    await savePlan(state, asset.name, plan);
+    // The plan is recorded with the asset's first write (its first page, or its end): a run that
+    // fails before it, on a bad first response, leaves the previous plan and manifest as they were.
+    const planned = plan;
+    let recorded: Promise<void> | undefined;
+    setup.recordPlan = () =>
+      recorded ??= (async () => {
+        await recordPlan(ctx, asset, planned);
+        await savePlan(state, asset.name, planned);
+      })();
     for (const warning of start.warnings) {
       log.warn("watermark.clamped", { msg: warning });
       ctx.report.note(asset.name, warning);
@@ -380,6 +395,7 @@ async function setupAsset(
     ...setup,
     plan,
     resumed: setup.resumed ?? false,
+    recordPlan: setup.recordPlan ?? (() => Promise.resolve()),
     orphans: removed.length,
     output,
     tracker,
@@ -511,6 +527,8 @@ async function walkOne(
     now: () => ctx.now().getTime(),
     signal,
     onPage,
+    beforeCommit: setup.recordPlan,
+    keepStaged: (error) => error instanceof RateLimitedError || ctx.signal?.aborted === true,
     onPageFailed: (request, error) =>
       ctx.report.failedPage(asset.name, {
         partition: partition.key,
@@ -564,6 +582,7 @@ async function finishAsset(
   result: AssetResult,
 ): Promise<AssetResult["watermark"]> {
   const state = ctx.state;
+  await setup.recordPlan();
   checkRejectRatio({ rejected: result.rejected, total: result.records }, {
     asset: asset.name,
     maxRejectRatio: asset.max_reject_ratio,

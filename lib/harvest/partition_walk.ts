@@ -6,7 +6,9 @@
  * resumed walk always continues right after a committed page.
  * @module
  */
+import { dirname } from "node:path";
 import type { HttpClient } from "../http/client.ts";
+import { resolveOutPath } from "../provenance/snapshot.ts";
 import { HttpError } from "../http/http_error.ts";
 import type { BaseRequest, PageRequest, Paginator } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
@@ -113,6 +115,10 @@ export interface WalkOptions {
   now?: () => number;
   /** Aborts the walk (its asset failed elsewhere). */
   signal?: AbortSignal;
+  /** Whether the pages staged when `error` ended the walk are committed (else dropped). */
+  keepStaged?(error: unknown): boolean;
+  /** Awaited before each batch is committed: the asset's plan is recorded with its first. */
+  beforeCommit?(): Promise<void>;
   /** Called after each committed page. */
   onPage?(outcome: PageOutcome): void;
   /** Called when a page's request fails for good (not when the walk is aborted). */
@@ -169,6 +175,7 @@ export async function walkPartition(
     staged = [];
     stagedRows = 0;
     committing = committing.then(async () => {
+      await options.beforeCommit?.();
       for (const outcome of await commitPages(ctx, batch)) {
         pages++;
         options.onPage?.(outcome);
@@ -182,8 +189,12 @@ export async function walkPartition(
       fetched = await pending;
     } catch (error) {
       if (!signal?.aborted) options.onPageFailed?.(inFlight, error);
-      // Keep what arrived before the failure: the next run starts after it.
-      if (staged.length > 0) commit();
+      // A stop or a rate-limit skip keeps the staged pages (the next run resumes after them). A
+      // failure drops them, as a kill would: it leaves what it found plus whole committed
+      // batches, and a run failing within its first batch (a cursor that repeats, a 401 on
+      // page 3) changes nothing at all.
+      if (staged.length > 0 && options.keepStaged?.(error)) commit();
+      else await discardStaged(ctx.out, staged);
       await committing.catch(() => {});
       throw error;
     }
@@ -214,4 +225,20 @@ export async function walkPartition(
   if (staged.length > 0) commit();
   await committing;
   return { pages, resumed: point !== undefined };
+}
+
+/** Removes the snapshots of staged pages that will not be committed, and their run's folder if empty. */
+async function discardStaged(out: string, staged: readonly StagedPage[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const page of staged) {
+    const written = await page.snapshot.catch(() => null);
+    if (written === null) continue;
+    await Deno.remove(resolveOutPath(out, written.path)).catch(() => {});
+    folders.add(dirname(written.path));
+  }
+  for (const folder of folders) {
+    // Not recursive: a folder still holding committed snapshots stays.
+    await Deno.remove(resolveOutPath(out, folder)).catch(() => {});
+    await Deno.remove(resolveOutPath(out, dirname(folder))).catch(() => {});
+  }
 }

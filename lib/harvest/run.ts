@@ -48,13 +48,14 @@ import {
   watermarkKind,
 } from "./plan.ts";
 import { adoptManifestPages } from "./resume.ts";
-import { type DeriveOutcome, openRunOutputs } from "./run_outputs.ts";
+import { type DeriveOutcome, openRunOutputs, writeConfigStamp } from "./run_outputs.ts";
 import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
 import { manifestSize } from "./manifest_scan.ts";
 import { newestLoadDate } from "./output_start.ts";
 import { readBoundary } from "./asset_plan.ts";
 import type { WireSample } from "./watermark_wire.ts";
 import { lockOutFolder, type OutLock } from "../out_lock.ts";
+import { deferWrites } from "../state/deferred.ts";
 import { runAssets } from "./run_assets.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
@@ -122,8 +123,11 @@ export interface HarvestResult {
   assets: AssetResult[];
   /** The run report. */
   report: RunReport;
-  /** Where the report was written, relative to the out folder. */
-  reportPaths: WrittenReport;
+  /**
+   * Where the report was written, relative to the out folder; null when the run failed before
+   * writing anything (the report is then only logged and printed).
+   */
+  reportPaths: WrittenReport | null;
   /** The state file. */
   statePath: string;
   /** Runs found killed, whose half-committed pages were adopted. */
@@ -205,9 +209,9 @@ async function harvestLocked(
   // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a
   // power loss the last commits may be forgotten, and the next run adopts those pages again from
   // their manifest lines, which are flushed.
-  let state: StateStore;
+  let store: StateStore;
   try {
-    state = location.backend === "kv"
+    store = location.backend === "kv"
       ? await openStateStore(config.state, { out, now })
       : openSqliteState(location.path!, { now, synchronous: "normal" });
   } catch (error) {
@@ -230,21 +234,30 @@ async function harvestLocked(
     clock: () => clock.now(),
   });
   const env = { ...envStamp() };
-  let started = false;
+  const startedAt = now().toISOString();
+  let assets: AssetConfig[] = [];
+  // The run stamps its config and records itself with its first write (a manifest line, a
+  // page, a watermark): a run that fails before it (a bad response on every first page)
+  // leaves out/ and state exactly as it found them.
+  let began: Promise<void> | undefined;
+  const begin = () =>
+    began ??= (async () => {
+      await writeConfigStamp(out, loaded);
+      await store.startRun({
+        runId,
+        startedAt,
+        configSha256: loaded.sha256,
+        command: "harvest",
+        assets: assets.map((a) => a.name),
+      });
+    })();
+  const state = deferWrites(store, begin);
   try {
     const skips = await state.listSkips();
-    const assets = selectAssets(config.assets, {
+    assets = selectAssets(config.assets, {
       only: options.assets,
       skipped: skips.map((s) => s.assetId),
     });
-    await state.startRun({
-      runId,
-      startedAt: now().toISOString(),
-      configSha256: loaded.sha256,
-      command: "harvest",
-      assets: assets.map((a) => a.name),
-    });
-    started = true;
     log.info("harvest.start", {
       msg: `run ${runId}: ${assets.length} asset(s) into ${out} with ${
         options.workers ?? config.workers
@@ -299,7 +312,11 @@ async function harvestLocked(
       state,
       snapshots: new SnapshotStore(out, { thread: "worker" }),
       // Page lines are appended only once their snapshots resolved (durable, size known).
-      manifest: new ManifestWriter(out, { secrets: loaded.secretValues, checkSnapshot: false }),
+      manifest: new ManifestWriter(out, {
+        secrets: loaded.secretValues,
+        checkSnapshot: false,
+        beforeWrite: begin,
+      }),
       report,
       log,
       progress,
@@ -320,27 +337,35 @@ async function harvestLocked(
     });
     const derived = await outputs.derive(ctx, results);
     const built = report.build();
-    const reportPaths = await writeRunReport(out, built, {
+    const nothingWritten = built.status === "failed" && began === undefined;
+    if (nothingWritten) {
+      log.info("harvest.nothing_written", {
+        msg: `run ${runId} failed before writing anything: ${out} and its state are unchanged`,
+      });
+    } else await begin();
+    const reportPaths = nothingWritten ? null : await writeRunReport(out, built, {
       secrets: loaded.secretValues,
       html: options.htmlReport,
     });
-    await state.finishRun(runId, {
-      status: built.status === "succeeded"
-        ? "succeeded"
-        : built.status === "failed"
-        ? "failed"
-        : "partial",
-      finishedAt: now().toISOString(),
-      counts: {
-        pages: built.totals.pages,
-        records: built.totals.records,
-        rows: results.reduce((n, r) => n + r.rows, 0),
-        retries: built.totals.retries,
-        status_429: built.totals.status_429,
-        skips: built.totals.skips,
-        failed: results.filter((r) => r.status === "failed").length,
-      },
-    });
+    if (!nothingWritten) {
+      await store.finishRun(runId, {
+        status: built.status === "succeeded"
+          ? "succeeded"
+          : built.status === "failed"
+          ? "failed"
+          : "partial",
+        finishedAt: now().toISOString(),
+        counts: {
+          pages: built.totals.pages,
+          records: built.totals.records,
+          rows: results.reduce((n, r) => n + r.rows, 0),
+          retries: built.totals.retries,
+          status_429: built.totals.status_429,
+          skips: built.totals.skips,
+          failed: results.filter((r) => r.status === "failed").length,
+        },
+      });
+    }
     log.info("harvest.done", {
       msg:
         `run ${runId} ${built.status}: ${built.totals.pages} pages, ${built.totals.records} records`,
@@ -362,8 +387,8 @@ async function harvestLocked(
       derived,
     };
   } catch (error) {
-    if (started) {
-      await state.finishRun(runId, {
+    if (began !== undefined) {
+      await store.finishRun(runId, {
         status: "failed",
         finishedAt: now().toISOString(),
         counts: {},

@@ -173,11 +173,10 @@ export class RunOutputs {
   }
 
   /**
-   * At the start of a run (after crashed runs' pages were adopted): stamps the config and
-   * discards the manifest lines of pages those runs never committed.
+   * At the start of a run (after crashed runs' pages were adopted): discards the manifest lines
+   * of pages those runs never committed. (The config is stamped with the run's first write.)
    */
   async start(ctx: RunContext, crashedRuns: readonly string[]): Promise<void> {
-    await writeConfigStamp(ctx.out, ctx.loaded);
     if (crashedRuns.length > 0) {
       const { entries } = await loadManifest(resolveOutPath(ctx.out, "manifest.jsonl"));
       const discarded = discardedSnapshots(entries);

@@ -251,6 +251,11 @@ export interface ManifestWriterOptions {
   checkSnapshot?: boolean;
   /** Called when a torn last line left by a crash is trimmed. @default reports on stderr */
   onTornLine?: (torn: TornLine) => void;
+  /**
+   * Awaited before each write (made idempotent by the caller): a run stamps its config and
+   * records itself only once it writes its first line.
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 function secretForms(secret: string): string[] {
@@ -286,6 +291,7 @@ export class ManifestWriter {
   #onTornLine: (torn: TornLine) => void;
   #queue: Promise<unknown> = Promise.resolve();
   #repaired = false;
+  #beforeWrite: () => Promise<void>;
 
   /** A writer for the manifest of the out folder `out`. */
   constructor(out: string, options: ManifestWriterOptions = {}) {
@@ -296,6 +302,7 @@ export class ManifestWriter {
     );
     this.#checkSnapshot = options.checkSnapshot ?? true;
     this.#onTornLine = options.onTornLine ?? reportTorn(this.path);
+    this.#beforeWrite = options.beforeWrite ?? (() => Promise.resolve());
   }
 
   /**
@@ -334,6 +341,7 @@ export class ManifestWriter {
       lines.push(JSON.stringify(record));
     }
     if (lines.length === 0) return records;
+    await this.#beforeWrite();
     if (!this.#repaired) {
       await trimTornTail(this.path, this.#onTornLine);
       this.#repaired = true;
@@ -345,6 +353,7 @@ export class ManifestWriter {
   async #append(input: ManifestRecordInput): Promise<ManifestRecord> {
     const record = await this.#check(input);
     const line = JSON.stringify(record);
+    await this.#beforeWrite();
     if (!this.#repaired) {
       await trimTornTail(this.path, this.#onTornLine);
       this.#repaired = true;

@@ -70,7 +70,7 @@ export interface BeginWriteOptions {
 /**
  * Prepares an asset for a run and returns the folder the run's sink writes to: the asset folder
  * itself for `append`, else the run's staging folder (kept if it exists, so a resumed run finds
- * the parts it already wrote).
+ * the parts it already wrote; made by the first part written, not here).
  *
  * @example
  * ```ts
@@ -85,9 +85,10 @@ export async function beginWrite(dir: string, options: BeginWriteOptions): Promi
     await Deno.mkdir(dir, { recursive: true });
     return dir;
   }
-  const staging = join(assetLayout(dir).staging, options.runId);
-  await Deno.mkdir(staging, { recursive: true });
-  return staging;
+  // The staging folder is made by the first part written into it (a run that fails before
+  // writing a row leaves the asset's folders as they were); a replace that staged no part
+  // replaces the asset with an empty one.
+  return join(assetLayout(dir).staging, options.runId);
 }
 
 /** Options of {@link commitReplace}. */
@@ -114,12 +115,8 @@ export async function commitReplace(dir: string, options: CommitReplaceOptions):
   await recoverAsset(dir);
   const layout = assetLayout(dir);
   const staging = join(layout.staging, options.runId);
-  if (!await pathExists(staging)) {
-    throw new TidemarkError(
-      `no staging folder ${staging} for run ${options.runId}; call beginWrite with mode ` +
-        `"replace" before writing the run`,
-    );
-  }
+  // A run that staged no part (an empty source) replaces the asset with an empty generation.
+  await Deno.mkdir(staging, { recursive: true });
   await convertToGenerations(layout, options.onStep);
   await Deno.mkdir(layout.generations, { recursive: true });
   // The run id in the name lets recoverAsset hand an unswitched generation back to its staging.
