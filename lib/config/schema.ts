@@ -393,6 +393,11 @@ export const assetSchema = z.strictObject({
   max_pages: z.int().min(1).default(10_000),
   /** Fraction of records a contract may reject before the asset fails. @default 0.01 */
   max_reject_ratio: z.number().min(0).max(1).default(0.01),
+  /**
+   * Fewer rejected records than this never fail the asset, whatever their share (one malformed
+   * row in a small incremental page is not a broken contract). @default 10
+   */
+  min_rejects_to_fail: z.int().min(1).default(10),
   /** The asset whose records drive this one (`params` use `{record.Field}`). */
   for_each: z.string().min(1).optional(),
   /** Parent keys sent per request (comma-joined) with `for_each`. @default 1 */

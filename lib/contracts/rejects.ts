@@ -180,11 +180,18 @@ export interface RejectRatioOptions {
   asset: string;
   /** Largest accepted share of rejected rows. @default 0.01 */
   maxRejectRatio?: number;
+  /**
+   * Fewer rejected rows than this never fail the asset, whatever their share: one malformed row
+   * in a small incremental page goes to rejects and the run goes on, while a broken contract
+   * rejects many. @default 10
+   */
+  minRejectsToFail?: number;
 }
 
 /**
  * Throws {@link ContractError} naming the asset, the count and the ratio when more than
- * `maxRejectRatio` of the asset's rows were rejected; returns the ratio otherwise.
+ * `maxRejectRatio` of the asset's rows, and at least `minRejectsToFail` rows, were rejected;
+ * returns the ratio otherwise.
  *
  * @example
  * ```ts
@@ -198,11 +205,11 @@ export function checkRejectRatio(
 ): number {
   const max = options.maxRejectRatio ?? 0.01;
   const ratio = counts.total === 0 ? 0 : counts.rejected / counts.total;
-  if (ratio > max) {
+  if (ratio > max && counts.rejected >= (options.minRejectsToFail ?? 10)) {
     throw new ContractError(
       `asset "${options.asset}" rejected ${counts.rejected} of ${counts.total} rows ` +
         `(ratio ${ratio.toFixed(4)}), above max_reject_ratio ${max}; see its rejects file, ` +
-        `fix the source or the contract, or raise max_reject_ratio`,
+        `fix the source or the contract, or raise max_reject_ratio (or min_rejects_to_fail)`,
     );
   }
   return ratio;

@@ -586,6 +586,7 @@ async function finishAsset(
   checkRejectRatio({ rejected: result.rejected, total: result.records }, {
     asset: asset.name,
     maxRejectRatio: asset.max_reject_ratio,
+    minRejectsToFail: asset.min_rejects_to_fail,
   });
   const files = await setup.output.finish();
   let watermark: AssetResult["watermark"] = null;

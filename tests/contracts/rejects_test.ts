@@ -73,9 +73,25 @@ Deno.test("a reject ratio above max_reject_ratio fails naming asset, count and r
     true,
   );
   assertThrows(
-    () => checkRejectRatio({ rejected: 1, total: 4 }, { asset: "x", maxRejectRatio: 0.2 }),
+    () =>
+      checkRejectRatio({ rejected: 1, total: 4 }, {
+        asset: "x",
+        maxRejectRatio: 0.2,
+        minRejectsToFail: 1,
+      }),
     ContractError,
     "max_reject_ratio 0.2",
+  );
+});
+
+Deno.test("fewer rejects than min_rejects_to_fail never fail the asset: one bad row in a small page", () => {
+  // One malformed row among the 4 records of an incremental page is 25 %, not a broken contract.
+  assertEquals(checkRejectRatio({ rejected: 1, total: 4 }, { asset: "Orders" }), 0.25);
+  assertEquals(checkRejectRatio({ rejected: 9, total: 9 }, { asset: "Orders" }), 1);
+  assertThrows(
+    () => checkRejectRatio({ rejected: 10, total: 10 }, { asset: "Orders" }),
+    ContractError,
+    "min_rejects_to_fail",
   );
 });
 
