@@ -5,6 +5,7 @@
  * (`["a.b"]`); brackets also take indexes (`items[0]`, `items[-1]`). Pure; absent → `undefined`.
  * @module
  */
+import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 
 /** One step of a selector: an object key or an array index (negative = from the end). */
@@ -159,3 +160,9 @@ export function checkSelector(path: string): string | undefined {
     return (error as Error).message;
   }
 }
+
+/** A selector into a response or record (`rows`, `meta.next_cursor`, `data.-1.id`, `""`). */
+export const selectorSchema = z.string().superRefine((path, ctx) => {
+  const problem = checkSelector(path);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});

@@ -4,7 +4,7 @@
  * is refused unless allowed.
  * @module
  */
-import type { PaginationConfig } from "../config/schema.ts";
+import type { PaginationConfig } from "./schema.ts";
 import { select } from "../select.ts";
 import { cursorText, type Paginator, type StrategyOptions } from "./paginator.ts";
 import { linkWalkPaginator } from "./step.ts";

@@ -4,7 +4,7 @@
  * (Datasette's `"next": null`).
  * @module
  */
-import type { PaginationConfig } from "../config/schema.ts";
+import type { PaginationConfig } from "./schema.ts";
 import { select } from "../select.ts";
 import { cursorText, type Paginator, type StrategyOptions, withParams } from "./paginator.ts";
 import { limitParams, tokenWalkPaginator } from "./step.ts";

@@ -4,7 +4,7 @@
  * a link to another origin is refused unless allowed (the credential would go with it).
  * @module
  */
-import type { PaginationConfig } from "../config/schema.ts";
+import type { PaginationConfig } from "./schema.ts";
 import type { Paginator, StrategyOptions } from "./paginator.ts";
 import { linkWalkPaginator } from "./step.ts";
 

@@ -3,17 +3,11 @@
  * `pagination:` config and wrapped in the repeated-cursor and `max_pages` guards.
  * @module
  */
-import type { PaginationConfig } from "../config/schema.ts";
-import { bodyLinkPaginator } from "./body_link.ts";
-import { cursorPaginator } from "./cursor.ts";
+import "./builtins.ts";
 import { guardPaginator } from "./guard.ts";
-import { lastRecordPaginator } from "./last_record.ts";
-import { linkPaginator } from "./link_header.ts";
-import { nonePaginator } from "./none.ts";
-import { offsetPaginator } from "./offset.ts";
-import { pagePaginator } from "./page.ts";
 import type { Paginator } from "./paginator.ts";
-import { timelinePaginator } from "./timeline.ts";
+import { type PaginatorContext, paginatorKind } from "./registry.ts";
+import type { PaginationConfig } from "./schema.ts";
 
 /** Options of {@link createPaginator}. */
 export interface CreatePaginatorOptions {
@@ -43,37 +37,21 @@ export function createPaginator(
   config: PaginationConfig,
   options: CreatePaginatorOptions = {},
 ): Paginator {
-  const strategy = { label: options.label, stripParams: options.stripParams };
-  let inner: Paginator;
-  switch (config.type) {
-    case "cursor":
-      inner = config.has_more_path !== undefined
-        ? lastRecordPaginator(config, strategy)
-        : cursorPaginator(config, strategy);
-      break;
-    case "offset":
-      inner = offsetPaginator(config, strategy);
-      break;
-    case "page":
-      inner = pagePaginator(config, strategy);
-      break;
-    case "link":
-      inner = linkPaginator(config, strategy);
-      break;
-    case "body_link":
-      inner = bodyLinkPaginator(config, strategy);
-      break;
-    case "timeline":
-      inner = timelinePaginator(config, {
-        ...strategy,
-        sinceId: options.sinceId,
-        untilId: options.untilId,
-      });
-      break;
-    case "none":
-      inner = nonePaginator(strategy);
-      break;
+  const context: PaginatorContext = {
+    label: options.label ?? "pagination",
+    stripParams: options.stripParams ?? [],
+    sinceId: options.sinceId,
+    untilId: options.untilId,
+  };
+  const name = config.type === "custom" ? config.kind : config.type;
+  const kind = paginatorKind(name);
+  if (kind === undefined) {
+    throw new TypeError(`pagination kind "${name}" is not registered; call registerPaginator`);
   }
+  const inner = kind.create(
+    config.type === "custom" ? { ...config.options, type: config.kind } : config,
+    context,
+  );
   return guardPaginator(inner, { maxPages: options.maxPages, label: options.label });
 }
 
@@ -97,3 +75,23 @@ export {
   type StrategyOptions,
 } from "./paginator.ts";
 export { type TimelineOptions, timelinePaginator } from "./timeline.ts";
+export {
+  type PaginatorContext,
+  type PaginatorKind,
+  paginatorKind,
+  paginatorKinds,
+  registerPaginator,
+} from "./registry.ts";
+export {
+  bodyLinkPaginationSchema,
+  cursorPaginationSchema,
+  customPaginationSchema,
+  linkPaginationSchema,
+  nonePaginationSchema,
+  offsetPaginationSchema,
+  pagePaginationSchema,
+  PAGINATION_TYPES,
+  type PaginationConfig,
+  paginationSchema,
+  timelinePaginationSchema,
+} from "./schema.ts";

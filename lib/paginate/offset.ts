@@ -4,7 +4,7 @@
  * without a total on an empty page (on a short one too with `stop_on_short_page`).
  * @module
  */
-import type { PaginationConfig } from "../config/schema.ts";
+import type { PaginationConfig } from "./schema.ts";
 import { PaginationError } from "../errors.ts";
 import { select } from "../select.ts";
 import {

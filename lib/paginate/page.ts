@@ -5,7 +5,7 @@
  * page).
  * @module
  */
-import type { PaginationConfig } from "../config/schema.ts";
+import type { PaginationConfig } from "./schema.ts";
 import { PaginationError } from "../errors.ts";
 import { select } from "../select.ts";
 import {

@@ -5,7 +5,7 @@
  * the engine can advance `X` and `X_oldest` once the walk is complete.
  * @module
  */
-import type { PaginationConfig } from "../config/schema.ts";
+import type { PaginationConfig } from "./schema.ts";
 import { select } from "../select.ts";
 import { compareIds } from "../state/watermark.ts";
 import {
