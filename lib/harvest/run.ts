@@ -280,7 +280,8 @@ async function harvestLocked(
       retry: config.retry,
       rateLimit: config.rate_limit,
       // The provider reports the config's alias (`bearer:API_TOKEN`) in results and errors.
-      auth: config.auth.type === "none" ? config.auth : {
+      // A registered kind names itself (its provider's `alias`).
+      auth: config.auth.type === "none" || config.auth.type === "custom" ? config.auth : {
         ...config.auth,
         alias: config.auth.alias ?? loaded.authAlias.replace(`${config.auth.type}:`, ""),
       },

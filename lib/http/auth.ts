@@ -4,13 +4,14 @@
  * secrets so that errors and logs can mask them.
  * @module
  */
-import { type AuthConfig, authSchema } from "./schema.ts";
+import { type AuthConfig, authSchema, builtinAuthSchemas } from "./schema.ts";
 import type { Clock } from "./clock.ts";
 import type { HttpRequest, HttpResult } from "./request.ts";
 import { ApiKeyAuth, BasicAuth, BearerAuth } from "./auth_static.ts";
 import { OAuth2ClientCredentialsAuth } from "./auth_oauth2.ts";
 import { LoginAuth } from "./auth_login.ts";
 import type { z } from "zod";
+import { type AuthContext, authKind, registerAuth } from "./auth_registry.ts";
 
 /** The parts of a request a provider may change. */
 export interface AuthTarget {
@@ -91,51 +92,74 @@ export function createAuthProvider(
   options: AuthProviderOptions = {},
 ): AuthProvider {
   const auth = authSchema.parse(config);
-  const needSender = (): TokenSender => {
-    if (!options.send) {
-      throw new TypeError(`auth type ${auth.type} needs a sender for its token requests`);
-    }
-    return options.send;
+  const name = auth.type === "custom" ? auth.kind : auth.type;
+  const context: AuthContext = {
+    send: () => {
+      if (!options.send) {
+        throw new TypeError(`auth type ${name} needs a sender for its token requests`);
+      }
+      return options.send;
+    },
+    clock: options.clock,
+    resolve: (url) => {
+      try {
+        return (options.baseUrl === undefined ? new URL(url) : new URL(url, options.baseUrl)).href;
+      } catch {
+        throw new TypeError(
+          `invalid auth url ${JSON.stringify(url)}: give an absolute URL or set base_url`,
+        );
+      }
+    },
   };
-  const resolve = (url: string): string => {
-    try {
-      return (options.baseUrl === undefined ? new URL(url) : new URL(url, options.baseUrl)).href;
-    } catch {
-      throw new TypeError(
-        `invalid auth url ${JSON.stringify(url)}: give an absolute URL or set base_url`,
-      );
-    }
-  };
-  switch (auth.type) {
-    case "none":
-      return noAuth;
-    case "bearer":
-      return new BearerAuth(auth.token, { alias: auth.alias });
-    case "header":
-      return new ApiKeyAuth(auth.key, { in: "header", name: auth.name, alias: auth.alias });
-    case "query":
-      return new ApiKeyAuth(auth.key, { in: "query", name: auth.name, alias: auth.alias });
-    case "basic":
-      return new BasicAuth(auth.username, auth.password, { alias: auth.alias });
-    case "oauth2":
-      return new OAuth2ClientCredentialsAuth({
-        tokenUrl: resolve(auth.token_url),
-        clientId: auth.client_id,
-        clientSecret: auth.client_secret,
-        scope: auth.scope,
-        alias: auth.alias,
-        send: needSender(),
-        clock: options.clock,
-      });
-    case "login":
-      return new LoginAuth({
-        loginUrl: resolve(auth.login_url),
-        refreshUrl: auth.refresh_url === undefined ? undefined : resolve(auth.refresh_url),
-        username: auth.username,
-        password: auth.password,
-        alias: auth.alias,
-        send: needSender(),
-        clock: options.clock,
-      });
+  const kind = authKind(name);
+  if (kind === undefined) {
+    throw new TypeError(`auth kind "${name}" is not registered; call registerAuth`);
   }
+  return kind.create(auth.type === "custom" ? { ...auth.options, type: auth.kind } : auth, context);
 }
+
+// The built-in kinds, registered through the same call a user's kind uses.
+const authOptions = builtinAuthSchemas;
+registerAuth("none", { schema: authOptions.none, create: () => noAuth });
+registerAuth("bearer", {
+  schema: authOptions.bearer,
+  create: (auth) => new BearerAuth(auth.token, { alias: auth.alias }),
+});
+registerAuth("header", {
+  schema: authOptions.header,
+  create: (auth) => new ApiKeyAuth(auth.key, { in: "header", name: auth.name, alias: auth.alias }),
+});
+registerAuth("query", {
+  schema: authOptions.query,
+  create: (auth) => new ApiKeyAuth(auth.key, { in: "query", name: auth.name, alias: auth.alias }),
+});
+registerAuth("basic", {
+  schema: authOptions.basic,
+  create: (auth) => new BasicAuth(auth.username, auth.password, { alias: auth.alias }),
+});
+registerAuth("oauth2", {
+  schema: authOptions.oauth2,
+  create: (auth, context) =>
+    new OAuth2ClientCredentialsAuth({
+      tokenUrl: context.resolve(auth.token_url),
+      clientId: auth.client_id,
+      clientSecret: auth.client_secret,
+      scope: auth.scope,
+      alias: auth.alias,
+      send: context.send(),
+      clock: context.clock,
+    }),
+});
+registerAuth("login", {
+  schema: authOptions.login,
+  create: (auth, context) =>
+    new LoginAuth({
+      loginUrl: context.resolve(auth.login_url),
+      refreshUrl: auth.refresh_url === undefined ? undefined : context.resolve(auth.refresh_url),
+      username: auth.username,
+      password: auth.password,
+      alias: auth.alias,
+      send: context.send(),
+      clock: context.clock,
+    }),
+});

@@ -99,3 +99,10 @@ export {
   retrySchema,
 } from "./schema.ts";
 export { isSensitiveParam, REDACTED, redactText, redactUrl } from "../redact.ts";
+export {
+  type AuthContext,
+  type AuthKind,
+  authKind,
+  authKinds,
+  registerAuth,
+} from "./auth_registry.ts";

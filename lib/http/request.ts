@@ -11,7 +11,7 @@ export type ParamValue = string | number | boolean | bigint | null | undefined;
 export interface HttpRequest {
   /** Absolute URL, or a path resolved against the client's `baseUrl`. */
   url: string | URL;
-  /** @default "GET" */
+  /** The HTTP method. @default "GET" */
   method?: string;
   /** Query parameters appended to the URL (sorted keys are not required). */
   params?: Record<string, ParamValue | ParamValue[]>;

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { authKind, authKinds } from "./auth_registry.ts";
 
 /** `retry:` — attempts, exponential backoff with full jitter, a run-wide budget, per-attempt timeout. */
 export const retrySchema = z.strictObject({
@@ -51,29 +52,29 @@ export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
 
 const alias = z.string().min(1).optional();
 
-/** `auth:` — one of the supported modes (docs/mock_api.md §3). Secrets come from `${ENV}` templating. */
-export const authSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("none") }),
-  z.strictObject({ type: z.literal("bearer"), token: z.string().min(1), alias }),
-  z.strictObject({
+/** The built-in auth kinds' schemas, by name. */
+const builtinAuth = {
+  none: z.strictObject({ type: z.literal("none") }),
+  bearer: z.strictObject({ type: z.literal("bearer"), token: z.string().min(1), alias }),
+  header: z.strictObject({
     type: z.literal("header"),
     name: z.string().min(1).default("X-API-Key"),
     key: z.string().min(1),
     alias,
   }),
-  z.strictObject({
+  query: z.strictObject({
     type: z.literal("query"),
     name: z.string().min(1).default("api_key"),
     key: z.string().min(1),
     alias,
   }),
-  z.strictObject({
+  basic: z.strictObject({
     type: z.literal("basic"),
     username: z.string().min(1),
     password: z.string(),
     alias,
   }),
-  z.strictObject({
+  oauth2: z.strictObject({
     type: z.literal("oauth2"),
     token_url: z.string().min(1),
     client_id: z.string().min(1),
@@ -81,7 +82,7 @@ export const authSchema = z.discriminatedUnion("type", [
     scope: z.string().optional(),
     alias,
   }),
-  z.strictObject({
+  login: z.strictObject({
     type: z.literal("login"),
     login_url: z.string().min(1),
     refresh_url: z.string().min(1).optional(),
@@ -89,6 +90,64 @@ export const authSchema = z.discriminatedUnion("type", [
     password: z.string(),
     alias,
   }),
-]);
+};
+
+/**
+ * `auth:` of a kind added with `registerAuth`: parsed as its name and options, the options
+ * checked by the kind's own schema (its issues keep their field paths).
+ */
+const customAuthSchema = z.strictObject({
+  type: z.literal("custom"),
+  kind: z.string(),
+  options: z.record(z.string(), z.unknown()),
+}).transform((value, ctx) => {
+  const kind = authKind(value.kind);
+  if (kind === undefined) {
+    const known = [...new Set([...Object.keys(builtinAuth), ...authKinds()])];
+    ctx.issues.push({
+      code: "custom",
+      message: `expected one of ${known.join(", ")}; got ${JSON.stringify(value.kind)}`,
+      path: ["type"],
+      input: value.kind,
+    });
+    return z.NEVER;
+  }
+  const parsed = kind.schema.safeParse({ ...value.options, type: value.kind });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: undefined });
+    return z.NEVER;
+  }
+  const { type: _type, ...options } = parsed.data;
+  return { type: "custom" as const, kind: value.kind, options: options as Record<string, unknown> };
+});
+
+/** Moves a kind that is not built in under `custom`, so one discriminated union parses both. */
+function routeCustom(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const { type, ...options } = value as Record<string, unknown>;
+  if (typeof type !== "string" || type === "custom" || type in builtinAuth) return value;
+  return { type: "custom", kind: type, options };
+}
+
+/**
+ * `auth:` — one of the built-in modes (docs/mock_api.md §3), or a kind added with
+ * `registerAuth`. Secrets come from `${ENV}` templating.
+ */
+export const authSchema = z.preprocess(
+  routeCustom,
+  z.discriminatedUnion("type", [
+    builtinAuth.none,
+    builtinAuth.bearer,
+    builtinAuth.header,
+    builtinAuth.query,
+    builtinAuth.basic,
+    builtinAuth.oauth2,
+    builtinAuth.login,
+    customAuthSchema,
+  ]),
+);
+
+/** The built-in auth kinds' schemas, by name (each registers with its own). */
+export const builtinAuthSchemas = builtinAuth;
 /** Parsed `auth:` config. */
 export type AuthConfig = z.infer<typeof authSchema>;
