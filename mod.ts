@@ -1,148 +1,119 @@
 /**
- * Tidemark — resilient, provenanced harvesting of REST APIs and SQL databases.
+ * Tidemark — harvest REST APIs and SQL databases resiliently and with provenance: Parquet you can
+ * trust, a raw copy of every response, and a manifest that proves where every row came from.
+ * Re-running a job is always safe: it resumes, never duplicates, never loses data.
  *
- * This module re-exports the public API.
+ * This is the library's public API: run a harvest, an extraction, a replay or a verification;
+ * load or define a config; add a pagination or auth kind; serve the mock API. Narrower parts
+ * have their own entry points: `./http`, `./paginate`, `./sinks`, `./mock`.
+ *
+ * @example Harvest a config into a folder, then verify it
+ * ```ts
+ * import { harvest, loadConfig, verify } from "./mod.ts";
+ * const result = await harvest(await loadConfig("jobs/northwind.yaml"), { out: "out/northwind" });
+ * console.log(result.status, result.assets.map((a) => `${a.asset}: ${a.rows} rows`));
+ * console.log((await verify("out/northwind")).ok);
+ * ```
  * @module
  */
-export * from "./lib/errors.ts";
-export * from "./lib/out_lock.ts";
-export { VERSION } from "./lib/version.ts";
-export { createApp, type MockOptions } from "./mock_api/app.ts";
-export { type MockServer, type MockServerOptions, startMockServer } from "./mock_api/server.ts";
-export * from "./lib/provenance/stamps.ts";
-export * from "./lib/provenance/snapshot.ts";
-export * from "./lib/provenance/manifest.ts";
-export * from "./lib/provenance/verify.ts";
-export * from "./lib/report/run_report.ts";
-export { renderHtmlReport } from "./lib/report/html.ts";
-export { renderTextReport } from "./lib/report/text.ts";
-export * from "./lib/report/logger.ts";
-export * from "./lib/report/progress.ts";
-export { RotatingFile, type RotatingFileOptions } from "./lib/report/rotating_file.ts";
-export * from "./lib/config/schema.ts";
-export * from "./lib/config/load.ts";
-export * from "./lib/config/flags.ts";
-export * from "./lib/config/templating.ts";
-export * from "./lib/select.ts";
-export * from "./lib/paginate/mod.ts";
-export * from "./lib/state/mod.ts";
-export * from "./lib/http/mod.ts";
-export * from "./lib/sinks/mod.ts";
-export {
-  assetLayout,
-  beginWrite,
-  type BeginWriteOptions,
-  commitReplace,
-  type CommitReplaceOptions,
-  mergeByKey,
-  type MergeOptions,
-  type MergeResult,
-  recoverAsset,
-  type SwitchStep,
-  type WriteMode,
-} from "./lib/sinks/write_mode.ts";
-export * from "./lib/contracts/mod.ts";
-export { inferContractModule, profileRows, renderContract } from "./lib/contracts/infer.ts";
-export {
-  bindQuery,
-  type BindQueryOptions,
-  type BoundQuery,
-  findPlaceholders,
-  type ParamValue,
-  parseParamFlags,
-  singleStatement,
-  type SqlDialect,
-} from "./lib/sql/params.ts";
+export { harvest, type HarvestOptions, type HarvestResult } from "./lib/harvest/run.ts";
+export type { AssetResult } from "./lib/harvest/asset_run.ts";
 export {
   type ExtractFormat,
   type ExtractOptions,
   type ExtractResult,
-  openSqlSource,
-  runExtract,
+  runExtract as extract,
 } from "./lib/sql/extract.ts";
-export { type ExtractStepOptions, runExtractStep } from "./lib/sql/extract_step.ts";
-export type { QueryOptions, QueryStream, SqlSource } from "./lib/sql/source.ts";
-export { openSqliteSource, type SqliteSourceOptions } from "./lib/sql/sqlite_source.ts";
-export {
-  type ColumnChunk,
-  ColumnChunker,
-  type ColumnChunkerOptions,
-  type SqlColumn,
-  type TypeHint,
-} from "./lib/sql/chunker.ts";
-export * from "./lib/object_store/mod.ts";
-export * from "./lib/harvest/mod.ts";
-export { type CronSchedule, cronSchedule, type CronScheduleOptions } from "./lib/schedule/cron.ts";
-export {
-  type FireContext,
-  type JobRunner,
-  type JobTally,
-  runSchedule,
-  type RunScheduleOptions,
-  type SchedulableJob,
-  type ScheduleSummary,
-} from "./lib/schedule/schedule.ts";
-export {
-  jobEntrySchema,
-  type JobsFile,
-  jobsFileSchema,
-  loadScheduledJobs,
-  type LoadScheduledJobsOptions,
-  type ScheduledJob,
-} from "./lib/schedule/jobs.ts";
-export {
-  type DenoCronEntry,
-  type DenoCronFunction,
-  denoCronName,
-  denoCronSchedule,
-  registerDenoCron,
-  type RegisterDenoCronOptions,
-} from "./lib/schedule/deploy.ts";
-export { deriveDataset, type DeriveOptions, type DeriveResult } from "./lib/transform/derive.ts";
-export {
-  checkDeriveSteps,
-  runDeriveStep,
-  type RunDeriveStepOptions,
-} from "./lib/transform/derive_step.ts";
-export {
-  CONFIG_STAMP_DIR,
-  configStampPath,
-  type DeriveOutcome,
-  openRunOutputs,
-  RunOutputs,
-  type RunOutputsOptions,
-  writeConfigStamp,
-} from "./lib/harvest/run_outputs.ts";
-export {
-  discardedSnapshots,
-  type ManifestEntry,
-  supersededLines,
-} from "./lib/provenance/live_outputs.ts";
 export {
   type ReplayedAsset,
   type ReplayOptions,
-  replayOut,
+  replayOut as replay,
   type ReplayResult,
 } from "./lib/replay/replay.ts";
-export * from "./lib/replay/compare_outs.ts";
-export { runJob, type RunJobOptions } from "./lib/schedule/scheduled_run.ts";
 export {
-  type ChangeCheck,
-  type ChangeMode,
-  changeMode,
-  detectChange,
-  EtagRecorder,
-  readWalkRecord,
-  RecordingHttpClient,
-  WALK_DATA_TYPE,
-  type WalkRecord,
-  walkRecordSchema,
-} from "./lib/harvest/change_detection.ts";
-export { type ForEachPlan, forEachPlan, recordParams } from "./lib/harvest/for_each.ts";
+  type VerifyMismatch,
+  verifyMismatchSchema,
+  type VerifyOptions,
+  verifyOut as verify,
+  type VerifyResult,
+  verifyResultSchema,
+} from "./lib/provenance/verify.ts";
 export {
-  shapeRows,
-  type ShapeRowsOptions,
-  type TransformConfig,
-} from "./lib/harvest/record_shape.ts";
-export { newestLoadDate, type OutputStart } from "./lib/harvest/output_start.ts";
-export { registerDeployJobs, type RegisterDeployJobsOptions } from "./lib/schedule/deploy_jobs.ts";
+  defineConfig,
+  type Env,
+  loadConfig,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  parseConfig,
+  type ParseConfigOptions,
+} from "./lib/config/load.ts";
+export {
+  type AssetConfig,
+  assetSchema,
+  type Config,
+  type ConfigInput,
+  configSchema,
+} from "./lib/config/schema.ts";
+export {
+  type BaseRequest,
+  type PageRequest,
+  type PageResponse,
+  type Paginator,
+  type PaginatorContext,
+  type PaginatorKind,
+  paginatorKinds,
+  registerPaginator,
+  type ResumeFrom,
+} from "./lib/paginate/mod.ts";
+export {
+  type AuthContext,
+  type AuthKind,
+  authKinds,
+  type AuthProvider,
+  type AuthTarget,
+  type RefreshOptions,
+  registerAuth,
+  type TokenSender,
+} from "./lib/http/mod.ts";
+export {
+  type MockOptions,
+  type MockServer,
+  type MockServerOptions,
+  startMockServer,
+} from "./mock_api/mod.ts";
+export {
+  ConfigError,
+  ContractError,
+  PaginationError,
+  PermissionError,
+  SqlError,
+  StateError,
+  TidemarkError,
+  UsageError,
+  VerifyError,
+} from "./lib/errors.ts";
+export { VERSION } from "./lib/version.ts";
+
+// The types the options and results above are made of.
+export type { Direction } from "./lib/harvest/plan.ts";
+export type { DeriveOutcome } from "./lib/harvest/run_outputs.ts";
+export type { ParamValue } from "./lib/sql/params.ts";
+export type { SinkFormat, SinkOptions } from "./lib/sinks/mod.ts";
+export type { ColumnType } from "./lib/sinks/column_types.ts";
+export type { WrittenPart } from "./lib/sinks/part_writer.ts";
+export type { IdExtent } from "./lib/paginate/paginator.ts";
+export type { Clock } from "./lib/http/clock.ts";
+export type { FetchFunction } from "./lib/http/fetch_resilient.ts";
+export type {
+  AttemptKind,
+  HttpAttempt,
+  HttpRequest,
+  HttpResult,
+  ParamValue as QueryParamValue,
+} from "./lib/http/request.ts";
+export { type RunReport, runReportSchema, type WrittenReport } from "./lib/report/run_report.ts";
+export type { LogFileOptions, LogLevel, LogOutput } from "./lib/report/logger.ts";
+export type { RotatingFileOptions } from "./lib/report/rotating_file.ts";
+export type { ProgressOutput } from "./lib/report/progress.ts";
+export type { ConfigIssue } from "./lib/errors.ts";
+export type { AuthMode, AuthOptions } from "./mock_api/middleware/auth.ts";

@@ -18,6 +18,7 @@ export class TidemarkError extends Error {
 
 /** Bad command-line usage: unknown command or flag, bad value. Exit code 2. */
 export class UsageError extends TidemarkError {
+  /** The CLI exits with 2: the input is wrong, not the run. */
   override exitCode = 2;
 }
 
@@ -35,11 +36,13 @@ export interface ConfigIssue {
  * grant. Exit code 2.
  */
 export class PermissionError extends TidemarkError {
+  /** The CLI exits with 2: the input is wrong, not the run. */
   override exitCode = 2;
 }
 
 /** A config file or flag set that fails validation. Lists every issue. Exit code 2. */
 export class ConfigError extends TidemarkError {
+  /** The CLI exits with 2: the input is wrong, not the run. */
   override exitCode = 2;
   /** Every problem found, by field path. */
   readonly issues: ConfigIssue[];

@@ -13,7 +13,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { ConfigError, type ConfigIssue } from "../errors.ts";
 import { configSha256 } from "../provenance/stamps.ts";
 import { formatIssues, formatPath, invalidConfig } from "./errors.ts";
-import { type Config, configSchema } from "./schema.ts";
+import { type Config, type ConfigInput, configSchema } from "./schema.ts";
 
 /** Environment variables as a plain object (tests inject one; the CLI passes `Deno.env.toObject()`). */
 export type Env = Record<string, string | undefined>;
@@ -185,12 +185,14 @@ export function resolveConfig(document: object, options: ResolveConfigOptions = 
 function authAliasOf(config: Config, envFields: Record<string, string[]>): string {
   const auth = config.auth;
   if (auth.type === "none") return "none";
-  if (auth.alias) return auth.alias;
+  const kind = auth.type === "custom" ? auth.kind : auth.type;
+  const alias = auth.type === "custom" ? auth.options.alias : auth.alias;
+  if (typeof alias === "string" && alias !== "") return alias;
   for (const field of SECRET_AUTH_FIELDS) {
     const vars = envFields[`auth.${field}`];
-    if (vars?.length) return `${auth.type}:${vars.join("+")}`;
+    if (vars?.length) return `${kind}:${vars.join("+")}`;
   }
-  return auth.type;
+  return kind;
 }
 
 /** One `${NAME}` or `${NAME:-default}` reference. */
@@ -342,4 +344,23 @@ function yamlMessage(message: string): string {
   // The yaml package appends " at line L, column C:" and a code excerpt; the path says where.
   const first = message.split(/ at line \d+, column \d+/)[0];
   return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+/**
+ * A config written in TypeScript rather than YAML: the same fields, checked the same way, with
+ * `${VAR}` references substituted from `options.env` (default the process environment).
+ *
+ * @example
+ * ```ts
+ * import { defineConfig } from "./load.ts";
+ * const loaded = defineConfig({
+ *   name: "northwind",
+ *   base_url: "http://127.0.0.1:9000",
+ *   auth: { type: "bearer", token: "${API_TOKEN}" },
+ *   assets: [{ name: "Orders", path: "/northwind/Orders.json", data_path: "rows" }],
+ * }, { env: { API_TOKEN: "super-secret-token" } });
+ * ```
+ */
+export function defineConfig(config: ConfigInput, options: ParseConfigOptions = {}): LoadedConfig {
+  return resolveConfig(config, options);
 }

@@ -14,7 +14,7 @@ import { RotatingFile, type RotatingFileOptions } from "./rotating_file.ts";
 /** Log levels, least severe first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 /** A log level. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const nullableText = z.string().nullable();
 

@@ -16,7 +16,7 @@ import { createJwtSigner, type JwtSigner } from "./jwt.ts";
 export const AUTH_MODES = ["bearer", "header", "query", "basic", "jwt", "oauth2", "none"] as const;
 
 /** One auth mode. */
-export type AuthMode = typeof AUTH_MODES[number];
+export type AuthMode = "bearer" | "header" | "query" | "basic" | "jwt" | "oauth2" | "none";
 
 /** How the mock authenticates requests. */
 export interface AuthOptions {
