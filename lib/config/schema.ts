@@ -14,20 +14,6 @@ import { selectorSchema } from "../select.ts";
 import { paginationSchema } from "../paginate/mod.ts";
 import { checkTemplate } from "./templating.ts";
 
-export { selectorSchema } from "../select.ts";
-export {
-  bodyLinkPaginationSchema,
-  cursorPaginationSchema,
-  linkPaginationSchema,
-  nonePaginationSchema,
-  offsetPaginationSchema,
-  pagePaginationSchema,
-  PAGINATION_TYPES,
-  type PaginationConfig,
-  paginationSchema,
-  timelinePaginationSchema,
-} from "../paginate/schema.ts";
-
 /** A string that may hold `{watermark}`-style placeholders (checked at load time). */
 export const templateSchema = z.string().superRefine((text, ctx) => {
   const problem = checkTemplate(text);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from "zod";
+import { createRegistry, type Registry } from "../core/registry.ts";
 import type { AuthProvider, TokenSender } from "./auth.ts";
 import type { Clock } from "./clock.ts";
 
@@ -29,7 +30,8 @@ export interface AuthKind<C extends { type: string } = { type: string }> {
   create(config: NoInfer<C>, context: AuthContext): AuthProvider;
 }
 
-const kinds = new Map<string, AuthKind>();
+/** The auth kinds; the built-ins register first. */
+export const authRegistry: Registry<AuthKind> = createRegistry<AuthKind>("auth");
 
 /**
  * Adds an auth kind that configs may name in `auth.type`. Names are lower-case; a name already
@@ -58,27 +60,15 @@ export function registerAuth<C extends { type: string }>(
   name: string,
   kind: AuthKind<C>,
 ): () => void {
-  if (!/^[a-z][a-z0-9_]*$/.test(name) || name === "custom") {
-    throw new TypeError(
-      `auth kind name "${name}": use lower-case letters, digits and _ (not "custom")`,
-    );
-  }
-  if (kinds.has(name)) {
-    throw new TypeError(`auth kind "${name}" is already registered; pick another name`);
-  }
-  const stored = kind as unknown as AuthKind;
-  kinds.set(name, stored);
-  return () => {
-    if (kinds.get(name) === stored) kinds.delete(name);
-  };
+  return authRegistry.register(name, kind as unknown as AuthKind);
 }
 
 /** The kind registered as `name`, or undefined. */
 export function authKind(name: string): AuthKind | undefined {
-  return kinds.get(name);
+  return authRegistry.get(name);
 }
 
 /** Every registered kind's name, in registration order (the built-ins first). */
 export function authKinds(): string[] {
-  return [...kinds.keys()];
+  return authRegistry.names();
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { authKind, authKinds } from "./auth_registry.ts";
+import { customKindSchema, routeCustomKind } from "../core/registry.ts";
+import { authRegistry } from "./auth_registry.ts";
 
 /** `retry:` — attempts, exponential backoff with full jitter, a run-wide budget, per-attempt timeout. */
 export const retrySchema = z.strictObject({
@@ -92,49 +93,15 @@ const builtinAuth = {
   }),
 };
 
-/**
- * `auth:` of a kind added with `registerAuth`: parsed as its name and options, the options
- * checked by the kind's own schema (its issues keep their field paths).
- */
-const customAuthSchema = z.strictObject({
-  type: z.literal("custom"),
-  kind: z.string(),
-  options: z.record(z.string(), z.unknown()),
-}).transform((value, ctx) => {
-  const kind = authKind(value.kind);
-  if (kind === undefined) {
-    const known = [...new Set([...Object.keys(builtinAuth), ...authKinds()])];
-    ctx.issues.push({
-      code: "custom",
-      message: `expected one of ${known.join(", ")}; got ${JSON.stringify(value.kind)}`,
-      path: ["type"],
-      input: value.kind,
-    });
-    return z.NEVER;
-  }
-  const parsed = kind.schema.safeParse({ ...value.options, type: value.kind });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: undefined });
-    return z.NEVER;
-  }
-  const { type: _type, ...options } = parsed.data;
-  return { type: "custom" as const, kind: value.kind, options: options as Record<string, unknown> };
-});
-
-/** Moves a kind that is not built in under `custom`, so one discriminated union parses both. */
-function routeCustom(value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  const { type, ...options } = value as Record<string, unknown>;
-  if (typeof type !== "string" || type === "custom" || type in builtinAuth) return value;
-  return { type: "custom", kind: type, options };
-}
+/** `auth:` of a kind added with `registerAuth`, checked by the kind's own schema. */
+const customAuthSchema = customKindSchema(authRegistry, Object.keys(builtinAuth));
 
 /**
  * `auth:` — one of the built-in modes (docs/mock_api.md §3), or a kind added with
  * `registerAuth`. Secrets come from `${ENV}` templating.
  */
 export const authSchema = z.preprocess(
-  routeCustom,
+  routeCustomKind(Object.keys(builtinAuth)),
   z.discriminatedUnion("type", [
     builtinAuth.none,
     builtinAuth.bearer,

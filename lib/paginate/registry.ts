@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from "zod";
+import { createRegistry, type Registry } from "../core/registry.ts";
 import type { Paginator } from "./paginator.ts";
 
 /** What a paginator is created with besides its options. */
@@ -30,7 +31,10 @@ export interface PaginatorKind<C extends { type: string } = { type: string }> {
   create(config: NoInfer<C>, context: PaginatorContext): Paginator;
 }
 
-const kinds = new Map<string, PaginatorKind>();
+/** The pagination kinds; the built-ins register first. */
+export const paginatorRegistry: Registry<PaginatorKind> = createRegistry<PaginatorKind>(
+  "pagination",
+);
 
 /**
  * Adds a pagination kind that configs may name in `pagination.type`. Names are lower-case
@@ -60,27 +64,15 @@ export function registerPaginator<C extends { type: string }>(
   name: string,
   kind: PaginatorKind<C>,
 ): () => void {
-  if (!/^[a-z][a-z0-9_]*$/.test(name) || name === "custom") {
-    throw new TypeError(
-      `pagination kind name "${name}": use lower-case letters, digits and _ (not "custom")`,
-    );
-  }
-  if (kinds.has(name)) {
-    throw new TypeError(`pagination kind "${name}" is already registered; pick another name`);
-  }
-  const stored = kind as unknown as PaginatorKind;
-  kinds.set(name, stored);
-  return () => {
-    if (kinds.get(name) === stored) kinds.delete(name);
-  };
+  return paginatorRegistry.register(name, kind as unknown as PaginatorKind);
 }
 
 /** The kind registered as `name`, or undefined. */
 export function paginatorKind(name: string): PaginatorKind | undefined {
-  return kinds.get(name);
+  return paginatorRegistry.get(name);
 }
 
 /** Every registered kind's name, in registration order (the built-ins first). */
 export function paginatorKinds(): string[] {
-  return [...kinds.keys()];
+  return paginatorRegistry.names();
 }

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { selectorSchema } from "../select.ts";
-import { paginatorKind, paginatorKinds } from "./registry.ts";
+import { customKindSchema, routeCustomKind } from "../core/registry.ts";
+import { paginatorRegistry } from "./registry.ts";
 
 /** The pagination types a config may name, in the order error messages list them. */
 export const PAGINATION_TYPES = [
@@ -139,43 +140,14 @@ export const nonePaginationSchema = z.strictObject({ type: z.literal("none") });
  * `pagination:` of a kind added with `registerPaginator`: parsed as its name and options, the
  * options checked by the kind's own schema (its issues keep their field paths).
  */
-export const customPaginationSchema = z.strictObject({
-  type: z.literal("custom"),
-  kind: z.string(),
-  options: z.record(z.string(), z.unknown()),
-}).transform((value, ctx) => {
-  const kind = paginatorKind(value.kind);
-  if (kind === undefined) {
-    const known = [...new Set([...PAGINATION_TYPES, ...paginatorKinds()])];
-    ctx.issues.push({
-      code: "custom",
-      message: `expected one of ${known.join(", ")}; got ${JSON.stringify(value.kind)}`,
-      path: ["type"],
-      input: value.kind,
-    });
-    return z.NEVER;
-  }
-  const parsed = kind.schema.safeParse({ ...value.options, type: value.kind });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: undefined });
-    return z.NEVER;
-  }
-  const { type: _type, ...options } = parsed.data;
-  return { type: "custom" as const, kind: value.kind, options };
-});
-
-/** Moves a kind that is not built in under `custom`, so one discriminated union parses both. */
-function routeCustom(value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  const { type, ...options } = value as Record<string, unknown>;
-  if (typeof type !== "string" || type === "custom") return value;
-  if ((PAGINATION_TYPES as readonly string[]).includes(type)) return value;
-  return { type: "custom", kind: type, options };
-}
+export const customPaginationSchema = customKindSchema(
+  paginatorRegistry,
+  PAGINATION_TYPES,
+);
 
 /** `pagination:` — one of {@link PAGINATION_TYPES}, or a kind added with `registerPaginator`. */
 export const paginationSchema = z.preprocess(
-  routeCustom,
+  routeCustomKind(PAGINATION_TYPES),
   z.discriminatedUnion("type", [
     cursorPaginationSchema,
     offsetPaginationSchema,

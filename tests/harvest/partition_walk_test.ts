@@ -4,7 +4,8 @@
  * lands once.
  */
 import { join } from "node:path";
-import { assetSchema, paginationSchema } from "../../lib/config/schema.ts";
+import { assetSchema } from "../../lib/config/schema.ts";
+import { paginationSchema } from "../../lib/paginate/mod.ts";
 import { HttpClient } from "../../lib/http/client.ts";
 import type { PageStepContext } from "../../lib/harvest/page_step.ts";
 import { walkPartition } from "../../lib/harvest/partition_walk.ts";
