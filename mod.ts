@@ -26,6 +26,13 @@ export * from "./lib/config/templating.ts";
 export * from "./lib/select.ts";
 export * from "./lib/paginate/mod.ts";
 export * from "./lib/state/mod.ts";
+export {
+  DEFAULT_POSTGRES_STATE_SCHEMA,
+  openPostgresState,
+  POSTGRES_STATE_SCHEMA_VERSION,
+  type PostgresStateOptions,
+  PostgresStateStore,
+} from "./lib/state/postgres.ts";
 export * from "./lib/http/mod.ts";
 export * from "./lib/sinks/mod.ts";
 export {
