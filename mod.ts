@@ -88,6 +88,7 @@ export {
   PermissionError,
   SqlError,
   StateError,
+  StateUnavailableError,
   TidemarkError,
   UsageError,
   VerifyError,

@@ -57,6 +57,15 @@ export class ConfigError extends TidemarkError {
 /** State store failure (corrupt file, missing state for a backfill, ...). */
 export class StateError extends TidemarkError {}
 
+/**
+ * A state store that cannot be opened at all (a PostgreSQL server unreachable, a wrong password,
+ * no such database, a schema from a newer Tidemark): a problem of the state's URL or its server,
+ * found before anything is written, so it exits 2 like any other setting the run cannot use.
+ */
+export class StateUnavailableError extends StateError {
+  override exitCode = 2;
+}
+
 /** A record or batch that breaks an asset's data contract beyond the allowed ratio. */
 export class ContractError extends TidemarkError {}
 

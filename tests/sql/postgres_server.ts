@@ -93,7 +93,8 @@ function freePort(): number {
 }
 
 /**
- * Starts a server loaded with the Northwind tables of the SQLite file `northwindDb`.
+ * Starts a server loaded with the Northwind tables of the SQLite file `northwindDb` (without it,
+ * the `northwind` database is created empty: the state store's tests need no data).
  *
  * @example
  * ```ts
@@ -101,7 +102,7 @@ function freePort(): number {
  * try { ... } finally { await server.stop(); }
  * ```
  */
-export async function startPostgres(northwindDb: string): Promise<PostgresServer> {
+export async function startPostgres(northwindDb?: string): Promise<PostgresServer> {
   const bin = binDir();
   if (!bin) throw new Error(postgresUnavailable());
   const dir = await Deno.makeTempDir({ prefix: "tidemark-pg-" });
@@ -155,7 +156,9 @@ export async function startPostgres(northwindDb: string): Promise<PostgresServer
     await admin.connect();
     await admin.query("CREATE DATABASE northwind");
     await admin.end();
-    await loadNorthwind(northwindDb, { host: "127.0.0.1", port, user: "postgres", password });
+    if (northwindDb !== undefined) {
+      await loadNorthwind(northwindDb, { host: "127.0.0.1", port, user: "postgres", password });
+    }
     const version = bin.split("/").at(-2);
     return {
       url: `postgres://postgres@127.0.0.1:${port}/northwind`,

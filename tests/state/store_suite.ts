@@ -1,6 +1,6 @@
 /**
  * The behaviour every {@link StateStore} must have, as a suite any implementation registers with
- * its own factory (SQLite now; Deno KV later runs the very same tests).
+ * its own factory: SQLite, Deno KV and PostgreSQL run the very same tests.
  * @module
  */
 import { StateError } from "../../lib/errors.ts";
@@ -46,21 +46,39 @@ async function startRun(store: StateStore, runId = "run-1", startedAt = "2026-01
   });
 }
 
-/** Registers the shared state-store tests under `name`. */
+/** One contract test: its title, and its body run against a fresh store and clock. */
+export interface StoreCase {
+  /** What it checks. */
+  title: string;
+  /** The body. */
+  fn: (store: StateStore, clock: ReturnType<typeof manualClock>) => Promise<void>;
+}
+
+/** Runs one contract test on a fresh store from `factory`, closed after. */
+export async function runStoreCase(c: StoreCase, factory: StoreFactory): Promise<void> {
+  const clock = manualClock();
+  const store = await factory(clock.now);
+  try {
+    await c.fn(store, clock);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Registers the shared state-store tests under `name`, one `Deno.test` each. */
 export function stateStoreSuite(name: string, factory: StoreFactory): void {
-  const test = (
-    title: string,
-    fn: (store: StateStore, clock: ReturnType<typeof manualClock>) => Promise<void>,
-  ) =>
-    Deno.test(`${name}: ${title}`, async () => {
-      const clock = manualClock();
-      const store = await factory(clock.now);
-      try {
-        await fn(store, clock);
-      } finally {
-        await store.close();
-      }
-    });
+  for (const c of stateStoreCases()) {
+    Deno.test(`${name}: ${c.title}`, () => runStoreCase(c, factory));
+  }
+}
+
+/**
+ * The shared state-store tests, for an implementation that runs them as steps of one test
+ * (PostgreSQL: one server for all of them, stopped when the test ends).
+ */
+export function stateStoreCases(): StoreCase[] {
+  const cases: StoreCase[] = [];
+  const test = (title: string, fn: StoreCase["fn"]) => void cases.push({ title, fn });
 
   test("an unknown watermark is undefined", async (store) => {
     assertEquals(await store.getWatermark("Orders"), undefined);
@@ -353,4 +371,5 @@ export function stateStoreSuite(name: string, factory: StoreFactory): void {
     assertEquals(pages.length, 20);
     assert(pages.every((p, i) => p.page === i + 1));
   });
+  return cases;
 }
