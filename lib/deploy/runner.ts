@@ -50,8 +50,13 @@ export interface DeployRunnerOptions {
   logOutput?: LogOutput | null;
   /** Clock. @default Date.now */
   now?: () => number;
-  /** Called with each slice's harvest, before its outcome is recorded (tests stop slices here). */
+  /** Called with each slice's harvest, before its outcome is recorded. */
   onSlice?: (result: HarvestResult, message: SliceMessage) => void;
+  /**
+   * The signal that ends a slice's time budget (tests end it after some requests instead of
+   * waiting). @default a timer of `sliceMs`
+   */
+  sliceBudget?: (message: SliceMessage) => AbortSignal;
 }
 
 /** Starts runs and works slices; see the module doc. */
@@ -112,6 +117,8 @@ export class DeployRunner {
     let error: unknown = null;
     const budget = new AbortController();
     const timer = setTimeout(() => budget.abort(), this.#sliceMs);
+    const injected = this.#o.sliceBudget?.(message);
+    injected?.addEventListener("abort", () => budget.abort(), { once: true });
     const stop = signal ? AbortSignal.any([budget.signal, signal]) : budget.signal;
     try {
       if (!job) throw new Error(`job ${message.job} is not in this deployment's schedule`);
