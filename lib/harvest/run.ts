@@ -107,6 +107,12 @@ export interface HarvestOptions {
   htmlReport?: boolean;
   /** Environment of `output.destination` (S3 endpoint, region, credentials). @default Deno.env.toObject() */
   env?: Env;
+  /**
+   * Opens the run's state store instead of the config's `state:` (Deno Deploy keeps each job's
+   * state in Deno KV and mirrors the out folder to object storage before each state write).
+   * The run closes what it returns. @default the config's state
+   */
+  openState?: () => Promise<StateStore>;
 }
 
 /** What a run did. */
@@ -211,7 +217,9 @@ async function harvestLocked(
   // their manifest lines, which are flushed.
   let store: StateStore;
   try {
-    store = location.backend === "kv"
+    store = options.openState
+      ? await options.openState()
+      : location.backend === "kv"
       ? await openStateStore(config.state, { out, now })
       : openSqliteState(location.path!, { now, synchronous: "normal" });
   } catch (error) {

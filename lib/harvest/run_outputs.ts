@@ -38,6 +38,7 @@ import { canonicalJson } from "../provenance/stamps.ts";
 import { writeFileAtomic } from "../atomic_file.ts";
 import { REDACTED } from "../redact.ts";
 import { checkDeriveSteps, runDeriveStep } from "../transform/derive_step.ts";
+import { FfiUnavailableError } from "../sinks/ffi.ts";
 import { readBoundary, readPlan } from "./asset_plan.ts";
 import type { AssetPlan } from "./asset_plan.ts";
 import type { AssetResult, RunContext } from "./asset_run.ts";
@@ -257,7 +258,8 @@ export class RunOutputs {
       outcome.rows = result.rows;
       outcome.files = files;
     } catch (error) {
-      outcome.status = "failed";
+      // Without FFI (Deno Deploy) a derive step cannot run: skipped and said, not a failure.
+      outcome.status = error instanceof FfiUnavailableError ? "skipped" : "failed";
       outcome.error = ctx.client.redactText((error as Error)?.message ?? String(error));
     }
     return outcome;

@@ -130,6 +130,95 @@ export async function loadScheduledJobs(
   return jobs;
 }
 
+/** One entry of a jobs file as {@link loadJobEntries} found it: its jobs, or why it has none. */
+export type JobEntryResult =
+  | { ok: true; entry: string; jobs: ScheduledJob[] }
+  | { ok: false; entry: string; name: string; schedule: string | null; error: string };
+
+/**
+ * Reads a jobs file (or one scheduled config) entry by entry: a bad config or pattern costs only
+ * its own entry, reported with its problem, and the others load (Deno Deploy serves every valid
+ * job and shows the broken one). A file that cannot be read or parsed at all still throws.
+ * @example
+ * ```ts
+ * const entries = await loadJobEntries("jobs/schedule.yaml");
+ * entries.filter((e) => !e.ok).map((e) => e.error);
+ * ```
+ */
+export async function loadJobEntries(
+  path: string,
+  options: LoadScheduledJobsOptions = {},
+): Promise<JobEntryResult[]> {
+  const document = await readYaml(path);
+  const isJobsFile = document !== null && typeof document === "object" &&
+    !Array.isArray(document) && "jobs" in document;
+  if (!isJobsFile) return [await loadEntry(path, path, undefined, options)];
+  const parsed = jobsFileSchema.safeParse(document);
+  if (!parsed.success) {
+    throw scheduleError(path, formatIssues(parsed.error.issues, document));
+  }
+  const timezone = options.timezone ?? parsed.data.timezone ?? "UTC";
+  const results: JobEntryResult[] = [];
+  for (const entry of parsed.data.jobs) {
+    const { config, schedule } = typeof entry === "string" ? { config: entry } : entry;
+    const configPath = isAbsolute(config) ? config : join(dirname(path), config);
+    results.push(await loadEntry(config, configPath, schedule, { ...options, timezone }));
+  }
+  const seen = new Set<string>();
+  return results.map((result) => {
+    if (!result.ok) return result;
+    const clash = result.jobs.find((job) => seen.has(job.name));
+    for (const job of result.jobs) seen.add(job.name);
+    return clash === undefined ? result : {
+      ok: false,
+      entry: result.entry,
+      name: clash.name,
+      schedule: clash.schedule,
+      error: `two jobs are named "${clash.name}"; give the configs different name: values`,
+    };
+  });
+}
+
+async function loadEntry(
+  entry: string,
+  configPath: string,
+  schedule: string | undefined,
+  options: LoadScheduledJobsOptions,
+): Promise<JobEntryResult> {
+  const stem = configPath.replace(/^.*\//, "").replace(/\.ya?ml$/i, "");
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig(configPath, options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { ok: false, entry, name: stem, schedule: schedule ?? null, error: describe(error) };
+  }
+  const issues: ConfigIssue[] = [];
+  const jobs = jobsOfConfig(loaded, configPath, {
+    timezone: options.timezone ?? "UTC",
+    issues,
+    where: "",
+    schedule,
+    schedulePath: schedule === undefined ? undefined : "schedule",
+  });
+  if (issues.length > 0) {
+    return {
+      ok: false,
+      entry,
+      name: loaded.config.name,
+      schedule: schedule ?? loaded.config.schedule ?? null,
+      error: describe(new ConfigError(`invalid job ${loaded.config.name}`, issues)),
+    };
+  }
+  return { ok: true, entry, jobs };
+}
+
+function describe(error: ConfigError): string {
+  const lines = [error.message.split("\n")[0]];
+  for (const issue of error.issues ?? []) lines.push(`${issue.path}: ${issue.message}`);
+  return [...new Set(lines)].join("; ");
+}
+
 interface ConfigJobsContext {
   timezone: string;
   issues: ConfigIssue[];

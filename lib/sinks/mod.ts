@@ -18,7 +18,7 @@ import {
 } from "./column_types.ts";
 import { createCsvWriter } from "./csv.ts";
 import { createJsonlWriter } from "./jsonl.ts";
-import { createParquetWriter } from "./parquet.ts";
+import { createParquetPartWriter } from "./parquet_writer.ts";
 import type { PartWriter, WrittenPart } from "./part_writer.ts";
 import { groupByPartition, parsePartitionSpecs, type PartitionSpec } from "./partition.ts";
 import { RAW_LOAD_COLUMNS, rawLoadColumns } from "./raw_load.ts";
@@ -198,7 +198,7 @@ function createWriter(options: SinkOptions): PartWriter {
     case "jsonl":
       return createJsonlWriter();
     default:
-      return createParquetWriter({
+      return createParquetPartWriter({
         compression: options.compression,
         rowGroupRows: options.rowGroupRows,
         thread: options.thread,

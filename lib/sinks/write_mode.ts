@@ -16,14 +16,23 @@
  * never a mix, and a crash at any step leaves the previous version readable.
  * {@link recoverAsset} (run at the start of every mode operation) finishes or rolls back an
  * interrupted switch and removes unreferenced generations.
+ *
+ * Deno allows `Deno.symlink` only with unscoped read and write. A process that may write only
+ * some folders (Deno Deploy's scratch folder, `deno task deploy:local`) keeps the asset path a
+ * plain folder instead: the new generation replaces it by two renames (the old folder moves to
+ * `.<asset>.previous`, the generation takes its place), which {@link recoverAsset} rolls back if a
+ * crash falls between them. There the out folder is a scratch copy of object storage, which
+ * sees only the finished result.
+ *
+ * The merge itself runs on polars when FFI is permitted, else on hyparquet (`merge_js.ts`):
+ * polars is imported only on the first path.
  * @module
  */
-import pl from "nodejs-polars";
 import { basename, dirname, join } from "node:path";
-import { ContractError, TidemarkError } from "../errors.ts";
-import { writeParquetFile } from "./parquet.ts";
-import { groupByPartition, parsePartitionSpecs } from "./partition.ts";
+import { TidemarkError } from "../errors.ts";
 import { pathExists } from "../atomic_file.ts";
+import { parquetEngine } from "./ffi.ts";
+import { mergeWithJs } from "./merge_js.ts";
 
 /** How a run's output joins the asset's existing output. */
 export type WriteMode = "append" | "replace" | "merge";
@@ -45,6 +54,8 @@ export interface AssetLayout {
   staging: string;
   /** Temporary symlink used for the atomic switch. */
   link: string;
+  /** Where the previous content waits during a switch without symlinks. */
+  previous: string;
 }
 
 /** The folders used for the asset at `dir`. */
@@ -56,6 +67,7 @@ export function assetLayout(dir: string): AssetLayout {
     generations: join(parent, `.${name}.generations`),
     staging: join(parent, `.${name}.staging`),
     link: join(parent, `.${name}.link.tmp`),
+    previous: join(parent, `.${name}.previous`),
   };
 }
 
@@ -190,94 +202,29 @@ export async function mergeByKey(dir: string, options: MergeOptions): Promise<Me
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     return { rows: null, incoming: 0, parts: [] };
   }
-  const frames: pl.DataFrame[] = [];
-  let incoming = 0;
-  for (const [source, files] of [[0, currentFiles], [1, incomingFiles]] as const) {
-    for (const file of files) {
-      const frame = pl.readParquet(file);
-      if (source === 1) incoming += frame.height;
-      frames.push(frame.withColumns(pl.lit(source).cast(pl.Int32).alias("__source")));
-    }
-  }
-  if (frames.length === 0) {
+  const spec = {
+    primaryKey: options.primaryKey,
+    orderBy: options.orderBy,
+    partitionBy: options.partitionBy,
+    compression: options.compression,
+    rowGroupRows: options.rowGroupRows,
+  };
+  const merged = parquetEngine() === "polars"
+    ? (await import("./merge_polars.ts")).mergeWithPolars(currentFiles, incomingFiles, spec)
+    : await mergeWithJs(currentFiles, incomingFiles, spec);
+  if (merged === null) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     return { rows: 0, incoming: 0, parts: [] };
   }
-  const combined = pl.concat(frames, { how: "diagonalRelaxed" }).withRowIndex("__seq");
-  for (const key of options.primaryKey) {
-    if (!combined.columns.includes(key)) {
-      throw new ContractError(
-        `merge key column "${key}" is not in the data (columns: ${
-          combined.columns.filter((c) => !c.startsWith("__")).join(", ")
-        }); fix primary_key`,
-      );
-    }
-    const nulls = combined.getColumn(key).nullCount();
-    if (nulls > 0) {
-      throw new ContractError(
-        `merge needs a value in every key column but ${nulls} row(s) have null "${key}"; ` +
-          `fix the source or the asset's primary_key`,
-      );
-    }
-  }
-  if (options.orderBy && !combined.columns.includes(options.orderBy)) {
-    throw new ContractError(
-      `merge order column "${options.orderBy}" is not in the data; fix the incremental field`,
-    );
-  }
-  const order = [...(options.orderBy ? [options.orderBy] : []), "__source", "__seq"];
-  const merged = combined
-    .sort({ by: order, nullsLast: false, maintainOrder: true })
-    .unique({ subset: options.primaryKey, keep: "last", maintainOrder: true })
-    .sort({ by: options.primaryKey, maintainOrder: true })
-    .drop("__source", "__seq");
-
   await convertToGenerations(layout, options.onStep);
   await Deno.mkdir(layout.generations, { recursive: true });
   const generation = join(layout.generations, await nextGeneration(layout));
-  const parts = await writeGeneration(merged, generation, options);
-  await options.onStep?.("generation-written");
-  await switchTo(layout, generation, options.onStep, staging);
-  return { rows: merged.height, incoming, parts };
-}
-
-async function writeGeneration(
-  frame: pl.DataFrame,
-  generation: string,
-  options: MergeOptions,
-): Promise<string[]> {
   await Deno.remove(generation, { recursive: true }).catch(() => {});
   await Deno.mkdir(generation, { recursive: true });
-  const specs = parsePartitionSpecs(options.partitionBy ?? []);
-  const columns: Record<string, unknown[]> = {};
-  for (const spec of specs) {
-    if (!spec.column) continue;
-    const series = frame.getColumn(spec.column);
-    // Int64 through text so partition values of ids beyond 2^53 stay exact.
-    columns[spec.column] = series.dtype.equals(pl.Int64)
-      ? series.cast(pl.Utf8).toArray()
-      : series.toArray();
-  }
-  const groups = groupByPartition(specs, { columns, length: frame.height });
-  const parts: string[] = [];
-  const write = { compression: options.compression, rowGroupRows: options.rowGroupRows };
-  if (groups.length === 1) {
-    const relative = join(groups[0].path, "part-merged-00001.parquet");
-    await writeParquetFile(frame, join(generation, relative), write);
-    return [relative];
-  }
-  const groupOf = new Int32Array(frame.height);
-  groups.forEach((group, g) => {
-    for (const row of group.rows) groupOf[row] = g;
-  });
-  const indexed = frame.withColumns(pl.Series("__group", groupOf));
-  for (let g = 0; g < groups.length; g++) {
-    const relative = join(groups[g].path, "part-merged-00001.parquet");
-    const subset = indexed.filter(pl.col("__group").eq(pl.lit(g))).drop("__group");
-    await writeParquetFile(subset, join(generation, relative), write);
-    parts.push(relative);
-  }
-  return parts;
+  const parts = await merged.write(generation);
+  await options.onStep?.("generation-written");
+  await switchTo(layout, generation, options.onStep, staging);
+  return { rows: merged.rows, incoming: merged.incoming, parts };
 }
 
 /**
@@ -294,6 +241,11 @@ async function writeGeneration(
  */
 export async function recoverAsset(dir: string): Promise<void> {
   const layout = assetLayout(dir);
+  if (await lstat(layout.previous)) {
+    // A switch without symlinks crashed: roll back if the new content never took the asset path.
+    if (!await lstat(dir)) await Deno.rename(layout.previous, dir);
+    else await Deno.remove(layout.previous, { recursive: true });
+  }
   const link = await lstat(layout.link);
   const current = await lstat(dir);
   if (link?.isSymlink && !current) {
@@ -333,7 +285,7 @@ async function convertToGenerations(
   onStep: MergeOptions["onStep"],
 ): Promise<void> {
   const current = await lstat(layout.dir);
-  if (!current || current.isSymlink) return;
+  if (!current || current.isSymlink || !symlinksAllowed()) return;
   await Deno.mkdir(layout.generations, { recursive: true });
   const first = "gen-00000";
   // Link first, move second: a crash in between leaves the link, which recoverAsset completes.
@@ -350,6 +302,10 @@ async function switchTo(
   staging?: string,
 ): Promise<void> {
   await convertToGenerations(layout, onStep);
+  if (!symlinksAllowed() && !(await lstat(layout.dir))?.isSymlink) {
+    await switchByRename(layout, generation, onStep, staging);
+    return;
+  }
   const previous = (await lstat(layout.dir))?.isSymlink ? await Deno.readLink(layout.dir) : null;
   await Deno.symlink(join(basename(layout.generations), basename(generation)), layout.link);
   // rename(2) replaces the old symlink in one step: readers see one generation or the other.
@@ -360,6 +316,35 @@ async function switchTo(
   }
   if (staging) await Deno.remove(staging, { recursive: true }).catch(() => {});
   await onStep?.("cleaned");
+}
+
+/**
+ * The switch of a process that may not create symlinks: the asset folder moves aside, the new
+ * generation takes its path, the old folder goes. A crash between the renames leaves no asset
+ * folder and `.<asset>.previous`, which {@link recoverAsset} moves back.
+ */
+async function switchByRename(
+  layout: AssetLayout,
+  generation: string,
+  onStep: MergeOptions["onStep"],
+  staging?: string,
+): Promise<void> {
+  await Deno.remove(layout.previous, { recursive: true }).catch(() => {});
+  const had = await lstat(layout.dir) !== null;
+  if (had) await Deno.rename(layout.dir, layout.previous);
+  await Deno.mkdir(dirname(layout.dir), { recursive: true });
+  await Deno.rename(generation, layout.dir);
+  await onStep?.("switched");
+  if (had) await Deno.remove(layout.previous, { recursive: true }).catch(() => {});
+  if (staging) await Deno.remove(staging, { recursive: true }).catch(() => {});
+  await Deno.remove(layout.generations, { recursive: true }).catch(() => {});
+  await onStep?.("cleaned");
+}
+
+/** Deno creates symlinks only with unscoped read and write permission. */
+function symlinksAllowed(): boolean {
+  return Deno.permissions.querySync({ name: "write" }).state === "granted" &&
+    Deno.permissions.querySync({ name: "read" }).state === "granted";
 }
 
 async function nextGeneration(layout: AssetLayout): Promise<string> {

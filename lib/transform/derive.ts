@@ -23,7 +23,8 @@ import {
 } from "../sinks/partition.ts";
 import type { WrittenPart } from "../sinks/part_writer.ts";
 import { beginWrite, commitReplace, parquetFiles } from "../sinks/write_mode.ts";
-import { expressionColumns, parseExpression, toPolarsExpr } from "./expression.ts";
+import { expressionColumns, parseExpression } from "./expression.ts";
+import { toPolarsExpr } from "./expression_polars.ts";
 
 /** Options of {@link deriveDataset}. */
 export interface DeriveOptions {

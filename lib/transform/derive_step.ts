@@ -16,7 +16,8 @@
 import type { Config, DeriveStepConfig } from "../config/schema.ts";
 import { ConfigError, type ConfigIssue } from "../errors.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
-import { deriveDataset, type DeriveResult } from "./derive.ts";
+import type { DeriveResult } from "./derive.ts";
+import { FfiUnavailableError, parquetEngine } from "../sinks/ffi.ts";
 import { parseExpression } from "./expression.ts";
 
 /**
@@ -115,7 +116,7 @@ export interface RunDeriveStepOptions {
 
 /**
  * Builds one `derive:` step's dataset under `<out>/parquet/<name>/` from the inputs already
- * there, and swaps it in atomically.
+ * there, and swaps it in atomically. Throws {@link FfiUnavailableError} where FFI is denied.
  *
  * @example
  * ```ts
@@ -131,12 +132,16 @@ export interface RunDeriveStepOptions {
  * console.log(result.rows);
  * ```
  */
-export function runDeriveStep(
+export async function runDeriveStep(
   out: string,
   step: DeriveStepConfig,
   options: RunDeriveStepOptions,
 ): Promise<DeriveResult> {
-  return deriveDataset(out, step.name, {
+  // Joins and expressions run on polars, loaded only here: a process without FFI (Deno Deploy)
+  // harvests its assets and reports the step as skipped.
+  if (parquetEngine() !== "polars") throw new FfiUnavailableError(`derive step "${step.name}"`);
+  const { deriveDataset } = await import("./derive.ts");
+  return await deriveDataset(out, step.name, {
     runId: options.runId,
     from: step.from[0],
     join: step.from.length > 1

@@ -2,10 +2,10 @@
  * Arithmetic column expressions for derived datasets, e.g.
  * `UnitPrice * Quantity * (1 - Discount)`: numbers, column names (bare, or quoted with `"…"` or
  * `` `…` `` when they hold spaces), `+ - * /` (also `·`, `×`, `−`), unary minus and parentheses.
- * Parsed into a small tree (pure), then turned into a polars expression.
+ * Parsed into a small tree (pure); `expression_polars.ts` turns it into a polars expression, so
+ * checking a config needs no native code.
  * @module
  */
-import pl from "nodejs-polars";
 import { ConfigError } from "../errors.ts";
 
 /** A parsed expression. */
@@ -130,32 +130,5 @@ export function expressionColumns(node: ExpressionNode): string[] {
       return expressionColumns(node.operand);
     case "binary":
       return [...new Set([...expressionColumns(node.left), ...expressionColumns(node.right)])];
-  }
-}
-
-/**
- * Turns a parsed expression into a polars expression (Float64 arithmetic).
- *
- * @example
- * ```ts
- * import { parseExpression, toPolarsExpr } from "./expression.ts";
- * const price = toPolarsExpr(parseExpression("UnitPrice * Quantity", "x")).alias("price");
- * ```
- */
-export function toPolarsExpr(node: ExpressionNode): pl.Expr {
-  switch (node.kind) {
-    case "number":
-      return pl.lit(node.value).cast(pl.Float64);
-    case "column":
-      return pl.col(node.name).cast(pl.Float64);
-    case "negate":
-      return pl.lit(0).cast(pl.Float64).sub(toPolarsExpr(node.operand));
-    case "binary": {
-      const left = toPolarsExpr(node.left), right = toPolarsExpr(node.right);
-      if (node.op === "+") return left.add(right);
-      if (node.op === "-") return left.sub(right);
-      if (node.op === "*") return left.mul(right);
-      return left.div(right);
-    }
   }
 }

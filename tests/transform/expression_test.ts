@@ -1,10 +1,7 @@
 import { assertEquals, assertThrows } from "../assert.ts";
 import pl from "nodejs-polars";
-import {
-  expressionColumns,
-  parseExpression,
-  toPolarsExpr,
-} from "../../lib/transform/expression.ts";
+import { expressionColumns, parseExpression } from "../../lib/transform/expression.ts";
+import { toPolarsExpr } from "../../lib/transform/expression_polars.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
 Deno.test("expressions respect precedence, parentheses and unary minus", () => {
