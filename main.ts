@@ -108,15 +108,13 @@ export async function runCli(args: string[]): Promise<number> {
   }
 }
 
-// On Deno Deploy the scheduled jobs register with Deno.cron while this module loads (Deploy
-// discovers crons at that moment); elsewhere `tidemark schedule` runs them.
-if (
-  Deno.permissions.querySync({ name: "env", variable: "DENO_DEPLOYMENT_ID" }).state ===
-    "granted" && Deno.env.get("DENO_DEPLOYMENT_ID")
-) {
-  await (await import("./lib/schedule/deploy_jobs.ts")).registerDeployJobs();
-}
-
-if (import.meta.main) {
+// On Deno Deploy a project whose entry is main.ts gets what deploy.ts is: its crons register
+// while this module loads (Deploy discovers them at that moment) and its app serves. Printing
+// the CLI's help and exiting there was a deployment that did nothing.
+const onDeploy = Deno.permissions.querySync({ name: "env", variable: "DENO_DEPLOYMENT_ID" })
+      .state === "granted" && Boolean(Deno.env.get("DENO_DEPLOYMENT_ID"));
+if (onDeploy && import.meta.main) {
+  await import("./deploy.ts");
+} else if (import.meta.main) {
   Deno.exit(await runCli(Deno.args));
 }

@@ -6,6 +6,7 @@
  * snapshot does not match the manifest, 2 for bad arguments or folders.
  * @module
  */
+import { withOutFolder } from "./bucket_out.ts";
 import { booleanFlag, type Command, listFlag, parseFlags, stringFlag } from "./args.ts";
 import { UsageError } from "../errors.ts";
 import { compareOuts, formatComparison } from "../replay/compare_outs.ts";
@@ -52,8 +53,10 @@ export const command: Command = {
       );
     }
     const assets = listFlag(flags, "asset");
-    const result = await replayOut(out, to, assets.length > 0 ? { assets } : {});
-    const comparison = await compareOuts(out, to, result.assets);
+    const { result, comparison } = await withOutFolder(out, async (dir) => {
+      const result = await replayOut(dir, to, assets.length > 0 ? { assets } : {});
+      return { result, comparison: await compareOuts(dir, to, result.assets) };
+    });
     if (booleanFlag(flags, "json")) {
       console.log(JSON.stringify({ replay: result, comparison }, null, 2));
     } else {

@@ -4,6 +4,7 @@
  * manifest and marked `incomplete`.
  * @module
  */
+import { withOutFolder } from "./bucket_out.ts";
 import { choiceValue, type Command, parseFlags, stringFlag } from "./args.ts";
 import { UsageError } from "../errors.ts";
 import { renderHtmlReport } from "../report/html.ts";
@@ -43,7 +44,7 @@ export const command: Command = {
       );
     }
     const format = choiceValue(stringFlag(flags, "format") ?? "text", "--format", FORMATS);
-    const report = await readRunReport(out, stringFlag(flags, "run"));
+    const report = await withOutFolder(out, (dir) => readRunReport(dir, stringFlag(flags, "run")));
     const text = format === "json"
       ? JSON.stringify(report, null, 2)
       : format === "html"

@@ -4,6 +4,7 @@
  * mismatch (each named), 2 when DIR is missing or not an out folder.
  * @module
  */
+import { withOutFolder } from "./bucket_out.ts";
 import { booleanFlag, type Command, parseFlags, stringFlag } from "./args.ts";
 import { UsageError } from "../errors.ts";
 import { formatVerifyResult, verifyOut } from "../provenance/verify.ts";
@@ -31,7 +32,7 @@ export const command: Command = {
         `unexpected argument "${flags.positionals[0]}"; usage: ${command.spec.usage}`,
       );
     }
-    const result = await verifyOut(out);
+    const result = await withOutFolder(out, (dir) => verifyOut(dir));
     if (booleanFlag(flags, "json")) console.log(JSON.stringify(result, null, 2));
     else console.log(formatVerifyResult(result));
     return result.ok ? 0 : 1;

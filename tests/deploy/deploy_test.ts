@@ -4,6 +4,7 @@
  * slice stopped at a page boundary and resumed exactly by the next, and missing S3 credentials
  * named in one line.
  */
+import type { DenoCronFunction } from "../../lib/schedule/deploy.ts";
 import { join } from "node:path";
 import { parquetReadObjects } from "hyparquet";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
@@ -129,6 +130,26 @@ Deno.test("routes: health, jobs with an invalid config listed, manual runs behin
   } finally {
     forceParquetEngine(undefined);
   }
+});
+
+Deno.test("crons: each valid job registers with Deno.cron on its schedule; a fire starts a run with trigger cron", async () => {
+  await withDir(async (dir) => {
+    const { deployment, kv } = await setup(dir);
+    const registered: string[] = [];
+    const handlers: (() => Promise<void>)[] = [];
+    const cron: DenoCronFunction = (name, schedule, _options, handler) => {
+      registered.push(`${name} ${schedule}`);
+      handlers.push(handler);
+      return new Promise(() => {});
+    };
+    deployment.registerCrons(cron);
+    assertEquals(registered, ["shop 0 * * * *"], "the broken job is listed, not scheduled");
+    await handlers[0]();
+    const jobs = await (await deployment.app.request("/jobs")).json();
+    const shop = jobs.find((j: { name: string }) => j.name === "shop");
+    assertEquals(shop.last_run?.trigger, "cron");
+    kv.close();
+  });
 });
 
 Deno.test("the lock: two concurrent runs of one job → one 202, one 409", async () => {
