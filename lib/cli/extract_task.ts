@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { TidemarkError, UsageError } from "../errors.ts";
 import { booleanFlag, parseFlags, stringFlag } from "./args.ts";
 import { spec } from "./extract_args.ts";
+import { isPostgresUrl, postgresNetHost } from "../postgres_url.ts";
 import { MAIN, SHOW_PERMISSIONS, type Spawn, spawnDeno } from "./harvest_task.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,9 +40,8 @@ export function extractPermissions(args: string[]): { flags: string[]; notes: st
   const notes: string[] = [];
   const net: string[] = [];
   const read = [resolve(out), join(ROOT, "lib"), join(ROOT, "node_modules")];
-  if (/^postgres(ql)?:\/\//i.test(db)) {
-    const url = new URL(db);
-    net.push(`${url.hostname}:${url.port || "5432"}`);
+  if (isPostgresUrl(db)) {
+    net.push(postgresNetHost(db));
   } else {
     const file = resolve(db);
     read.push(file, dirname(file));

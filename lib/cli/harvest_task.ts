@@ -5,7 +5,8 @@
  * runs — works out the run's permissions, and starts `main.ts harvest` in a child Deno with them:
  *
  * - network: the hosts of `base_url` (or `--base-url`), of absolute asset paths and of the
- *   token or login URL; an object-storage destination adds its endpoint;
+ *   token or login URL; an object-storage destination adds its endpoint, a PostgreSQL state
+ *   (`state.path: postgres://…`) its server;
  * - read and write: the out folder, the state file's and the log file's folders, a folder
  *   destination; read also the config file and Tidemark's own code (`lib/` for its worker
  *   threads, `node_modules/` for the Parquet addon);
@@ -23,6 +24,7 @@ import { writeModeOf } from "../config/schema.ts";
 import { TidemarkError } from "../errors.ts";
 import { parseDestination } from "../object_store/destination.ts";
 import { stateLocation } from "../state/mod.ts";
+import { postgresNetHost } from "../postgres_url.ts";
 import { formatHelp } from "./args.ts";
 import { type HarvestInvocation, parseHarvestArgs, spec } from "./harvest_args.ts";
 
@@ -93,7 +95,8 @@ export function harvestPermissions(
   if (invocation.configPath !== undefined) read.add(resolve(invocation.configPath));
   if (run.logFile) write.add(dirname(resolve(run.logFile.path)));
   const state = stateLocation(config.state, { out });
-  if (state.path !== undefined) write.add(dirname(resolve(state.path)));
+  if (state.backend === "postgres") net?.add(postgresNetHost(state.path!));
+  else if (state.path !== undefined) write.add(dirname(resolve(state.path)));
   for (const asset of assets) {
     const destination = asset.output.destination;
     if (destination === undefined) continue;

@@ -1,13 +1,14 @@
 /**
  * `deno task schedule`: `tidemark schedule` with network to exactly the hosts its jobs name — the
- * union of every job's harvest hosts (`base_url`, token/login URLs, S3 endpoints) and the
- * PostgreSQL servers of its `extract:` steps. Files stay unscoped: jobs write their own out
+ * union of every job's harvest hosts (`base_url`, token/login URLs, S3 endpoints, a PostgreSQL
+ * state's server) and the PostgreSQL servers of its `extract:` steps. Files stay unscoped: jobs write their own out
  * folders, and replace/merge assets switch folders with `Deno.symlink`, which Deno allows only
  * with unscoped read and write. `--show-permissions` prints the command and runs nothing.
  * @module
  */
 import { TidemarkError, UsageError } from "../errors.ts";
 import { loadScheduledJobs } from "../schedule/jobs.ts";
+import { isPostgresUrl, postgresNetHost } from "../postgres_url.ts";
 import {
   harvestPermissions,
   MAIN,
@@ -37,9 +38,7 @@ export async function schedulePermissions(args: string[]): Promise<string[]> {
     if (harvest.net === null) net = null;
     else for (const host of harvest.net) net?.add(host);
     for (const step of job.extract ? config.extract ?? [] : []) {
-      if (!/^postgres(ql)?:\/\//i.test(step.db)) continue;
-      const url = new URL(step.db);
-      net?.add(`${url.hostname}:${url.port || "5432"}`);
+      if (isPostgresUrl(step.db)) net?.add(postgresNetHost(step.db));
     }
   }
   return [

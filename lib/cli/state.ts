@@ -10,6 +10,7 @@ import { pathExists } from "../atomic_file.ts";
 import { StateError, UsageError } from "../errors.ts";
 import { lockOutFolder } from "../out_lock.ts";
 import {
+  describeState,
   openStateStore,
   type PageRow,
   type RunRow,
@@ -67,7 +68,7 @@ export interface StateListing {
   pending: PendingSummary[];
 }
 
-const BACKENDS = ["sqlite", "kv"] as const;
+const BACKENDS = ["sqlite", "kv", "postgres"] as const;
 
 /** Builds the `state` command around injected terminal I/O. */
 export function stateCommand(io: StateCommandIo = {}): Command {
@@ -94,13 +95,14 @@ export function stateCommand(io: StateCommandIo = {}): Command {
       backend: {
         type: "string" as const,
         value: "NAME",
-        description: "sqlite or kv (the config's state.backend)",
+        description: "sqlite, kv or postgres (the config's state.backend)",
         default: "sqlite",
       },
       state: {
         type: "string" as const,
         value: "PATH",
-        description: "the state file (the config's state.path)",
+        description:
+          "the state file, or a postgres://user@host:port/db URL (the config's state.path)",
         default: "DIR/state.sqlite, or DIR/state.kv",
       },
     },
@@ -202,7 +204,14 @@ async function readListing(
   for (const asset of [...assets].filter(keep).sort()) {
     pending.push(...summarizePending(asset, await store.pendingPages(asset)));
   }
-  return { state: location, watermarks, runs, skips, pending };
+  // The listing may be printed or saved: a PostgreSQL URL is shown with its password masked.
+  return {
+    state: { backend: location.backend, path: location.path && describeState(location) },
+    watermarks,
+    runs,
+    skips,
+    pending,
+  };
 }
 
 function summarizePending(asset: string, pages: PageRow[]): PendingSummary[] {
@@ -225,7 +234,7 @@ function summarizePending(asset: string, pages: PageRow[]): PendingSummary[] {
 
 /** Renders the listing as aligned tables. */
 export function renderListing(listing: StateListing): string {
-  const where = listing.state.path ?? "the default Deno KV database";
+  const where = describeState(listing.state);
   const dash = (
     v: string | null | undefined,
   ) => (v === null || v === undefined || v === "" ? "-" : v);
@@ -295,7 +304,7 @@ async function reset(
   if (asset === undefined) {
     throw new UsageError("tidemark state reset needs --asset A, the asset to forget");
   }
-  const where = location.path ?? "the default Deno KV database";
+  const where = describeState(location);
   const watermarks = (await store.listWatermarks()).filter((w) => w.assetId === asset);
   const pending = await store.pendingPages(asset);
   const outputs = await store.committedOutputs(asset);

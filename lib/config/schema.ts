@@ -13,6 +13,7 @@ import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
 import { selectorSchema } from "../select.ts";
 import { paginationSchema } from "../paginate/mod.ts";
 import { checkTemplate } from "./templating.ts";
+import { isPostgresUrl } from "../postgres_url.ts";
 
 /** A string that may hold `{watermark}`-style placeholders (checked at load time). */
 export const templateSchema = z.string().superRefine((text, ctx) => {
@@ -319,12 +320,31 @@ export const deriveStepSchema = z.strictObject({
 /** Parsed `derive:` step. */
 export type DeriveStepConfig = z.infer<typeof deriveStepSchema>;
 
-/** Where state lives (SQLite file by default; Deno KV on Deploy). */
+/** Where state lives (SQLite file by default; Deno KV on Deploy; PostgreSQL by URL). */
 export const stateConfigSchema = z.strictObject({
-  /** @default "sqlite" */
-  backend: z.enum(["sqlite", "kv"]).default("sqlite"),
-  /** State file (sqlite) or KV path; default `<out>/state.sqlite`. */
+  /** `postgres` needs `path`, a `postgres://` URL (such a path implies it). @default "sqlite" */
+  backend: z.enum(["sqlite", "kv", "postgres"]).default("sqlite"),
+  /**
+   * State file (sqlite), KV path, or `postgres://user@host:port/db[?schema=NAME]` URL (password
+   * from `PGPASSWORD`); default `<out>/state.sqlite`.
+   */
   path: z.string().min(1).optional(),
+}).superRefine((state, ctx) => {
+  const url = state.path !== undefined && isPostgresUrl(state.path);
+  if (state.backend === "postgres" && !url) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["path"],
+      message: "backend postgres needs path: postgres://user@host:port/database",
+    });
+  }
+  if (state.backend === "kv" && url) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["backend"],
+      message: "a postgres:// path is a PostgreSQL state; set backend: postgres (or leave it out)",
+    });
+  }
 });
 
 /** The whole config file. */

@@ -31,6 +31,7 @@ import {
 } from "../report/run_report.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
 import {
+  describeState,
   normalizeWatermark,
   openSqliteState,
   openStateStore,
@@ -211,7 +212,10 @@ async function harvestLocked(
   const config = loaded.config;
   const { out, baseUrl, clock, now, runId, outputs } = run;
   const location = stateLocation(config.state, { out });
-  const statePath = location.path ?? "Deno KV (default database)";
+  // A PostgreSQL URL may hold a password: the summary and report name it masked.
+  const statePath = location.path === undefined
+    ? "Deno KV (default database)"
+    : describeState(location);
   // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a
   // power loss the last commits may be forgotten, and the next run adopts those pages again from
   // their manifest lines, which are flushed.
@@ -219,9 +223,9 @@ async function harvestLocked(
   try {
     store = options.openState
       ? await options.openState()
-      : location.backend === "kv"
-      ? await openStateStore(config.state, { out, now })
-      : openSqliteState(location.path!, { now, synchronous: "normal" });
+      : location.backend === "sqlite"
+      ? openSqliteState(location.path!, { now, synchronous: "normal" })
+      : await openStateStore(config.state, { out, now });
   } catch (error) {
     await outputs.close();
     throw error;

@@ -1,7 +1,9 @@
 /**
  * The state store: watermarks, runs, committed pages and rate-limit skips, behind one async
- * interface, implemented by SQLite and Deno KV; one contract suite (tests/state/store_suite.ts)
- * holds every implementation to the same semantics (docs/design.md §2 and §4).
+ * interface, implemented by SQLite, Deno KV and PostgreSQL (`./postgres.ts`, loaded only when a
+ * state names a `postgres://` URL, so the driver stays out of other runs); one contract suite
+ * (tests/state/store_suite.ts) holds every implementation to the same semantics
+ * (docs/design.md §2 and §4).
  * @module
  */
 
@@ -164,6 +166,7 @@ export interface StateStore {
 export { openSqliteState, type SqliteStateOptions, STATE_SCHEMA_VERSION } from "./sqlite.ts";
 export { KV_STATE_VERSION, type KvStateOptions, openKvState } from "./kv.ts";
 export {
+  describeState,
   type OpenStateOptions,
   openStateStore,
   type StateLocation,

@@ -1,6 +1,8 @@
 /**
  * One way to open the state of a config: `state.backend` picks SQLite (the default: one file in
- * the out folder) or Deno KV (Deno Deploy, where there is no writable disk).
+ * the out folder), Deno KV (Deno Deploy, where there is no writable disk) or PostgreSQL (a state
+ * that outlives the machine). A `state.path` (or `tidemark state --state`) that is a
+ * `postgres://` / `postgresql://` URL means PostgreSQL without saying `backend: postgres`.
  * @module
  */
 import { join } from "node:path";
@@ -11,6 +13,8 @@ import { openKvState } from "./kv.ts";
 import type { StateStore } from "./mod.ts";
 import { openSqliteState } from "./sqlite.ts";
 import { pathExists } from "../atomic_file.ts";
+import { redactUrl } from "../redact.ts";
+import { isPostgresUrl } from "../postgres_url.ts";
 
 /** A config's `state:` as written (`backend` defaults to `sqlite`). */
 export type StateSpec = z.input<typeof stateConfigSchema>;
@@ -27,19 +31,40 @@ export interface OpenStateOptions {
 
 /** Where a state lives: its backend and path (undefined: the default Deno KV database). */
 export interface StateLocation {
-  /** `sqlite` or `kv`. */
-  backend: "sqlite" | "kv";
-  /** File path or KV URL; undefined for the default KV database (Deno Deploy). */
+  /** `sqlite`, `kv` or `postgres`. */
+  backend: "sqlite" | "kv" | "postgres";
+  /**
+   * File path, KV URL or PostgreSQL URL (which may hold a password: show it through
+   * {@link describeState}); undefined for the default KV database (Deno Deploy).
+   */
   path: string | undefined;
 }
 
 /**
  * Resolves where the state of `spec` lives: `spec.path`, else `<out>/state.sqlite` (SQLite) or
- * `<out>/state.kv` (KV with a local out folder), else the default KV database.
+ * `<out>/state.kv` (KV with a local out folder), else the default KV database. A `postgres://`
+ * path is PostgreSQL whatever the (defaulted) backend, except an explicit `kv`.
  */
 export function stateLocation(spec: StateSpec = {}, options: OpenStateOptions = {}): StateLocation {
   const backend = spec.backend ?? "sqlite";
   const local = options.out !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(options.out);
+  if (isPostgresUrl(spec.path)) {
+    if (backend === "kv") {
+      throw new StateError(
+        `state.backend kv cannot use ${
+          redactUrl(spec.path)
+        }, a PostgreSQL URL; set state.backend: postgres (or leave it out)`,
+      );
+    }
+    return { backend: "postgres", path: spec.path };
+  }
+  if (backend === "postgres") {
+    throw new StateError(
+      `state.backend postgres needs state.path, a postgres://user@host:port/database URL, got ${
+        spec.path === undefined ? "none" : `"${spec.path}"`
+      }`,
+    );
+  }
   if (spec.path !== undefined) return { backend, path: spec.path };
   if (backend === "kv") {
     return { backend, path: local ? join(options.out!, "state.kv") : undefined };
@@ -67,6 +92,11 @@ export async function openStateStore(
   options: OpenStateOptions = {},
 ): Promise<StateStore> {
   const { backend, path } = stateLocation(spec, options);
+  if (backend === "postgres") {
+    // Loaded on demand: a SQLite or KV run never loads the PostgreSQL driver.
+    const { openPostgresState } = await import("./postgres.ts");
+    return await openPostgresState(path!, { now: options.now, create: options.create });
+  }
   const local = path !== undefined && path !== ":memory:" && !/^https?:\/\//.test(path);
   if (options.create === false && local && !(await exists(path))) {
     throw new StateError(
@@ -76,6 +106,15 @@ export async function openStateStore(
   return backend === "kv"
     ? await openKvState(path, { now: options.now })
     : openSqliteState(path!, { now: options.now });
+}
+
+/**
+ * How messages and listings name a state: its path, a PostgreSQL URL with the credentials
+ * masked, or the default KV database.
+ */
+export function describeState(location: StateLocation): string {
+  if (location.path === undefined) return "the default Deno KV database";
+  return location.backend === "postgres" ? redactUrl(location.path) : location.path;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -86,6 +86,27 @@ state: { backend: kv, path: ${join(dir, "state", "job.kv")} }
   });
 });
 
+Deno.test("harvest task: a PostgreSQL state adds its server, and no state folder", async () => {
+  await withDir(async (dir) => {
+    const permissions = harvestPermissions(
+      await invocation(dir, 'state: { path: "postgres://etl@db.example.org/ops" }\n', ORDERS),
+      { env: {} },
+    );
+    assertEquals(permissions.net, ["127.0.0.1:9000", "db.example.org:5432"]);
+    assertEquals(permissions.write, [resolve(dir, "out")]);
+    assert(!permissions.flags.includes("--unstable-kv"));
+    const port = harvestPermissions(
+      await invocation(
+        dir,
+        'state: { backend: postgres, path: "postgresql://etl@10.0.0.7:6432/ops?schema=etl" }\n',
+        ORDERS,
+      ),
+      { env: {} },
+    );
+    assertEquals(port.net, ["127.0.0.1:9000", "10.0.0.7:6432"]);
+  });
+});
+
 Deno.test("harvest task: an S3 destination adds its endpoint; on AWS the network cannot be scoped, and says so", async () => {
   await withDir(async (dir) => {
     const asset = ORDERS.replace(

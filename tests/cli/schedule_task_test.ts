@@ -1,6 +1,7 @@
 /**
- * `deno task schedule`: network to the union of its jobs' hosts (harvest hosts and extract steps'
- * PostgreSQL servers); `--show-permissions` prints and runs nothing.
+ * `deno task schedule`: network to the union of its jobs' hosts (harvest hosts, a PostgreSQL
+ * state's server, and extract steps' PostgreSQL servers); `--show-permissions` prints and runs
+ * nothing.
  */
 import { join } from "node:path";
 import { launchSchedule, schedulePermissions } from "../../lib/cli/schedule_task.ts";
@@ -10,7 +11,7 @@ import { tempFolders } from "../temp_dir.ts";
 
 const withDir = tempFolders("tidemark-schedule-task-");
 
-async function jobsFile(dir: string): Promise<string> {
+async function jobsFile(dir: string, bTop = ""): Promise<string> {
   await Deno.writeTextFile(
     join(dir, "a.yaml"),
     `name: a
@@ -33,7 +34,7 @@ extract:
 base_url: http://127.0.0.1:9000
 auth: { type: none }
 schedule: "*/5 * * * *"
-assets:
+${bTop}assets:
   - name: things
     path: /things
     data_path: rows
@@ -50,6 +51,20 @@ Deno.test("schedule task: network to every job's hosts and its extract steps' da
     assertEquals(
       flags[0],
       "--allow-net=api.example.org:8443,db.example.org:5432,127.0.0.1:9000",
+    );
+  });
+});
+
+Deno.test("schedule task: a job's PostgreSQL state adds its server", async () => {
+  await withDir(async (dir) => {
+    const file = await jobsFile(
+      dir,
+      'state: { path: "postgres://etl@state.example.org:6432/ops" }\n',
+    );
+    const flags = await schedulePermissions(["--config", file]);
+    assertEquals(
+      flags[0],
+      "--allow-net=api.example.org:8443,db.example.org:5432,127.0.0.1:9000,state.example.org:6432",
     );
   });
 });

@@ -215,6 +215,22 @@ const CASES: { name: string; text: string; issues: ConfigIssue[] }[] = [
     issues: [{ path: "line 2, column 1", message: "map keys must be unique" }],
   },
   {
+    name: "a PostgreSQL state backend without its URL",
+    text: config("", "state: { backend: postgres, path: out/state.sqlite }\n"),
+    issues: [{
+      path: "state.path",
+      message: "backend postgres needs path: postgres://user@host:port/database",
+    }],
+  },
+  {
+    name: "a KV state backend given a PostgreSQL URL",
+    text: config("", "state: { backend: kv, path: postgres://etl@db/ops }\n"),
+    issues: [{
+      path: "state.backend",
+      message: "a postgres:// path is a PostgreSQL state; set backend: postgres (or leave it out)",
+    }],
+  },
+  {
     name: "a list at the top instead of a mapping",
     text: "- a\n- b\n",
     issues: [{ path: "", message: "expected a mapping at the top (name:, base_url:, assets:)" }],

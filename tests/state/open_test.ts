@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { StateError } from "../../lib/errors.ts";
-import { openStateStore, stateLocation } from "../../lib/state/mod.ts";
+import { describeState, openStateStore, stateLocation } from "../../lib/state/mod.ts";
 import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { tempFolders } from "../temp_dir.ts";
 
@@ -31,6 +31,35 @@ Deno.test("state location: sqlite without a local folder or path is refused with
     StateError,
     "set state.path, or state.backend: kv",
   );
+});
+
+Deno.test("state location: a postgres:// path is PostgreSQL, with or without backend: postgres", () => {
+  for (const path of ["postgres://etl@db.example.org/ops", "postgresql://etl@db:6432/ops"]) {
+    assertEquals(stateLocation({ path }, { out: "out" }), { backend: "postgres", path });
+    assertEquals(stateLocation({ backend: "postgres", path }, { out: "s3://bucket/x" }), {
+      backend: "postgres",
+      path,
+    });
+  }
+  assertThrows(
+    () => stateLocation({ backend: "postgres" }, { out: "out" }),
+    StateError,
+    "state.backend postgres needs state.path, a postgres://user@host:port/database URL",
+  );
+  assertThrows(
+    () => stateLocation({ backend: "kv", path: "postgres://etl:pw-1234@db/ops" }, {}),
+    StateError,
+    "state.backend kv cannot use postgres://***:***@db/ops",
+  );
+});
+
+Deno.test("describeState masks a PostgreSQL URL's credentials and names the default KV", () => {
+  assertEquals(
+    describeState({ backend: "postgres", path: "postgres://etl:pw-1234@db:5432/ops?schema=a" }),
+    "postgres://***:***@db:5432/ops?schema=a",
+  );
+  assertEquals(describeState({ backend: "sqlite", path: "out/state.sqlite" }), "out/state.sqlite");
+  assertEquals(describeState({ backend: "kv", path: undefined }), "the default Deno KV database");
 });
 
 Deno.test("openStateStore opens the backend the spec names, in the out folder", async () => {

@@ -1,20 +1,34 @@
 /**
  * The PostgreSQL state store against a real, throwaway server (tests/sql/postgres_server.ts):
  * the whole state-store contract (a fresh schema per test), two stores racing as two processes
- * would, schema creation racing from several pools, and connection failures with the password
- * masked. Skipped, saying why, when PostgreSQL is not installed.
+ * would, schema creation racing from several pools, connection failures with the password
+ * masked, and a harvest whose state lives in PostgreSQL. Skipped, saying why, when PostgreSQL is
+ * not installed.
  */
+import { join } from "node:path";
 import pg from "pg";
 import { StateError, StateUnavailableError } from "../../lib/errors.ts";
-import type { StateStore } from "../../lib/state/mod.ts";
+import { openStateStore, type StateStore } from "../../lib/state/mod.ts";
 import {
   openPostgresState,
   POSTGRES_STATE_SCHEMA_VERSION,
   type PostgresStateStore,
 } from "../../lib/state/postgres.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "../assert.ts";
+import { fileURLToPath } from "node:url";
+import { startMockServer } from "../../mock_api/server.ts";
 import { type PostgresServer, postgresUnavailable, startPostgres } from "../sql/postgres_server.ts";
 import { runStoreCase, stateStoreCases } from "./store_suite.ts";
+import { cli } from "../cli/capture.ts";
+import { designYaml, run, withMockRun, yamlConfig } from "../harvest/fixture.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 const unavailable = postgresUnavailable();
 if (unavailable) console.log(`state postgres_test: skipped: ${unavailable}`);
@@ -235,7 +249,7 @@ Deno.test({
           const wrong = "wrong-pass-8472";
           const url = stateUrl(server, undefined, wrong);
           const error = await assertRejects(
-            () => openPostgresState(url),
+            () => openStateStore({ path: url }),
             StateUnavailableError,
             `cannot connect to PostgreSQL state postgres://***:***@127.0.0.1:${server.port}/northwind`,
           );
@@ -251,7 +265,7 @@ Deno.test({
         Deno.env.delete("PGPASSWORD");
         try {
           await assertRejects(
-            () => openPostgresState(server.url),
+            () => openStateStore({ path: server.url }),
             StateUnavailableError,
             "the server asks for a password and none was given (set PGPASSWORD)",
           );
@@ -268,11 +282,18 @@ Deno.test({
           listener.close();
           const url = `postgresql://etl:s3cret-pw-991@127.0.0.1:${port}/ops`;
           const error = await assertRejects(
-            () => openPostgresState(url),
+            () => openStateStore({ backend: "postgres", path: url }),
             StateUnavailableError,
             `cannot connect to PostgreSQL state postgresql://***:***@127.0.0.1:${port}/ops: connection refused`,
           );
           assert(!error.message.includes("s3cret-pw-991"));
+          // The CLI: the same line, exit 2, nothing else said.
+          const { code, stdout, stderr } = await cli(["state", "--state", url]);
+          assertEquals(code, 2);
+          assertEquals(stdout, "");
+          assertEquals(stderr.split("\n").length, 1);
+          assertStringIncludes(stderr, `tidemark state: cannot connect to PostgreSQL state`);
+          assert(!stderr.includes("s3cret-pw-991"), stderr);
         },
       );
 
@@ -281,7 +302,7 @@ Deno.test({
         async () => {
           const url = stateUrl(server, "never_made");
           await assertRejects(
-            () => openPostgresState(url, { create: false }),
+            () => openStateStore({ path: url }, { create: false }),
             StateUnavailableError,
             "no PostgreSQL state in postgres://***:***@",
           );
@@ -324,6 +345,141 @@ Deno.test({
           await store.close();
         }
       });
+
+      await t.step(
+        "tidemark state --state postgres://… lists the state, the password masked",
+        async () => {
+          const url = stateUrl(server, freshSchema());
+          const store = await openPostgresState(url);
+          await store.setWatermark({ assetId: "Orders", lastTimestamp: "1998-05-06 00:00:00.000" });
+          await store.close();
+          const { code, stdout } = await cli(["state", "--state", url]);
+          assertEquals(code, 0);
+          assertEquals(
+            stdout.split("\n")[0],
+            `State: postgres://***:***@127.0.0.1:${server.port}/northwind?schema=t${schemas} (postgres)`,
+          );
+          assertStringIncludes(stdout, "1998-05-06T00:00:00.000Z");
+          assert(!stdout.includes(server.password));
+          const json = JSON.parse((await cli(["state", "--state", url, "--json"])).stdout);
+          assertEquals(json.state.backend, "postgres");
+          assert(!JSON.stringify(json).includes(server.password));
+        },
+      );
+
+      await t.step(
+        "a harvest keeps its state in PostgreSQL: no state file, the re-run reads it",
+        async () => {
+          await withMockRun(async (fixture, out) => {
+            const schema = freshSchema();
+            const url = stateUrl(server, schema);
+            const loaded = yamlConfig(
+              designYaml().replace("\nassets:", `\nstate: { path: "${url}" }\nassets:`),
+            );
+            const first = await run(fixture, loaded, out);
+            assertEquals(first.exitCode, 0);
+            assertEquals(
+              first.statePath,
+              `postgres://***:***@127.0.0.1:${server.port}/northwind?schema=${schema}`,
+            );
+            const names = [...Deno.readDirSync(out)].map((e) => e.name);
+            assert(!names.includes("state.sqlite"), names.join(", "));
+            const store = await openPostgresState(url);
+            try {
+              assertEquals((await store.listRuns()).map((r) => r.status), ["succeeded"]);
+              assertEquals(
+                (await store.getWatermark("Orders"))?.lastTimestamp,
+                "1998-05-06T00:00:00.000Z",
+              );
+            } finally {
+              await store.close();
+            }
+            const second = await run(fixture, loaded, out);
+            assertEquals(second.exitCode, 0);
+            // The second run started from the watermark the first left in PostgreSQL.
+            assert(
+              second.assets[0].rows < first.assets[0].rows,
+              `${second.assets[0].rows} rows again of ${first.assets[0].rows}`,
+            );
+            assert(
+              !(await Deno.readTextFile(join(out, "manifest.jsonl"))).includes(server.password),
+            );
+          });
+        },
+      );
+
+      await t.step(
+        "deno task harvest: network to the state's server only, the password from PGPASSWORD; a wrong one exits 2 on one line",
+        async () => {
+          const mock = await startMockServer({ auth: "none", rateLimit: 0, hostname: "127.0.0.2" });
+          const dir = await Deno.makeTempDir({ prefix: "tidemark-pg-task-" });
+          try {
+            const schema = freshSchema();
+            const config = join(dir, "job.yaml");
+            await Deno.writeTextFile(
+              config,
+              `name: job
+base_url: ${mock.url}
+state: { path: "${server.url}?schema=${schema}" }
+assets:
+  - name: Orders
+    path: /northwind/Orders.json
+    params: { _size: 200 }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID]
+    output: { mode: append }
+`,
+            );
+            const out = join(dir, "out");
+            const task = (password: string, ...extra: string[]) =>
+              new Deno.Command(Deno.execPath(), {
+                args: [
+                  "run",
+                  "--allow-read",
+                  "--allow-env",
+                  "--allow-run",
+                  join(ROOT, "jobs", "harvest_task.ts"),
+                  "--config",
+                  config,
+                  "--out",
+                  out,
+                  "--quiet",
+                  ...extra,
+                ],
+                env: { PGPASSWORD: password },
+                stdout: "piped",
+                stderr: "piped",
+              }).output();
+            const shown = await task(server.password, "--show-permissions");
+            assertStringIncludes(
+              new TextDecoder().decode(shown.stdout),
+              `--allow-net=${new URL(mock.url).host},127.0.0.1:${server.port} `,
+            );
+            const wrong = await task("wrong-pass-5521");
+            const stderr = new TextDecoder().decode(wrong.stderr).trim();
+            assertEquals(wrong.code, 2, stderr);
+            assertEquals(stderr.split("\n").length, 1, stderr);
+            assertStringIncludes(
+              stderr,
+              `tidemark harvest: cannot connect to PostgreSQL state postgres://***@127.0.0.1:${server.port}/northwind: password authentication failed`,
+            );
+            assert(!stderr.includes("wrong-pass-5521"));
+            const ran = await task(server.password);
+            assertEquals(ran.code, 0, new TextDecoder().decode(ran.stderr));
+            assertMatch(new TextDecoder().decode(ran.stdout), /succeeded: 5 pages, 830 records/);
+            const store = await openPostgresState(stateUrl(server, schema), { create: false });
+            try {
+              assertEquals((await store.listRuns()).map((r) => r.status), ["succeeded"]);
+            } finally {
+              await store.close();
+            }
+          } finally {
+            await mock.close();
+            await Deno.remove(dir, { recursive: true });
+          }
+        },
+      );
     } finally {
       await server.stop();
     }
