@@ -32,9 +32,13 @@ export const command: Command = {
         `unexpected argument "${flags.positionals[0]}"; usage: ${command.spec.usage}`,
       );
     }
-    const result = await withOutFolder(out, (dir) => verifyOut(dir));
+    // A bucket is verified through a temporary copy; the lines name the bucket, not the copy.
+    const { result, text } = await withOutFolder(out, async (dir) => {
+      const result = await verifyOut(dir);
+      return { result, text: formatVerifyResult(result).replaceAll(dir, out) };
+    });
     if (booleanFlag(flags, "json")) console.log(JSON.stringify(result, null, 2));
-    else console.log(formatVerifyResult(result));
+    else console.log(text);
     return result.ok ? 0 : 1;
   },
 };
