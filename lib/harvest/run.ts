@@ -107,6 +107,11 @@ export interface HarvestOptions {
   htmlReport?: boolean;
   /** Environment of `output.destination` (S3 endpoint, region, credentials). @default Deno.env.toObject() */
   env?: Env;
+  /**
+   * Opens the run's state store instead of the config's `state:` (queue workers keep each
+   * asset's state in PostgreSQL); the run closes it. @default the config's state
+   */
+  openState?: () => Promise<StateStore>;
 }
 
 /** What a run did. */
@@ -204,14 +209,18 @@ async function harvestLocked(
 ): Promise<HarvestResult> {
   const config = loaded.config;
   const { out, baseUrl, clock, now, runId, outputs } = run;
-  const location = stateLocation(config.state, { out });
+  const location = options.openState
+    ? { backend: "sqlite" as const, path: "PostgreSQL (queue)" }
+    : stateLocation(config.state, { out });
   const statePath = location.path ?? "Deno KV (default database)";
   // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a
   // power loss the last commits may be forgotten, and the next run adopts those pages again from
   // their manifest lines, which are flushed.
   let store: StateStore;
   try {
-    store = location.backend === "kv"
+    store = options.openState
+      ? await options.openState()
+      : location.backend === "kv"
       ? await openStateStore(config.state, { out, now })
       : openSqliteState(location.path!, { now, synchronous: "normal" });
   } catch (error) {
