@@ -46,6 +46,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "run the jobs of a config on their cron schedules",
     load: () => import("./lib/cli/schedule.ts"),
   },
+  worker: {
+    summary: "take units of queued harvests (PostgreSQL job queue) until stopped",
+    load: () => import("./lib/cli/worker.ts"),
+  },
+  status: {
+    summary: "show the units of a queued harvest",
+    load: () => import("./lib/cli/status.ts"),
+  },
   contract: {
     summary: "infer a zod contract from harvested data",
     load: () => import("./lib/cli/contract.ts"),

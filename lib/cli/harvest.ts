@@ -11,6 +11,9 @@ import { harvest, type HarvestResult } from "../harvest/run.ts";
 import { renderTextReport } from "../report/text.ts";
 import type { Command } from "./args.ts";
 import { parseHarvestArgs, spec } from "./harvest_args.ts";
+import { takeQueueFlags } from "./queue_flags.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import type { HarvestOptions } from "../harvest/run.ts";
 
 export { type HarvestInvocation, parseHarvestArgs } from "./harvest_args.ts";
 
@@ -18,7 +21,14 @@ export { type HarvestInvocation, parseHarvestArgs } from "./harvest_args.ts";
 export const command: Command = {
   spec,
   async run(args: string[]): Promise<number> {
-    const { loaded, options, quiet, dryRun } = await parseHarvestArgs(args);
+    const { flags: queued, rest } = takeQueueFlags(args);
+    const { loaded, options, quiet, dryRun } = await parseHarvestArgs(rest);
+    if (queued.queue !== undefined && !dryRun) {
+      return await harvestOnQueue(queued.queue, loaded, options, {
+        detach: queued.detach,
+        leaseSeconds: queued.leaseSeconds,
+      });
+    }
     if (dryRun) {
       console.log(describeRun(loaded, options));
       return 0;
@@ -72,4 +82,49 @@ export function describeResult(result: HarvestResult): string {
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * A harvest spread over `tidemark worker`s: enqueue one unit per asset, then follow the run to
+ * its end (or print its id at once with `detach`); exit code as a local run.
+ */
+async function harvestOnQueue(
+  url: string,
+  loaded: LoadedConfig,
+  options: HarvestOptions,
+  queued: { detach: boolean; leaseSeconds: number },
+): Promise<number> {
+  const { Queue } = await import("../queue/store.ts");
+  const { enqueueHarvest, followRun, renderUnits } = await import("../queue/run.ts");
+  const queue = await Queue.open(url, { supervise: false });
+  try {
+    const spec = await enqueueHarvest(queue, loaded, {
+      out: options.out ?? loaded.config.out ?? "out",
+      assets: options.assets,
+      fullRefresh: options.fullRefresh,
+      since: options.since,
+      direction: options.direction,
+      baseUrl: options.baseUrl,
+      leaseSeconds: queued.leaseSeconds,
+    });
+    if (queued.detach) {
+      console.log(spec.runId);
+      return 0;
+    }
+    console.error(
+      `run ${spec.runId}: ${spec.assets.length} unit(s) queued on ${queue.description}`,
+    );
+    const end = await followRun(queue, spec.runId, {
+      onChange: (units) =>
+        console.error(
+          units.map((u) => `${u.asset}: ${u.status}${u.worker ? ` (${u.worker})` : ""}`).join(", "),
+        ),
+    });
+    console.log(
+      `harvest ${end.runId} ${end.status} into ${spec.out}/units/\n${renderUnits(end.units)}`,
+    );
+    return end.exitCode;
+  } finally {
+    await queue.close();
+  }
 }

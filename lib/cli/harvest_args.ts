@@ -101,6 +101,19 @@ export const spec: CommandSpec = {
       description:
         "skip the change check: walk every asset even when its pages would answer 304 (--full-refresh implies it)",
     },
+    queue: {
+      type: "string",
+      value: "URL",
+      description:
+        "enqueue one unit per asset on this PostgreSQL queue for `tidemark worker`s and follow the run",
+    },
+    detach: { type: "boolean", description: "with --queue: print the run id and return at once" },
+    lease: {
+      type: "string",
+      value: "DURATION",
+      description: "with --queue: a unit whose worker is silent this long is retried",
+      default: "30s",
+    },
     "dry-run": {
       type: "boolean",
       description:

@@ -110,8 +110,8 @@ export interface HarvestOptions {
   env?: Env;
   /**
    * Opens the run's state store instead of the config's `state:` (Deno Deploy keeps each job's
-   * state in Deno KV and mirrors the out folder to object storage before each state write).
-   * The run closes what it returns. @default the config's state
+   * state in Deno KV; queue workers keep each asset's state in PostgreSQL). The run closes what
+   * it returns. @default the config's state
    */
   openState?: () => Promise<StateStore>;
 }
@@ -213,7 +213,9 @@ async function harvestLocked(
   const { out, baseUrl, clock, now, runId, outputs } = run;
   const location = stateLocation(config.state, { out });
   // A PostgreSQL URL may hold a password: the summary and report name it masked.
-  const statePath = location.path === undefined
+  const statePath = options.openState
+    ? "the state store the caller opened"
+    : location.path === undefined
     ? "Deno KV (default database)"
     : describeState(location);
   // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a

@@ -1,0 +1,46 @@
+/**
+ * The queue flags of `tidemark harvest` (`--queue URL`, `--detach`, `--lease D`), taken out of
+ * the command line before the harvest flags are parsed, so a queued harvest is checked by the
+ * same parser as a local one.
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+import { parseDuration } from "./args.ts";
+
+/** The queue flags of one command line. */
+export interface QueueFlags {
+  /** `--queue URL`, or undefined for a local run. */
+  queue?: string;
+  /** `--detach`: print the run id and return at once. */
+  detach: boolean;
+  /** `--lease D` in seconds. @default 30 */
+  leaseSeconds: number;
+}
+
+/** Splits `args` into the queue flags and the rest. */
+export function takeQueueFlags(args: string[]): { flags: QueueFlags; rest: string[] } {
+  const rest: string[] = [];
+  const flags: QueueFlags = { detach: false, leaseSeconds: 30 };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [name, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    if (name === "--queue") flags.queue = value();
+    else if (name === "--lease") flags.leaseSeconds = parseDuration(value(), "--lease") / 1000;
+    else if (arg === "--detach") flags.detach = true;
+    else rest.push(arg);
+  }
+  if (flags.queue === undefined && (flags.detach || args.some((a) => a.startsWith("--lease")))) {
+    throw new UsageError("--detach and --lease go with --queue URL");
+  }
+  if (flags.leaseSeconds < 10) {
+    throw new UsageError(`--lease must be at least 10s, got ${flags.leaseSeconds}s`);
+  }
+  return { flags, rest };
+}

@@ -1,0 +1,171 @@
+/**
+ * A harvest spread over workers: {@link enqueueHarvest} plans the run (the config's assets, one
+ * unit each) and enqueues it; {@link followRun} waits, woken by the workers' notifications, until
+ * every unit ended, and says how the run ended, with the exit code of a local run.
+ * @module
+ */
+import { resolve } from "node:path";
+import pg from "pg";
+import type { LoadedConfig } from "../config/load.ts";
+import { UsageError } from "../errors.ts";
+import { selectAssets } from "../harvest/plan.ts";
+import { newRunId } from "../provenance/stamps.ts";
+import { FINAL_STATUSES, type Queue, type RunSpec, UNIT_CHANNEL, type UnitRow } from "./store.ts";
+
+/** Options of {@link enqueueHarvest}. */
+export interface EnqueueOptions {
+  /** The run's out folder (shared by every worker). */
+  out: string;
+  /** Only these assets. @default every asset */
+  assets?: string[];
+  /** `--full-refresh`. */
+  fullRefresh?: boolean;
+  /** `--since`. */
+  since?: string;
+  /** `--direction`. */
+  direction?: string;
+  /** `--base-url`. */
+  baseUrl?: string;
+  /** Seconds without a heartbeat before a unit goes to another worker. @default 30 */
+  leaseSeconds?: number;
+  /** The run id. @default newRunId() */
+  runId?: string;
+}
+
+/**
+ * Plans a run of `loaded` (its file must be on the folder the workers share) and enqueues one
+ * unit per asset; returns the run.
+ *
+ * @example
+ * ```ts
+ * const queue = await Queue.open("postgres://etl@db/ops");
+ * const spec = await enqueueHarvest(queue, await loadConfig("jobs/northwind.yaml"), { out: "/shared/out" });
+ * const end = await followRun(queue, spec.runId);
+ * ```
+ */
+export async function enqueueHarvest(
+  queue: Queue,
+  loaded: LoadedConfig,
+  options: EnqueueOptions,
+): Promise<RunSpec> {
+  if (loaded.source === "flags") {
+    throw new UsageError("--queue needs --config FILE on a folder every worker can read");
+  }
+  const assets = selectAssets(loaded.config.assets, { only: options.assets });
+  const children = assets.filter((a) => a.for_each !== undefined);
+  if (children.length > 0) {
+    throw new UsageError(
+      `--queue runs each asset on its own; ${
+        children.map((a) => `"${a.name}"`).join(", ")
+      } take their parameters from another asset (for_each): harvest them without --queue`,
+    );
+  }
+  const spec: RunSpec = {
+    runId: options.runId ?? newRunId(),
+    config: resolve(loaded.source),
+    out: resolve(options.out),
+    assets: assets.map((a) => a.name),
+    options: {
+      fullRefresh: options.fullRefresh,
+      since: options.since,
+      direction: options.direction,
+      baseUrl: options.baseUrl,
+    },
+  };
+  await queue.enqueueRun(spec, { leaseSeconds: options.leaseSeconds ?? 30 });
+  return spec;
+}
+
+/** How a followed run ended. */
+export interface RunEnd {
+  /** The run. */
+  runId: string;
+  /** Its units. */
+  units: UnitRow[];
+  /** `succeeded`, `partial` (some units failed) or `failed` (all failed). */
+  status: "succeeded" | "partial" | "failed";
+  /** 0 when no unit failed, 1 otherwise (as a local run). */
+  exitCode: number;
+}
+
+/** Options of {@link followRun}. */
+export interface FollowOptions {
+  /** Called whenever a unit changed. */
+  onChange?: (units: UnitRow[]) => void;
+  /** Re-read this often even without a notification (a killed worker notifies nothing), ms. @default 2000 */
+  backstopMs?: number;
+  /** Stops following (the run goes on in the workers). */
+  signal?: AbortSignal;
+}
+
+/** Waits until every unit of `runId` ended. */
+export async function followRun(
+  queue: Queue,
+  runId: string,
+  options: FollowOptions = {},
+): Promise<RunEnd> {
+  const listener = new pg.Client({ connectionString: queue.url });
+  listener.on("error", () => {});
+  await listener.connect();
+  let wake: () => void = () => {};
+  listener.on("notification", (message: pg.Notification) => {
+    if (message.payload === runId) wake();
+  });
+  await listener.query(`LISTEN ${UNIT_CHANNEL}`);
+  try {
+    let last = "";
+    while (true) {
+      options.signal?.throwIfAborted();
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      await queue.settleDeadUnits(runId);
+      const units = await queue.units(runId);
+      const seen = JSON.stringify(units);
+      if (seen !== last) {
+        last = seen;
+        options.onChange?.(units);
+      }
+      if (units.every((u) => FINAL_STATUSES.has(u.status))) return endOf(runId, units);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        woken,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.backstopMs ?? 2000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  } finally {
+    await listener.end().catch(() => {});
+  }
+}
+
+/** The status and exit code of a run whose units all ended. */
+export function endOf(runId: string, units: UnitRow[]): RunEnd {
+  const failed = units.filter((u) => u.status === "failed").length;
+  return {
+    runId,
+    units,
+    status: failed === 0 ? "succeeded" : failed === units.length ? "failed" : "partial",
+    exitCode: failed === 0 ? 0 : 1,
+  };
+}
+
+/** The units of a run as a table: asset, status, attempts, pages, rows, worker, output/error. */
+export function renderUnits(units: readonly UnitRow[]): string {
+  const rows = [["asset", "status", "attempts", "pages", "rows", "worker", "output / error"]];
+  for (const u of units) {
+    rows.push([
+      u.asset,
+      u.status,
+      String(u.attempts),
+      u.pages === null ? "-" : String(u.pages),
+      u.rows === null ? "-" : String(u.rows),
+      u.worker ?? "-",
+      u.error ?? u.output ?? "-",
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}

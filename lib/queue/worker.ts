@@ -1,0 +1,177 @@
+/**
+ * `tidemark worker`: takes units (one asset of one run) from the queue and harvests each with the
+ * ordinary engine into `<out>/units/<asset>/` on the shared folder, its state in PostgreSQL (one
+ * schema per out folder × asset, so two units never take each other's runs for crashed ones).
+ * A unit's pages, parts and watermark commit exactly as in a local run, so a unit whose worker
+ * was killed is resumed by the next attempt from its last committed page: nothing lost, nothing
+ * doubled. The lease is a heartbeat: a worker that stops sending it loses the unit after the
+ * lease, and pg-boss hands it to another worker.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import type { JobWithMetadata } from "pg-boss";
+import { loadConfig, type LoadedConfig } from "../config/load.ts";
+import { harvest, type HarvestOptions } from "../harvest/run.ts";
+import { newRunId } from "../provenance/stamps.ts";
+import { openPostgresState } from "../state/postgres.ts";
+import { Queue, UNIT_QUEUE } from "./store.ts";
+
+/** Options of {@link startWorker}. */
+export interface WorkerOptions {
+  /** Units harvested at once by this process. @default 1 */
+  concurrency?: number;
+  /** Seconds without a heartbeat after which a unit goes to another worker (≥ 10). @default 30 */
+  leaseSeconds?: number;
+  /** PostgreSQL URL of the state. @default the queue's URL */
+  state?: string;
+  /** This worker's name in the units table. @default `host:pid` */
+  name?: string;
+  /** Harvest options every unit gets (a test's transport, logs). */
+  harvest?: Partial<HarvestOptions>;
+  /** A line per unit started and ended. @default nothing */
+  log?: (line: string) => void;
+  /** How often an idle worker asks for work, in seconds. @default 1 */
+  pollSeconds?: number;
+}
+
+/** A running worker. */
+export interface WorkerHandle {
+  /** This worker's name. */
+  name: string;
+  /** Units this worker ended (any final status), in order. */
+  done: string[];
+  /** Stops taking units, waits for those in hand, disconnects. */
+  stop(): Promise<void>;
+}
+
+/** The job a unit travels in. */
+interface UnitJob {
+  runId: string;
+  asset: string;
+}
+
+/** The state schema of one asset of one out folder: a stable, plain identifier. */
+export function unitStateSchema(out: string, asset: string): string {
+  return "tm_" +
+    createHash("sha256").update(`${resolve(out)}\n${asset}`).digest("hex").slice(0, 24);
+}
+
+/** The folder a unit harvests into, relative to the run's out folder. */
+export function unitFolder(asset: string): string {
+  return join("units", asset);
+}
+
+/**
+ * Connects to the queue and starts taking units; throws QueueUnavailableError (exit 2) when the
+ * queue cannot be used.
+ *
+ * @example
+ * ```ts
+ * import { startWorker } from "./worker.ts";
+ * const worker = await startWorker("postgres://etl@db/ops", { concurrency: 2 });
+ * Deno.addSignalListener("SIGTERM", () => worker.stop());
+ * ```
+ */
+export async function startWorker(url: string, options: WorkerOptions = {}): Promise<WorkerHandle> {
+  const queue = await Queue.open(url);
+  const name = options.name ?? `${hostname()}:${Deno.pid}`;
+  const lease = Math.max(10, options.leaseSeconds ?? 30);
+  const log = options.log ?? (() => {});
+  const done: string[] = [];
+  const handle = async (job: JobWithMetadata<UnitJob>): Promise<void> => {
+    const { runId, asset } = job.data;
+    await queue.setLease(job.id, lease);
+    // Heartbeats well inside the lease, so a slow database round trip never loses the unit.
+    const beat = setInterval(() => {
+      queue.boss.touch(UNIT_QUEUE, job.id).catch(() => {});
+    }, lease * 1000 / 3);
+    try {
+      await runUnit(queue, job, { ...options, name, log, url });
+      done.push(`${runId}:${asset}`);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+  await queue.boss.work<UnitJob>(
+    UNIT_QUEUE,
+    {
+      localConcurrency: options.concurrency ?? 1,
+      batchSize: 1,
+      includeMetadata: true,
+      pollingIntervalSeconds: options.pollSeconds ?? 1,
+    },
+    async (jobs) => {
+      // includeMetadata: the jobs carry their retry count and limit.
+      for (const job of jobs as unknown as JobWithMetadata<UnitJob>[]) await handle(job);
+    },
+  );
+  log(`worker ${name}: taking units from ${queue.description}`);
+  return {
+    name,
+    done,
+    stop: () => queue.close({ graceful: true }),
+  };
+}
+
+/** One attempt at one unit; throws to have pg-boss retry it. */
+async function runUnit(
+  queue: Queue,
+  job: JobWithMetadata<UnitJob>,
+  options: WorkerOptions & { name: string; log: (line: string) => void; url: string },
+): Promise<void> {
+  const { runId, asset } = job.data;
+  const spec = await queue.run(runId);
+  if (spec === undefined) return; // its run was deleted: nothing to do
+  const harvestRunId = newRunId();
+  const unit = await queue.beginAttempt(runId, asset, options.name, harvestRunId);
+  if (unit === undefined) return; // ended by an earlier attempt that was not acknowledged
+  options.log(`unit ${runId}:${asset} attempt ${unit.attempts} on ${options.name}`);
+  const final = job.retryCount >= job.retryLimit;
+  try {
+    const loaded = withoutDerive(await loadConfig(spec.config));
+    const out = join(spec.out, unitFolder(asset));
+    const result = await harvest(loaded, {
+      quiet: true,
+      logOutput: null,
+      ...options.harvest,
+      out,
+      assets: [asset],
+      runId: harvestRunId,
+      fullRefresh: spec.options.fullRefresh,
+      since: spec.options.since,
+      direction: spec.options.direction as HarvestOptions["direction"],
+      baseUrl: spec.options.baseUrl ?? options.harvest?.baseUrl,
+      openState: () =>
+        openPostgresState(options.state ?? options.url, {
+          schema: unitStateSchema(spec.out, asset),
+        }),
+    });
+    const a = result.assets[0];
+    await queue.endAttempt(runId, asset, {
+      status: a.status,
+      pages: a.pages,
+      rows: a.rows,
+      error: a.error ?? null,
+      output: a.output === null ? null : join(unitFolder(asset), a.output),
+    });
+    options.log(`unit ${runId}:${asset} ${a.status}: ${a.pages} pages, ${a.rows} rows`);
+  } catch (error) {
+    const message = (error as Error)?.message ?? String(error);
+    await queue.endAttempt(runId, asset, {
+      status: final ? "failed" : "retrying",
+      error: message,
+    });
+    options.log(`unit ${runId}:${asset} attempt failed${final ? "" : " (retried)"}: ${message}`);
+    if (!final) throw error;
+  }
+}
+
+/**
+ * Derived datasets join several assets and each unit holds one: a queued run harvests the
+ * assets only (run `derive:` steps afterwards with a local run over the unit folders).
+ */
+function withoutDerive(loaded: LoadedConfig): LoadedConfig {
+  return { ...loaded, config: { ...loaded.config, derive: [] } };
+}
