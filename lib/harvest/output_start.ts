@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import type { Env } from "../config/load.ts";
 import type { AssetConfig } from "../config/schema.ts";
-import { openObjectStore } from "../object_store/mod.ts";
+import { openObjectStore } from "../object_store/open.ts";
 import { assetFolder } from "./asset_output.ts";
 
 /** The newest `load_date=` found for an asset, and where. */

@@ -28,7 +28,7 @@ import { ConfigError, type ConfigIssue } from "../errors.ts";
 import type { Clock } from "../http/clock.ts";
 import type { HttpResult } from "../http/request.ts";
 import { type Destination, parseDestination } from "../object_store/destination.ts";
-import { openObjectStore } from "../object_store/mod.ts";
+import { openObjectStore } from "../object_store/open.ts";
 import type { ObjectStore } from "../object_store/store.ts";
 import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.ts";
 import { discardedSnapshots, type ManifestEntry } from "../provenance/live_outputs.ts";
