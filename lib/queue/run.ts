@@ -7,9 +7,9 @@
 import { resolve } from "node:path";
 import pg from "pg";
 import type { LoadedConfig } from "../config/load.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { selectAssets } from "../harvest/plan.ts";
-import { newRunId } from "../provenance/stamps.ts";
+import { newRunId } from "../core/stamps.ts";
 import { FINAL_STATUSES, type Queue, type RunSpec, UNIT_CHANNEL, type UnitRow } from "./store.ts";
 
 /** Options of {@link enqueueHarvest}. */

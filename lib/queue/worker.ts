@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import type { JobWithMetadata } from "pg-boss";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { harvest, type HarvestOptions } from "../harvest/run.ts";
-import { newRunId } from "../provenance/stamps.ts";
+import { newRunId } from "../core/stamps.ts";
 import { openPostgresState } from "../state/postgres.ts";
 import { Queue, UNIT_QUEUE } from "./store.ts";
 
