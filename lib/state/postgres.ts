@@ -38,6 +38,17 @@ import type {
   WatermarkUpdate,
 } from "./mod.ts";
 import { checkPageCommit } from "./pages.ts";
+import {
+  PAGE_COLUMNS,
+  type PageDbRow,
+  type RunDbRow,
+  type SkipDbRow,
+  toPage,
+  toRun,
+  toSkip,
+  toWatermark,
+  type WatermarkDbRow,
+} from "./sql_rows.ts";
 import { normalizeTimestamp } from "./watermark.ts";
 
 /** The schema version this code writes; older schemas are migrated on open. */
@@ -322,53 +333,6 @@ interface StoreSettings {
   now: () => Date;
 }
 
-interface PageDbRow {
-  run_id: string;
-  asset_id: string;
-  partition: string;
-  page: number;
-  cursor_in: string | null;
-  cursor_out: string | null;
-  rows: number;
-  snapshot: string;
-  outputs: string;
-  sha256: string;
-  done: boolean;
-  committed_at: string;
-  completed: boolean;
-}
-
-interface WatermarkDbRow {
-  asset_id: string;
-  data_type: string;
-  last_id: string | null;
-  last_timestamp: string | null;
-  updated_at: string;
-}
-
-interface RunDbRow {
-  run_id: string;
-  started_at: string;
-  finished_at: string | null;
-  status: string;
-  config_sha256: string;
-  command: string;
-  assets: string;
-  counts: string;
-}
-
-interface SkipDbRow {
-  asset_id: string;
-  run_id: string;
-  reason: string;
-  retry_at: string | null;
-  recorded_at: string;
-}
-
-const PAGE_COLUMNS =
-  `run_id, asset_id, "partition" AS partition, page, cursor_in, cursor_out, rows, snapshot,
-   outputs, sha256, done, committed_at, completed`;
-
 /** Anything that runs a query: the pool, or one connection inside a transaction. */
 interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
@@ -489,16 +453,7 @@ export class PostgresStateStore implements StateStore {
         `SELECT run_id, started_at, finished_at, status, config_sha256, command, assets, counts
            FROM ${this.#s}.runs ORDER BY started_at DESC, run_id DESC LIMIT $1`,
         [Math.max(0, Math.floor(limit))],
-      )).rows.map((r: RunDbRow) => ({
-        runId: r.run_id,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        status: r.status as RunRow["status"],
-        configSha256: r.config_sha256,
-        command: r.command,
-        assets: JSON.parse(r.assets),
-        counts: JSON.parse(r.counts),
-      }))
+      )).rows.map(toRun)
     );
   }
 
@@ -623,13 +578,7 @@ export class PostgresStateStore implements StateStore {
       (await db.query<SkipDbRow>(
         `SELECT asset_id, run_id, reason, retry_at, recorded_at FROM ${this.#s}.skips
           ORDER BY recorded_at, asset_id`,
-      )).rows.map((r: SkipDbRow) => ({
-        assetId: r.asset_id,
-        runId: r.run_id,
-        reason: r.reason,
-        retryAt: r.retry_at,
-        recordedAt: r.recorded_at,
-      }))
+      )).rows.map(toSkip)
     );
   }
 
@@ -726,32 +675,4 @@ function settled(p: Promise<unknown>): Promise<void> {
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string })?.code === UNIQUE_VIOLATION;
-}
-
-function toWatermark(r: WatermarkDbRow): Watermark {
-  return {
-    assetId: r.asset_id,
-    dataType: r.data_type,
-    lastId: r.last_id,
-    lastTimestamp: r.last_timestamp,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toPage(r: PageDbRow): PageRow {
-  return {
-    runId: r.run_id,
-    assetId: r.asset_id,
-    partition: r.partition,
-    page: r.page,
-    cursorIn: r.cursor_in,
-    cursorOut: r.cursor_out,
-    rows: r.rows,
-    snapshot: r.snapshot,
-    outputs: JSON.parse(r.outputs),
-    sha256: r.sha256,
-    done: r.done,
-    committedAt: r.committed_at,
-    completed: r.completed,
-  };
 }

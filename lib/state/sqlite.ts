@@ -22,6 +22,17 @@ import type {
   WatermarkUpdate,
 } from "./mod.ts";
 import { checkPageCommit } from "./pages.ts";
+import {
+  PAGE_COLUMNS,
+  type PageDbRow,
+  type RunDbRow,
+  type SkipDbRow,
+  toPage,
+  toRun,
+  toSkip,
+  toWatermark,
+  type WatermarkDbRow,
+} from "./sql_rows.ts";
 import { normalizeTimestamp } from "./watermark.ts";
 
 /** The schema version this code writes; older files are migrated on open. */
@@ -148,26 +159,6 @@ function migrate(db: DatabaseSync, path: string): void {
   }
 }
 
-interface PageDbRow {
-  run_id: string;
-  asset_id: string;
-  partition: string;
-  page: number;
-  cursor_in: string | null;
-  cursor_out: string | null;
-  rows: number;
-  snapshot: string;
-  outputs: string;
-  sha256: string;
-  done: number;
-  committed_at: string;
-  completed: number;
-}
-
-const PAGE_COLUMNS =
-  `run_id, asset_id, "partition" AS partition, page, cursor_in, cursor_out, rows, snapshot,
-   outputs, sha256, done, committed_at, completed`;
-
 class SqliteState implements StateStore {
   #db: DatabaseSync;
   #path: string;
@@ -283,16 +274,7 @@ class SqliteState implements StateStore {
       (this.#prepare(
         `SELECT run_id, started_at, finished_at, status, config_sha256, command, assets, counts
            FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?`,
-      ).all(Math.max(0, Math.floor(limit))) as unknown as RunDbRow[]).map((r) => ({
-        runId: r.run_id,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        status: r.status as RunRow["status"],
-        configSha256: r.config_sha256,
-        command: r.command,
-        assets: JSON.parse(r.assets),
-        counts: JSON.parse(r.counts),
-      }))
+      ).all(Math.max(0, Math.floor(limit))) as unknown as RunDbRow[]).map(toRun)
     );
   }
 
@@ -407,13 +389,7 @@ class SqliteState implements StateStore {
       (this.#prepare(
         `SELECT asset_id, run_id, reason, retry_at, recorded_at FROM skips
           ORDER BY recorded_at, asset_id`,
-      ).all() as unknown as SkipDbRow[]).map((r) => ({
-        assetId: r.asset_id,
-        runId: r.run_id,
-        reason: r.reason,
-        retryAt: r.retry_at,
-        recordedAt: r.recorded_at,
-      }))
+      ).all() as unknown as SkipDbRow[]).map(toSkip)
     );
   }
 
@@ -453,61 +429,6 @@ class SqliteState implements StateStore {
       );
     }
   }
-}
-
-interface WatermarkDbRow {
-  asset_id: string;
-  data_type: string;
-  last_id: string | null;
-  last_timestamp: string | null;
-  updated_at: string;
-}
-
-interface RunDbRow {
-  run_id: string;
-  started_at: string;
-  finished_at: string | null;
-  status: string;
-  config_sha256: string;
-  command: string;
-  assets: string;
-  counts: string;
-}
-
-interface SkipDbRow {
-  asset_id: string;
-  run_id: string;
-  reason: string;
-  retry_at: string | null;
-  recorded_at: string;
-}
-
-function toWatermark(r: WatermarkDbRow): Watermark {
-  return {
-    assetId: r.asset_id,
-    dataType: r.data_type,
-    lastId: r.last_id,
-    lastTimestamp: r.last_timestamp,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toPage(r: PageDbRow): PageRow {
-  return {
-    runId: r.run_id,
-    assetId: r.asset_id,
-    partition: r.partition,
-    page: r.page,
-    cursorIn: r.cursor_in,
-    cursorOut: r.cursor_out,
-    rows: r.rows,
-    snapshot: r.snapshot,
-    outputs: JSON.parse(r.outputs),
-    sha256: r.sha256,
-    done: r.done === 1,
-    committedAt: r.committed_at,
-    completed: r.completed === 1,
-  };
 }
 
 function isConstraint(error: unknown): boolean {
