@@ -27,6 +27,7 @@ export const command: Command = {
       return await harvestOnQueue(queued.queue, loaded, options, {
         detach: queued.detach,
         leaseSeconds: queued.leaseSeconds,
+        split: queued.split,
       });
     }
     if (dryRun) {
@@ -85,14 +86,14 @@ export function describeResult(result: HarvestResult): string {
 }
 
 /**
- * A harvest spread over `tidemark worker`s: enqueue one unit per asset, then follow the run to
+ * A harvest spread over `tidemark worker`s: enqueue one unit per asset (or key range), then follow the run to
  * its end (or print its id at once with `detach`); exit code as a local run.
  */
 async function harvestOnQueue(
   url: string,
   loaded: LoadedConfig,
   options: HarvestOptions,
-  queued: { detach: boolean; leaseSeconds: number },
+  queued: { detach: boolean; leaseSeconds: number; split?: number },
 ): Promise<number> {
   const { Queue } = await import("../queue/store.ts");
   const { enqueueHarvest, followRun, renderUnits } = await import("../queue/run.ts");
@@ -106,13 +107,17 @@ async function harvestOnQueue(
       direction: options.direction,
       baseUrl: options.baseUrl,
       leaseSeconds: queued.leaseSeconds,
+      split: queued.split,
+      fetch: options.fetch,
     });
     if (queued.detach) {
       console.log(spec.runId);
       return 0;
     }
     console.error(
-      `run ${spec.runId}: ${spec.assets.length} unit(s) queued on ${queue.description}`,
+      `run ${spec.runId}: ${
+        spec.units?.length ?? spec.assets.length
+      } unit(s) queued on ${queue.description}`,
     );
     const end = await followRun(queue, spec.runId, {
       onChange: (units) =>

@@ -1,14 +1,18 @@
 /**
  * The queue's PostgreSQL side: pg-boss (its own schema) hands out units with SKIP LOCKED,
- * retries and leases; Tidemark's own two tables (`tidemark_queue.runs`, `.units`) say what a run
+ * retries and leases; Tidemark's own tables (`tidemark_queue.runs`, `.units`) say what a run
  * is and how each of its units ended, for `tidemark status` and for a harvest that follows its
- * run. A unit is one asset of one run: its pg-boss job carries only the run id and the asset.
+ * run.
+ * A unit is one asset of one run, or one key range of it (lib/queue/split.ts): its pg-boss job
+ * carries only the run id and the unit's name (the `asset` column); the run's spec says what the
+ * unit is.
  * @module
  */
 import pg from "pg";
 import { PgBoss } from "pg-boss";
 import { TidemarkError } from "../errors.ts";
 import { redactUrl } from "../redact.ts";
+import type { UnitSpec } from "./split.ts";
 
 /** The pg-boss queue the units go through. */
 export const UNIT_QUEUE = "tidemark-units";
@@ -38,8 +42,10 @@ export interface RunSpec {
   config: string;
   /** Absolute path of the run's out folder on the shared folder. */
   out: string;
-  /** The assets, one unit each. */
+  /** The assets. */
   assets: string[];
+  /** The units: one per asset, or one per key range of a split asset. @default one per asset */
+  units?: UnitSpec[];
   /** `--full-refresh`, `--since`, `--direction`, `--base-url` of the harvest. */
   options: { fullRefresh?: boolean; since?: string; direction?: string; baseUrl?: string };
 }
@@ -58,7 +64,7 @@ export type UnitStatus =
 export interface UnitRow {
   /** The run. */
   runId: string;
-  /** The asset. */
+  /** The unit: the asset's name, or `<asset> [<range>]` for one key range of it. */
   asset: string;
   /** Where it stands. */
   status: UnitStatus;
@@ -108,6 +114,11 @@ export const FINAL_STATUSES: ReadonlySet<UnitStatus> = new Set([
   "failed",
   "skipped",
 ]);
+
+/** The units of a run (one per asset for a spec written before key-range units). */
+export function unitsOf(spec: RunSpec): UnitSpec[] {
+  return spec.units ?? spec.assets.map((asset) => ({ unit: asset, asset, range: null }));
+}
 
 /** pg's connection string, with a `PGPASSWORD` fallback that pg applies itself. */
 function checkedUrl(url: string): string {
@@ -267,7 +278,7 @@ export class Queue {
         spec.runId,
         JSON.stringify(spec),
       ]);
-      for (const asset of spec.assets) {
+      for (const { unit: asset } of unitsOf(spec)) {
         await client.query(
           `INSERT INTO ${QUEUE_SCHEMA}.units (run_id, asset, status) VALUES ($1, $2, 'queued')`,
           [spec.runId, asset],
@@ -280,7 +291,7 @@ export class Queue {
     } finally {
       client.release();
     }
-    for (const asset of spec.assets) {
+    for (const { unit: asset } of unitsOf(spec)) {
       const jobId = await this.boss.send(UNIT_QUEUE, { runId: spec.runId, asset }, {
         singletonKey: `${spec.runId}:${asset}`,
         heartbeatSeconds: Math.max(10, Math.ceil(jobOptions.leaseSeconds)),
