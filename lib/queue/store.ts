@@ -2,7 +2,7 @@
  * The queue's PostgreSQL side: pg-boss (its own schema) hands out units with SKIP LOCKED,
  * retries and leases; Tidemark's own tables (`tidemark_queue.runs`, `.units`) say what a run
  * is and how each of its units ended, for `tidemark status` and for a harvest that follows its
- * run.
+ * run; `.rate_limits` holds the rate budgets every worker shares (lib/queue/shared_limiter.ts).
  * A unit is one asset of one run, or one key range of it (lib/queue/split.ts): its pg-boss job
  * carries only the run id and the unit's name (the `asset` column); the run's spec says what the
  * unit is.
@@ -20,6 +20,14 @@ export const UNIT_QUEUE = "tidemark-units";
 export const BOSS_SCHEMA = "tidemark_boss";
 /** The schema of Tidemark's run and unit tables. */
 export const QUEUE_SCHEMA = "tidemark_queue";
+/** The table of the rate budgets workers share (lib/queue/shared_limiter.ts). */
+export const RATE_LIMIT_TABLE = `${QUEUE_SCHEMA}.rate_limits`;
+/** Its DDL: one token bucket per limiter key, times in epoch ms as the HTTP layer's clock. */
+const RATE_LIMIT_DDL = `CREATE TABLE IF NOT EXISTS ${RATE_LIMIT_TABLE} (
+  key TEXT PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  refilled_at DOUBLE PRECISION NOT NULL,
+  paused_until DOUBLE PRECISION NOT NULL DEFAULT 0)`;
 /** The channel a worker notifies after it changed a unit, so followers read it at once. */
 export const UNIT_CHANNEL = "tidemark_units";
 
@@ -225,6 +233,7 @@ export class Queue {
           started_at TIMESTAMPTZ,
           finished_at TIMESTAMPTZ,
           PRIMARY KEY (run_id, asset))`);
+        await client.query(RATE_LIMIT_DDL);
         await client.query("COMMIT");
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {});

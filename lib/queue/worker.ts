@@ -17,6 +17,7 @@ import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { harvest, type HarvestOptions } from "../harvest/run.ts";
 import { newRunId } from "../provenance/stamps.ts";
 import { openPostgresState } from "../state/postgres.ts";
+import { sharedLimiterFactory } from "./shared_limiter.ts";
 import { unitAsset, type UnitSpec } from "./split.ts";
 import { Queue, UNIT_QUEUE, unitsOf } from "./store.ts";
 
@@ -36,6 +37,12 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** How often an idle worker asks for work, in seconds. @default 1 */
   pollSeconds?: number;
+  /**
+   * Share each (origin, credential)'s `requests_per_second` budget with every other worker
+   * through the queue's database; `false` keeps a budget per worker. `time: "clock"` refills the
+   * buckets by the harvest's clock instead of the database's (tests). @default { time: "database" }
+   */
+  sharedRateLimit?: false | { time?: "database" | "clock" };
 }
 
 /** A running worker. */
@@ -154,6 +161,9 @@ async function runUnit(
       since: spec.options.since,
       direction: spec.options.direction as HarvestOptions["direction"],
       baseUrl: spec.options.baseUrl ?? options.harvest?.baseUrl,
+      limiter: options.sharedRateLimit === false
+        ? options.harvest?.limiter
+        : sharedLimiterFactory(queue.pool, options.sharedRateLimit),
       openState: () =>
         openPostgresState(options.state ?? options.url, {
           schema: unitStateSchema(spec.out, unitSpec.unit),
