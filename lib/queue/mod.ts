@@ -24,6 +24,11 @@ export {
   type UnitStatus,
 } from "./store.ts";
 export {
+  sharedLimiterFactory,
+  SharedRateLimiter,
+  type SharedRateLimiterOptions,
+} from "./shared_limiter.ts";
+export {
   planUnits,
   type PlanUnitsOptions,
   splitPartition,

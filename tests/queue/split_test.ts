@@ -16,7 +16,9 @@ import {
   unitFolder,
   unitsOf,
 } from "../../lib/queue/mod.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { takeQueueFlags } from "../../lib/cli/queue_flags.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { assert, assertEquals, assertThrows } from "../assert.ts";
 import {
   mockFixture,
   northwindYaml,
@@ -48,6 +50,21 @@ Deno.test("splitPartition: own key-range partition, --split over it, a one-colum
     splitPartition({ ...base, partition: { by: "page", parts: 4 } } as typeof base, 4)?.by,
     "Id",
   );
+});
+
+Deno.test("--split N goes with --queue and takes 1 to 256", () => {
+  const { flags, rest } = takeQueueFlags([
+    "--queue",
+    "postgres://q/db",
+    "--split=4",
+    "--config",
+    "x",
+  ]);
+  assertEquals([flags.split, rest], [4, ["--config", "x"]]);
+  for (const bad of ["0", "257", "two", "1.5"]) {
+    assertThrows(() => takeQueueFlags(["--queue", "postgres://q/db", "--split", bad]), UsageError);
+  }
+  assertThrows(() => takeQueueFlags(["--split", "4"]), UsageError, "go with --queue");
 });
 
 Deno.test({
