@@ -83,6 +83,7 @@ export async function enqueueHarvest(
       split: options.split,
       baseUrl: options.baseUrl,
       fetch: options.fetch,
+      previous: (asset) => queue.lastRanges(resolve(options.out), asset),
     }),
     options: {
       fullRefresh: options.fullRefresh,

@@ -42,6 +42,11 @@ export interface PlanUnitsOptions {
   baseUrl?: string;
   /** The transport of the probes. @default globalThis.fetch */
   fetch?: FetchFunction;
+  /**
+   * The ranges an earlier run of the same out folder cut an asset into: reused when there are as
+   * many as asked for, so each range keeps its state (watermark) and folder from run to run.
+   */
+  previous?: (asset: string) => Promise<UnitSpec[] | undefined>;
 }
 
 /**
@@ -66,7 +71,8 @@ export function splitPartition(
 /**
  * The units of a queued run of `assets`: one per asset, or one per key range of an asset that
  * {@link splitPartition} splits (probing its smallest and largest key unless the config names
- * them; an empty asset is one unit).
+ * them; an empty asset is one unit). An asset cut the same number of ways by an earlier run of
+ * the out folder keeps that run's ranges (`previous`), unprobed.
  *
  * @example
  * ```ts
@@ -88,6 +94,15 @@ export async function planUnits(
     const partition = splitPartition(asset, options.split);
     if (partition === undefined) {
       units.push({ unit: asset.name, asset: asset.name, range: null });
+      continue;
+    }
+    const earlier = await options.previous?.(asset.name);
+    if (
+      earlier !== undefined && earlier.length > 1 && earlier[0].range?.count === partition.parts
+    ) {
+      // The first range has no lower bound and the last no upper one: old cuts still cover
+      // every key, and a unit's state and folder go on where the last run left them.
+      units.push(...earlier);
       continue;
     }
     client ??= new HttpClient({

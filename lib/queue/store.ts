@@ -324,6 +324,24 @@ export class Queue {
     return rows[0]?.spec as RunSpec | undefined;
   }
 
+  /**
+   * The key-range units of `asset` in the newest run into `out` that split it, or undefined
+   * (the next run reuses them: each range keeps its state and folder).
+   */
+  async lastRanges(out: string, asset: string): Promise<UnitSpec[] | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT spec FROM ${QUEUE_SCHEMA}.runs WHERE spec->>'out' = $1
+       ORDER BY created_at DESC LIMIT 50`,
+      [out],
+    );
+    for (const { spec } of rows as { spec: RunSpec }[]) {
+      const ranges = unitsOf(spec).filter((u) => u.asset === asset);
+      if (ranges.length === 0) continue;
+      return ranges.every((u) => u.range !== null) ? ranges : undefined;
+    }
+    return undefined;
+  }
+
   /** The units of a run, by asset. */
   async units(runId: string): Promise<UnitRow[]> {
     const { rows } = await this.pool.query<UnitDbRow>(

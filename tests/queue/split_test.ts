@@ -116,6 +116,23 @@ Deno.test({
       }
       assertEquals(got.length, sourceKeys(mock.db, "Orders", ["OrderID"]).length);
       assertEquals(got.sort(), sourceKeys(mock.db, "Orders", ["OrderID"]));
+      // The next run into the same folder keeps the ranges (no probe: this transport fails).
+      const again = await enqueueHarvest(queue, await loadConfig(config), {
+        out,
+        split: 4,
+        fetch: () => Promise.reject(new Error("no request expected")),
+        assets: ["Orders"],
+      });
+      assertEquals(unitsOf(again), orders);
+      const rerun = await followRun(queue, again.runId, { backstopMs: 200 });
+      assertEquals(rerun.status, "succeeded", JSON.stringify(rerun.units));
+      const after: string[] = [];
+      for (const unit of orders) {
+        after.push(
+          ...await parquetKeys(join(out, unitFolder("Orders", unit.range)), "Orders", ["OrderID"]),
+        );
+      }
+      assertEquals(after.sort(), sourceKeys(mock.db, "Orders", ["OrderID"]), "no row doubled");
       const details = await parquetKeys(join(out, unitFolder("Order Details")), "Order Details", [
         "OrderID",
         "ProductID",
