@@ -96,7 +96,9 @@ async function harvestOnQueue(
   queued: { detach: boolean; leaseSeconds: number; split?: number },
 ): Promise<number> {
   const { Queue } = await import("../queue/store.ts");
-  const { enqueueHarvest, followRun, renderUnits } = await import("../queue/run.ts");
+  const { assetProgress, enqueueHarvest, followRun, renderAssets, renderUnits } = await import(
+    "../queue/run.ts"
+  );
   const queue = await Queue.open(url, { supervise: false });
   try {
     const spec = await enqueueHarvest(queue, loaded, {
@@ -126,7 +128,9 @@ async function harvestOnQueue(
         ),
     });
     console.log(
-      `harvest ${end.runId} ${end.status} into ${spec.out}/units/\n${renderUnits(end.units)}`,
+      `harvest ${end.runId} ${end.status} into ${spec.out}/units/\n${renderUnits(end.units)}\n${
+        renderAssets(assetProgress(spec, end.units))
+      }`,
     );
     return end.exitCode;
   } finally {

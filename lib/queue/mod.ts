@@ -43,6 +43,7 @@ export {
   type EnqueueOptions,
   type FollowOptions,
   followRun,
+  renderAssets,
   renderUnits,
   type RunEnd,
 } from "./run.ts";

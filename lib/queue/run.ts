@@ -188,6 +188,19 @@ export function assetProgress(spec: RunSpec, units: readonly UnitRow[]): AssetPr
   return [...out.values()];
 }
 
+/**
+ * One line per run: each asset, complete or how many of its units committed; an asset with one
+ * unit only when it is not complete (its unit's row says the rest).
+ */
+export function renderAssets(progress: readonly AssetProgress[]): string {
+  return "assets: " +
+    progress.map((p) =>
+      p.complete
+        ? `${p.asset} complete${p.units > 1 ? ` (${p.units} key ranges)` : ""}`
+        : `${p.asset} ${p.done}/${p.units} unit(s) committed`
+    ).join(", ");
+}
+
 /** The status and exit code of a run whose units all ended. */
 export function endOf(runId: string, units: UnitRow[]): RunEnd {
   const failed = units.filter((u) => u.status === "failed").length;

@@ -11,6 +11,7 @@ import {
   enqueueHarvest,
   followRun,
   Queue,
+  renderAssets,
   splitPartition,
   startWorker,
   unitFolder,
@@ -108,6 +109,16 @@ Deno.test({
         { asset: "Orders", units: 4, done: 4, complete: true },
         { asset: "Order Details", units: 1, done: 1, complete: true },
       ]);
+      assertEquals(
+        renderAssets(assetProgress(spec, end.units)),
+        "assets: Orders complete (4 key ranges), Order Details complete",
+      );
+      assertEquals(
+        renderAssets(
+          assetProgress(spec, end.units.map((u, i) => i === 0 ? { ...u, status: "failed" } : u)),
+        ),
+        "assets: Orders complete (4 key ranges), Order Details 0/1 unit(s) committed",
+      );
       const got: string[] = [];
       for (const unit of orders) {
         got.push(
