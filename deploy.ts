@@ -9,7 +9,7 @@
  * @module
  */
 import { prepareDeployment } from "./lib/deploy/deployment.ts";
-import { TidemarkError } from "./lib/errors.ts";
+import { TidemarkError } from "./lib/core/errors.ts";
 
 let deployment;
 try {

@@ -92,8 +92,8 @@ export {
   TidemarkError,
   UsageError,
   VerifyError,
-} from "./lib/errors.ts";
-export { VERSION } from "./lib/version.ts";
+} from "./lib/core/errors.ts";
+export { VERSION } from "./lib/core/version.ts";
 
 // The types the options and results above are made of.
 export type { Direction } from "./lib/harvest/plan.ts";
@@ -103,7 +103,7 @@ export type { SinkFormat, SinkOptions } from "./lib/sinks/mod.ts";
 export type { ColumnType } from "./lib/sinks/column_types.ts";
 export type { WrittenPart } from "./lib/sinks/part_writer.ts";
 export type { IdExtent } from "./lib/paginate/paginator.ts";
-export type { Clock } from "./lib/http/clock.ts";
+export type { Clock } from "./lib/core/clock.ts";
 export type { FetchFunction } from "./lib/http/fetch_resilient.ts";
 export type {
   AttemptKind,
@@ -116,5 +116,5 @@ export { type RunReport, runReportSchema, type WrittenReport } from "./lib/repor
 export type { LogFileOptions, LogLevel, LogOutput } from "./lib/report/logger.ts";
 export type { RotatingFileOptions } from "./lib/report/rotating_file.ts";
 export type { ProgressOutput } from "./lib/report/progress.ts";
-export type { ConfigIssue } from "./lib/errors.ts";
+export type { ConfigIssue } from "./lib/core/errors.ts";
 export type { AuthMode, AuthOptions } from "./mock_api/middleware/auth.ts";

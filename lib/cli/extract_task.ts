@@ -9,10 +9,10 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TidemarkError, UsageError } from "../errors.ts";
+import { TidemarkError, UsageError } from "../core/errors.ts";
 import { booleanFlag, parseFlags, stringFlag } from "./args.ts";
 import { spec } from "./extract_args.ts";
-import { isPostgresUrl, postgresNetHost } from "../postgres_url.ts";
+import { isPostgresUrl, postgresNetHost } from "../core/postgres_url.ts";
 import { MAIN, SHOW_PERMISSIONS, type Spawn, spawnDeno } from "./harvest_task.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -21,10 +21,10 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeModeOf } from "../config/schema.ts";
-import { TidemarkError } from "../errors.ts";
+import { TidemarkError } from "../core/errors.ts";
 import { parseDestination } from "../object_store/destination.ts";
 import { stateLocation } from "../state/mod.ts";
-import { postgresNetHost } from "../postgres_url.ts";
+import { postgresNetHost } from "../core/postgres_url.ts";
 import { formatHelp } from "./args.ts";
 import { type HarvestInvocation, parseHarvestArgs, spec } from "./harvest_args.ts";
 

@@ -5,7 +5,7 @@
  * same parser as a local one.
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { parseDuration } from "./args.ts";
 
 /** The queue flags of one command line. */

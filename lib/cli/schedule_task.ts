@@ -6,9 +6,9 @@
  * with unscoped read and write. `--show-permissions` prints the command and runs nothing.
  * @module
  */
-import { TidemarkError, UsageError } from "../errors.ts";
+import { TidemarkError, UsageError } from "../core/errors.ts";
 import { loadScheduledJobs } from "../schedule/jobs.ts";
-import { isPostgresUrl, postgresNetHost } from "../postgres_url.ts";
+import { isPostgresUrl, postgresNetHost } from "../core/postgres_url.ts";
 import {
   harvestPermissions,
   MAIN,

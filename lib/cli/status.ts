@@ -4,7 +4,7 @@
  * failed, 3 while it runs, 2 for an unknown run or an unreachable queue.
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { assetProgress, endOf, renderAssets, renderUnits } from "../queue/run.ts";
 import { FINAL_STATUSES, Queue } from "../queue/store.ts";
 import { booleanFlag, type Command, parseFlags, stringFlag } from "./args.ts";

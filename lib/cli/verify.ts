@@ -6,7 +6,7 @@
  */
 import { withOutFolder } from "./bucket_out.ts";
 import { booleanFlag, type Command, parseFlags, stringFlag } from "./args.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { formatVerifyResult, verifyOut } from "../provenance/verify.ts";
 
 /** The `verify` command. */

@@ -5,7 +5,7 @@
  * An unreachable queue or a refused login is one line naming the URL, password masked, exit 2.
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { startWorker } from "../queue/worker.ts";
 import {
   booleanFlag,

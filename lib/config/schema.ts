@@ -10,10 +10,10 @@
  */
 import { z } from "zod";
 import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
-import { selectorSchema } from "../select.ts";
+import { selectorSchema } from "../core/select.ts";
 import { paginationSchema } from "../paginate/mod.ts";
 import { checkTemplate } from "./templating.ts";
-import { isPostgresUrl } from "../postgres_url.ts";
+import { isPostgresUrl } from "../core/postgres_url.ts";
 
 /** A string that may hold `{watermark}`-style placeholders (checked at load time). */
 export const templateSchema = z.string().superRefine((text, ctx) => {

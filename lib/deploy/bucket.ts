@@ -13,7 +13,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { Env } from "../config/load.ts";
-import { ConfigError, ObjectStoreError } from "../errors.ts";
+import { ConfigError, ObjectStoreError } from "../core/errors.ts";
 import { parseDestination, type S3Destination } from "../object_store/destination.ts";
 import { describeS3Error } from "../object_store/s3_errors.ts";
 

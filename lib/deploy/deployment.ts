@@ -16,7 +16,7 @@
  */
 import type { Hono } from "hono";
 import type { Env } from "../config/load.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
 import { createLogger, type LogOutput } from "../report/logger.ts";
 import { type DenoCronEntry, type DenoCronFunction, registerDenoCron } from "../schedule/deploy.ts";

@@ -8,7 +8,7 @@
 import type { Env } from "../config/load.ts";
 import { harvest, type HarvestResult } from "../harvest/run.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
-import { newRunId } from "../provenance/stamps.ts";
+import { newRunId } from "../core/stamps.ts";
 import { createLogger, type Logger, type LogOutput } from "../report/logger.ts";
 import type { ScheduledJob } from "../schedule/jobs.ts";
 import { openKvState } from "../state/kv.ts";

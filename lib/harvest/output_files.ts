@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import { sha256File } from "../provenance/stamps.ts";
+import { sha256File } from "../core/stamps.ts";
 import { parquetRowCount } from "../sinks/parquet_wasm.ts";
 
 /** Uploads one finished file: its local path, its key relative to the destination. */

@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import { createRegistry, type Registry } from "../core/registry.ts";
 import type { AuthProvider, TokenSender } from "./auth.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 
 /** What an auth provider is created with besides its options. */
 export interface AuthContext {

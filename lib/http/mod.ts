@@ -44,7 +44,7 @@ export {
   type ParamValue,
   requestKey,
 } from "./request.ts";
-export { type Clock, systemClock } from "./clock.ts";
+export { type Clock, systemClock } from "../core/clock.ts";
 export {
   type AuthProvider,
   type AuthProviderOptions,
@@ -99,7 +99,7 @@ export {
   type RetryConfig,
   retrySchema,
 } from "./schema.ts";
-export { isSensitiveParam, REDACTED, redactText, redactUrl } from "../redact.ts";
+export { isSensitiveParam, REDACTED, redactText, redactUrl } from "../core/redact.ts";
 export {
   type AuthContext,
   type AuthKind,

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { selectorSchema } from "../select.ts";
+import { selectorSchema } from "../core/select.ts";
 import { customKindSchema, routeCustomKind } from "../core/registry.ts";
 import { paginatorRegistry } from "./registry.ts";
 

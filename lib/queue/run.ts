@@ -7,10 +7,10 @@
 import { resolve } from "node:path";
 import pg from "pg";
 import type { LoadedConfig } from "../config/load.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { selectAssets } from "../harvest/plan.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
-import { newRunId } from "../provenance/stamps.ts";
+import { newRunId } from "../core/stamps.ts";
 import { planUnits } from "./split.ts";
 import {
   FINAL_STATUSES,

@@ -9,7 +9,7 @@
  * @module
  */
 import type pg from "pg";
-import { type Clock, systemClock } from "../http/clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import {
   type AcquireOptions,
   type Limiter,

@@ -10,8 +10,8 @@
  */
 import pg from "pg";
 import { PgBoss } from "pg-boss";
-import { TidemarkError } from "../errors.ts";
-import { redactUrl } from "../redact.ts";
+import { TidemarkError } from "../core/errors.ts";
+import { redactUrl } from "../core/redact.ts";
 import type { UnitSpec } from "./split.ts";
 
 /** The pg-boss queue the units go through. */

@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import type { JobWithMetadata } from "pg-boss";
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { harvest, type HarvestOptions } from "../harvest/run.ts";
-import { newRunId } from "../provenance/stamps.ts";
+import { newRunId } from "../core/stamps.ts";
 import { openPostgresState } from "../state/postgres.ts";
 import { sharedLimiterFactory } from "./shared_limiter.ts";
 import { unitAsset, type UnitSpec } from "./split.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { ContractError } from "../errors.ts";
+import { ContractError } from "../core/errors.ts";
 import { jsonText } from "./json_text.ts";
 
 /** The column types a sink writes; Parquet maps them to Int64, Float64, Utf8, Boolean, Date, Datetime(ms, UTC), Utf8 (JSON text). */

@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { ContractError } from "../errors.ts";
+import { ContractError } from "../core/errors.ts";
 import type { CellValue, ColumnType, TypedColumn } from "./column_types.ts";
 import { readParquetColumns, writeParquetColumns } from "./parquet_wasm.ts";
 import { groupByPartition, parsePartitionSpecs } from "./partition.ts";

@@ -6,7 +6,7 @@
  */
 import pl from "nodejs-polars";
 import { join } from "node:path";
-import { ContractError } from "../errors.ts";
+import { ContractError } from "../core/errors.ts";
 import { writeParquetFile } from "./parquet.ts";
 import { groupByPartition, parsePartitionSpecs } from "./partition.ts";
 import type { MergedRows, MergeSpec } from "./merge_js.ts";

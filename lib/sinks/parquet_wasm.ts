@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { ByteWriter, parquetWrite } from "hyparquet-writer";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
-import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
 import type { CellValue, ColumnType, TypedColumn } from "./column_types.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 

@@ -7,7 +7,7 @@
  * null becomes `__null__` and the empty string `__empty__`, so every row has exactly one folder.
  * @module
  */
-import { ConfigError, ContractError } from "../errors.ts";
+import { ConfigError, ContractError } from "../core/errors.ts";
 import { epochMsOf } from "./column_types.ts";
 
 /** One parsed `partition_by` entry. */

@@ -29,8 +29,8 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { TidemarkError } from "../errors.ts";
-import { pathExists } from "../atomic_file.ts";
+import { TidemarkError } from "../core/errors.ts";
+import { pathExists } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
 import { mergeWithJs } from "./merge_js.ts";
 

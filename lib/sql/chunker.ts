@@ -11,7 +11,7 @@
  * the row and the value (with the CAST that fixes it) rather than a part with another schema.
  * @module
  */
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { ColumnType } from "../sinks/mod.ts";
 
 /**

@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "zod";
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { StateStore } from "../state/mod.ts";
 import type { ColumnType } from "../sinks/mod.ts";
 import { type ParamValue, singleStatement, type SqlDialect } from "./params.ts";

@@ -13,8 +13,8 @@
  * @module
  */
 import pg from "pg";
-import { SqlError } from "../errors.ts";
-import { redactText, redactUrl } from "../redact.ts";
+import { SqlError } from "../core/errors.ts";
+import { redactText, redactUrl } from "../core/redact.ts";
 import { type ColumnChunk, ColumnChunker, type SqlColumn, type TypeHint } from "./chunker.ts";
 import type { BoundQuery } from "./params.ts";
 import {

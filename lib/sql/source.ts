@@ -4,7 +4,7 @@
  * ({@link ../sql/postgres_source.ts}) implement it.
  * @module
  */
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { ColumnChunk, SqlColumn } from "./chunker.ts";
 import type { BoundQuery, SqlDialect } from "./params.ts";
 

@@ -18,7 +18,7 @@
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import {
   type ColumnChunk,
   ColumnChunker,

@@ -5,7 +5,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { ColumnChunk } from "./chunker.ts";
 import {
   openSqliteDatabase,

@@ -23,8 +23,8 @@
  * @module
  */
 import pg from "pg";
-import { StateError, StateUnavailableError } from "../errors.ts";
-import { redactText, redactUrl } from "../redact.ts";
+import { StateError, StateUnavailableError } from "../core/errors.ts";
+import { redactText, redactUrl } from "../core/redact.ts";
 import type {
   PageCommit,
   PageRow,

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Config, DeriveStepConfig } from "../config/schema.ts";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
 import type { DeriveResult } from "./derive.ts";
 import { FfiUnavailableError, parquetEngine } from "../sinks/ffi.ts";

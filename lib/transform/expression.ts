@@ -6,7 +6,7 @@
  * checking a config needs no native code.
  * @module
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 
 /** A parsed expression. */
 export type ExpressionNode =

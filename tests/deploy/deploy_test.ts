@@ -12,7 +12,7 @@ import { prepareDeployment, readSettings } from "../../lib/deploy/deployment.ts"
 import { openBucket } from "../../lib/deploy/bucket.ts";
 import { getRun, isSliceMessage, type SliceMessage } from "../../lib/deploy/runs.ts";
 import { DeployRunner } from "../../lib/deploy/runner.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { forceParquetEngine } from "../../lib/sinks/ffi.ts";
 import { BASE_URL, mockFixture, sourceKeys, TOKEN } from "../harvest/fixture.ts";
 import { tempFolders } from "../temp_dir.ts";

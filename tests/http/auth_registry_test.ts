@@ -1,7 +1,7 @@
 /** A user adds an auth scheme Tidemark does not know; a config names it and a harvest uses it. */
 import { z } from "zod";
 import { parseConfig } from "../../lib/config/load.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { harvest } from "../../lib/harvest/run.ts";
 import { authKinds, registerAuth } from "../../lib/http/mod.ts";
 import { assertEquals, assertThrows } from "../assert.ts";

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { parseConfig } from "../../lib/config/load.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { type Paginator, paginatorKinds, registerPaginator } from "../../lib/paginate/mod.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 import {

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import pg from "pg";
 import { loadConfig } from "../../lib/config/load.ts";
-import type { Clock } from "../../lib/http/clock.ts";
+import type { Clock } from "../../lib/core/clock.ts";
 import { RateLimitWaitTooLong } from "../../lib/http/rate_limiter.ts";
 import { enqueueHarvest, followRun, Queue, startWorker } from "../../lib/queue/mod.ts";
 import { SharedRateLimiter } from "../../lib/queue/shared_limiter.ts";

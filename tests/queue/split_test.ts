@@ -18,7 +18,7 @@ import {
   unitsOf,
 } from "../../lib/queue/mod.ts";
 import { takeQueueFlags } from "../../lib/cli/queue_flags.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import {
   mockFixture,

@@ -6,7 +6,7 @@ import {
   decodeChunk,
   type SqlColumn,
 } from "../../lib/sql/chunker.ts";
-import { SqlError } from "../../lib/errors.ts";
+import { SqlError } from "../../lib/core/errors.ts";
 
 function col(name: string, hint: SqlColumn["hint"], declaredType: string | null = null) {
   return { name, hint, declaredType };

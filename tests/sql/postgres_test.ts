@@ -7,7 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import pg from "pg";
 import { runExtract } from "../../lib/sql/extract.ts";
-import { SqlError } from "../../lib/errors.ts";
+import { SqlError } from "../../lib/core/errors.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
 import { LINE_ITEMS_QUERY_QUOTED, northwindDb, readParts, withOut } from "./northwind_fixture.ts";

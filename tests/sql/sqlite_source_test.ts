@@ -9,7 +9,7 @@ import {
 import { bindQuery, type ParamValue } from "../../lib/sql/params.ts";
 import { chunkToArrays, type ColumnChunk } from "../../lib/sql/chunker.ts";
 import type { SqlSource } from "../../lib/sql/source.ts";
-import { SqlError } from "../../lib/errors.ts";
+import { SqlError } from "../../lib/core/errors.ts";
 import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
 
 async function readAll(

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import pg from "pg";
-import { StateError, StateUnavailableError } from "../../lib/errors.ts";
+import { StateError, StateUnavailableError } from "../../lib/core/errors.ts";
 import { openStateStore, type StateStore } from "../../lib/state/mod.ts";
 import {
   openPostgresState,

@@ -2,7 +2,7 @@ import { assertEquals, assertThrows } from "../assert.ts";
 import pl from "nodejs-polars";
 import { expressionColumns, parseExpression } from "../../lib/transform/expression.ts";
 import { toPolarsExpr } from "../../lib/transform/expression_polars.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 
 Deno.test("expressions respect precedence, parentheses and unary minus", () => {
   const frame = pl.DataFrame({ a: [2, 3], b: [10, 20], "c d": [1, 1] });

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { VERSION } from "../version.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * What a run id looks like: `YYYYMMDDTHHMMSSZ-<6 hex>` (UTC). It sorts by start time, and it is
@@ -44,7 +44,7 @@ export function runIdTime(runId: string): Date | undefined {
 export interface EnvStamp {
   /** Deno version, e.g. `2.9.6`. */
   deno: string;
-  /** Tidemark version from `lib/version.ts`. */
+  /** Tidemark version from `lib/core/version.ts`. */
   tidemark: string;
   /** V8 version. */
   v8?: string;
