@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   http_rate_limit: () => import("./http_rate_limit.ts"),
   sql_extract: () => import("./sql_extract.ts"),
   harvest: () => import("./harvest.ts"),
+  scale: () => import("./scale.ts"),
 };
 
 /** Runs the benchmarks named in `names` (all when empty); resolves to the exit code. */

@@ -27,6 +27,7 @@ export const command: Command = {
       return await harvestOnQueue(queued.queue, loaded, options, {
         detach: queued.detach,
         leaseSeconds: queued.leaseSeconds,
+        split: queued.split,
       });
     }
     if (dryRun) {
@@ -85,17 +86,19 @@ export function describeResult(result: HarvestResult): string {
 }
 
 /**
- * A harvest spread over `tidemark worker`s: enqueue one unit per asset, then follow the run to
+ * A harvest spread over `tidemark worker`s: enqueue one unit per asset (or key range), then follow the run to
  * its end (or print its id at once with `detach`); exit code as a local run.
  */
 async function harvestOnQueue(
   url: string,
   loaded: LoadedConfig,
   options: HarvestOptions,
-  queued: { detach: boolean; leaseSeconds: number },
+  queued: { detach: boolean; leaseSeconds: number; split?: number },
 ): Promise<number> {
   const { Queue } = await import("../queue/store.ts");
-  const { enqueueHarvest, followRun, renderUnits } = await import("../queue/run.ts");
+  const { assetProgress, enqueueHarvest, followRun, renderAssets, renderUnits } = await import(
+    "../queue/run.ts"
+  );
   const queue = await Queue.open(url, { supervise: false });
   try {
     const spec = await enqueueHarvest(queue, loaded, {
@@ -106,13 +109,17 @@ async function harvestOnQueue(
       direction: options.direction,
       baseUrl: options.baseUrl,
       leaseSeconds: queued.leaseSeconds,
+      split: queued.split,
+      fetch: options.fetch,
     });
     if (queued.detach) {
       console.log(spec.runId);
       return 0;
     }
     console.error(
-      `run ${spec.runId}: ${spec.assets.length} unit(s) queued on ${queue.description}`,
+      `run ${spec.runId}: ${
+        spec.units?.length ?? spec.assets.length
+      } unit(s) queued on ${queue.description}`,
     );
     const end = await followRun(queue, spec.runId, {
       onChange: (units) =>
@@ -121,7 +128,9 @@ async function harvestOnQueue(
         ),
     });
     console.log(
-      `harvest ${end.runId} ${end.status} into ${spec.out}/units/\n${renderUnits(end.units)}`,
+      `harvest ${end.runId} ${end.status} into ${spec.out}/units/\n${renderUnits(end.units)}\n${
+        renderAssets(assetProgress(spec, end.units))
+      }`,
     );
     return end.exitCode;
   } finally {

@@ -114,6 +114,12 @@ export const spec: CommandSpec = {
       description: "with --queue: a unit whose worker is silent this long is retried",
       default: "30s",
     },
+    split: {
+      type: "string",
+      value: "N",
+      description:
+        "with --queue: cut each asset with a key-range partition (or a one-column primary key) into N key-range units",
+    },
     "dry-run": {
       type: "boolean",
       description:

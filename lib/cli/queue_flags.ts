@@ -1,5 +1,6 @@
 /**
- * The queue flags of `tidemark harvest` (`--queue URL`, `--detach`, `--lease D`), taken out of
+ * The queue flags of `tidemark harvest` (`--queue URL`, `--detach`, `--lease D`,
+ * `--split N`), taken out of
  * the command line before the harvest flags are parsed, so a queued harvest is checked by the
  * same parser as a local one.
  * @module
@@ -15,6 +16,8 @@ export interface QueueFlags {
   detach: boolean;
   /** `--lease D` in seconds. @default 30 */
   leaseSeconds: number;
+  /** `--split N`: key ranges (units) per splittable asset. */
+  split?: number;
 }
 
 /** Splits `args` into the queue flags and the rest. */
@@ -33,11 +36,20 @@ export function takeQueueFlags(args: string[]): { flags: QueueFlags; rest: strin
     };
     if (name === "--queue") flags.queue = value();
     else if (name === "--lease") flags.leaseSeconds = parseDuration(value(), "--lease") / 1000;
-    else if (arg === "--detach") flags.detach = true;
+    else if (name === "--split") {
+      const text = value();
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n < 1 || n > 256) {
+        throw new UsageError(`--split must be a whole number from 1 to 256, got "${text}"`);
+      }
+      flags.split = n;
+    } else if (arg === "--detach") flags.detach = true;
     else rest.push(arg);
   }
-  if (flags.queue === undefined && (flags.detach || args.some((a) => a.startsWith("--lease")))) {
-    throw new UsageError("--detach and --lease go with --queue URL");
+  const queuedOnly = flags.detach || flags.split !== undefined ||
+    args.some((a) => a.startsWith("--lease"));
+  if (flags.queue === undefined && queuedOnly) {
+    throw new UsageError("--detach, --lease and --split go with --queue URL");
   }
   if (flags.leaseSeconds < 10) {
     throw new UsageError(`--lease must be at least 10s, got ${flags.leaseSeconds}s`);

@@ -5,7 +5,7 @@
  * @module
  */
 import { UsageError } from "../core/errors.ts";
-import { endOf, renderUnits } from "../queue/run.ts";
+import { assetProgress, endOf, renderAssets, renderUnits } from "../queue/run.ts";
 import { FINAL_STATUSES, Queue } from "../queue/store.ts";
 import { booleanFlag, type Command, parseFlags, stringFlag } from "./args.ts";
 
@@ -36,7 +36,11 @@ export const command: Command = {
         throw new UsageError(`no queued run ${runId} in ${queue.description}`);
       }
       if (booleanFlag(flags, "json")) console.log(JSON.stringify(units, null, 2));
-      else console.log(`run ${runId}\n${renderUnits(units)}`);
+      else {
+        const spec = await queue.run(runId);
+        const assets = spec ? `\n${renderAssets(assetProgress(spec, units))}` : "";
+        console.log(`run ${runId}\n${renderUnits(units)}${assets}`);
+      }
       if (!units.every((u) => FINAL_STATUSES.has(u.status))) return 3;
       return endOf(runId, units).exitCode;
     } finally {

@@ -1,19 +1,28 @@
 /**
- * `tidemark worker --queue URL [--concurrency N] [--lease 30s] [--state URL]`: takes units of
+ * `tidemark worker --queue URL [--concurrency N] [--lease 30s] [--state URL]
+ * [--own-rate-limit]`: takes units of
  * queued harvests until stopped (SIGINT/SIGTERM: it finishes the units in hand, then exits 0).
  * An unreachable queue or a refused login is one line naming the URL, password masked, exit 2.
  * @module
  */
 import { UsageError } from "../core/errors.ts";
 import { startWorker } from "../queue/worker.ts";
-import { type Command, intFlag, parseDuration, parseFlags, stringFlag } from "./args.ts";
+import {
+  booleanFlag,
+  type Command,
+  intFlag,
+  parseDuration,
+  parseFlags,
+  stringFlag,
+} from "./args.ts";
 
 /** The `worker` command. */
 export const command: Command = {
   spec: {
     name: "worker",
     summary: "take units of queued harvests (PostgreSQL job queue) until stopped",
-    usage: "worker --queue postgres://USER@HOST/DB [--concurrency N] [--lease 30s] [--state URL]",
+    usage:
+      "worker --queue postgres://USER@HOST/DB [--concurrency N] [--lease 30s] [--state URL] [--own-rate-limit]",
     flags: {
       queue: { type: "string", value: "URL", description: "the queue's PostgreSQL (PGPASSWORD)" },
       concurrency: {
@@ -34,8 +43,16 @@ export const command: Command = {
         description: "PostgreSQL of the units' state",
         default: "the queue's",
       },
+      "own-rate-limit": {
+        type: "boolean",
+        description:
+          "keep a config's requests_per_second budget to this worker instead of sharing it with every worker through the queue",
+      },
     },
-    details: "Units harvest into <out>/units/<asset>/ of their run's shared out folder.\n" +
+    details: "Units harvest into <out>/units/<asset>/ of their run's shared out folder " +
+      "(a key range into <out>/units/<asset>/range-I-of-N/).\n" +
+      "A config's rate_limit.requests_per_second is one budget for all workers (per origin and " +
+      "credential, kept in the queue's database) unless --own-rate-limit.\n" +
       "Exit codes: 0 stopped, 2 bad arguments or queue unreachable.",
   },
   async run(args: string[]): Promise<number> {
@@ -48,6 +65,7 @@ export const command: Command = {
       concurrency: intFlag(flags, "concurrency", { min: 1, max: 64 }) ?? 1,
       leaseSeconds: lease,
       state: stringFlag(flags, "state"),
+      sharedRateLimit: booleanFlag(flags, "own-rate-limit") ? false : undefined,
       log: (line) => console.error(line),
     });
     const stopped = Promise.withResolvers<void>();

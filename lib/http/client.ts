@@ -10,7 +10,7 @@ import { type AuthProvider, createAuthProvider } from "./auth.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { type EtagStore, MemoryEtagStore } from "./etag_store.ts";
 import { type FetchFunction, fetchResilient, type RetryEvent } from "./fetch_resilient.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type Limiter, RateLimiter } from "./rate_limiter.ts";
 import type { HttpRequest, HttpResult } from "./request.ts";
 import { RetryBudget } from "./retry_budget.ts";
 import {
@@ -39,6 +39,11 @@ export interface HttpClientOptions {
   random?: () => number;
   /** The transport, e.g. `(url, init) => app.request(url, init)`. @default globalThis.fetch */
   fetch?: FetchFunction;
+  /**
+   * Makes the session's limiter from the parsed `rate_limit:` config (queue workers share one
+   * budget across processes). @default a RateLimiter in this process
+   */
+  limiter?: (config: RateLimitConfig, clock: Clock) => Limiter;
   /** Headers sent with every request. */
   headers?: HeadersInit;
   /** Told of every retry before its wait (one `http.retry` log line each). */
@@ -93,7 +98,7 @@ export class HttpClient {
   /** Parsed `rate_limit:` config. */
   readonly rateLimit: RateLimitConfig;
   /** The run's limiter, shared by every request. */
-  readonly limiter: RateLimiter;
+  readonly limiter: Limiter;
   /** The run's retry budget, shared by every request. */
   readonly budget: RetryBudget;
   /** The credentials. */
@@ -119,7 +124,7 @@ export class HttpClient {
     this.rateLimit = rateLimitSchema.parse(options.rateLimit ?? {});
     this.clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.limiter = new RateLimiter({
+    this.limiter = options.limiter?.(this.rateLimit, this.clock) ?? new RateLimiter({
       requestsPerSecond: this.rateLimit.requests_per_second,
       burst: this.rateLimit.burst,
       adaptive: this.rateLimit.adaptive,

@@ -14,7 +14,7 @@ import { type AuthProvider, noAuth } from "./auth.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { EtagStore } from "./etag_store.ts";
 import { HttpError, type HttpFailure, RateLimitedError } from "./http_error.ts";
-import { RateLimiter, RateLimitWaitTooLong } from "./rate_limiter.ts";
+import { type Limiter, RateLimiter, RateLimitWaitTooLong } from "./rate_limiter.ts";
 import {
   type AttemptKind,
   buildUrl,
@@ -37,7 +37,7 @@ export interface FetchResilientOptions {
   /** `rate_limit:` config (`max_wait_s`; the bucket when no `limiter` is given). */
   rateLimit?: z.input<typeof rateLimitSchema>;
   /** The run's shared limiter. @default a new one from `rateLimit` */
-  limiter?: RateLimiter;
+  limiter?: Limiter;
   /** The run's shared retry budget. @default a new one from `retry` */
   budget?: RetryBudget;
   /** Credentials. @default noAuth */

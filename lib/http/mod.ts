@@ -66,6 +66,7 @@ export { LoginAuth, type LoginAuthOptions } from "./auth_login.ts";
 export { type EtagStore, MemoryEtagStore } from "./etag_store.ts";
 export {
   type AcquireOptions,
+  type Limiter,
   RateLimiter,
   type RateLimiterOptions,
   type RateLimitObservation,

@@ -53,6 +53,18 @@ export interface AcquireOptions {
   maxWaitMs?: number;
 }
 
+/**
+ * What the HTTP layer needs of a limiter: permission per request, and a pause of every request
+ * of a key after a 429. {@linkcode RateLimiter} keeps its budget in the process; a queue worker
+ * hands in one whose budget is shared by every worker (lib/queue/shared_limiter.ts).
+ */
+export interface Limiter {
+  /** Waits until a request to `key` may go out; see {@linkcode RateLimiter.acquire}. */
+  acquire(key: string, options?: AcquireOptions): Promise<RateLimitTicket>;
+  /** Holds every request to `key` until `until` (epoch ms). */
+  pause(key: string, until: number): void;
+}
+
 /** The limiter would have to hold a request longer than `maxWaitMs`. */
 export class RateLimitWaitTooLong extends Error {
   /** Epoch ms when requests may go again. */
@@ -117,7 +129,7 @@ const ROUNDING_SLACK_MS = 1000;
  * ticket.release({ status: response.status, headers: response.headers });
  * ```
  */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   readonly #rate?: number;
   readonly #burst: number;
   readonly #adaptive: boolean;

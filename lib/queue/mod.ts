@@ -1,6 +1,6 @@
 /**
  * Harvests spread over many processes on a PostgreSQL job queue (pg-boss): `tidemark worker`
- * takes units (one asset of one run), `tidemark harvest --queue` enqueues and follows a run,
+ * takes units (one asset of one run, or one key range of it), `tidemark harvest --queue` enqueues and follows a run,
  * `tidemark status --queue` shows its units.
  *
  * @example
@@ -20,14 +20,30 @@ export {
   QueueUnavailableError,
   type RunSpec,
   type UnitRow,
+  unitsOf,
   type UnitStatus,
 } from "./store.ts";
 export {
+  sharedLimiterFactory,
+  SharedRateLimiter,
+  type SharedRateLimiterOptions,
+} from "./shared_limiter.ts";
+export {
+  planUnits,
+  type PlanUnitsOptions,
+  splitPartition,
+  unitAsset,
+  type UnitSpec,
+} from "./split.ts";
+export {
+  type AssetProgress,
+  assetProgress,
   endOf,
   enqueueHarvest,
   type EnqueueOptions,
   type FollowOptions,
   followRun,
+  renderAssets,
   renderUnits,
   type RunEnd,
 } from "./run.ts";

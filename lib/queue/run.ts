@@ -1,6 +1,6 @@
 /**
  * A harvest spread over workers: {@link enqueueHarvest} plans the run (the config's assets, one
- * unit each) and enqueues it; {@link followRun} waits, woken by the workers' notifications, until
+ * unit each, or one per key range of a split asset) and enqueues it; {@link followRun} waits, woken by the workers' notifications, until
  * every unit ended, and says how the run ended, with the exit code of a local run.
  * @module
  */
@@ -9,8 +9,17 @@ import pg from "pg";
 import type { LoadedConfig } from "../config/load.ts";
 import { UsageError } from "../core/errors.ts";
 import { selectAssets } from "../harvest/plan.ts";
+import type { FetchFunction } from "../http/fetch_resilient.ts";
 import { newRunId } from "../core/stamps.ts";
-import { FINAL_STATUSES, type Queue, type RunSpec, UNIT_CHANNEL, type UnitRow } from "./store.ts";
+import { planUnits } from "./split.ts";
+import {
+  FINAL_STATUSES,
+  type Queue,
+  type RunSpec,
+  UNIT_CHANNEL,
+  type UnitRow,
+  unitsOf,
+} from "./store.ts";
 
 /** Options of {@link enqueueHarvest}. */
 export interface EnqueueOptions {
@@ -30,11 +39,16 @@ export interface EnqueueOptions {
   leaseSeconds?: number;
   /** The run id. @default newRunId() */
   runId?: string;
+  /** `--split N`: key-range units per splittable asset. @default each asset's `partition.parts` */
+  split?: number;
+  /** The transport of the key-range probes. @default globalThis.fetch */
+  fetch?: FetchFunction;
 }
 
 /**
  * Plans a run of `loaded` (its file must be on the folder the workers share) and enqueues one
- * unit per asset; returns the run.
+ * unit per asset, or per key range of an asset with a key-range `partition:` (or, with `split`,
+ * a one-column primary key): the key span is probed here, once; returns the run.
  *
  * @example
  * ```ts
@@ -65,6 +79,12 @@ export async function enqueueHarvest(
     config: resolve(loaded.source),
     out: resolve(options.out),
     assets: assets.map((a) => a.name),
+    units: await planUnits(loaded, assets, {
+      split: options.split,
+      baseUrl: options.baseUrl,
+      fetch: options.fetch,
+      previous: (asset) => queue.lastRanges(resolve(options.out), asset),
+    }),
     options: {
       fullRefresh: options.fullRefresh,
       since: options.since,
@@ -141,6 +161,46 @@ export async function followRun(
   }
 }
 
+/** An asset of a run and whether it is complete: every one of its units ended ok or unchanged. */
+export interface AssetProgress {
+  /** The asset. */
+  asset: string;
+  /** Its units (one, or one per key range). */
+  units: number;
+  /** Units that ended ok or unchanged. */
+  done: number;
+  /** Whether every unit committed. */
+  complete: boolean;
+}
+
+/** Per asset of `spec`: how many of its units committed (an asset is complete when all did). */
+export function assetProgress(spec: RunSpec, units: readonly UnitRow[]): AssetProgress[] {
+  const status = new Map(units.map((u) => [u.asset, u.status]));
+  const out = new Map<string, AssetProgress>();
+  for (const unit of unitsOf(spec)) {
+    const p = out.get(unit.asset) ?? { asset: unit.asset, units: 0, done: 0, complete: false };
+    p.units += 1;
+    const s = status.get(unit.unit);
+    if (s === "ok" || s === "unchanged") p.done += 1;
+    p.complete = p.done === p.units;
+    out.set(unit.asset, p);
+  }
+  return [...out.values()];
+}
+
+/**
+ * One line per run: each asset, complete or how many of its units committed; an asset with one
+ * unit only when it is not complete (its unit's row says the rest).
+ */
+export function renderAssets(progress: readonly AssetProgress[]): string {
+  return "assets: " +
+    progress.map((p) =>
+      p.complete
+        ? `${p.asset} complete${p.units > 1 ? ` (${p.units} key ranges)` : ""}`
+        : `${p.asset} ${p.done}/${p.units} unit(s) committed`
+    ).join(", ");
+}
+
 /** The status and exit code of a run whose units all ended. */
 export function endOf(runId: string, units: UnitRow[]): RunEnd {
   const failed = units.filter((u) => u.status === "failed").length;
@@ -152,9 +212,9 @@ export function endOf(runId: string, units: UnitRow[]): RunEnd {
   };
 }
 
-/** The units of a run as a table: asset, status, attempts, pages, rows, worker, output/error. */
+/** The units of a run as a table: unit (asset or key range), status, attempts, pages, rows, worker, output/error. */
 export function renderUnits(units: readonly UnitRow[]): string {
-  const rows = [["asset", "status", "attempts", "pages", "rows", "worker", "output / error"]];
+  const rows = [["unit", "status", "attempts", "pages", "rows", "worker", "output / error"]];
   for (const u of units) {
     rows.push([
       u.asset,

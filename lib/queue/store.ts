@@ -1,14 +1,18 @@
 /**
  * The queue's PostgreSQL side: pg-boss (its own schema) hands out units with SKIP LOCKED,
- * retries and leases; Tidemark's own two tables (`tidemark_queue.runs`, `.units`) say what a run
+ * retries and leases; Tidemark's own tables (`tidemark_queue.runs`, `.units`) say what a run
  * is and how each of its units ended, for `tidemark status` and for a harvest that follows its
- * run. A unit is one asset of one run: its pg-boss job carries only the run id and the asset.
+ * run; `.rate_limits` holds the rate budgets every worker shares (lib/queue/shared_limiter.ts).
+ * A unit is one asset of one run, or one key range of it (lib/queue/split.ts): its pg-boss job
+ * carries only the run id and the unit's name (the `asset` column); the run's spec says what the
+ * unit is.
  * @module
  */
 import pg from "pg";
 import { PgBoss } from "pg-boss";
 import { TidemarkError } from "../core/errors.ts";
 import { redactUrl } from "../core/redact.ts";
+import type { UnitSpec } from "./split.ts";
 
 /** The pg-boss queue the units go through. */
 export const UNIT_QUEUE = "tidemark-units";
@@ -16,6 +20,14 @@ export const UNIT_QUEUE = "tidemark-units";
 export const BOSS_SCHEMA = "tidemark_boss";
 /** The schema of Tidemark's run and unit tables. */
 export const QUEUE_SCHEMA = "tidemark_queue";
+/** The table of the rate budgets workers share (lib/queue/shared_limiter.ts). */
+export const RATE_LIMIT_TABLE = `${QUEUE_SCHEMA}.rate_limits`;
+/** Its DDL: one token bucket per limiter key, times in epoch ms as the HTTP layer's clock. */
+const RATE_LIMIT_DDL = `CREATE TABLE IF NOT EXISTS ${RATE_LIMIT_TABLE} (
+  key TEXT PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  refilled_at DOUBLE PRECISION NOT NULL,
+  paused_until DOUBLE PRECISION NOT NULL DEFAULT 0)`;
 /** The channel a worker notifies after it changed a unit, so followers read it at once. */
 export const UNIT_CHANNEL = "tidemark_units";
 
@@ -38,8 +50,10 @@ export interface RunSpec {
   config: string;
   /** Absolute path of the run's out folder on the shared folder. */
   out: string;
-  /** The assets, one unit each. */
+  /** The assets. */
   assets: string[];
+  /** The units: one per asset, or one per key range of a split asset. @default one per asset */
+  units?: UnitSpec[];
   /** `--full-refresh`, `--since`, `--direction`, `--base-url` of the harvest. */
   options: { fullRefresh?: boolean; since?: string; direction?: string; baseUrl?: string };
 }
@@ -58,7 +72,7 @@ export type UnitStatus =
 export interface UnitRow {
   /** The run. */
   runId: string;
-  /** The asset. */
+  /** The unit: the asset's name, or `<asset> [<range>]` for one key range of it. */
   asset: string;
   /** Where it stands. */
   status: UnitStatus;
@@ -108,6 +122,11 @@ export const FINAL_STATUSES: ReadonlySet<UnitStatus> = new Set([
   "failed",
   "skipped",
 ]);
+
+/** The units of a run (one per asset for a spec written before key-range units). */
+export function unitsOf(spec: RunSpec): UnitSpec[] {
+  return spec.units ?? spec.assets.map((asset) => ({ unit: asset, asset, range: null }));
+}
 
 /** pg's connection string, with a `PGPASSWORD` fallback that pg applies itself. */
 function checkedUrl(url: string): string {
@@ -214,6 +233,7 @@ export class Queue {
           started_at TIMESTAMPTZ,
           finished_at TIMESTAMPTZ,
           PRIMARY KEY (run_id, asset))`);
+        await client.query(RATE_LIMIT_DDL);
         await client.query("COMMIT");
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {});
@@ -267,7 +287,7 @@ export class Queue {
         spec.runId,
         JSON.stringify(spec),
       ]);
-      for (const asset of spec.assets) {
+      for (const { unit: asset } of unitsOf(spec)) {
         await client.query(
           `INSERT INTO ${QUEUE_SCHEMA}.units (run_id, asset, status) VALUES ($1, $2, 'queued')`,
           [spec.runId, asset],
@@ -280,7 +300,7 @@ export class Queue {
     } finally {
       client.release();
     }
-    for (const asset of spec.assets) {
+    for (const { unit: asset } of unitsOf(spec)) {
       const jobId = await this.boss.send(UNIT_QUEUE, { runId: spec.runId, asset }, {
         singletonKey: `${spec.runId}:${asset}`,
         heartbeatSeconds: Math.max(10, Math.ceil(jobOptions.leaseSeconds)),
@@ -302,6 +322,24 @@ export class Queue {
       [runId],
     );
     return rows[0]?.spec as RunSpec | undefined;
+  }
+
+  /**
+   * The key-range units of `asset` in the newest run into `out` that split it, or undefined
+   * (the next run reuses them: each range keeps its state and folder).
+   */
+  async lastRanges(out: string, asset: string): Promise<UnitSpec[] | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT spec FROM ${QUEUE_SCHEMA}.runs WHERE spec->>'out' = $1
+       ORDER BY created_at DESC LIMIT 50`,
+      [out],
+    );
+    for (const { spec } of rows as { spec: RunSpec }[]) {
+      const ranges = unitsOf(spec).filter((u) => u.asset === asset);
+      if (ranges.length === 0) continue;
+      return ranges.every((u) => u.range !== null) ? ranges : undefined;
+    }
+    return undefined;
   }
 
   /** The units of a run, by asset. */

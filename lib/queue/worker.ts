@@ -1,7 +1,8 @@
 /**
- * `tidemark worker`: takes units (one asset of one run) from the queue and harvests each with the
- * ordinary engine into `<out>/units/<asset>/` on the shared folder, its state in PostgreSQL (one
- * schema per out folder × asset, so two units never take each other's runs for crashed ones).
+ * `tidemark worker`: takes units (one asset of one run, or one key range of it) from the queue and
+ * harvests each with the ordinary engine into `<out>/units/<asset>/` (a range into
+ * `<out>/units/<asset>/range-<i>-of-<n>/`) on the shared folder, its state in PostgreSQL (one
+ * schema per out folder × unit, so two units never take each other's runs for crashed ones).
  * A unit's pages, parts and watermark commit exactly as in a local run, so a unit whose worker
  * was killed is resumed by the next attempt from its last committed page: nothing lost, nothing
  * doubled. The lease is a heartbeat: a worker that stops sending it loses the unit after the
@@ -16,7 +17,9 @@ import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { harvest, type HarvestOptions } from "../harvest/run.ts";
 import { newRunId } from "../core/stamps.ts";
 import { openPostgresState } from "../state/postgres.ts";
-import { Queue, UNIT_QUEUE } from "./store.ts";
+import { sharedLimiterFactory } from "./shared_limiter.ts";
+import { unitAsset, type UnitSpec } from "./split.ts";
+import { Queue, UNIT_QUEUE, unitsOf } from "./store.ts";
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
@@ -34,6 +37,12 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** How often an idle worker asks for work, in seconds. @default 1 */
   pollSeconds?: number;
+  /**
+   * Share each (origin, credential)'s `requests_per_second` budget with every other worker
+   * through the queue's database; `false` keeps a budget per worker. `time: "clock"` refills the
+   * buckets by the harvest's clock instead of the database's (tests). @default { time: "database" }
+   */
+  sharedRateLimit?: false | { time?: "database" | "clock" };
 }
 
 /** A running worker. */
@@ -52,15 +61,21 @@ interface UnitJob {
   asset: string;
 }
 
-/** The state schema of one asset of one out folder: a stable, plain identifier. */
-export function unitStateSchema(out: string, asset: string): string {
+/**
+ * The state schema of one unit (an asset, or one key range of it) of one out folder: a stable,
+ * plain identifier. A range's schema is named by its bounds, so a later run cut the same way
+ * continues from the same watermark.
+ */
+export function unitStateSchema(out: string, unit: string): string {
   return "tm_" +
-    createHash("sha256").update(`${resolve(out)}\n${asset}`).digest("hex").slice(0, 24);
+    createHash("sha256").update(`${resolve(out)}\n${unit}`).digest("hex").slice(0, 24);
 }
 
 /** The folder a unit harvests into, relative to the run's out folder. */
-export function unitFolder(asset: string): string {
-  return join("units", asset);
+export function unitFolder(asset: string, range: UnitSpec["range"] = null): string {
+  return range === null
+    ? join("units", asset)
+    : join("units", asset, `range-${range.index}-of-${range.count}`);
 }
 
 /**
@@ -124,28 +139,34 @@ async function runUnit(
   const { runId, asset } = job.data;
   const spec = await queue.run(runId);
   if (spec === undefined) return; // its run was deleted: nothing to do
+  const unitSpec = unitsOf(spec).find((u) => u.unit === asset);
+  if (unitSpec === undefined) return; // not a unit of its run (a stale job): nothing to do
   const harvestRunId = newRunId();
   const unit = await queue.beginAttempt(runId, asset, options.name, harvestRunId);
   if (unit === undefined) return; // ended by an earlier attempt that was not acknowledged
   options.log(`unit ${runId}:${asset} attempt ${unit.attempts} on ${options.name}`);
   const final = job.retryCount >= job.retryLimit;
   try {
-    const loaded = withoutDerive(await loadConfig(spec.config));
-    const out = join(spec.out, unitFolder(asset));
+    const loaded = forUnit(await loadConfig(spec.config), unitSpec);
+    const folder = unitFolder(unitSpec.asset, unitSpec.range);
+    const out = join(spec.out, folder);
     const result = await harvest(loaded, {
       quiet: true,
       logOutput: null,
       ...options.harvest,
       out,
-      assets: [asset],
+      assets: [unitSpec.asset],
       runId: harvestRunId,
       fullRefresh: spec.options.fullRefresh,
       since: spec.options.since,
       direction: spec.options.direction as HarvestOptions["direction"],
       baseUrl: spec.options.baseUrl ?? options.harvest?.baseUrl,
+      limiter: options.sharedRateLimit === false
+        ? options.harvest?.limiter
+        : sharedLimiterFactory(queue.pool, options.sharedRateLimit),
       openState: () =>
         openPostgresState(options.state ?? options.url, {
-          schema: unitStateSchema(spec.out, asset),
+          schema: unitStateSchema(spec.out, unitSpec.unit),
         }),
     });
     const a = result.assets[0];
@@ -154,7 +175,7 @@ async function runUnit(
       pages: a.pages,
       rows: a.rows,
       error: a.error ?? null,
-      output: a.output === null ? null : join(unitFolder(asset), a.output),
+      output: a.output === null ? null : join(folder, a.output),
     });
     options.log(`unit ${runId}:${asset} ${a.status}: ${a.pages} pages, ${a.rows} rows`);
   } catch (error) {
@@ -169,9 +190,11 @@ async function runUnit(
 }
 
 /**
- * Derived datasets join several assets and each unit holds one: a queued run harvests the
- * assets only (run `derive:` steps afterwards with a local run over the unit folders).
+ * The config a unit runs: its asset bounded to its key range. Derived datasets join several
+ * assets and each unit holds one (or part of one): a queued run harvests the assets only (run
+ * `derive:` steps afterwards with a local run over the unit folders).
  */
-function withoutDerive(loaded: LoadedConfig): LoadedConfig {
-  return { ...loaded, config: { ...loaded.config, derive: [] } };
+function forUnit(loaded: LoadedConfig, unit: UnitSpec): LoadedConfig {
+  const assets = loaded.config.assets.map((a) => a.name === unit.asset ? unitAsset(a, unit) : a);
+  return { ...loaded, config: { ...loaded.config, assets, derive: [] } };
 }

@@ -1,0 +1,426 @@
+/**
+ * `deno task scale:demo`: the queue at work on one machine, every part its own process as on many
+ * machines. It starts a throwaway PostgreSQL (tests/sql/postgres_server.ts), the mock API serving
+ * a scale-20 Northwind with `--latency-ms 20`, N `tidemark worker`s and one `tidemark harvest
+ * --queue`; Orders and Order Details are cut into key-range units (`partition:`). It prints each
+ * worker's share of units, pages and rows, then runs the same harvest with one worker and prints
+ * the speed-up.
+ *
+ * `--rate-limit` instead serves a mock allowing 60 requests a minute and harvests with 4 workers
+ * whose config says `requests_per_second: 0.95`: with the budget shared through PostgreSQL they
+ * make no 429; `--own-rate-limit` gives each worker its own budget, for comparison.
+ *
+ * `--json` prints one JSON object instead (bench/scale.ts reads it).
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { postgresUnavailable, startPostgres } from "../tests/sql/postgres_server.ts";
+
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const CHILD_PERMISSIONS = [
+  "--allow-net=127.0.0.1",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+];
+
+/** One worker's share of a run. */
+export interface WorkerShare {
+  /** `host:pid`. */
+  worker: string;
+  /** Units it ended. */
+  units: number;
+  /** Pages it committed. */
+  pages: number;
+  /** Rows it wrote. */
+  rows: number;
+}
+
+/** What one queued run did. */
+export interface ScaleRun {
+  /** Workers started. */
+  workers: number;
+  /** From `harvest --queue` started to its exit, ms. */
+  ms: number;
+  /** The harvest's exit code. */
+  exitCode: number;
+  /** Units of the run. */
+  units: number;
+  /** Per worker. */
+  shares: WorkerShare[];
+  /** The mock's data responses by status. */
+  statuses: Record<string, number>;
+  /** From the run's enqueueing to its first unit starting, ms (probes, a worker's poll). */
+  firstStartMs: number;
+  /** From the first unit starting to the last one ending, ms. */
+  unitsMs: number;
+}
+
+/** A free port on 127.0.0.1. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Serves the mock in a child; resolves once it answers `/-/health`. */
+async function startMock(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      "--allow-env",
+      MAIN,
+      "serve",
+      "--port",
+      String(port),
+      "--auth",
+      "none",
+      ...args,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    const ok = await fetch(`${url}/-/health`).then(async (r) => {
+      await r.body?.cancel();
+      return r.ok;
+    }, () => false);
+    if (ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** The mock's data responses by status (its `/-/…` endpoints left out). */
+async function mockStatuses(url: string): Promise<Record<string, number>> {
+  const stats = await (await fetch(`${url}/-/stats`)).json() as {
+    by_path: Record<string, Record<string, number>>;
+  };
+  const out: Record<string, number> = {};
+  for (const [path, counts] of Object.entries(stats.by_path)) {
+    if (path.startsWith("/-/")) continue;
+    for (const [status, n] of Object.entries(counts)) out[status] = (out[status] ?? 0) + n;
+  }
+  return out;
+}
+
+/** The speed-up config: both Northwind tables cut into key ranges, small pages. */
+function speedConfig(url: string, parts: number): string {
+  return `name: scale
+base_url: ${url}
+assets:
+  - name: Orders
+    path: /northwind/Orders.json
+    params: { _size: 200 }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID]
+    partition: { by: OrderID, parts: ${parts} }
+  - name: Order Details
+    path: /northwind/Order%20Details.json
+    params: { _size: 200 }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID, ProductID]
+    partition: { by: OrderID, parts: ${parts} }
+`;
+}
+
+/** The rate-limit config: Orders in small pages, at 57 requests a minute for all workers. */
+function rateConfig(url: string, parts: number, size: number): string {
+  return `name: scale-rate
+base_url: ${url}
+rate_limit: { requests_per_second: 0.95, max_wait_s: 600 }
+retry: { max_attempts: 20, budget_s: 600 }
+assets:
+  - name: Orders
+    path: /northwind/Orders.json
+    params: { _size: ${size} }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+    primary_key: [OrderID]
+    partition: { by: OrderID, parts: ${parts} }
+`;
+}
+
+/**
+ * Starts `workers` worker processes, runs `harvest --queue` on `config` to its end, stops the
+ * workers and reads each one's share from the units table.
+ */
+async function queuedRun(
+  queueUrl: string,
+  password: string,
+  dir: string,
+  config: string,
+  workers: number,
+  mockUrl: string,
+  workerFlags: string[] = [],
+): Promise<ScaleRun> {
+  const env = { PGPASSWORD: password };
+  const children = Array.from({ length: workers }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", ...CHILD_PERMISSIONS, MAIN, "worker", "--queue", queueUrl, ...workerFlags],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn());
+  // The clock starts once every worker is taking units: their start-up is not the run's.
+  await Promise.all(children.map((child) => untilReady(child.stderr)));
+  const before = await mockStatuses(mockUrl);
+  const configFile = join(dir, `run-${workers}.yaml`);
+  await Deno.writeTextFile(configFile, config);
+  const out = join(dir, `out-${workers}-${crypto.randomUUID().slice(0, 8)}`);
+  try {
+    const started = performance.now();
+    const result = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...CHILD_PERMISSIONS,
+        MAIN,
+        "harvest",
+        "--config",
+        configFile,
+        "--out",
+        out,
+        "--queue",
+        queueUrl,
+        "--quiet",
+      ],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const ms = performance.now() - started;
+    const stdout = new TextDecoder().decode(result.stdout);
+    const runId = /^harvest (\S+) /m.exec(stdout)?.[1];
+    if (runId === undefined) {
+      throw new Error(
+        `harvest --queue failed:\n${stdout}\n${new TextDecoder().decode(result.stderr)}`,
+      );
+    }
+    const withPassword = new URL(queueUrl);
+    withPassword.password = password;
+    const client = new pg.Client({ connectionString: withPassword.href });
+    await client.connect();
+    const { rows } = await client.query(
+      `SELECT worker, count(*)::int AS units, COALESCE(sum(pages), 0)::int AS pages,
+         COALESCE(sum(rows), 0)::int AS rows
+       FROM tidemark_queue.units WHERE run_id = $1 GROUP BY worker ORDER BY worker`,
+      [runId],
+    );
+    const span = await client.query(
+      `SELECT extract(epoch FROM min(u.started_at) - r.created_at) * 1000 AS first_start,
+         extract(epoch FROM max(u.finished_at) - min(u.started_at)) * 1000 AS units
+       FROM tidemark_queue.units u JOIN tidemark_queue.runs r USING (run_id)
+       WHERE run_id = $1 GROUP BY r.created_at`,
+      [runId],
+    );
+    await client.end();
+    const after = await mockStatuses(mockUrl);
+    const statuses: Record<string, number> = {};
+    for (const [status, n] of Object.entries(after)) {
+      const d = n - (before[status] ?? 0);
+      if (d > 0) statuses[status] = d;
+    }
+    return {
+      workers,
+      ms,
+      exitCode: result.code,
+      units: rows.reduce((a: number, r: { units: number }) => a + r.units, 0),
+      shares: rows as WorkerShare[],
+      statuses,
+      firstStartMs: Number(span.rows[0]?.first_start ?? NaN),
+      unitsMs: Number(span.rows[0]?.units ?? NaN),
+    };
+  } finally {
+    for (const child of children) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      await child.status;
+    }
+  }
+}
+
+/**
+ * Resolves once a worker says it is taking units; its later lines are read and dropped, so a
+ * full pipe never holds it up.
+ */
+function untilReady(stderr: ReadableStream<Uint8Array>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    (async () => {
+      let text = "";
+      let ready = false;
+      for await (const chunk of stderr.pipeThrough(new TextDecoderStream())) {
+        if (ready) continue;
+        text += chunk;
+        if (text.includes("taking units")) {
+          ready = true;
+          resolve();
+        }
+      }
+      if (!ready) reject(new Error(`a worker exited before taking units:\n${text}`));
+    })().catch(reject);
+  });
+}
+
+/** The shares of a run as lines. */
+function shareLines(run: ScaleRun): string[] {
+  const pages = run.shares.reduce((a, s) => a + s.pages, 0);
+  return run.shares.map((s) =>
+    `  ${s.worker.padEnd(24)} ${String(s.units).padStart(3)} units  ${
+      String(s.pages).padStart(5)
+    } pages (${(100 * s.pages / Math.max(1, pages)).toFixed(0).padStart(3)}%)  ${
+      String(s.rows).padStart(7)
+    } rows`
+  );
+}
+
+/** Options of {@link scaleDemo}. */
+export interface ScaleDemoOptions {
+  /** Workers of the main run. @default 3 */
+  workers?: number;
+  /** Northwind scale. @default 20 */
+  scale?: number;
+  /** Mock latency per response, ms. @default 20 */
+  latencyMs?: number;
+  /** Key ranges per asset. @default 6 */
+  parts?: number;
+}
+
+/** The speed-up demo: N workers, then 1, on the same harvest; both runs. */
+export async function scaleDemo(
+  options: ScaleDemoOptions = {},
+): Promise<{ many: ScaleRun; one: ScaleRun }> {
+  const workers = options.workers ?? 3;
+  const server = await startPostgres();
+  const mock = await startMock([
+    "--scale",
+    String(options.scale ?? 20),
+    "--latency-ms",
+    String(options.latencyMs ?? 20),
+    "--rate-limit",
+    "0",
+  ]);
+  const dir = await Deno.makeTempDir({ prefix: "tidemark-scale-" });
+  try {
+    const config = speedConfig(mock.url, options.parts ?? 6);
+    const many = await queuedRun(server.url, server.password, dir, config, workers, mock.url);
+    const one = await queuedRun(server.url, server.password, dir, config, 1, mock.url);
+    return { many, one };
+  } finally {
+    await mock.stop();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Options of {@link rateDemo}. */
+export interface RateDemoOptions {
+  /** Workers. @default 4 */
+  workers?: number;
+  /** Orders per page (830 orders: 12 gives 70 pages, more than a minute's 60). @default 12 */
+  size?: number;
+  /** Each worker keeps its own budget (the comparison). @default false */
+  ownBudget?: boolean;
+}
+
+/** The rate-limit demo: workers against a 60/min mock; the run and the mock's statuses. */
+export async function rateDemo(options: RateDemoOptions = {}): Promise<ScaleRun> {
+  const workers = options.workers ?? 4;
+  const server = await startPostgres();
+  const mock = await startMock(["--scale", "1", "--rate-limit", "60", "--rate-window", "60s"]);
+  const dir = await Deno.makeTempDir({ prefix: "tidemark-scale-rate-" });
+  try {
+    return await queuedRun(
+      server.url,
+      server.password,
+      dir,
+      rateConfig(mock.url, workers, options.size ?? 12),
+      workers,
+      mock.url,
+      options.ownBudget ? ["--own-rate-limit"] : [],
+    );
+  } finally {
+    await mock.stop();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      workers: { type: "string" },
+      scale: { type: "string" },
+      "latency-ms": { type: "string" },
+      "rate-limit": { type: "boolean" },
+      "own-rate-limit": { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  const unavailable = postgresUnavailable();
+  if (unavailable) {
+    console.error(`scale:demo needs PostgreSQL: ${unavailable}`);
+    Deno.exit(2);
+  }
+  if (values["rate-limit"]) {
+    const run = await rateDemo({
+      workers: values.workers ? Number(values.workers) : undefined,
+      ownBudget: values["own-rate-limit"],
+    });
+    if (values.json) console.log(JSON.stringify(run));
+    else {
+      const requests = Object.values(run.statuses).reduce((a, b) => a + b, 0);
+      console.log(
+        `${run.workers} workers, ${
+          values["own-rate-limit"] ? "a budget each" : "one shared budget"
+        } of 57/min against a 60/min API: ${requests} requests in ${
+          (run.ms / 1000).toFixed(1)
+        } s, ${run.statuses["429"] ?? 0} × 429 (exit ${run.exitCode})`,
+      );
+      console.log(shareLines(run).join("\n"));
+    }
+    Deno.exit(run.exitCode);
+  }
+  const { many, one } = await scaleDemo({
+    workers: values.workers ? Number(values.workers) : undefined,
+    scale: values.scale ? Number(values.scale) : undefined,
+    latencyMs: values["latency-ms"] ? Number(values["latency-ms"]) : undefined,
+  });
+  if (values.json) console.log(JSON.stringify({ many, one }));
+  else {
+    const spans = (r: ScaleRun) =>
+      `${(r.ms / 1000).toFixed(1)} s (first unit started ${
+        (r.firstStartMs / 1000).toFixed(1)
+      } s after enqueueing; units ran ${(r.unitsMs / 1000).toFixed(1)} s; exit ${r.exitCode})`;
+    console.log(`${many.workers} workers: ${many.units} units in ${spans(many)}`);
+    console.log(shareLines(many).join("\n"));
+    console.log(`1 worker: ${spans(one)}`);
+    console.log(
+      `speed-up: ${(one.ms / many.ms).toFixed(2)}× wall, ${
+        (one.unitsMs / many.unitsMs).toFixed(2)
+      }× while units ran (goal ≥ 2×)`,
+    );
+  }
+  Deno.exit(many.exitCode || one.exitCode);
+}
