@@ -18,10 +18,9 @@
  * interrupted switch and removes unreferenced generations.
  * @module
  */
-import pl from "nodejs-polars";
+import type { DataFrame } from "nodejs-polars";
 import { basename, dirname, join } from "node:path";
 import { ContractError, TidemarkError } from "../errors.ts";
-import { writeParquetFile } from "./parquet.ts";
 import { groupByPartition, parsePartitionSpecs } from "./partition.ts";
 import { pathExists } from "../atomic_file.ts";
 
@@ -193,7 +192,9 @@ export async function mergeByKey(dir: string, options: MergeOptions): Promise<Me
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     return { rows: null, incoming: 0, parts: [] };
   }
-  const frames: pl.DataFrame[] = [];
+  // Loaded here, not at the top: replace and append (the extractor's modes) never need polars.
+  const { default: pl } = await import("nodejs-polars");
+  const frames: DataFrame[] = [];
   let incoming = 0;
   for (const [source, files] of [[0, currentFiles], [1, incomingFiles]] as const) {
     for (const file of files) {
@@ -245,10 +246,12 @@ export async function mergeByKey(dir: string, options: MergeOptions): Promise<Me
 }
 
 async function writeGeneration(
-  frame: pl.DataFrame,
+  frame: DataFrame,
   generation: string,
   options: MergeOptions,
 ): Promise<string[]> {
+  const { default: pl } = await import("nodejs-polars");
+  const { writeParquetFile } = await import("./parquet.ts");
   await Deno.remove(generation, { recursive: true }).catch(() => {});
   await Deno.mkdir(generation, { recursive: true });
   const specs = parsePartitionSpecs(options.partitionBy ?? []);

@@ -471,7 +471,7 @@ function newBuffer(column: SqlColumn, capacity: number, type: ColumnType | undef
     case "boolean":
       return new BooleanBuffer(column, capacity);
     default:
-      return new TextBuffer(column, capacity, type);
+      return new TextBuffer(column, capacity, type as "string" | "date" | "datetime" | "json");
   }
 }
 
