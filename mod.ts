@@ -64,12 +64,22 @@ export { type ExtractStepOptions, runExtractStep } from "./lib/sql/extract_step.
 export type { QueryOptions, QueryStream, SqlSource } from "./lib/sql/source.ts";
 export { openSqliteSource, type SqliteSourceOptions } from "./lib/sql/sqlite_source.ts";
 export {
-  type ColumnChunk,
-  ColumnChunker,
-  type ColumnChunkerOptions,
+  type BuiltChunk,
+  ChunkBuilder,
+  type ChunkBuilderOptions,
+  type IncrementalOptions,
+  type ShapeOptions,
   type SqlColumn,
   type TypeHint,
 } from "./lib/sql/chunker.ts";
+export {
+  type ColumnDecl,
+  declaredColumnType,
+  declaredConverter,
+  toDecimalText,
+} from "./lib/sinks/column_types.ts";
+export { columnDeclSchema } from "./lib/sinks/column_schema.ts";
+export { compileDateFormat, parseIsoDateTime } from "./lib/sinks/date_text.ts";
 export * from "./lib/object_store/mod.ts";
 export * from "./lib/harvest/mod.ts";
 export { type CronSchedule, cronSchedule, type CronScheduleOptions } from "./lib/schedule/cron.ts";

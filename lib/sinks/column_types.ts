@@ -1,7 +1,8 @@
 /**
  * Column types of the sinks: inference from the first non-null values, casting of every later
  * batch to the fixed type, the text forms of dates and timestamps, and the column declarations
- * a config gives for untyped sources ({@link columnDeclSchema}). Pure functions, no I/O.
+ * a config gives for untyped sources (validated by `column_schema.ts`). Pure functions, no I/O,
+ * and no zod: the SQL reader thread loads this module, and starts faster without it.
  *
  * Types are fixed once and never change for the life of a sink, so every part of an asset has
  * the same schema: a column that is null in one batch keeps the type it had, integers stay
@@ -9,7 +10,6 @@
  * cast is an error naming the column and the value rather than a silently different part.
  * @module
  */
-import { z } from "zod";
 import { ContractError } from "../errors.ts";
 import { jsonText } from "./json_text.ts";
 import { compileDateFormat, parseIsoDateTime, partsToMicros } from "./date_text.ts";
@@ -62,21 +62,6 @@ export function isTextType(type: ColumnType): boolean {
 
 /** Every column type, for messages: the base types and `decimal(p,s)`. */
 export const COLUMN_TYPE_NAMES: readonly string[] = [...BASE_COLUMN_TYPES, "decimal(p,s)"];
-
-/** Validates a column type (see {@link ColumnType}). */
-export const columnTypeSchema: z.ZodType<ColumnType> = z.union([
-  z.enum(BASE_COLUMN_TYPES),
-  z.string().transform((type, ctx) => {
-    const decimal = decimalOf(type);
-    if (decimal) return decimalType(decimal.precision, decimal.scale);
-    ctx.addIssue({
-      code: "custom",
-      message: `"${type}" is not a column type; expected one of ${COLUMN_TYPE_NAMES.join("|")} ` +
-        "(decimal precision 1–38, scale at most the precision)",
-    });
-    return z.NEVER;
-  }),
-]) as unknown as z.ZodType<ColumnType>;
 
 /**
  * A cell after casting: int64 → number (bigint beyond 2^53), float64 → number, string/json →
@@ -568,58 +553,10 @@ export function declaredColumnType(name: string): ColumnType | undefined {
 /** Formats of numeric date cells: seconds, milliseconds or microseconds since the epoch. */
 export const EPOCH_FORMATS = ["epoch", "epoch_ms", "epoch_us"] as const;
 
-const DATE_TYPES: readonly ColumnType[] = ["date", "timestamp", "timestamp_tz"];
+/** The types a text date `format` applies to. */
+export const DATE_TYPES: readonly ColumnType[] = ["date", "timestamp", "timestamp_tz"];
 
-/**
- * One declared column (`columns:` of a config): its type, how text dates are written
- * (`format`), whether it may be null, and the name it is written under. A bare type name is
- * short for `{ type: NAME }`.
- */
-export const columnDeclSchema = z.preprocess(
-  (value) => (typeof value === "string" ? { type: value } : value),
-  z.strictObject({
-    /** string, int, float, decimal(p,s), bool, date, timestamp, timestamp_tz or json. */
-    type: z.string().min(1),
-    /**
-     * How date cells are written: strftime directives (`%d/%m/%Y %H:%M:%S`, see
-     * `FORMAT_DIRECTIVES`), or `epoch`, `epoch_ms`, `epoch_us` for numbers. @default ISO-8601
-     */
-    format: z.string().min(1).optional(),
-    /** False: a null in this column rejects the row. @default true */
-    nullable: z.boolean().default(true),
-    /** The name the column is written under. @default its name in the source */
-    rename: z.string().min(1).optional(),
-  }),
-).superRefine((decl, ctx) => {
-  const type = declaredColumnType(decl.type);
-  if (type === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["type"],
-      message:
-        `"${decl.type}" is not a column type; use one of ${DECLARED_TYPE_NAMES.join(", ")} ` +
-        "(decimal precision 1–38, scale at most the precision)",
-    });
-    return;
-  }
-  if (decl.format === undefined) return;
-  if (!DATE_TYPES.includes(type)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["format"],
-      message: `format applies to date, timestamp and timestamp_tz columns, not ${decl.type}`,
-    });
-    return;
-  }
-  if ((EPOCH_FORMATS as readonly string[]).includes(decl.format)) return;
-  try {
-    compileDateFormat(decl.format);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", path: ["format"], message: (error as Error).message });
-  }
-}).transform((decl): ColumnDecl => ({ ...decl, type: declaredColumnType(decl.type)! }));
-
-/** A parsed column declaration (see {@link columnDeclSchema}); `type` is a column type. */
+/** A parsed column declaration (see `columnDeclSchema`); `type` is a column type. */
 export interface ColumnDecl {
   /** The column type (names already mapped: `int` → int64). */
   type: ColumnType;

@@ -12,11 +12,11 @@ import {
   castColumn,
   COLUMN_TYPE_NAMES,
   type ColumnType,
-  columnTypeSchema,
   extendSchema,
   nullColumn,
   type TypedColumn,
 } from "./column_types.ts";
+import { columnTypeSchema } from "./column_schema.ts";
 import { createCsvWriter } from "./csv.ts";
 import { createJsonlWriter } from "./jsonl.ts";
 import { createParquetWriter } from "./parquet_writer.ts";
@@ -33,7 +33,7 @@ import { gatherVector, toTypedColumn, type VectorBatch, type VectorColumn } from
 export type { ColumnType, TypedColumn } from "./column_types.ts";
 export type { WrittenPart } from "./part_writer.ts";
 export type { VectorBatch, VectorColumn } from "./vectors.ts";
-export { columnTypeSchema } from "./column_types.ts";
+export { columnTypeSchema } from "./column_schema.ts";
 
 /** Output formats of a sink. */
 export type SinkFormat = "parquet" | "csv" | "jsonl" | "raw";

@@ -6,9 +6,9 @@
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import { join } from "node:path";
 import pl from "nodejs-polars";
+import { columnDeclSchema } from "../../lib/sinks/column_schema.ts";
 import {
   castColumn,
-  columnDeclSchema,
   decimalOf,
   declaredColumnType,
   declaredConverter,
