@@ -6,8 +6,8 @@
  */
 import type { Command } from "./lib/cli/args.ts";
 import { formatHelp } from "./lib/cli/args.ts";
-import { TidemarkError } from "./lib/errors.ts";
-import { VERSION } from "./lib/version.ts";
+import { TidemarkError } from "./lib/core/errors.ts";
+import { VERSION } from "./lib/core/version.ts";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   harvest: {

@@ -6,7 +6,7 @@
  * caller's heap). With `thread: "main"` it loads `parquet.ts` (polars) on first write.
  * @module
  */
-import { temporaryPathFor } from "../atomic_file.ts";
+import { temporaryPathFor } from "../core/atomic_file.ts";
 import { encodeArrowStream, encodeArrowVectors } from "./arrow_ipc.ts";
 import type { TypedColumn } from "./column_types.ts";
 import { estimateFrameBytes, noteReleasedFrame } from "./memory_pressure.ts";

@@ -27,7 +27,7 @@
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { resolve } from "node:path";
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { Boundary } from "./boundary.ts";
 import {
   type BuiltChunk,

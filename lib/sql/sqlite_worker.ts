@@ -6,7 +6,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import {
   chunkBuffers,
   openSqliteDatabase,

@@ -1,5 +1,5 @@
 /**
- * One run at a time per out folder (`lib/out_lock.ts`): a second harvest on a folder in use is
+ * One run at a time per out folder (`lib/run/out_lock.ts`): a second harvest on a folder in use is
  * refused before it touches anything, naming the run that holds it; the first run finishes
  * undisturbed; a killed holder leaves no stale lock.
  */
@@ -10,7 +10,7 @@ import {
   LOCK_HOLDER_FILE,
   lockOutFolder,
   OutFolderBusyError,
-} from "../../lib/out_lock.ts";
+} from "../../lib/run/out_lock.ts";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
@@ -49,7 +49,7 @@ Deno.test("out lock: a holder killed with SIGKILL leaves no stale lock", async (
   await withTempDir(async (dir) => {
     const out = join(dir, "out");
     const script = join(dir, "holder.ts");
-    const lib = fileURLToPath(new URL("../../lib/out_lock.ts", import.meta.url));
+    const lib = fileURLToPath(new URL("../../lib/run/out_lock.ts", import.meta.url));
     await Deno.writeTextFile(
       script,
       `import { lockOutFolder } from ${JSON.stringify(lib)};\n` +
