@@ -100,7 +100,13 @@ export type { Direction } from "./lib/harvest/plan.ts";
 export type { DeriveOutcome } from "./lib/harvest/run_outputs.ts";
 export type { ParamValue } from "./lib/sql/params.ts";
 export type { SinkFormat, SinkOptions } from "./lib/sinks/mod.ts";
-export type { ColumnType } from "./lib/sinks/column_types.ts";
+/**
+ * Column types, including `decimal(p,s)` ({@link DecimalType}), and the column declarations an
+ * extraction takes (`ExtractOptions.columns`: a type name or {@link ColumnDeclInput}; parsed
+ * into {@link ColumnDecl}).
+ */
+export type { ColumnDecl, ColumnType, DecimalType } from "./lib/sinks/column_types.ts";
+export type { ColumnDeclInput } from "./lib/sinks/column_schema.ts";
 export type { WrittenPart } from "./lib/sinks/part_writer.ts";
 export type { IdExtent } from "./lib/paginate/paginator.ts";
 export type { Clock } from "./lib/core/clock.ts";

@@ -1,8 +1,10 @@
 /**
  * `tidemark extract --db FILE|postgres://URL --query SQL | --query-file FILE [--param name=value]…
  * --out DIR [--asset NAME] [--partition-by 'year(OrderDate)'] [--chunk-rows 100000]
- * [--format parquet|csv|jsonl] [--incremental-column COL] [--key COL]… [--replace]`: runs one
- * parameterized query and writes its rows as partitioned parts with manifest, state and report.
+ * [--format parquet|csv|jsonl] [--incremental-column COL] [--key COL]… [--replace]
+ * [--column NAME=TYPE[:FORMAT]]… [--select COL]… [--max-reject-ratio R]`: runs one
+ * parameterized query and writes its rows, typed, as partitioned parts with manifest, state,
+ * rejects and report.
  * @module
  */
 import {
@@ -44,10 +46,22 @@ export const command: Command = {
       "--format",
       ["parquet", "csv", "jsonl"] as const,
     ) as ExtractFormat;
+    const maxRejectRatio = Number(stringFlag(flags, "max-reject-ratio") ?? "0.01");
+    if (!(maxRejectRatio >= 0 && maxRejectRatio <= 1)) {
+      throw new UsageError(
+        `--max-reject-ratio must be a number from 0 to 1, got ${
+          stringFlag(flags, "max-reject-ratio")
+        }`,
+      );
+    }
+    const select = listFlag(flags, "select");
     const result = await runExtract({
       db,
       query,
       params: parseParamFlags(listFlag(flags, "param")),
+      columns: parseColumnFlags(listFlag(flags, "column")),
+      select: select.length > 0 ? select : undefined,
+      maxRejectRatio,
       out,
       asset: stringFlag(flags, "asset") ?? (file ? assetFromFile(file) : "extract"),
       partitionBy: listFlag(flags, "partition-by"),
@@ -62,6 +76,43 @@ export const command: Command = {
     return 0;
   },
 };
+
+/**
+ * Parses `--column NAME=TYPE[:FORMAT]` flags into declarations (`day=date:%d/%m/%Y`); a type
+ * never holds a colon, so the first one after the type starts the format.
+ *
+ * @example
+ * ```ts
+ * import { parseColumnFlags } from "./extract.ts";
+ * parseColumnFlags(["day=date:%d/%m/%Y", "amount=decimal(10,2)"]);
+ * // { day: { type: "date", format: "%d/%m/%Y" }, amount: { type: "decimal(10,2)" } }
+ * ```
+ */
+export function parseColumnFlags(
+  flags: string[],
+): Record<string, { type: string; format?: string }> | undefined {
+  if (flags.length === 0) return undefined;
+  const out: Record<string, { type: string; format?: string }> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf("=");
+    const name = flag.slice(0, Math.max(eq, 0));
+    const rest = flag.slice(eq + 1);
+    if (eq <= 0 || rest === "") {
+      throw new UsageError(
+        `--column "${flag}" must look like NAME=TYPE or NAME=TYPE:FORMAT, e.g. ` +
+          "--column 'day=date:%d/%m/%Y'",
+      );
+    }
+    if (Object.hasOwn(out, name)) {
+      throw new UsageError(`--column ${name} is given twice; declare each column once`);
+    }
+    const colon = rest.indexOf(":");
+    out[name] = colon < 0
+      ? { type: rest }
+      : { type: rest.slice(0, colon), format: rest.slice(colon + 1) };
+  }
+  return out;
+}
 
 async function readQueryFile(path: string): Promise<string> {
   try {
@@ -87,6 +138,11 @@ export function formatResult(result: ExtractResult): string {
     `into ${result.parts.length} parts (${formatBytes(result.bytes)}) in ` +
     `${result.seconds.toFixed(1)} s (${rate} rows/s), run ${result.runId}`,
   ];
+  if (result.rejected > 0) {
+    lines.push(
+      `${result.rejected} rows did not fit their columns' types: ${result.rejectsPath}`,
+    );
+  }
   if (result.watermark) {
     lines.push(
       `watermark ${result.watermark.column}: ${result.watermark.before ?? "(none)"} → ` +

@@ -22,7 +22,27 @@ export const spec: CommandSpec = {
       type: "string",
       multiple: true,
       value: "NAME=VALUE",
-      description: "value of the :NAME / $NAME placeholder (repeatable); bound, never spliced",
+      description:
+        "value of the :NAME / $NAME placeholder, or N=VALUE for the positional ?N / $N (repeatable); bound, never spliced",
+    },
+    column: {
+      type: "string",
+      multiple: true,
+      value: "NAME=TYPE[:FORMAT]",
+      description:
+        "declare a result column's type: string, int, float, decimal(p,s), bool, date, timestamp, timestamp_tz, json; FORMAT for text dates, e.g. 'day=date:%d/%m/%Y' (repeatable; rename and nullable in a config's columns:)",
+    },
+    select: {
+      type: "string",
+      multiple: true,
+      value: "COL",
+      description: "keep only these result columns, in this order (repeatable)",
+    },
+    "max-reject-ratio": {
+      type: "string",
+      value: "R",
+      description: "share of rows whose values do not fit their types that may go to rejects",
+      default: "0.01",
     },
     out: { type: "string", value: "DIR", description: "out folder (parts, manifest, state)" },
     asset: {
@@ -74,5 +94,7 @@ export const spec: CommandSpec = {
     "    --partition-by 'year(OrderDate)'",
     "  PGPASSWORD=… tidemark extract --db postgres://etl@127.0.0.1:5432/northwind \\",
     "    --query-file q.sql --out out --incremental-column OrderDate --key OrderID",
+    "  tidemark extract --db legacy.db --out out --query 'SELECT * FROM sales WHERE day >= ?' \\",
+    "    --param 1=2024-01-01 --column 'day=date:%d/%m/%Y' --column amount='decimal(10,2)'",
   ].join("\n"),
 };

@@ -9,6 +9,7 @@
  * @module
  */
 import { z } from "zod";
+import { columnDeclSchema } from "../sinks/column_schema.ts";
 import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
 import { selectorSchema } from "../core/select.ts";
 import { paginationSchema } from "../paginate/mod.ts";
@@ -276,12 +277,35 @@ export const extractStepSchema = z.strictObject({
   name: assetName,
   /** SQLite file path or `postgres://` URL (password from the environment). */
   db: z.string().min(1),
-  /** The SQL text (named `:param` / `$param` placeholders, bound, never interpolated). */
+  /**
+   * The SQL text: named `:param` / `$param` placeholders, or positional ones (SQLite `?`,
+   * `?2`; PostgreSQL `$1`) — bound, never interpolated.
+   */
   query: z.string().min(1).optional(),
   /** A file holding the SQL. */
   query_file: z.string().min(1).optional(),
-  /** Bound parameter values (templated). */
-  params: paramsSchema.optional(),
+  /**
+   * Bound parameter values (templated): by name, by position (`"1": …`), or a list for
+   * positional placeholders (the first value binds `?1` / `$1`).
+   */
+  params: z.union([
+    paramsSchema,
+    z.array(paramValueSchema).transform((values) =>
+      Object.fromEntries(values.map((v, i) => [String(i + 1), v]))
+    ),
+  ]).optional(),
+  /**
+   * Declared columns by result column name: `type` (string, int, float, decimal(p,s), bool,
+   * date, timestamp, timestamp_tz, json), `format` of text dates, `nullable`, `rename`; a bare
+   * type name is short for `{ type: … }`.
+   */
+  columns: z.record(z.string().min(1), columnDeclSchema).optional(),
+  /** Result columns to keep, in this order. @default every column */
+  select: z.array(z.string().min(1)).min(1).optional(),
+  /** Share of rows that may be rejected (values not fitting their types). @default 0.01 */
+  max_reject_ratio: z.number().min(0).max(1).optional(),
+  /** Fewer rejected rows than this never fail the step, whatever their share. @default 10 */
+  min_rejects_to_fail: z.int().min(1).optional(),
   /** Rows per chunk. @default 100000 */
   chunk_rows: z.int().min(1).default(100_000),
   /** Column whose watermark makes re-runs incremental. */

@@ -6,7 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { type ColumnType, columnTypeSchema } from "../sinks/column_types.ts";
+import type { ColumnType } from "../sinks/column_types.ts";
+import { columnTypeSchema } from "../sinks/column_schema.ts";
 
 interface Def {
   type: string;

@@ -32,8 +32,11 @@ export interface RejectIssue {
   message: string;
 }
 
-/** Why a row was rejected: it broke its contract, or its cursor value cannot be read. */
-export type RejectReason = "contract" | "cursor_unparseable";
+/**
+ * Why a row was rejected: it broke its contract, its cursor value cannot be read, or a value
+ * does not fit its column's declared or inferred type (SQL extraction).
+ */
+export type RejectReason = "contract" | "cursor_unparseable" | "column_type";
 
 /** A row that failed its contract. */
 export interface RejectedRow {

@@ -1,8 +1,9 @@
 /**
- * The rejects quarantine: rows that fail their contract go to
- * `<out>/rejects/<asset>/<run_id>.jsonl`, one JSON line each with the row, every failed field
- * path and message, and its provenance (snapshot path, page, snapshot sha256), so a reject can
- * be traced to the exact response it came from. The reject ratio of an asset is checked against
+ * The rejects quarantine: rows that fail their contract (or, for a SQL extraction, hold a value
+ * that does not fit its column's type) go to `<out>/rejects/<asset>/<run_id>.jsonl`, one JSON
+ * line each with the row, every failed field path and message, and its provenance (snapshot
+ * path, page, snapshot sha256; for SQL: the chunk number, no snapshot), so a reject can be
+ * traced to the exact response or result rows it came from. The reject ratio of an asset is checked against
  * `max_reject_ratio` (default 0.01) to fail the asset loudly when the source went bad.
  * @module
  */
@@ -31,10 +32,13 @@ export type RejectProvenance = z.infer<typeof rejectProvenanceSchema>;
 export const rejectLineSchema = z.object({
   asset: z.string(),
   run_id: z.string(),
-  /** Index of the row within its page. */
+  /** Index of the row within its page (SQL extraction: its row of the query's result, from 0). */
   index: z.number().int(),
-  /** `contract`, or `cursor_unparseable` for a cursor value that cannot be read (absent in older files). */
-  reason: z.enum(["contract", "cursor_unparseable"]).optional(),
+  /**
+   * `contract`, `cursor_unparseable` for a cursor value that cannot be read, or `column_type`
+   * for a SQL row whose value does not fit its column's type (absent in older files).
+   */
+  reason: z.enum(["contract", "cursor_unparseable", "column_type"]).optional(),
   row: z.record(z.string(), z.unknown()),
   issues: z.array(z.object({ path: z.string(), message: z.string() })),
   provenance: rejectProvenanceSchema,

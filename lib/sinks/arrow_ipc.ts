@@ -6,15 +6,27 @@
  * against ≈ 4 ms this way). The bytes are also what the worker sink transfers to its thread
  * without a structured clone.
  *
- * Only what the sinks write: Int64, Float64 (double), Utf8, Bool, Date32 (days) and
- * Timestamp(ms, "UTC"), each nullable, little-endian (the IPC default; every host Deno runs on
- * is little-endian, and {@link encodeArrowStream} refuses otherwise).
+ * Only what the sinks write: Int64, Float64 (double), Utf8, Bool, Date32 (days),
+ * Timestamp(ms, "UTC"), Timestamp(µs) with and without "UTC", and Decimal128(p, s), each
+ * nullable, little-endian (the IPC default; every host Deno runs on is little-endian, and
+ * {@link encodeArrowStream} refuses otherwise). Columns come boxed ({@link TypedColumn}, the
+ * harvest's) or as vectors ({@link encodeArrowVectors}, the SQL extractor's typed arrays, whose
+ * numeric buffers are used as they are).
  * @module
  */
-import type { ColumnType, TypedColumn } from "./column_types.ts";
+import { type ColumnType, decimalOf, decimalUnscaled, type TypedColumn } from "./column_types.ts";
+import { isDict, nullCount, type VectorColumn } from "./vectors.ts";
 
 /** Arrow `Type` union ids (Schema.fbs). */
-const TYPE = { Int: 2, FloatingPoint: 3, Utf8: 5, Bool: 6, Date: 8, Timestamp: 10 } as const;
+const TYPE = {
+  Int: 2,
+  FloatingPoint: 3,
+  Utf8: 5,
+  Bool: 6,
+  Decimal: 7,
+  Date: 8,
+  Timestamp: 10,
+} as const;
 /** Arrow `MessageHeader` union ids (Message.fbs). */
 const HEADER = { Schema: 1, RecordBatch: 3 } as const;
 /** MetadataVersion.V5. */
@@ -343,9 +355,20 @@ function textData(column: TypedColumn, length: number): [Body, Body] {
 function arrowColumn(column: TypedColumn, length: number): ArrowColumn {
   const validity = validityOf(column, length);
   let data: Body[];
+  if (decimalOf(column.type)) {
+    data = [decimalData(column.values as (string | null)[], length)];
+    return {
+      name: column.name,
+      type: column.type,
+      nulls: column.nulls,
+      buffers: [validity, ...data],
+    };
+  }
   switch (column.type) {
     case "int64":
     case "datetime":
+    case "timestamp":
+    case "timestamp_tz":
       data = [int64Data(column, length)];
       break;
     case "float64":
@@ -368,8 +391,138 @@ function arrowColumn(column: TypedColumn, length: number): ArrowColumn {
   };
 }
 
+/**
+ * Decimal128 values: each decimal text's unscaled integer as 16 bytes, little-endian two's
+ * complement.
+ */
+function decimalData(values: readonly (string | null)[], length: number): Body {
+  const words = new BigInt64Array(length * 2);
+  for (let i = 0; i < length; i++) {
+    const v = values[i];
+    if (v === null) continue;
+    const unscaled = decimalUnscaled(v);
+    words[2 * i] = BigInt.asIntN(64, unscaled);
+    words[2 * i + 1] = BigInt.asIntN(64, unscaled >> 64n);
+  }
+  return new Uint8Array(words.buffer);
+}
+
+/** Validity bits of a vector (none when it has no null). */
+function vectorValidity(column: VectorColumn, length: number, nulls: number): Body {
+  if (nulls === 0) return new Uint8Array(0);
+  const bits = new Uint8Array((length + 7) >> 3);
+  const values = column.values;
+  if (column.valid !== null) {
+    const valid = column.valid;
+    for (let i = 0; i < length; i++) if (valid[i] !== 0) bits[i >> 3] |= 1 << (i & 7);
+  } else if (Array.isArray(values)) {
+    for (let i = 0; i < length; i++) if (values[i] !== null) bits[i >> 3] |= 1 << (i & 7);
+  } else if (isDict(values)) {
+    const codes = values.codes;
+    for (let i = 0; i < length; i++) if (codes[i] !== 0) bits[i >> 3] |= 1 << (i & 7);
+  }
+  return bits;
+}
+
+/** The bytes of a typed array's first `length` elements, without a copy. */
+function bytesOf(values: ArrayBufferView, length: number, width: number): Body {
+  return new Uint8Array(values.buffer, values.byteOffset, length * width);
+}
+
+/** Int64 data of a vector: safe integers from a Float64Array as two 32-bit halves each. */
+function int64Words(values: Float64Array | BigInt64Array, length: number): Body {
+  if (values instanceof BigInt64Array) return bytesOf(values, length, 8);
+  const words = new Int32Array(length * 2);
+  for (let i = 0; i < length; i++) {
+    const v = values[i];
+    words[2 * i] = v | 0;
+    words[2 * i + 1] = Math.floor(v / TWO_32);
+  }
+  return new Uint8Array(words.buffer);
+}
+
+/**
+ * Offsets and bytes of dictionary-encoded text: each distinct value is encoded once, then
+ * rows copy their value's bytes.
+ */
+function dictTextData(codes: Uint32Array, dict: readonly string[], length: number): [Body, Body] {
+  const encoded = dict.map((v) => encoder.encode(v));
+  const offsets = new Int32Array(length + 1);
+  let total = 0;
+  for (let i = 0; i < length; i++) {
+    const code = codes[i];
+    if (code !== 0) total += encoded[code - 1].length;
+    offsets[i + 1] = total;
+  }
+  if (total > 0x7fffffff) {
+    throw new RangeError(
+      `a text column holds ${total} bytes in one batch, more than Arrow's 32-bit offsets ` +
+        "allow; write smaller batches",
+    );
+  }
+  const data = new Uint8Array(total);
+  for (let i = 0; i < length; i++) {
+    const code = codes[i];
+    if (code === 0) continue;
+    const bytes = encoded[code - 1];
+    const at = offsets[i];
+    if (bytes.length <= 16) {
+      for (let k = 0; k < bytes.length; k++) data[at + k] = bytes[k];
+    } else {
+      data.set(bytes, at);
+    }
+  }
+  return [new Uint8Array(offsets.buffer), data];
+}
+
+function bitsOf(values: Uint8Array, length: number): Body {
+  const bits = new Uint8Array((length + 7) >> 3);
+  for (let i = 0; i < length; i++) if (values[i] !== 0) bits[i >> 3] |= 1 << (i & 7);
+  return bits;
+}
+
+function vectorArrowColumn(column: VectorColumn, length: number): ArrowColumn {
+  const nulls = nullCount(column, length);
+  const validity = vectorValidity(column, length, nulls);
+  const values = column.values;
+  let data: Body[];
+  if (Array.isArray(values)) {
+    data = decimalOf(column.type)
+      ? [decimalData(values, length)]
+      : textData({ name: column.name, type: column.type, values, nulls, big: false }, length);
+  } else if (isDict(values)) {
+    if (decimalOf(column.type)) {
+      const texts = new Array<string | null>(length);
+      for (let i = 0; i < length; i++) {
+        const code = values.codes[i];
+        texts[i] = code === 0 ? null : values.dict[code - 1];
+      }
+      data = [decimalData(texts, length)];
+    } else {
+      data = dictTextData(values.codes, values.dict, length);
+    }
+  } else if (column.type === "float64") {
+    data = [bytesOf(values as Float64Array, length, 8)];
+  } else if (column.type === "date") {
+    data = [bytesOf(values as Int32Array, length, 4)];
+  } else if (column.type === "boolean") {
+    data = [bitsOf(values as Uint8Array, length)];
+  } else {
+    data = [int64Words(values as Float64Array | BigInt64Array, length)];
+  }
+  return { name: column.name, type: column.type, nulls, buffers: [validity, ...data] };
+}
+
 /** Writes the `type` table of a field; returns [union id, offset]. */
 function fieldType(builder: FlatBuilder, type: ColumnType): [number, number] {
+  const decimal = decimalOf(type);
+  if (decimal) {
+    builder.startObject(3);
+    builder.fieldInt32(0, decimal.precision);
+    builder.fieldInt32(1, decimal.scale);
+    builder.fieldInt32(2, 128);
+    return [TYPE.Decimal, builder.endObject()];
+  }
   switch (type) {
     case "int64":
       builder.startObject(2);
@@ -387,13 +540,19 @@ function fieldType(builder: FlatBuilder, type: ColumnType): [number, number] {
       builder.startObject(1);
       builder.fieldInt16(0, 0); // DAY
       return [TYPE.Date, builder.endObject()];
-    case "datetime": {
+    case "datetime":
+    case "timestamp_tz": {
       const zone = builder.string("UTC");
       builder.startObject(2);
       builder.fieldOffset(1, zone);
-      builder.fieldInt16(0, 1); // MILLISECOND
+      builder.fieldInt16(0, type === "datetime" ? 1 : 2); // MILLISECOND, MICROSECOND
       return [TYPE.Timestamp, builder.endObject()];
     }
+    case "timestamp":
+      // No timezone: a wall-clock time, as written (Parquet isAdjustedToUTC = false).
+      builder.startObject(2);
+      builder.fieldInt16(0, 2); // MICROSECOND
+      return [TYPE.Timestamp, builder.endObject()];
     default:
       builder.startObject(0);
       return [TYPE.Utf8, builder.endObject()];
@@ -450,13 +609,41 @@ const pad8 = (n: number) => (n + 7) & ~7;
  * ```
  */
 export function encodeArrowStream(columns: readonly TypedColumn[], length: number): Uint8Array {
+  checkEndianness();
+  return assemble(columns.map((c) => arrowColumn(c, length)), length);
+}
+
+/**
+ * Encodes `length` rows of column vectors as an Arrow IPC stream, like
+ * {@link encodeArrowStream}; float, date and 64-bit integer buffers are used as they are.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { Buffer } from "node:buffer";
+ * import { encodeArrowVectors } from "./arrow_ipc.ts";
+ * const bytes = encodeArrowVectors([
+ *   { name: "x", type: "float64", values: new Float64Array([1.5, 2]), valid: null },
+ * ], 2);
+ * pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).height; // 2
+ * ```
+ */
+export function encodeArrowVectors(columns: readonly VectorColumn[], length: number): Uint8Array {
+  checkEndianness();
+  return assemble(columns.map((c) => vectorArrowColumn(c, length)), length);
+}
+
+function checkEndianness(): void {
   if (!LITTLE_ENDIAN) {
     throw new Error(
       "the Arrow encoder writes little-endian buffers and this host is big-endian; " +
         "Tidemark's Parquet sinks support little-endian hosts only",
     );
   }
-  const arrow = columns.map((c) => arrowColumn(c, length));
+}
+
+/** The stream of laid-out columns: schema message, one record batch, end marker. */
+function assemble(arrow: readonly ArrowColumn[], length: number): Uint8Array {
   const nodes: [number, number][] = arrow.map((c) => [length, c.nulls]);
   const buffers: [number, number][] = [];
   let bodyLength = 0;

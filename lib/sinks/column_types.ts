@@ -1,6 +1,8 @@
 /**
  * Column types of the sinks: inference from the first non-null values, casting of every later
- * batch to the fixed type, and the text forms of dates and timestamps. Pure functions, no I/O.
+ * batch to the fixed type, the text forms of dates and timestamps, and the column declarations
+ * a config gives for untyped sources (validated by `column_schema.ts`). Pure functions, no I/O,
+ * and no zod: the SQL reader thread loads this module, and starts faster without it.
  *
  * Types are fixed once and never change for the life of a sink, so every part of an asset has
  * the same schema: a column that is null in one batch keeps the type it had, integers stay
@@ -8,28 +10,65 @@
  * cast is an error naming the column and the value rather than a silently different part.
  * @module
  */
-import { z } from "zod";
 import { ContractError } from "../core/errors.ts";
 import { jsonText } from "./json_text.ts";
+import { compileDateFormat, parseIsoDateTime, partsToMicros } from "./date_text.ts";
 
-/** The column types a sink writes; Parquet maps them to Int64, Float64, Utf8, Boolean, Date, Datetime(ms, UTC), Utf8 (JSON text). */
-export const columnTypeSchema = z.enum([
+/** The column types without parameters (a decimal has its precision and scale: `decimal(p,s)`). */
+export const BASE_COLUMN_TYPES = [
   "int64",
   "float64",
   "string",
   "boolean",
   "date",
   "datetime",
+  "timestamp",
+  "timestamp_tz",
   "json",
-]);
+] as const;
 
-/** One column type (see {@link columnTypeSchema}). */
-export type ColumnType = z.infer<typeof columnTypeSchema>;
+/** A decimal type: `decimal(precision,scale)`, precision 1–38, scale 0–precision. */
+export type DecimalType = `decimal(${number},${number})`;
+
+/**
+ * One column type. Parquet: int64 → INT64, float64 → DOUBLE, string → STRING, boolean →
+ * BOOLEAN, date → DATE, datetime → TIMESTAMP(ms, UTC) (the harvest's timestamps), timestamp →
+ * TIMESTAMP(µs) without a zone (wall-clock time as written), timestamp_tz → TIMESTAMP(µs, UTC),
+ * json → STRING holding JSON text, `decimal(p,s)` → DECIMAL(p,s).
+ */
+export type ColumnType = (typeof BASE_COLUMN_TYPES)[number] | DecimalType;
+
+const DECIMAL_TYPE = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
+
+/** Precision and scale of a decimal type (`decimal(10,2)` → 10, 2); undefined for other types. */
+export function decimalOf(type: string): { precision: number; scale: number } | undefined {
+  const m = DECIMAL_TYPE.exec(type);
+  if (!m) return undefined;
+  const precision = Number(m[1]);
+  const scale = Number(m[2]);
+  if (precision < 1 || precision > 38 || scale > precision) return undefined;
+  return { precision, scale };
+}
+
+/** The canonical spelling of a decimal type: `decimal(10,2)`. */
+export function decimalType(precision: number, scale: number): DecimalType {
+  return `decimal(${precision},${scale})`;
+}
+
+/** True for the types whose cells are text (string, json, decimal). */
+export function isTextType(type: ColumnType): boolean {
+  return type === "string" || type === "json" || type.startsWith("decimal(");
+}
+
+/** Every column type, for messages: the base types and `decimal(p,s)`. */
+export const COLUMN_TYPE_NAMES: readonly string[] = [...BASE_COLUMN_TYPES, "decimal(p,s)"];
 
 /**
  * A cell after casting: int64 → number (bigint beyond 2^53), float64 → number, string/json →
  * string (JSON text for json), boolean → boolean, date → days since 1970-01-01, datetime →
- * milliseconds since the epoch (UTC), missing → null.
+ * milliseconds since the epoch (UTC), timestamp/timestamp_tz → microseconds since the epoch
+ * (bigint beyond 2^53, i.e. outside 1685–2255), decimal → its text with exactly `scale`
+ * fraction digits (`"12.50"`), missing → null.
  */
 export type CellValue = number | bigint | string | boolean | null;
 
@@ -188,7 +227,7 @@ export function castColumn(
 ): TypedColumn {
   const out: CellValue[] = new Array(values.length);
   let nulls = 0, big = false;
-  const cast = CASTS[type];
+  const cast = castFor(type);
   // The common cases (numbers into numeric columns, text into text columns) skip the generic
   // cast call: this loop runs for every cell of every batch.
   const plain = type === "float64" ? "number" : type === "string" ? "string" : "";
@@ -342,12 +381,348 @@ function toJson(value: unknown): CellValue | undefined {
   return jsonText(value);
 }
 
-const CASTS: Record<ColumnType, Cast> = {
+const CASTS: Record<(typeof BASE_COLUMN_TYPES)[number], Cast> = {
   int64: toInt64,
   float64: toFloat64,
   string: toText,
   boolean: toBoolean,
   date: toDate,
   datetime: epochMsOf,
+  timestamp: (value) => toMicros(value, false),
+  timestamp_tz: (value) => toMicros(value, true),
   json: toJson,
 };
+
+/** The cast of a column type. */
+function castFor(type: ColumnType): Cast {
+  const decimal = decimalOf(type);
+  if (decimal) return (value) => toDecimalText(value, decimal.precision, decimal.scale);
+  return CASTS[type as (typeof BASE_COLUMN_TYPES)[number]];
+}
+
+/**
+ * Microseconds since the epoch of a timestamp text (ISO-8601), a `Date`, or a number or bigint
+ * (already microseconds). `utc`: a zoned timestamp (the written offset is applied; a text
+ * without one is UTC); otherwise the wall-clock time as written, and a text with an offset is
+ * refused (declare timestamp_tz). Fractions below a microsecond are refused, never rounded.
+ */
+export function toMicros(value: unknown, utc: boolean): number | bigint | undefined {
+  switch (typeof value) {
+    case "string": {
+      const parts = parseIsoDateTime(value.trim());
+      if (!parts || parts.subMicro || (!utc && parts.offsetMinutes !== null)) return undefined;
+      return partsToMicros(parts, utc);
+    }
+    case "number":
+      return Number.isSafeInteger(value) ? value : undefined;
+    case "bigint":
+      return value >= INT64_MIN && value <= INT64_MAX
+        ? (value >= BigInt(-Number.MAX_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(value)
+          : value)
+        : undefined;
+  }
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    return Number.isNaN(ms) ? undefined : ms * 1000;
+  }
+  return undefined;
+}
+
+const DECIMAL_TEXT = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * The text of a decimal value with exactly `scale` fraction digits, or undefined when it does
+ * not fit `decimal(precision,scale)` without rounding (more integer digits than
+ * `precision - scale`, or non-zero digits beyond `scale`). Accepts numbers (their shortest
+ * text), bigints and decimal text (`"12.5"`, `"-0.50"`, `"1e3"`).
+ *
+ * @example
+ * ```ts
+ * import { toDecimalText } from "./column_types.ts";
+ * toDecimalText("12.5", 10, 2); // "12.50"
+ * toDecimalText(0.125, 10, 2); // undefined: it would be rounded
+ * ```
+ */
+export function toDecimalText(
+  value: unknown,
+  precision: number,
+  scale: number,
+): string | undefined {
+  let text: string;
+  switch (typeof value) {
+    case "string":
+      text = value.trim();
+      break;
+    case "number":
+      if (!Number.isFinite(value)) return undefined;
+      text = String(value);
+      break;
+    case "bigint":
+      text = String(value);
+      break;
+    default:
+      return undefined;
+  }
+  const m = DECIMAL_TEXT.exec(text);
+  if (!m || (m[2] === "" && (m[3] ?? "") === "")) return undefined;
+  let whole = m[2];
+  let fraction = m[3] ?? "";
+  const exponent = m[4] ? Number(m[4]) : 0;
+  if (exponent > 0) {
+    const shift = fraction.slice(0, exponent).padEnd(exponent, "0");
+    whole += shift;
+    fraction = fraction.slice(exponent);
+  } else if (exponent < 0) {
+    const padded = whole.padStart(-exponent, "0");
+    fraction = padded.slice(padded.length + exponent) + fraction;
+    whole = padded.slice(0, padded.length + exponent);
+  }
+  whole = whole.replace(/^0+/, "");
+  if (fraction.length > scale) {
+    if (/[1-9]/.test(fraction.slice(scale))) return undefined;
+    fraction = fraction.slice(0, scale);
+  }
+  fraction = fraction.padEnd(scale, "0");
+  if (whole.length > precision - scale) return undefined;
+  const negative = m[1] === "-" && /[1-9]/.test(whole + fraction);
+  return `${negative ? "-" : ""}${whole || "0"}${scale > 0 ? `.${fraction}` : ""}`;
+}
+
+/**
+ * The unscaled integer of a decimal text made by {@link toDecimalText} (`"12.50"` → 1250n): the
+ * digits without the point, which is what Parquet and Arrow store.
+ */
+export function decimalUnscaled(text: string): bigint {
+  return BigInt(text.replace(".", ""));
+}
+
+/**
+ * The type names a column declaration accepts (`columns:` of a config): string, int, float,
+ * `decimal(p,s)`, bool, date, timestamp, timestamp_tz, json — and the sink names (int64,
+ * float64, boolean) as synonyms.
+ */
+export const DECLARED_TYPE_NAMES: readonly string[] = [
+  "string",
+  "int",
+  "float",
+  "decimal(p,s)",
+  "bool",
+  "date",
+  "timestamp",
+  "timestamp_tz",
+  "json",
+];
+
+const DECLARED_SYNONYMS: Record<string, ColumnType> = {
+  string: "string",
+  text: "string",
+  int: "int64",
+  int64: "int64",
+  integer: "int64",
+  float: "float64",
+  float64: "float64",
+  double: "float64",
+  bool: "boolean",
+  boolean: "boolean",
+  date: "date",
+  timestamp: "timestamp",
+  timestamp_tz: "timestamp_tz",
+  timestamptz: "timestamp_tz",
+  json: "json",
+};
+
+/**
+ * The column type of a declared type name (`int` → int64, `decimal(10, 2)` → decimal(10,2));
+ * undefined for an unknown name.
+ *
+ * @example
+ * ```ts
+ * import { declaredColumnType } from "./column_types.ts";
+ * declaredColumnType("timestamp_tz"); // "timestamp_tz"
+ * declaredColumnType("decimal(10, 2)"); // "decimal(10,2)"
+ * ```
+ */
+export function declaredColumnType(name: string): ColumnType | undefined {
+  const key = name.trim().toLowerCase();
+  const decimal = decimalOf(key);
+  if (decimal) return decimalType(decimal.precision, decimal.scale);
+  return Object.hasOwn(DECLARED_SYNONYMS, key) ? DECLARED_SYNONYMS[key] : undefined;
+}
+
+/** Formats of numeric date cells: seconds, milliseconds or microseconds since the epoch. */
+export const EPOCH_FORMATS = ["epoch", "epoch_ms", "epoch_us"] as const;
+
+/** The types a text date `format` applies to. */
+export const DATE_TYPES: readonly ColumnType[] = ["date", "timestamp", "timestamp_tz"];
+
+/** A parsed column declaration (see `columnDeclSchema`); `type` is a column type. */
+export interface ColumnDecl {
+  /** The column type (names already mapped: `int` → int64). */
+  type: ColumnType;
+  /** Text date format, or an epoch unit for numbers. */
+  format?: string;
+  /** False: a null rejects the row. */
+  nullable: boolean;
+  /** The name written. */
+  rename?: string;
+}
+
+/**
+ * A converter from source cells to a declared column's cells: `convert` returns the cell
+ * ({@link CellValue}; never null: nulls are the caller's) or undefined when the value does not
+ * fit, and `explain` says why in words for the rejects file.
+ */
+export interface CellConverter {
+  /** The cell of `value` (not null), or undefined when it does not fit the type. */
+  convert(value: unknown): CellValue | undefined;
+  /** Why `value` does not fit, e.g. `"13/31/1997" does not match format %d/%m/%Y`. */
+  explain(value: unknown): string;
+}
+
+const EPOCH_SCALE: Record<string, number> = { epoch: 1_000_000, epoch_ms: 1000, epoch_us: 1 };
+
+function shown(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  }
+  if (value instanceof Uint8Array) return `a ${value.length}-byte BLOB`;
+  return typeof value === "bigint" ? `${value}` : String(value);
+}
+
+/**
+ * The converter of a declared column: how the source's cells (SQLite's text dates, numbers
+ * stored as text, 0/1 booleans, …) become cells of the declared type, exactly or not at all:
+ * decimals are never rounded, integers never truncated, and a date with a time of day is not a
+ * date.
+ *
+ * @example
+ * ```ts
+ * import { declaredConverter } from "./column_types.ts";
+ * const c = declaredConverter({ type: "timestamp", format: "%d/%m/%Y %H:%M", nullable: true });
+ * c.convert("04/07/1996 13:05"); // 836485500000000 (µs)
+ * c.explain("1996-07-04"); // '"1996-07-04" does not match format %d/%m/%Y %H:%M'
+ * ```
+ */
+export function declaredConverter(decl: Pick<ColumnDecl, "type" | "format">): CellConverter {
+  const { type, format } = decl;
+  const decimal = decimalOf(type);
+  if (decimal) {
+    const { precision, scale } = decimal;
+    return {
+      convert: (value) => toDecimalText(value, precision, scale),
+      explain: (value) =>
+        `${shown(value)} does not fit ${type} without rounding (at most ${
+          precision - scale
+        } integer and ${scale} fraction digits)`,
+    };
+  }
+  switch (type) {
+    case "date":
+    case "timestamp":
+    case "timestamp_tz":
+    case "datetime":
+      return dateConverter(type, format);
+    case "int64":
+      return {
+        convert: (value) => typeof value === "boolean" ? undefined : toInt64(value),
+        explain: (value) => `${shown(value)} is not a whole number within the int64 range`,
+      };
+    case "float64":
+      return {
+        convert: (value) => typeof value === "boolean" ? undefined : toFloat64(value),
+        explain: (value) => `${shown(value)} is not a number`,
+      };
+    case "boolean":
+      return {
+        convert: toDeclaredBoolean,
+        explain: (value) => `${shown(value)} is not a boolean (true/false, t/f, 1/0)`,
+      };
+    case "json":
+      return {
+        convert: (value) => {
+          if (typeof value !== "string") return jsonText(value);
+          try {
+            JSON.parse(value);
+            return value;
+          } catch {
+            return undefined;
+          }
+        },
+        explain: (value) => `${shown(value)} is not JSON text`,
+      };
+    default:
+      return {
+        convert: (value) => value instanceof Uint8Array ? undefined : toText(value),
+        explain: (value) => `${shown(value)} cannot be written as text`,
+      };
+  }
+}
+
+function toDeclaredBoolean(value: unknown): CellValue | undefined {
+  if (typeof value === "string") {
+    const t = value.trim().toLowerCase();
+    if (t === "t" || t === "true" || t === "1") return true;
+    if (t === "f" || t === "false" || t === "0") return false;
+    return undefined;
+  }
+  if (typeof value === "bigint") return value === 1n ? true : value === 0n ? false : undefined;
+  return toBoolean(value);
+}
+
+function dateConverter(
+  type: "date" | "timestamp" | "timestamp_tz" | "datetime",
+  format: string | undefined,
+): CellConverter {
+  const utc = type !== "timestamp";
+  const epoch = format !== undefined && Object.hasOwn(EPOCH_SCALE, format)
+    ? EPOCH_SCALE[format]
+    : undefined;
+  const parse = format === undefined || epoch !== undefined
+    ? parseIsoDateTime
+    : compileDateFormat(format);
+  const expected = format === undefined ? "ISO-8601 (1996-07-04, 1996-07-04 10:00:00)" : format;
+  const fromMicros = (micros: number | bigint): CellValue | undefined => {
+    if (type === "timestamp" || type === "timestamp_tz") return micros;
+    const n = Number(micros);
+    if (type === "datetime") return n % 1000 === 0 ? n / 1000 : undefined;
+    return n % 86_400_000_000 === 0 ? n / 86_400_000_000 : undefined;
+  };
+  const convert = (value: unknown): CellValue | undefined => {
+    if (typeof value === "number" || typeof value === "bigint") {
+      if (epoch === undefined) return undefined;
+      if (typeof value === "bigint") return fromMicros(value * BigInt(epoch));
+      const micros = value * epoch;
+      return Number.isSafeInteger(micros) ? fromMicros(micros) : undefined;
+    }
+    if (typeof value !== "string" || epoch !== undefined) return undefined;
+    const parts = parse(value.trim());
+    if (!parts || parts.subMicro) return undefined;
+    if (type === "timestamp" && parts.offsetMinutes !== null) return undefined;
+    if (type === "date") {
+      return parts.micros === 0 && !parts.offsetMinutes ? parts.days : undefined;
+    }
+    return fromMicros(partsToMicros(parts, utc));
+  };
+  const explain = (value: unknown): string => {
+    if (typeof value === "number" || typeof value === "bigint") {
+      return epoch === undefined
+        ? `${shown(value)} is a number; declare format epoch, epoch_ms or epoch_us for ` +
+          "numbers since 1970-01-01"
+        : `${shown(value)} is not a whole number of ${
+          type === "date" ? "days" : "microseconds"
+        } in ${format}`;
+    }
+    if (typeof value !== "string") return `${shown(value)} is not a date text`;
+    if (epoch !== undefined) return `${shown(value)} is text, not a number (format ${format})`;
+    const parts = parse(value.trim());
+    if (!parts) return `${shown(value)} does not match format ${expected}`;
+    if (parts.subMicro) return `${shown(value)} has digits beyond microseconds`;
+    if (type === "timestamp" && parts.offsetMinutes !== null) {
+      return `${shown(value)} has a UTC offset; declare the column timestamp_tz`;
+    }
+    if (type === "date") return `${shown(value)} has a time of day; declare timestamp`;
+    return `${shown(value)} does not fit ${type}`;
+  };
+  return { convert, explain };
+}

@@ -2,10 +2,12 @@
  * Streamed CSV: the header once per file, RFC 4180 quoting (fields holding a comma,
  * a quote, CR or LF are quoted, quotes doubled), one line ending throughout (CRLF by default),
  * written batch by batch. Nulls are empty fields; an empty string is `""` so the two stay
- * distinguishable. Dates are `YYYY-MM-DD`, timestamps ISO-8601 UTC, json columns JSON text.
+ * distinguishable. Dates are `YYYY-MM-DD`, timestamps ISO-8601 (`…Z` when zoned), decimals
+ * their exact text, json columns JSON text.
  * @module
  */
 import { formatDate, formatDatetime, type TypedColumn } from "./column_types.ts";
+import { formatMicros } from "./date_text.ts";
 import type { PartWriter } from "./part_writer.ts";
 import { createStreamedWriter } from "./streamed_file.ts";
 
@@ -56,6 +58,15 @@ function formatColumn(column: TypedColumn, start: number, end: number): string[]
         out[i - start] = v === null ? "" : formatDatetime(v as number);
       }
       break;
+    case "timestamp":
+    case "timestamp_tz": {
+      const utc = column.type === "timestamp_tz";
+      for (let i = start; i < end; i++) {
+        const v = values[i];
+        out[i - start] = v === null ? "" : formatMicros(v as number | bigint, utc);
+      }
+      break;
+    }
     default:
       for (let i = start; i < end; i++) {
         const v = values[i] as string | null;

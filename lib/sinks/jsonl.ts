@@ -1,10 +1,12 @@
 /**
  * Streamed JSON Lines: one object per line, keys in schema order, written batch by batch.
  * Int64 values are exact digits (also beyond 2^53), dates `"YYYY-MM-DD"`, timestamps ISO-8601
- * UTC strings, json columns embedded as JSON (not as strings), nulls as `null`.
+ * strings (`…Z` when zoned), decimals strings of their exact text (a JSON number would be read
+ * back as a double), json columns embedded as JSON (not as strings), nulls as `null`.
  * @module
  */
 import { formatDate, formatDatetime, type TypedColumn } from "./column_types.ts";
+import { formatMicros } from "./date_text.ts";
 import type { PartWriter } from "./part_writer.ts";
 import { createStreamedWriter } from "./streamed_file.ts";
 
@@ -40,6 +42,17 @@ function formatColumn(column: TypedColumn, start: number, end: number): string[]
         out[i - start] = v === null ? nullMember : `${key}"${formatDatetime(v as number)}"`;
       }
       break;
+    case "timestamp":
+    case "timestamp_tz": {
+      const utc = column.type === "timestamp_tz";
+      for (let i = start; i < end; i++) {
+        const v = values[i];
+        out[i - start] = v === null
+          ? nullMember
+          : `${key}"${formatMicros(v as number | bigint, utc)}"`;
+      }
+      break;
+    }
     case "json":
       for (let i = start; i < end; i++) {
         const v = values[i];

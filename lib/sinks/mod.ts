@@ -10,22 +10,30 @@ import { join } from "node:path";
 import { ConfigError, TidemarkError } from "../core/errors.ts";
 import {
   castColumn,
+  COLUMN_TYPE_NAMES,
   type ColumnType,
-  columnTypeSchema,
   extendSchema,
   nullColumn,
   type TypedColumn,
 } from "./column_types.ts";
+import { columnTypeSchema } from "./column_schema.ts";
 import { createCsvWriter } from "./csv.ts";
 import { createJsonlWriter } from "./jsonl.ts";
 import { createParquetPartWriter } from "./parquet_writer.ts";
 import type { PartWriter, WrittenPart } from "./part_writer.ts";
-import { groupByPartition, parsePartitionSpecs, type PartitionSpec } from "./partition.ts";
+import {
+  groupByPartition,
+  groupVectorsByPartition,
+  parsePartitionSpecs,
+  type PartitionSpec,
+} from "./partition.ts";
 import { RAW_LOAD_COLUMNS, rawLoadColumns } from "./raw_load.ts";
+import { gatherVector, toTypedColumn, type VectorBatch, type VectorColumn } from "./vectors.ts";
 
 export type { ColumnType, TypedColumn } from "./column_types.ts";
 export type { WrittenPart } from "./part_writer.ts";
-export { columnTypeSchema } from "./column_types.ts";
+export type { VectorBatch, VectorColumn } from "./vectors.ts";
+export { columnTypeSchema } from "./column_schema.ts";
 
 /** Output formats of a sink. */
 export type SinkFormat = "parquet" | "csv" | "jsonl" | "raw";
@@ -77,6 +85,12 @@ export interface Sink {
     length: number,
     options?: WriteOptions,
   ): Promise<WrittenPart[]>;
+  /**
+   * Same for column vectors whose types are already fixed (the SQL extractor's fast path): no
+   * cast, and Parquet parts are encoded from the typed arrays as they are. A column's type must
+   * be the one it had in earlier batches. Not for the raw format.
+   */
+  writeVectors(batch: VectorBatch, options?: WriteOptions): Promise<WrittenPart[]>;
   /** Column types fixed so far (stable across parts: a column null in one batch keeps its type). */
   readonly schema: Record<string, ColumnType>;
   /** Every complete file written so far (streamed CSV/JSONL files appear once closed). */
@@ -171,9 +185,7 @@ function validateOptions(options: SinkOptions): PartitionSpec[] {
     if (!columnTypeSchema.safeParse(type).success) {
       issues.push({
         path: `columns.${name}`,
-        message: `"${type}" is not a column type; expected one of ${
-          columnTypeSchema.options.join("|")
-        }`,
+        message: `"${type}" is not a column type; expected one of ${COLUMN_TYPE_NAMES.join("|")}`,
       });
     }
   }
@@ -270,6 +282,10 @@ class PartitionedSink implements Sink {
     });
   }
 
+  writeVectors(batch: VectorBatch, options: WriteOptions = {}): Promise<WrittenPart[]> {
+    return this.#serialize(() => this.#writeVectors(batch, options));
+  }
+
   close(): Promise<void> {
     return this.#serialize(async () => {
       if (this.#closed) return;
@@ -363,6 +379,59 @@ class PartitionedSink implements Sink {
     return written;
   }
 
+  async #writeVectors(batch: VectorBatch, options: WriteOptions): Promise<WrittenPart[]> {
+    if (this.#options.format === "raw") {
+      throw new TidemarkError("the raw format takes records (writeRows), not column vectors");
+    }
+    this.#batches += 1;
+    const key = options.key ?? String(this.#batches).padStart(5, "0");
+    if (!SAFE_NAME.test(key)) {
+      throw new TidemarkError(
+        `part key "${key}" is not file-name safe; use letters, digits, ".", "_" or "-"`,
+      );
+    }
+    const { length } = batch;
+    if (length === 0) return [];
+    const schema: Record<string, ColumnType> = { ...this.#schema };
+    for (const column of batch.columns) {
+      const fixed = schema[column.name] ?? this.#declared[column.name];
+      if (fixed !== undefined && fixed !== column.type) {
+        throw new TidemarkError(
+          `column "${column.name}" is ${column.type} in this batch but ${fixed} in earlier ` +
+            "ones; every part of an asset has the same schema",
+        );
+      }
+      schema[column.name] = column.type;
+    }
+    const missing = Object.keys(schema).filter((n) => !batch.columns.some((c) => c.name === n));
+    const columns: VectorColumn[] = [
+      ...batch.columns,
+      ...missing.map((name) => nullVector(name, schema[name], length)),
+    ];
+    const groups = groupVectorsByPartition(this.#specs, { length, columns }, this.#loadTime);
+    this.#schema = schema;
+    const written: WrittenPart[] = [];
+    for (const group of groups) {
+      const rows = group.rows.length;
+      const subset = groups.length === 1
+        ? columns
+        : columns.map((c) => gatherVector(c, group.rows));
+      let name = `part-${this.#options.runId}-${key}.${this.#writer.extension}`;
+      if (this.#writer.streamed) {
+        name = this.#streamNames.get(group.path) ?? name;
+        this.#streamNames.set(group.path, name);
+      }
+      const relativePath = group.path ? `${group.path}/${name}` : name;
+      const target = { path: join(this.#dir, relativePath), relativePath, partition: group.values };
+      const part = this.#writer.writeVectors
+        ? await this.#writer.writeVectors(target, subset, rows)
+        : await this.#writer.write(target, subset.map((c) => toTypedColumn(c, rows)), rows);
+      if (part.complete) this.#parts.push(part);
+      written.push(part);
+    }
+    return written;
+  }
+
   #checkPartitionColumns(source: Readonly<Record<string, readonly unknown[]>>): void {
     for (const spec of this.#specs) {
       if (!spec.column || spec.column in source || spec.column in this.#schema) continue;
@@ -373,6 +442,25 @@ class PartitionedSink implements Sink {
           `(columns: ${Object.keys(source).slice(0, 12).join(", ") || "none"})`,
       }]);
     }
+  }
+}
+
+/** A column of `length` nulls of `type`, as a vector (text-shaped: every row null). */
+function nullVector(name: string, type: ColumnType, length: number): VectorColumn {
+  switch (type) {
+    case "float64":
+      return { name, type, values: new Float64Array(length), valid: new Uint8Array(length) };
+    case "date":
+      return { name, type, values: new Int32Array(length), valid: new Uint8Array(length) };
+    case "boolean":
+      return { name, type, values: new Uint8Array(length), valid: new Uint8Array(length) };
+    case "int64":
+    case "datetime":
+    case "timestamp":
+    case "timestamp_tz":
+      return { name, type, values: new Float64Array(length), valid: new Uint8Array(length) };
+    default:
+      return { name, type, values: new Array(length).fill(null), valid: null };
   }
 }
 

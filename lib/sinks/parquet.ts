@@ -1,7 +1,9 @@
 /**
  * Parquet parts through nodejs-polars: typed columns become polars Series of fixed dtypes
- * (Int64, Float64, Utf8, Boolean, Date, Datetime(ms, UTC)), written with row groups of
- * `rowGroupRows` rows and the chosen compression, to a temporary name renamed into place.
+ * (Int64, Float64, Utf8, Boolean, Date, Datetime(ms, UTC), Datetime(µs), Datetime(µs, UTC),
+ * Decimal(p, s)), written with row groups of
+ * `rowGroupRows` rows and the chosen compression, to a temporary name renamed into place. The
+ * sinks reach it through `parquet_writer.ts`, which loads it only on the thread that writes.
  * @module
  */
 import pl from "nodejs-polars";
@@ -9,27 +11,12 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
 import { encodeArrowStream } from "./arrow_ipc.ts";
-import type { ColumnType, TypedColumn } from "./column_types.ts";
-import { estimateFrameBytes, noteReleasedFrame } from "./memory_pressure.ts";
-import { parquetThread } from "./parquet_thread.ts";
-import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
-
-/** Options of {@link createParquetWriter}. */
-export interface ParquetWriterOptions {
-  /** Compression codec of every column chunk. @default "zstd" */
-  compression?: "zstd" | "snappy" | "none";
-  /** Rows per row group. @default 100_000 */
-  rowGroupRows?: number;
-  /**
-   * Where frames are built, compressed and written: on the caller's thread (`main`), or on the
-   * shared Parquet thread (`worker`, see `parquet_thread.ts`), leaving the caller only the cast
-   * and the Arrow encoding. @default "main"
-   */
-  thread?: "main" | "worker";
-}
+import { type ColumnType, decimalOf, type TypedColumn } from "./column_types.ts";
 
 /** The polars dtype each column type is written as. */
 export function polarsTypeOf(type: ColumnType): pl.DataType {
+  const decimal = decimalOf(type);
+  if (decimal) return pl.Decimal(decimal.precision, decimal.scale);
   switch (type) {
     case "int64":
       return pl.Int64;
@@ -41,6 +28,10 @@ export function polarsTypeOf(type: ColumnType): pl.DataType {
       return pl.Date;
     case "datetime":
       return pl.Datetime("ms", "UTC");
+    case "timestamp":
+      return pl.Datetime("us");
+    case "timestamp_tz":
+      return pl.Datetime("us", "UTC");
     default:
       return pl.Utf8;
   }
@@ -60,6 +51,7 @@ export function polarsTypeOf(type: ColumnType): pl.DataType {
  */
 export function toSeries(column: TypedColumn): pl.Series {
   const { name, type, values, nulls } = column;
+  if (decimalOf(type)) return pl.Series(name, values, pl.Utf8).cast(polarsTypeOf(type));
   switch (type) {
     case "int64":
       return column.big ? bigIntSeries(column) : integerSeries(name, values, nulls);
@@ -69,6 +61,10 @@ export function toSeries(column: TypedColumn): pl.Series {
         : pl.Series(name, values, pl.Float64);
     case "datetime":
       return integerSeries(name, values, nulls).cast(pl.Datetime("ms", "UTC"));
+    case "timestamp":
+    case "timestamp_tz":
+      return (column.big ? bigIntSeries(column) : integerSeries(name, values, nulls))
+        .cast(polarsTypeOf(type));
     case "date":
       return integerSeries(name, values, nulls).cast(pl.Int32).cast(pl.Date);
     case "boolean":
@@ -155,41 +151,4 @@ export async function writeParquetFile(
     await Deno.remove(tmp).catch(() => {});
     throw error;
   }
-}
-
-/**
- * A part writer that writes one Parquet file per batch per partition.
- *
- * @example
- * ```ts
- * import { createParquetWriter } from "./parquet.ts";
- * const writer = createParquetWriter({ compression: "snappy", rowGroupRows: 50_000 });
- * writer.extension; // "parquet"
- * ```
- */
-export function createParquetWriter(options: ParquetWriterOptions = {}): PartWriter {
-  return {
-    extension: "parquet",
-    streamed: false,
-    async write(target: PartTarget, columns: TypedColumn[], length: number): Promise<WrittenPart> {
-      if (options.thread === "worker") {
-        const { bytes, sha256 } = await parquetThread().write({
-          path: target.path,
-          tmp: temporaryPathFor(target.path),
-          arrow: encodeArrowStream(columns, length),
-          compression: options.compression ?? "zstd",
-          rowGroupRows: options.rowGroupRows ?? 100_000,
-        });
-        return { ...target, rows: length, bytes, sha256, complete: true };
-      }
-      const { bytes, sha256 } = await writeParquetFile(toFrame(columns), target.path, {
-        compression: options.compression,
-        rowGroupRows: options.rowGroupRows,
-      });
-      noteReleasedFrame(estimateFrameBytes(columns));
-      return { ...target, rows: length, bytes, sha256, complete: true };
-    },
-    close: () => Promise.resolve([]),
-    abort: () => Promise.resolve(),
-  };
 }

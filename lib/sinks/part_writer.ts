@@ -4,6 +4,7 @@
  * @module
  */
 import type { TypedColumn } from "./column_types.ts";
+import type { VectorColumn } from "./vectors.ts";
 
 /** A file a sink wrote (or, for a streamed CSV/JSONL file, a batch appended to it). */
 export interface WrittenPart {
@@ -46,6 +47,11 @@ export interface PartWriter {
   readonly streamed: boolean;
   /** Writes (or appends) `length` rows to the target; resolves to what was written. */
   write(target: PartTarget, columns: TypedColumn[], length: number): Promise<WrittenPart>;
+  /**
+   * Writes `length` rows of column vectors to the target, when the format has a path that
+   * skips boxing them into {@link TypedColumn}s (Parquet); the sink boxes them for the others.
+   */
+  writeVectors?(target: PartTarget, columns: VectorColumn[], length: number): Promise<WrittenPart>;
   /** Puts streamed files in place and resolves to them (whole files); `[]` for per-batch parts. */
   close(): Promise<WrittenPart[]>;
   /** Removes temporary files of streamed parts not yet in place. */

@@ -8,7 +8,9 @@
  * @module
  */
 import { ConfigError, ContractError } from "../core/errors.ts";
-import { epochMsOf } from "./column_types.ts";
+import { epochMsOf, formatDatetime } from "./column_types.ts";
+import { civilFromDays, formatDays, formatMicros, MICROS_PER_DAY } from "./date_text.ts";
+import { cellAt, type VectorBatch, type VectorColumn } from "./vectors.ts";
 
 /** One parsed `partition_by` entry. */
 export interface PartitionSpec {
@@ -249,4 +251,170 @@ function datePart(spec: PartitionSpec, value: unknown, row: number): string {
     : spec.kind === "month"
     ? iso.slice(5, 7)
     : iso.slice(8, 10);
+}
+
+/**
+ * {@link groupByPartition} for a batch of column vectors: the same folders and values, read
+ * from typed arrays (a date-derived partition of a date or timestamp column computes the day
+ * from the stored number, once per distinct day). Throws {@link ContractError} when a
+ * date-derived partition's column is not a date or timestamp, or a plain column is missing.
+ *
+ * @example
+ * ```ts
+ * import { groupVectorsByPartition, parsePartitionSpecs } from "./partition.ts";
+ * const days = { name: "d", type: "date" as const, values: Int32Array.of(9681, 9862), valid: null };
+ * groupVectorsByPartition(parsePartitionSpecs(["year(d)"]), { length: 2, columns: [days] })
+ *   .map((g) => g.path); // ["year=1996", "year=1997"]
+ * ```
+ */
+export function groupVectorsByPartition(
+  specs: readonly PartitionSpec[],
+  batch: VectorBatch,
+  loadTime: Date = new Date(),
+): PartitionGroup[] {
+  const { length } = batch;
+  if (specs.length === 0) {
+    const rows = new Array<number>(length);
+    for (let i = 0; i < length; i++) rows[i] = i;
+    return [{ path: "", values: {}, rows }];
+  }
+  const perSpec = specs.map((spec) => vectorTexts(spec, batch, loadTime));
+  const groups = new Map<string, PartitionGroup>();
+  const segmentCache = specs.map(() => new Map<string, string>());
+  const keys = specs.map((spec) => encodePartitionValue(spec.key));
+  for (let i = 0; i < length; i++) {
+    let path = "";
+    for (let s = 0; s < perSpec.length; s++) {
+      const text = perSpec[s][i];
+      let segment = segmentCache[s].get(text);
+      if (segment === undefined) {
+        segment = `${keys[s]}=${encodeText(text)}`;
+        segmentCache[s].set(text, segment);
+      }
+      path = s === 0 ? segment : `${path}/${segment}`;
+    }
+    let group = groups.get(path);
+    if (!group) {
+      const values: Record<string, string> = {};
+      for (let s = 0; s < perSpec.length; s++) values[specs[s].key] = perSpec[s][i];
+      group = { path, values, rows: [] };
+      groups.set(path, group);
+    }
+    group.rows.push(i);
+  }
+  return [...groups.values()];
+}
+
+/** The partition text of every row of a batch for one spec. */
+function vectorTexts(spec: PartitionSpec, batch: VectorBatch, loadTime: Date): string[] {
+  const { length } = batch;
+  const texts = new Array<string>(length);
+  if (spec.kind === "load_date" || spec.kind === "load_time") {
+    const iso = loadTime.toISOString();
+    const text = spec.kind === "load_date"
+      ? iso.slice(0, 10)
+      : `${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+    return texts.fill(text);
+  }
+  const column = batch.columns.find((c) => c.name === spec.column);
+  if (!column) {
+    throw new ConfigError("bad partition_by", [{
+      path: "partition_by",
+      message: `"${spec.source}" reads column "${spec.column}", which the rows do not have ` +
+        `(columns: ${batch.columns.map((c) => c.name).slice(0, 12).join(", ") || "none"})`,
+    }]);
+  }
+  if (spec.kind === "column") {
+    const text = cellText(column);
+    let last = NaN as unknown;
+    let lastText = "";
+    for (let i = 0; i < length; i++) {
+      const cell = cellAt(column, i);
+      if (cell !== last) {
+        last = cell;
+        lastText = text(cell);
+      }
+      texts[i] = lastText;
+    }
+    return texts;
+  }
+  const dayOf = dayReader(spec, column);
+  let lastDay = NaN;
+  let lastText = NULL_PARTITION;
+  for (let i = 0; i < length; i++) {
+    const day = dayOf(i);
+    if (day !== lastDay) {
+      lastDay = day;
+      if (Number.isNaN(day)) {
+        lastText = NULL_PARTITION;
+      } else {
+        const [y, m, d] = civilFromDays(day);
+        lastText = spec.kind === "year"
+          ? String(y).padStart(4, "0")
+          : String(spec.kind === "month" ? m : d).padStart(2, "0");
+      }
+    }
+    texts[i] = lastText;
+  }
+  return texts;
+}
+
+/** How a plain partition column's cells read as folder values. */
+function cellText(column: VectorColumn): (cell: unknown) => string {
+  switch (column.type) {
+    case "date":
+      return (cell) => cell === null ? NULL_PARTITION : formatDays(cell as number);
+    case "timestamp":
+    case "timestamp_tz": {
+      const utc = column.type === "timestamp_tz";
+      return (cell) => cell === null ? NULL_PARTITION : formatMicros(cell as number | bigint, utc);
+    }
+    case "datetime":
+      return (cell) => cell === null ? NULL_PARTITION : formatDatetime(cell as number);
+    default:
+      return partitionText;
+  }
+}
+
+/** Row → days since 1970-01-01 of a date-derived partition's column (NaN for null). */
+function dayReader(spec: PartitionSpec, column: VectorColumn): (row: number) => number {
+  const valid = column.valid;
+  const values = column.values;
+  switch (column.type) {
+    case "date": {
+      const days = values as Int32Array;
+      return (i) => valid !== null && valid[i] === 0 ? NaN : days[i];
+    }
+    case "timestamp":
+    case "timestamp_tz":
+    case "datetime": {
+      const unit = column.type === "datetime" ? 86_400_000 : MICROS_PER_DAY;
+      if (values instanceof BigInt64Array) {
+        const perDay = BigInt(unit);
+        return (i) => {
+          if (valid !== null && valid[i] === 0) return NaN;
+          const v = values[i];
+          const d = v / perDay;
+          return Number(v < 0n && d * perDay !== v ? d - 1n : d);
+        };
+      }
+      const numbers = values as Float64Array;
+      return (i) => valid !== null && valid[i] === 0 ? NaN : Math.floor(numbers[i] / unit);
+    }
+  }
+  // Text or numbers: read as the row-based partitions do (ISO text, epoch milliseconds).
+  return (i) => {
+    const cell = cellAt(column, i);
+    if (cell === null) return NaN;
+    const ms = epochMsOf(cell);
+    if (ms === undefined) {
+      throw new ContractError(
+        `partition ${spec.source} needs a date in column "${spec.column}" but row ${i} holds ` +
+          `${
+            JSON.stringify(String(cell)).slice(0, 60)
+          }; partition by a date column or fix the source`,
+      );
+    }
+    return Math.floor(ms / 86_400_000);
+  };
 }

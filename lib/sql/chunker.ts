@@ -1,23 +1,48 @@
 /**
- * Rows into column buffers: the SQL extractor's hot path. Each row (an array of cells, as
- * `node:sqlite` and `pg` return them in array mode) is spread into one buffer per column —
- * typed arrays for numbers and booleans, plain arrays for text — and every `chunkRows` rows the
- * buffers are handed off as one {@link ColumnChunk}.
+ * Rows into typed column vectors: the SQL extractor's hot path. Pages of rows (arrays of cells,
+ * as `node:sqlite` and `pg` return them in array mode) are written column by column into
+ * typed arrays — numbers into `Float64Array`s, days into `Int32Array`s, timestamps as
+ * microseconds, text dictionary-encoded while it repeats — and every `chunkRows` rows the
+ * vectors are handed off as one {@link BuiltChunk}, ready for the sinks' Arrow encoder.
  *
- * Column types come from the declared types (a {@link TypeHint} per column), else from the
- * first non-null value, and are fixed when the first chunk is taken, so every part of an
- * extraction has the same schema: a column that is null throughout the first chunk keeps its
- * declared type, and a later value that does not fit its column is an error naming the column,
- * the row and the value (with the CAST that fixes it) rather than a part with another schema.
+ * Column types, in order of precedence:
+ * 1. a declaration (`columns:`: type, text date `format`, `nullable`, `rename`);
+ * 2. the type the database declares (SQLite `INTEGER`, PostgreSQL `timestamptz`, …);
+ * 3. for columns without one (SQLite expressions, `DATETIME`, `NUMERIC`), the first non-null
+ *    value of the first chunk (integers widen to float64 when a fraction shows up in it);
+ * 4. with `inferDates` (SQLite), a text column whose every value across the first chunk is one
+ *    ISO-8601 form becomes DATE, TIMESTAMP or TIMESTAMP UTC (declare `type: string` to keep
+ *    text).
+ *
+ * Types are fixed once the first chunk is complete, so every part has the same schema. A row
+ * with a value that does not fit its column's type later on is not written: it is handed back
+ * as a reject naming the column and the reason (the caller writes the rejects file and checks
+ * the reject ratio). A BLOB is an error for the whole run: no output format holds one, and the
+ * fix is in the query.
+ *
+ * With `incremental`, the builder also follows the watermark column across the rows as read
+ * (see `incremental.ts`): rows written by the previous run are dropped, and the new boundary is
+ * kept from the source's own values, so it compares in SQL as the database compares them.
  * @module
  */
 import { SqlError } from "../core/errors.ts";
-import type { ColumnType } from "../sinks/mod.ts";
+import type { RejectedRow } from "../contracts/mod.ts";
+import {
+  type CellConverter,
+  type ColumnDecl,
+  type ColumnType,
+  declaredConverter,
+  isTextType,
+} from "../sinks/column_types.ts";
+import { parseIsoDateTime } from "../sinks/date_text.ts";
+import { gatherVector, type VectorBatch, type VectorColumn } from "../sinks/vectors.ts";
+import { type Boundary, BoundaryTracker } from "./boundary.ts";
 
 /**
  * What a source knows about a column's type before any row: an exact {@link ColumnType}
- * (declared `INTEGER`, PostgreSQL `int8`, ...), `numeric` (SQLite `NUMERIC`/`DECIMAL`: numbers
- * become float64, text stays text) or `any` (no declared type: the first value decides).
+ * (declared `INTEGER`, PostgreSQL `int8`, `timestamptz`, `numeric(10,2)`, ...), `numeric`
+ * (SQLite `NUMERIC`/`DECIMAL`: numbers become float64, text stays text) or `any` (no declared
+ * type: the first value decides).
  */
 export type TypeHint = ColumnType | "numeric" | "any";
 
@@ -31,764 +56,969 @@ export interface SqlColumn {
   hint: TypeHint;
 }
 
-/** One column of a chunk. `valid[i] === 0` marks row `i` null; `valid` is null when none is. */
-export type ChunkColumn =
-  | { name: string; type: "int64"; values: Float64Array | BigInt64Array; valid: Uint8Array | null }
-  | { name: string; type: "float64"; values: Float64Array; valid: Uint8Array | null }
-  | { name: string; type: "boolean"; values: Uint8Array; valid: Uint8Array | null }
-  | {
-    name: string;
-    type: "string" | "date" | "datetime" | "json";
-    values: (string | null)[];
-    valid: null;
-    /**
-     * Dictionary form (`encodeText`): `values` is empty and row `i` is `dict[codes[i] - 1]`,
-     * null for code 0, until {@link decodeChunk}.
-     */
-    encoded?: { codes: Uint32Array; dict: string[] };
-  };
-
-/**
- * A batch of rows as columns. Int64 values are in a `Float64Array` while every value is a safe
- * integer, and in a `BigInt64Array` once one is not, so no value loses precision.
- */
-export interface ColumnChunk {
-  /** Rows in the chunk. */
-  length: number;
-  /** Index of the chunk's first row in the whole result (for error messages). */
-  firstRow: number;
-  /** One entry per result column, in result order. */
-  columns: ChunkColumn[];
+/** What to make of the result's columns. */
+export interface ShapeOptions {
+  /** Declared columns by result column name (type, format, nullable, rename). @default {} */
+  columns?: Record<string, ColumnDecl>;
+  /** Result columns to keep, in this order. @default every column, in result order */
+  select?: string[];
+  /**
+   * Type text columns holding one ISO-8601 date or timestamp form across the first chunk as
+   * DATE / TIMESTAMP / TIMESTAMP UTC (SQLite, whose dates are text). @default false
+   */
+  inferDates?: boolean;
 }
 
-/** Options of {@link ColumnChunker}. */
-export interface ColumnChunkerOptions {
-  /** Rows per chunk. @default 100_000 */
+/** The watermark to follow (see `incremental.ts`). */
+export interface IncrementalOptions {
+  /** The incremental column (a result column name). */
+  column: string;
+  /** Columns that identify a row. @default every column of the result */
+  keys?: string[];
+  /** The previous run's boundary, whose rows are dropped when read again. */
+  previous?: Boundary;
+}
+
+/** Options of {@link ChunkBuilder}. */
+export interface ChunkBuilderOptions {
+  /** Rows per chunk (before rejected and dropped rows are taken out). @default 100_000 */
   chunkRows?: number;
-  /**
-   * Hand off smaller batches of at most this many rows, never across a `chunkRows` boundary,
-   * for {@link concatChunks} to join into chunks again (the SQLite reader thread posts small
-   * batches so it never holds a whole chunk). Column types stay open for the whole first chunk
-   * either way. @default chunkRows
-   */
-  batchRows?: number;
-  /**
-   * Hand text columns off dictionary-encoded while they repeat values (a code per row and each
-   * distinct value once), so row strings die young and cross threads as one typed array.
-   * Decode with {@link decodeChunk}. @default false
-   */
+  /** Declarations, selection, date inference. */
+  shape?: ShapeOptions;
+  /** Follow a watermark. */
+  incremental?: IncrementalOptions;
+  /** Dictionary-encode repeating text (cheaper to move across threads and to encode). @default true */
   encodeText?: boolean;
 }
 
+/** A chunk of rows as vectors, with what was taken out of it. */
+export interface BuiltChunk {
+  /** The kept rows, one vector per output column. */
+  batch: VectorBatch;
+  /** Index of the chunk's first row in the whole result (0-based). */
+  firstRow: number;
+  /** Rows of the result the chunk covers (kept, rejected and dropped). */
+  rowsRead: number;
+  /** Rows whose values do not fit their columns' types (`index`: row of the result, 0-based). */
+  rejects: RejectedRow[];
+  /** Rows dropped because the previous run wrote them (incremental). */
+  dropped: number;
+}
+
+/** An output column: where it comes from and what it is written as. */
+export interface OutputColumn {
+  /** Name written (after `rename`). */
+  name: string;
+  /** Result column it comes from. */
+  source: string;
+  /** Its type, once fixed (after the first chunk). */
+  type?: ColumnType;
+}
+
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = -MAX_SAFE;
 
 /**
- * Accumulates rows into column buffers of `chunkRows` rows.
+ * Checks a shape against the result's columns before any row is read: declared and selected
+ * columns must exist, output names must be unique. Throws {@link SqlError} naming the column.
+ */
+export function planOutput(
+  columns: readonly SqlColumn[],
+  shape: ShapeOptions = {},
+): OutputColumn[] {
+  const names = columns.map((c) => c.name);
+  const list = names.join(", ");
+  for (const name of Object.keys(shape.columns ?? {})) {
+    if (!names.includes(name)) {
+      throw new SqlError(
+        `columns: ${name} is not a column of the query (columns: ${list}); fix its name`,
+      );
+    }
+  }
+  const selected = shape.select ?? names;
+  for (const name of selected) {
+    if (!names.includes(name)) {
+      throw new SqlError(`select: ${name} is not a column of the query (columns: ${list})`);
+    }
+  }
+  if (new Set(selected).size !== selected.length) {
+    throw new SqlError(`select lists a column twice (${selected.join(", ")}); list each once`);
+  }
+  const out = selected.map((source) => ({
+    name: shape.columns?.[source]?.rename ?? source,
+    source,
+  }));
+  const seen = new Set<string>();
+  for (const column of out) {
+    if (seen.has(column.name)) {
+      throw new SqlError(
+        `two output columns are named "${column.name}" (after rename); give one another name`,
+      );
+    }
+    seen.add(column.name);
+  }
+  return out;
+}
+
+/** Collects the rejects of a chunk: one per row, with every failed column. */
+class Rejects {
+  readonly byRow = new Map<number, RejectedRow>();
+  constructor(readonly names: readonly string[]) {}
+  add(at: number, row: readonly unknown[], column: string, message: string): void {
+    let reject = this.byRow.get(at);
+    if (!reject) {
+      const record: Record<string, unknown> = {};
+      this.names.forEach((name, c) => record[name] = row[c]);
+      reject = { row: record, index: at, issues: [], reason: "column_type" };
+      this.byRow.set(at, reject);
+    }
+    reject.issues.push({ path: column, message });
+  }
+}
+
+/** Writes one column's cells of a chunk into its vector. */
+abstract class ColumnWriter {
+  protected valid: Uint8Array | null = null;
+  constructor(
+    readonly out: OutputColumn & { type: ColumnType },
+    readonly capacity: number,
+    readonly nullable: boolean,
+  ) {}
+  /** A null at `at`: a reject when the column is declared not nullable. */
+  protected checkNull(at: number, row: readonly unknown[], rejects: Rejects): void {
+    if (!this.nullable) {
+      rejects.add(at, row, this.out.source, "null in a column declared nullable: false");
+    }
+  }
+  /** A null at `at` of a fixed-width column: marked in the validity bytes. */
+  protected setNull(at: number, row: readonly unknown[], rejects: Rejects): void {
+    this.checkNull(at, row, rejects);
+    if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
+    this.valid[at] = 0;
+  }
+  /** Rows `from..to-1` of the chunk are null (they came before the column's type was known). */
+  markNulls(from: number, to: number): void {
+    if (from >= to) return;
+    if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
+    this.valid.fill(0, from, to);
+  }
+  /** Writes cells of column `c` of `rows[from..to)` at chunk positions `at..`. */
+  abstract fill(
+    rows: readonly (readonly unknown[])[],
+    c: number,
+    from: number,
+    to: number,
+    at: number,
+    rejects: Rejects,
+  ): void;
+  /** The vector of the chunk's first `length` rows; the writer starts over. */
+  abstract finish(length: number): VectorColumn;
+  protected takeValid(length: number): Uint8Array | null {
+    const valid = this.valid;
+    this.valid = null;
+    if (valid === null) return null;
+    return length === this.capacity ? valid : valid.slice(0, length);
+  }
+}
+
+/** How a value that misses the fast path is converted, and why it may not fit. */
+interface Fallback {
+  converter: CellConverter;
+  /** Appended to the reason of a reject: where the column's type came from. */
+  context: string;
+}
+
+/**
+ * Int64 and timestamps: numbers in a Float64Array, moving to a BigInt64Array beyond 2^53. An
+ * untyped column's writer may widen to float64 while the first chunk is open (`widen`): SQLite
+ * stores 32.0 as the integer 32, so such a column can start with integers and show a fraction
+ * later.
+ */
+class IntegerWriter extends ColumnWriter {
+  #values: Float64Array | BigInt64Array;
+  /** May still become float64 (an untyped column in the first chunk). */
+  widen = false;
+  /** Became float64: every number is stored as it is. */
+  floating = false;
+  constructor(
+    out: OutputColumn & { type: ColumnType },
+    capacity: number,
+    nullable: boolean,
+    public fallback: Fallback,
+    /** Convert every non-null value (timestamps from text), not only the misfits. */
+    readonly convertAll: boolean,
+  ) {
+    super(out, capacity, nullable);
+    this.#values = new Float64Array(capacity);
+  }
+  /** Switches to float64 for good: integers stored so far become doubles. */
+  #toFloat(at: number): void {
+    const values = this.#values;
+    if (values instanceof BigInt64Array) {
+      const doubles = new Float64Array(this.capacity);
+      for (let i = 0; i < at; i++) doubles[i] = Number(values[i]);
+      this.#values = doubles;
+    }
+    this.floating = true;
+    this.out.type = "float64";
+    this.fallback = { ...this.fallback, converter: declaredConverter({ type: "float64" }) };
+  }
+  fill(
+    rows: readonly (readonly unknown[])[],
+    c: number,
+    from: number,
+    to: number,
+    at: number,
+    rejects: Rejects,
+  ): void {
+    const convert = this.fallback.converter.convert;
+    let lastText: unknown = undefined;
+    let lastValue: number | bigint | undefined = undefined;
+    for (let r = from; r < to; r++, at++) {
+      const row = rows[r];
+      const value = row[c];
+      const values = this.#values;
+      if (!this.convertAll && values instanceof Float64Array) {
+        if (typeof value === "number" && Number.isSafeInteger(value)) {
+          values[at] = value;
+          continue;
+        }
+        if (typeof value === "number" && (this.floating || this.widen)) {
+          if (!this.floating) this.#toFloat(at);
+          values[at] = value;
+          continue;
+        }
+        if (typeof value === "bigint" && value >= -MAX_SAFE && value <= MAX_SAFE) {
+          values[at] = Number(value);
+          continue;
+        }
+      }
+      if (value === null || value === undefined) {
+        this.setNull(at, row, rejects);
+        continue;
+      }
+      if (value instanceof Uint8Array) throw blobError(this.out.source);
+      let cell: number | bigint | undefined;
+      if (value === lastText) {
+        cell = lastValue;
+      } else {
+        // Text dates repeat row after row (sorted results): convert each run once.
+        const converted = convert(value);
+        cell = typeof converted === "number" || typeof converted === "bigint"
+          ? converted
+          : undefined;
+        lastText = value;
+        lastValue = cell;
+      }
+      if (cell === undefined) {
+        rejects.add(at, row, this.out.source, this.#reason(value));
+        continue;
+      }
+      this.#set(at, cell);
+    }
+  }
+  #reason(value: unknown): string {
+    return this.fallback.converter.explain(value) + this.fallback.context;
+  }
+  #set(at: number, cell: number | bigint): void {
+    const values = this.#values;
+    if (values instanceof BigInt64Array) {
+      values[at] = BigInt(cell);
+    } else if (typeof cell === "number") {
+      values[at] = cell;
+    } else if (cell >= -MAX_SAFE && cell <= MAX_SAFE) {
+      values[at] = Number(cell);
+    } else {
+      if (this.floating) {
+        values[at] = Number(cell);
+        return;
+      }
+      const wide = new BigInt64Array(this.capacity);
+      for (let i = 0; i < at; i++) wide[i] = BigInt(values[i]);
+      wide[at] = cell;
+      this.#values = wide;
+    }
+  }
+  finish(length: number): VectorColumn {
+    const values = this.#values;
+    this.#values = new Float64Array(this.capacity);
+    return {
+      name: this.out.name,
+      type: (this.floating ? "float64" : this.out.type) as "int64",
+      values: length === this.capacity ? values : values.slice(0, length),
+      valid: this.takeValid(length),
+    };
+  }
+}
+
+class FloatWriter extends ColumnWriter {
+  #values: Float64Array;
+  constructor(
+    out: OutputColumn & { type: ColumnType },
+    capacity: number,
+    nullable: boolean,
+    readonly fallback: Fallback,
+  ) {
+    super(out, capacity, nullable);
+    this.#values = new Float64Array(capacity);
+  }
+  fill(
+    rows: readonly (readonly unknown[])[],
+    c: number,
+    from: number,
+    to: number,
+    at: number,
+    rejects: Rejects,
+  ): void {
+    const values = this.#values;
+    for (let r = from; r < to; r++, at++) {
+      const row = rows[r];
+      const value = row[c];
+      if (typeof value === "number") {
+        values[at] = value;
+      } else if (value === null || value === undefined) {
+        this.setNull(at, row, rejects);
+      } else if (typeof value === "bigint") {
+        values[at] = Number(value);
+      } else {
+        if (value instanceof Uint8Array) throw blobError(this.out.source);
+        const cell = this.fallback.converter.convert(value);
+        if (typeof cell === "number") values[at] = cell;
+        else {
+          rejects.add(
+            at,
+            row,
+            this.out.source,
+            this.fallback.converter.explain(value) + this.fallback.context,
+          );
+        }
+      }
+    }
+  }
+  finish(length: number): VectorColumn {
+    const values = this.#values;
+    this.#values = new Float64Array(this.capacity);
+    return {
+      name: this.out.name,
+      type: "float64",
+      values: length === this.capacity ? values : values.slice(0, length),
+      valid: this.takeValid(length),
+    };
+  }
+}
+
+class BooleanWriter extends ColumnWriter {
+  #values: Uint8Array;
+  constructor(
+    out: OutputColumn & { type: ColumnType },
+    capacity: number,
+    nullable: boolean,
+    readonly fallback: Fallback,
+  ) {
+    super(out, capacity, nullable);
+    this.#values = new Uint8Array(capacity);
+  }
+  fill(
+    rows: readonly (readonly unknown[])[],
+    c: number,
+    from: number,
+    to: number,
+    at: number,
+    rejects: Rejects,
+  ): void {
+    const values = this.#values;
+    for (let r = from; r < to; r++, at++) {
+      const row = rows[r];
+      const value = row[c];
+      if (value === null || value === undefined) {
+        this.setNull(at, row, rejects);
+        continue;
+      }
+      if (value instanceof Uint8Array) throw blobError(this.out.source);
+      const cell = value === true || value === false
+        ? value
+        : this.fallback.converter.convert(value);
+      if (typeof cell === "boolean") {
+        values[at] = cell ? 1 : 0;
+      } else {
+        rejects.add(
+          at,
+          row,
+          this.out.source,
+          this.fallback.converter.explain(value) + this.fallback.context,
+        );
+      }
+    }
+  }
+  finish(length: number): VectorColumn {
+    const values = this.#values;
+    this.#values = new Uint8Array(this.capacity);
+    return {
+      name: this.out.name,
+      type: "boolean",
+      values: length === this.capacity ? values : values.slice(0, length),
+      valid: this.takeValid(length),
+    };
+  }
+}
+
+class DateWriter extends ColumnWriter {
+  #values: Int32Array;
+  constructor(
+    out: OutputColumn & { type: ColumnType },
+    capacity: number,
+    nullable: boolean,
+    readonly fallback: Fallback,
+  ) {
+    super(out, capacity, nullable);
+    this.#values = new Int32Array(capacity);
+  }
+  fill(
+    rows: readonly (readonly unknown[])[],
+    c: number,
+    from: number,
+    to: number,
+    at: number,
+    rejects: Rejects,
+  ): void {
+    const values = this.#values;
+    let last: unknown = undefined;
+    let lastDay: number | undefined = undefined;
+    for (let r = from; r < to; r++, at++) {
+      const row = rows[r];
+      const value = row[c];
+      if (value === null || value === undefined) {
+        this.setNull(at, row, rejects);
+        continue;
+      }
+      if (value instanceof Uint8Array) throw blobError(this.out.source);
+      if (value !== last) {
+        const cell = this.fallback.converter.convert(value);
+        last = value;
+        lastDay = typeof cell === "number" ? cell : undefined;
+      }
+      if (lastDay === undefined) {
+        rejects.add(
+          at,
+          row,
+          this.out.source,
+          this.fallback.converter.explain(value) + this.fallback.context,
+        );
+      } else {
+        values[at] = lastDay;
+      }
+    }
+  }
+  finish(length: number): VectorColumn {
+    const values = this.#values;
+    this.#values = new Int32Array(this.capacity);
+    return {
+      name: this.out.name,
+      type: "date",
+      values: length === this.capacity ? values : values.slice(0, length),
+      valid: this.takeValid(length),
+    };
+  }
+}
+
+/**
+ * Text (string, json, decimal): dictionary codes while a chunk's values repeat (at most a
+ * quarter distinct), plain strings once they do not. While `scan` is on (an untyped text
+ * column in the first chunk), it also finds out whether every value is one ISO date form
+ * ({@link TextWriter.dateForm}) — checking each distinct value once.
+ */
+class TextWriter extends ColumnWriter {
+  #codes: Uint32Array | null;
+  #index = new Map<string, number>();
+  #dict: string[] = [];
+  #plain: (string | null)[] | null = null;
+  readonly #limit: number;
+  /** Look for one date form across the values. */
+  scan = false;
+  /** The date form so far: undefined before any value, null once the values are not one. */
+  #form: ColumnType | null | undefined = undefined;
+  #lastScanned: string | undefined;
+  constructor(
+    out: OutputColumn & { type: ColumnType },
+    capacity: number,
+    nullable: boolean,
+    readonly fallback: Fallback | null,
+    readonly encode: boolean,
+  ) {
+    super(out, capacity, nullable);
+    this.#limit = Math.max(16, capacity >> 2);
+    this.#codes = encode ? new Uint32Array(capacity) : null;
+    if (!encode) this.#plain = [];
+  }
+  /** The one date type every value read so far has (see the class notes), or undefined. */
+  dateForm(): ColumnType | undefined {
+    return this.#form ?? undefined;
+  }
+  #scanValue(text: string): void {
+    if (this.#form === null || text === this.#lastScanned) return;
+    this.#lastScanned = text;
+    const parts = parseIsoDateTime(text);
+    const form: ColumnType | null = !parts || parts.subMicro
+      ? null
+      : !parts.hasTime
+      ? parts.offsetMinutes === null ? "date" : null
+      : parts.offsetMinutes === null
+      ? "timestamp"
+      : "timestamp_tz";
+    this.#form = this.#form === undefined || this.#form === form ? form : null;
+  }
+  /** Stops dictionary encoding: the rows so far become plain strings. */
+  #toPlain(length: number): (string | null)[] {
+    const plain = this.decoded(length);
+    this.#plain = plain;
+    this.#codes = null;
+    return plain;
+  }
+  /** Rows `0..length-1` as strings. */
+  decoded(length: number): (string | null)[] {
+    if (this.#codes === null) return this.#plain!.slice(0, length);
+    const plain = new Array<string | null>(length);
+    const codes = this.#codes;
+    for (let i = 0; i < length; i++) {
+      const code = codes[i];
+      plain[i] = code === 0 ? null : this.#dict[code - 1];
+    }
+    return plain;
+  }
+  override markNulls(from: number, to: number): void {
+    if (this.#codes !== null) this.#codes.fill(0, from, to);
+    else for (let i = from; i < to; i++) this.#plain![i] = null;
+  }
+  fill(
+    rows: readonly (readonly unknown[])[],
+    c: number,
+    from: number,
+    to: number,
+    at: number,
+    rejects: Rejects,
+  ): void {
+    const converter = this.fallback?.converter;
+    for (let r = from; r < to; r++, at++) {
+      const row = rows[r];
+      const value = row[c];
+      let text: string | null;
+      if (value === null || value === undefined) {
+        this.checkNull(at, row, rejects);
+        text = null;
+      } else if (converter === undefined) {
+        if (typeof value === "string") {
+          text = value;
+          if (this.scan && this.#codes === null) this.#scanValue(text);
+        } else if (value instanceof Uint8Array) {
+          throw blobError(this.out.source);
+        } else {
+          // SQLite is dynamically typed: a text column may hold a number here and there.
+          text = String(value);
+          this.#form = null;
+        }
+      } else {
+        if (value instanceof Uint8Array) throw blobError(this.out.source);
+        const cell = converter.convert(value);
+        if (typeof cell !== "string") {
+          rejects.add(at, row, this.out.source, converter.explain(value) + this.fallback!.context);
+          text = null;
+        } else {
+          text = cell;
+        }
+      }
+      const codes = this.#codes;
+      if (codes !== null) {
+        if (text === null) {
+          codes[at] = 0;
+          continue;
+        }
+        let code = this.#index.get(text);
+        if (code === undefined) {
+          if (this.scan) this.#scanValue(text);
+          if (this.#dict.length < this.#limit) {
+            code = this.#dict.push(text);
+            this.#index.set(text, code);
+          } else {
+            this.#toPlain(at)[at] = text;
+            continue;
+          }
+        }
+        codes[at] = code;
+      } else {
+        this.#plain![at] = text;
+      }
+    }
+  }
+  finish(length: number): VectorColumn {
+    const codes = this.#codes;
+    const dict = this.#dict;
+    const plain = this.#plain;
+    this.#index = new Map();
+    this.#dict = [];
+    this.#codes = this.encode ? new Uint32Array(this.capacity) : null;
+    this.#plain = this.encode ? null : [];
+    this.valid = null;
+    if (codes !== null) {
+      return {
+        name: this.out.name,
+        type: this.out.type,
+        values: { codes: length === this.capacity ? codes : codes.slice(0, length), dict },
+        valid: null,
+      };
+    }
+    const values = plain!.length === length ? plain! : plain!.slice(0, length);
+    return { name: this.out.name, type: this.out.type, values, valid: null };
+  }
+}
+
+function blobError(column: string): SqlError {
+  return new SqlError(
+    `column "${column}" holds binary (BLOB) values, which the output formats cannot ` +
+      `hold; select hex(${column}) or CAST(${column} AS TEXT) instead`,
+  );
+}
+
+/** One output column's state in the builder. */
+interface Slot {
+  /** The output column. */
+  out: OutputColumn & { type: ColumnType };
+  /** Its result column and index. */
+  column: SqlColumn;
+  c: number;
+  decl: ColumnDecl | undefined;
+  /** Null until the column's type is known (an untyped column that showed only nulls). */
+  writer: ColumnWriter | null;
+}
+
+/**
+ * Builds typed chunks from pages of rows (see the module notes). Each page is written into the
+ * chunk's column vectors as it comes; nothing of a page is held after `push` returns, so memory
+ * is the chunk's vectors whatever the result's size.
  *
  * @example
  * ```ts
- * import { ColumnChunker } from "./chunker.ts";
- * const chunker = new ColumnChunker([
+ * import { ChunkBuilder } from "./chunker.ts";
+ * const builder = new ChunkBuilder([
  *   { name: "id", declaredType: "INTEGER", hint: "int64" },
- *   { name: "name", declaredType: "TEXT", hint: "string" },
- * ], { chunkRows: 2 });
- * chunker.add([1n, "a"]);
- * const full = chunker.add([2n, null]); // true: the chunk is full
- * const chunk = chunker.take(); // { length: 2, columns: [...] }
+ *   { name: "at", declaredType: "DATETIME", hint: "any" },
+ * ], { chunkRows: 2, shape: { inferDates: true } });
+ * const [chunk] = builder.push([[1, "1996-07-04 00:00:00"], [2, "1996-07-05 00:00:00"]]);
+ * chunk.batch.columns.map((c) => c.type); // ["int64", "timestamp"]
  * ```
  */
-export class ColumnChunker {
+export class ChunkBuilder {
   readonly #columns: SqlColumn[];
   readonly #chunkRows: number;
-  readonly #batchRows: number;
+  readonly #shape: ShapeOptions;
   readonly #encodeText: boolean;
-  /** Columns whose values turned out too varied for a dictionary. */
-  readonly #plainText: boolean[];
-  #buffers: ColumnBuffer[];
-  /** Per column, the fast path of its buffer ({@link FAST_INT} …) and the array it writes to. */
-  #kinds: Uint8Array;
-  #stores: (Float64Array | (string | null)[] | DictTextBuffer | null)[];
+  readonly #output: OutputColumn[];
+  readonly #slots: Slot[];
+  readonly #incremental: IncrementalOptions | undefined;
+  #tracker: BoundaryTracker | undefined;
+  /** True until the first chunk is handed off: types may still be decided or widened. */
+  #open = true;
+  /** Rows written into the current chunk's writers (kept or rejected). */
   #length = 0;
-  #rowsTaken = 0;
-  #fixed = false;
+  /** Rows of the result covered by the current chunk (incl. dropped). */
+  #read = 0;
+  #dropped = 0;
+  #rowsBefore = 0;
+  #rejects: Rejects;
+  /** Chunk position → row read, once the chunk dropped a row (else they are equal). */
+  #rowMap: Int32Array | null = null;
+  /** Result indexes of the incremental column and the key columns. */
+  readonly #trackedColumns: [string, number][];
 
-  /** Starts empty buffers for `columns`. */
-  constructor(columns: SqlColumn[], options: ColumnChunkerOptions = {}) {
+  /** A builder for a result with `columns`. Throws {@link SqlError} for a bad shape. */
+  constructor(columns: SqlColumn[], options: ChunkBuilderOptions = {}) {
     const chunkRows = options.chunkRows ?? 100_000;
     if (!Number.isInteger(chunkRows) || chunkRows < 1) {
       throw new SqlError(`chunk rows must be a positive whole number, got ${chunkRows}`);
     }
     this.#columns = columns;
     this.#chunkRows = chunkRows;
-    this.#batchRows = Math.max(1, Math.min(options.batchRows ?? chunkRows, chunkRows));
-    this.#encodeText = options.encodeText ?? false;
-    this.#plainText = columns.map(() => false);
-    this.#buffers = columns.map((c, i) => this.#newBuffer(i, initialType(c.hint)));
-    this.#kinds = new Uint8Array(columns.length);
-    this.#stores = new Array(columns.length).fill(null);
-    this.#refreshAll();
-  }
-
-  /** Rows buffered since the last {@link take}. */
-  get length(): number {
-    return this.#length;
-  }
-
-  /** Rows taken out so far. */
-  get rowsTaken(): number {
-    return this.#rowsTaken;
-  }
-
-  /** The column types decided so far (`undefined` while a column has shown no value). */
-  get types(): (ColumnType | undefined)[] {
-    return this.#buffers.map((b) => b.type);
-  }
-
-  /** Adds one row (cells in result-column order); returns true when the chunk is full. */
-  add(row: readonly unknown[]): boolean {
-    const i = this.#length;
-    const kinds = this.#kinds;
-    const stores = this.#stores;
-    // The hot path: one monomorphic switch per cell for the common cases (safe integers, floats,
-    // text); nulls, conversions, type decisions and widening go through the buffer objects.
-    for (let c = 0; c < kinds.length; c++) {
-      const value = row[c];
-      switch (kinds[c]) {
-        case FAST_INT:
-          if (typeof value === "bigint") {
-            const n = Number(value);
-            if (Number.isSafeInteger(n)) {
-              (stores[c] as Float64Array)[i] = n;
-              continue;
-            }
-          } else if (typeof value === "number" && Number.isSafeInteger(value)) {
-            (stores[c] as Float64Array)[i] = value;
-            continue;
-          }
-          break;
-        case FAST_FLOAT:
-          if (typeof value === "number") {
-            (stores[c] as Float64Array)[i] = value;
-            continue;
-          }
-          break;
-        case FAST_TEXT:
-          if (typeof value === "string") {
-            (stores[c] as (string | null)[])[i] = value;
-            continue;
-          }
-          break;
-        case FAST_DICT:
-          if (typeof value === "string" && (stores[c] as DictTextBuffer).put(i, value)) continue;
-          break;
+    this.#shape = options.shape ?? {};
+    this.#encodeText = options.encodeText ?? true;
+    this.#output = planOutput(columns, this.#shape);
+    this.#incremental = options.incremental;
+    this.#rejects = new Rejects(columns.map((c) => c.name));
+    this.#slots = this.#output.map((out) => {
+      const c = columns.findIndex((x) => x.name === out.source);
+      const slot: Slot = {
+        out: out as OutputColumn & { type: ColumnType },
+        column: columns[c],
+        c,
+        decl: this.#shape.columns?.[out.source],
+        writer: null,
+      };
+      const { decl, column } = slot;
+      if (decl) {
+        this.#decide(slot, decl.type, "");
+      } else if (column.hint !== "any" && column.hint !== "numeric") {
+        this.#decide(
+          slot,
+          column.hint,
+          `; the column is ${column.hint} (declared ${column.declaredType ?? "type"}): CAST it ` +
+            "in the query or declare its type under columns:",
+        );
       }
-      this.#slow(c, i, value);
+      return slot;
+    });
+    const tracked = options.incremental
+      ? [
+        ...new Set([
+          options.incremental.column,
+          ...(options.incremental.keys ?? columns.map((c) => c.name)),
+        ]),
+      ]
+      : [];
+    this.#trackedColumns = tracked.map((name) => {
+      const c = columns.findIndex((x) => x.name === name);
+      if (c < 0) {
+        throw new SqlError(
+          `${name} (the incremental column or a key) is not a column of the query (columns: ${
+            columns.map((x) => x.name).join(", ")
+          })`,
+        );
+      }
+      return [name, c];
+    });
+  }
+
+  /** The output columns (names, sources; types once known). */
+  get output(): OutputColumn[] {
+    return this.#output.map((o) => ({ ...o }));
+  }
+
+  /** Rows handed off in chunks so far (result rows, incl. rejected and dropped ones). */
+  get rowsTaken(): number {
+    return this.#rowsBefore;
+  }
+
+  /** Adds a page of rows (cells in result-column order); returns the chunks it completed. */
+  push(rows: readonly (readonly unknown[])[]): BuiltChunk[] {
+    const done: BuiltChunk[] = [];
+    let from = 0;
+    while (from < rows.length) {
+      const room = this.#chunkRows - this.#read;
+      const to = Math.min(rows.length, from + room);
+      this.#write(from === 0 && to === rows.length ? rows : rows.slice(from, to));
+      if (this.#read >= this.#chunkRows) done.push(this.#take());
+      from = to;
     }
-    this.#length = i + 1;
-    return this.#length >= this.#batchRows ||
-      (this.#rowsTaken + this.#length) % this.#chunkRows === 0;
+    return done;
   }
 
-  #slow(c: number, i: number, value: unknown): void {
-    const buffer = this.#buffers[c];
-    if (value === null || value === undefined) {
-      buffer.setNull(i);
-    } else if (buffer.set(i, value)) {
-      // stored
-    } else if (buffer instanceof DictTextBuffer && buffer.full) {
-      // Too many distinct values for a dictionary: plain text from here on for this column.
-      this.#plainText[c] = true;
-      this.#buffers[c] = buffer.toPlain(i);
-      this.#buffers[c].set(i, value);
-    } else {
-      this.#settle(c, i, value);
+  /** The last, partial chunk; an empty one when the result had no row (its types). */
+  finish(): BuiltChunk | undefined {
+    return this.#read > 0 || this.#rowsBefore === 0 ? this.#take() : undefined;
+  }
+
+  /** The boundary to store after the run (incremental); the previous one when no row came. */
+  boundary(): Boundary | undefined {
+    return this.#tracker?.boundary() ?? this.#incremental?.previous;
+  }
+
+  /** Gives a slot its type and writer. */
+  #decide(slot: Slot, type: ColumnType, context: string): ColumnWriter {
+    slot.out.type = type;
+    const fallback: Fallback = {
+      converter: declaredConverter({ type, format: slot.decl?.format }),
+      context,
+    };
+    const writer = makeWriter(slot.out, this.#chunkRows, slot.decl, fallback, {
+      encode: this.#encodeText,
+      convertText: slot.decl !== undefined || type !== "string",
+    });
+    // An untyped or text column's first chunk may still change its type (see the module notes).
+    if (this.#open && !slot.decl) {
+      if (writer instanceof IntegerWriter && (slot.column.hint === "any")) writer.widen = true;
+      if (writer instanceof TextWriter && this.#shape.inferDates) writer.scan = true;
     }
-    this.#refresh(c);
+    slot.writer = writer;
+    return writer;
   }
 
-  #newBuffer(c: number, type: ColumnType | undefined): ColumnBuffer {
-    const column = this.#columns[c];
-    if (
-      this.#encodeText && !this.#plainText[c] &&
-      (type === "string" || type === "date" || type === "datetime" || type === "json")
-    ) {
-      return new DictTextBuffer(column, this.#batchRows, type);
+  /** Decides an untyped column's type by its first non-null value (at page row `r`). */
+  #decideByValue(slot: Slot, value: unknown): ColumnWriter {
+    if (value instanceof Uint8Array) throw blobError(slot.column.name);
+    const numeric = typeof value === "number" || typeof value === "bigint";
+    const type: ColumnType = numeric
+      ? slot.column.hint === "numeric" ||
+          (typeof value === "number" && !Number.isInteger(value))
+        ? "float64"
+        : "int64"
+      : typeof value === "boolean"
+      ? "boolean"
+      : "string";
+    return this.#decide(
+      slot,
+      type,
+      `; the column is ${type}, from its first values: CAST it in the query or declare its ` +
+        "type under columns:",
+    );
+  }
+
+  /** Writes a page into the current chunk (after the incremental filter). */
+  #write(page: readonly (readonly unknown[])[]): void {
+    const readBefore = this.#read;
+    this.#read += page.length;
+    let rows = page;
+    let keep: number[] | null = null;
+    if (this.#incremental) {
+      const tracker = this.#tracker ?? this.#startTracker(page);
+      if (tracker) {
+        const cells: Record<string, unknown[]> = {};
+        for (const [name, c] of this.#trackedColumns) cells[name] = page.map((row) => row[c]);
+        keep = tracker.visit(cells, page.length);
+        if (keep) {
+          this.#dropped += page.length - keep.length;
+          rows = keep.map((i) => page[i]);
+        }
+      }
     }
-    return newBuffer(column, this.#batchRows, type);
+    if (keep !== null || this.#rowMap !== null) {
+      // Rejects name the row as read; once rows are dropped, positions and rows differ.
+      if (this.#rowMap === null) {
+        this.#rowMap = new Int32Array(this.#chunkRows);
+        for (let i = 0; i < this.#length; i++) this.#rowMap[i] = i;
+      }
+      for (let j = 0; j < rows.length; j++) {
+        this.#rowMap[this.#length + j] = readBefore + (keep ? keep[j] : j);
+      }
+    }
+    const at = this.#length;
+    for (const slot of this.#slots) {
+      let writer = slot.writer;
+      let from = 0;
+      if (writer === null) {
+        // An untyped column that showed only nulls so far: its first value decides.
+        while (from < rows.length && (rows[from][slot.c] ?? null) === null) from++;
+        if (from === rows.length) continue;
+        writer = this.#decideByValue(slot, rows[from][slot.c]);
+        writer.markNulls(0, at + from);
+      }
+      writer.fill(rows, slot.c, from, rows.length, at + from, this.#rejects);
+    }
+    this.#length += rows.length;
   }
 
-  #refresh(c: number): void {
-    const fast = this.#buffers[c].fast();
-    this.#kinds[c] = fast ? fast.kind : FAST_NONE;
-    this.#stores[c] = fast ? fast.store : null;
+  /** The tracker, once a page shows a value of the incremental column (its type by it). */
+  #startTracker(page: readonly (readonly unknown[])[]): BoundaryTracker | undefined {
+    const { column, keys, previous } = this.#incremental!;
+    const c = this.#columns.findIndex((x) => x.name === column);
+    const hint = this.#columns[c].hint;
+    let type = previous?.type as ColumnType | undefined;
+    if (type === undefined && (hint === "int64" || hint === "float64")) type = hint;
+    if (type === undefined && (hint === "any" || hint === "numeric")) {
+      const value = page.find((row) => row[c] !== null && row[c] !== undefined)?.[c];
+      if (value === undefined) return undefined; // nothing to follow yet
+      type = typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value))
+        ? "int64"
+        : typeof value === "number"
+        ? "float64"
+        : "string";
+    }
+    this.#tracker = new BoundaryTracker(
+      column,
+      type ?? "string",
+      keys ?? this.#columns.map((x) => x.name),
+      { previous },
+    );
+    return this.#tracker;
   }
 
-  #refreshAll(): void {
-    for (let c = 0; c < this.#buffers.length; c++) this.#refresh(c);
+  /** Fixes the types still open at the end of the first chunk. */
+  #close(length: number): void {
+    this.#open = false;
+    for (const slot of this.#slots) {
+      if (slot.writer === null) {
+        // Nothing but nulls in the first chunk: text.
+        this.#decide(slot, "string", "").markNulls(0, length);
+        continue;
+      }
+      const writer = slot.writer;
+      if (writer instanceof IntegerWriter) writer.widen = false;
+      if (!(writer instanceof TextWriter) || !writer.scan) continue;
+      writer.scan = false;
+      const form = writer.dateForm();
+      if (form === undefined) continue;
+      // Every value of the first chunk reads as one date form: the column is that type, and
+      // the chunk's text is converted once (it all parses: no reject).
+      const values = writer.decoded(length);
+      const typed = this.#decide(
+        slot,
+        form,
+        `; the column is ${form}, as every value of its first chunk reads: declare it under ` +
+          "columns: (type: string keeps text)",
+      );
+      const rows = values.map((v) => [v]);
+      typed.fill(rows, 0, 0, length, 0, this.#rejects);
+    }
   }
 
-  /**
-   * Hands off the buffered rows as a chunk and starts new buffers. The first call fixes every
-   * column's type (a column that has shown no value yet becomes `string`).
-   */
-  take(): ColumnChunk {
+  /** Hands off the current chunk: vectors, minus rejected rows. */
+  #take(): BuiltChunk {
     const length = this.#length;
-    const fixing = !this.#fixed && this.#rowsTaken + length >= this.#chunkRows;
-    // A column with no value yet is handed off as all-null text; it stays undecided (a later
-    // batch of the first chunk may still type it) until the first chunk is complete.
-    const columns = this.#buffers.map((b) =>
-      b.type === undefined ? b.retype("string", length).finish(length) : b.finish(length)
-    );
-    const chunk: ColumnChunk = { length, firstRow: this.#rowsTaken, columns };
-    this.#rowsTaken += length;
+    if (this.#open) this.#close(length);
+    let columns = this.#slots.map((slot) => slot.writer!.finish(length));
+    const rejected = this.#rejects.byRow;
+    const rowMap = this.#rowMap;
+    const rejects = [...rejected.values()].map((r) => ({
+      ...r,
+      index: this.#rowsBefore + (rowMap ? rowMap[r.index] : r.index),
+    }));
+    let kept = length;
+    if (rejected.size > 0) {
+      const keep: number[] = [];
+      for (let i = 0; i < length; i++) if (!rejected.has(i)) keep.push(i);
+      columns = columns.map((column) => gatherVector(column, keep));
+      kept = keep.length;
+    }
+    const chunk: BuiltChunk = {
+      batch: { length: kept, columns },
+      firstRow: this.#rowsBefore,
+      rowsRead: this.#read,
+      rejects,
+      dropped: this.#dropped,
+    };
+    this.#rowsBefore += this.#read;
+    this.#read = 0;
     this.#length = 0;
-    if (fixing) this.#fixed = true;
-    this.#buffers = this.#buffers.map((b, c) =>
-      this.#newBuffer(c, b.type ?? (this.#fixed ? "string" : undefined))
-    );
-    this.#refreshAll();
+    this.#dropped = 0;
+    this.#rowMap = null;
+    this.#rejects = new Rejects(this.#columns.map((c) => c.name));
     return chunk;
   }
-
-  /** A value its buffer refused: decide the column's type, widen it, or fail. */
-  #settle(c: number, i: number, value: unknown): void {
-    const buffer = this.#buffers[c];
-    const column = this.#columns[c];
-    let next: ColumnType | undefined;
-    if (buffer.type === undefined) {
-      next = typeFromValue(column, value);
-    } else if (!this.#fixed && buffer.type === "int64" && typeof value === "number") {
-      // `any`/`numeric` columns: SQLite stores 32.0 as the integer 32, so a column can start
-      // with integers and show a fraction later; widen while the schema is still open.
-      if (column.hint === "any" || column.hint === "numeric") next = "float64";
-    }
-    if (next === undefined) throw mismatch(column, buffer.type!, this.#rowsTaken + i, value);
-    const widened = buffer.retype(next, i);
-    this.#buffers[c] = widened;
-    if (!widened.set(i, value)) {
-      throw mismatch(column, next, this.#rowsTaken + i, value);
-    }
-  }
 }
 
-/**
- * Joins consecutive batches of one result (from a chunker with `batchRows`) into one chunk.
- * A column typed int64 in one batch and float64 in a later one (widened while the first chunk
- * was open) becomes float64; an all-null text column takes the type of the others.
- *
- * @example
- * ```ts
- * import { ColumnChunker, concatChunks } from "./chunker.ts";
- * const chunker = new ColumnChunker([{ name: "x", declaredType: null, hint: "any" }], {
- *   chunkRows: 4,
- *   batchRows: 2,
- * });
- * chunker.add([1n]);
- * chunker.add([2n]);
- * const first = chunker.take();
- * chunker.add([2.5]);
- * const chunk = concatChunks([first, chunker.take()]); // x: float64 [1, 2, 2.5]
- * ```
- */
-export function concatChunks(batches: readonly ColumnChunk[]): ColumnChunk {
-  if (batches.length === 1) return batches[0];
-  const length = batches.reduce((n, b) => n + b.length, 0);
-  const columns = batches[0].columns.map((_, c) => {
-    const parts = batches.map((b) => b.columns[c]);
-    return concatColumn(parts, batches.map((b) => b.length), length);
-  });
-  return { length, firstRow: batches[0].firstRow, columns };
-}
-
-function concatColumn(parts: ChunkColumn[], lengths: number[], length: number): ChunkColumn {
-  const name = parts[0].name;
-  const allNullText = (p: ChunkColumn) =>
-    p.type === "string" && (p.values as (string | null)[]).every((v) => v === null);
-  const typed = parts.filter((p) => !allNullText(p));
-  const types = new Set(typed.map((p) => p.type));
-  let type: ColumnType = typed.length === 0 ? "string" : typed[0].type;
-  if (types.size > 1) {
-    if ([...types].every((t) => t === "int64" || t === "float64")) type = "float64";
-    else throw new Error(`column "${name}" changed type across batches: ${[...types].join(", ")}`);
-  }
-  if (type === "string" || type === "date" || type === "datetime" || type === "json") {
-    const values: (string | null)[] = [];
-    parts.forEach((p, k) => {
-      if (p.type === type) values.push(...(p.values as (string | null)[]));
-      else for (let i = 0; i < lengths[k]; i++) values.push(null);
-    });
-    return { name, type, values, valid: null };
-  }
-  const big = type === "int64" &&
-    parts.some((p) => p.type === "int64" && p.values instanceof BigInt64Array);
-  const values = type === "boolean"
-    ? new Uint8Array(length)
-    : big
-    ? new BigInt64Array(length)
-    : new Float64Array(length);
-  let valid: Uint8Array | null = null;
-  let at = 0;
-  parts.forEach((p, k) => {
-    const n = lengths[k];
-    if (allNullText(p) && p.type !== type) {
-      valid ??= new Uint8Array(length).fill(1);
-      valid.fill(0, at, at + n);
-    } else {
-      if (big && !(p.values instanceof BigInt64Array)) {
-        const src = p.values as Float64Array;
-        for (let i = 0; i < n; i++) (values as BigInt64Array)[at + i] = BigInt(src[i]);
-      } else {
-        (values as Float64Array).set(p.values as Float64Array, at);
-      }
-      if (p.valid) {
-        valid ??= new Uint8Array(length).fill(1);
-        valid.set(p.valid, at);
-      }
-    }
-    at += n;
-  });
-  return { name, type, values, valid } as ChunkColumn;
-}
-
-/**
- * The columns of a chunk as plain arrays (`null` for missing cells), the form
- * `Sink.writeColumns` takes. Int64 cells are numbers, or bigints beyond 2^53.
- */
-export function chunkToArrays(chunk: ColumnChunk): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const column of chunk.columns) out[column.name] = columnToArray(column, chunk.length);
-  return out;
-}
-
-/** One chunk column as a plain array of `length` cells. */
-export function columnToArray(column: ChunkColumn, length: number): unknown[] {
-  if (column.type === "string" || column.type === "date" || column.type === "datetime") {
-    return column.values.length === length ? column.values : column.values.slice(0, length);
-  }
-  if (column.type === "json") return column.values.slice(0, length);
-  const out: unknown[] = new Array(length);
-  const { values, valid } = column;
-  if (column.type === "boolean") {
-    for (let i = 0; i < length; i++) out[i] = valid && !valid[i] ? null : values[i] === 1;
-    return out;
-  }
-  if (values instanceof BigInt64Array) {
-    for (let i = 0; i < length; i++) {
-      if (valid && !valid[i]) {
-        out[i] = null;
-      } else {
-        const v = values[i];
-        out[i] = v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
-      }
-    }
-    return out;
-  }
-  for (let i = 0; i < length; i++) out[i] = valid && !valid[i] ? null : values[i];
-  return out;
-}
-
-/** The type a hint starts a column with (`undefined`: decided by the first value). */
-function initialType(hint: TypeHint): ColumnType | undefined {
-  return hint === "any" || hint === "numeric" ? undefined : hint;
-}
-
-function typeFromValue(column: SqlColumn, value: unknown): ColumnType | undefined {
-  switch (typeof value) {
-    case "bigint":
-      return column.hint === "numeric" ? "float64" : "int64";
-    case "number":
-      return column.hint === "numeric" || !Number.isInteger(value) ? "float64" : "int64";
-    case "string":
-      return "string";
-    case "boolean":
-      return "boolean";
-  }
-  if (value instanceof Uint8Array) {
-    throw new SqlError(
-      `column "${column.name}" holds binary (BLOB) values, which the output formats cannot ` +
-        `hold; select hex(${column.name}) or CAST(${column.name} AS TEXT) instead`,
-    );
-  }
-  return undefined;
-}
-
-function mismatch(column: SqlColumn, type: ColumnType, row: number, value: unknown): SqlError {
-  if (value instanceof Uint8Array) typeFromValue(column, value); // throws the BLOB message
-  const shown = typeof value === "string"
-    ? JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
-    : typeof value === "bigint"
-    ? `${value}`
-    : String(value);
-  const cast = type === "int64" ? "INTEGER" : type === "float64" ? "REAL" : "TEXT";
-  const declared = column.declaredType ? `declared ${column.declaredType}, ` : "";
-  return new SqlError(
-    `column "${column.name}" (${declared}typed ${type} from its first values) holds ` +
-      `${shown} (${typeof value}) at result row ${row + 1}, which is not a ${type}; ` +
-      `CAST it in the query, e.g. CAST(${column.name} AS ${
-        type === "int64" && typeof value === "number" ? "REAL" : cast
-      })`,
-  );
-}
-
-const FAST_NONE = 0;
-/** Safe integers into a Float64Array. */
-const FAST_INT = 1;
-/** Numbers into a Float64Array. */
-const FAST_FLOAT = 2;
-/** Strings into an array. */
-const FAST_TEXT = 3;
-/** Strings into a dictionary-encoding buffer. */
-const FAST_DICT = 4;
-
-/** Where the chunker may write a common value directly, bypassing `set`. */
-interface FastStore {
-  kind: typeof FAST_INT | typeof FAST_FLOAT | typeof FAST_TEXT | typeof FAST_DICT;
-  store: Float64Array | (string | null)[] | DictTextBuffer;
-}
-
-/** A column's buffer for one chunk; `set` returns false for a value it cannot hold. */
-interface ColumnBuffer {
-  readonly column: SqlColumn;
-  readonly type: ColumnType | undefined;
-  /** The direct-write target for the common case, or null (after widening to 64-bit). */
-  fast(): FastStore | null;
-  set(i: number, value: unknown): boolean;
-  setNull(i: number): void;
-  /** A buffer of another type holding rows `0..length-1` converted. */
-  retype(type: ColumnType, length: number): ColumnBuffer;
-  finish(length: number): ChunkColumn;
-}
-
-function newBuffer(column: SqlColumn, capacity: number, type: ColumnType | undefined) {
-  switch (type) {
-    case undefined:
-      return new NullBuffer(column, capacity);
+function makeWriter(
+  out: OutputColumn & { type: ColumnType },
+  capacity: number,
+  decl: ColumnDecl | undefined,
+  fallback: Fallback,
+  options: { encode: boolean; convertText: boolean },
+): ColumnWriter {
+  const nullable = decl?.nullable ?? true;
+  switch (out.type) {
     case "int64":
-      return new Int64Buffer(column, capacity);
+      return new IntegerWriter(out, capacity, nullable, fallback, false);
+    case "timestamp":
+    case "timestamp_tz":
+    case "datetime":
+      return new IntegerWriter(out, capacity, nullable, fallback, true);
     case "float64":
-      return new Float64Buffer(column, capacity);
+      return new FloatWriter(out, capacity, nullable, fallback);
     case "boolean":
-      return new BooleanBuffer(column, capacity);
-    default:
-      return new TextBuffer(column, capacity, type);
+      return new BooleanWriter(out, capacity, nullable, fallback);
+    case "date":
+      return new DateWriter(out, capacity, nullable, fallback);
   }
-}
-
-/** Marks nulls lazily: most columns have none, and then no validity array is allocated. */
-class Validity {
-  valid: Uint8Array | null = null;
-  constructor(readonly capacity: number) {}
-  clear(i: number): void {
-    if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
-    this.valid[i] = 0;
-  }
-  isNull(i: number): boolean {
-    return this.valid !== null && this.valid[i] === 0;
-  }
-  slice(length: number): Uint8Array | null {
-    if (this.valid === null) return null;
-    return length === this.capacity ? this.valid : this.valid.slice(0, length);
-  }
-}
-
-/** A column that has shown only nulls so far. */
-class NullBuffer implements ColumnBuffer {
-  readonly type = undefined;
-  constructor(readonly column: SqlColumn, readonly capacity: number) {}
-  fast(): null {
-    return null;
-  }
-  set(): boolean {
-    return false;
-  }
-  setNull(): void {}
-  retype(type: ColumnType, length: number): ColumnBuffer {
-    const next = newBuffer(this.column, this.capacity, type);
-    for (let i = 0; i < length; i++) next.setNull(i);
-    return next;
-  }
-  finish(): ChunkColumn {
-    throw new Error("a column without a type cannot be finished");
-  }
-}
-
-/** Int64, float64 and boolean columns: values in a typed array, nulls in a {@link Validity}. */
-abstract class FixedBuffer implements ColumnBuffer {
-  abstract readonly type: "int64" | "float64" | "boolean";
-  protected readonly validity: Validity;
-  constructor(readonly column: SqlColumn, readonly capacity: number) {
-    this.validity = new Validity(capacity);
-  }
-  abstract fast(): FastStore | null;
-  abstract set(i: number, value: unknown): boolean;
-  abstract finish(length: number): ChunkColumn;
-  /** Row `i`'s value in the form `set` takes it back. */
-  protected abstract valueAt(i: number): unknown;
-  setNull(i: number): void {
-    this.validity.clear(i);
-  }
-  retype(type: ColumnType, length: number): ColumnBuffer {
-    const next = newBuffer(this.column, this.capacity, type);
-    for (let i = 0; i < length; i++) {
-      if (this.validity.isNull(i)) next.setNull(i);
-      else next.set(i, this.valueAt(i));
-    }
-    return next;
-  }
-}
-
-class Int64Buffer extends FixedBuffer {
-  readonly type = "int64" as const;
-  #values: Float64Array | BigInt64Array;
-  constructor(column: SqlColumn, capacity: number) {
-    super(column, capacity);
-    this.#values = new Float64Array(capacity);
-  }
-  fast(): FastStore | null {
-    const values = this.#values;
-    return values instanceof Float64Array ? { kind: FAST_INT, store: values } : null;
-  }
-  set(i: number, value: unknown): boolean {
-    const values = this.#values;
-    if (typeof value === "bigint") {
-      if (values instanceof BigInt64Array) {
-        values[i] = value;
-        return true;
-      }
-      if (value >= MIN_SAFE && value <= MAX_SAFE) {
-        values[i] = Number(value);
-        return true;
-      }
-      if (value < -(2n ** 63n) || value >= 2n ** 63n) return false;
-      this.#widen(i);
-      (this.#values as BigInt64Array)[i] = value;
-      return true;
-    }
-    if (typeof value === "number" && Number.isInteger(value)) {
-      if (values instanceof BigInt64Array) values[i] = BigInt(value);
-      else if (Number.isSafeInteger(value)) values[i] = value;
-      else {
-        this.#widen(i);
-        (this.#values as BigInt64Array)[i] = BigInt(value);
-      }
-      return true;
-    }
-    if (typeof value === "boolean") {
-      return this.set(i, value ? 1 : 0);
-    }
-    if (typeof value === "string" && /^[+-]?\d+$/.test(value)) {
-      // PostgreSQL int8 and numeric-as-text arrive as digit strings.
-      return this.set(i, BigInt(value));
-    }
-    return false;
-  }
-  /** Moves to 64-bit integers once a value is beyond 2^53. */
-  #widen(length: number): void {
-    const wide = new BigInt64Array(this.capacity);
-    const old = this.#values as Float64Array;
-    for (let j = 0; j < length; j++) wide[j] = this.validity.isNull(j) ? 0n : BigInt(old[j]);
-    this.#values = wide;
-  }
-  protected valueAt(i: number): unknown {
-    return this.#values[i];
-  }
-  finish(length: number): ChunkColumn {
-    const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
-    return { name: this.column.name, type: "int64", values, valid: this.validity.slice(length) };
-  }
-}
-
-class Float64Buffer extends FixedBuffer {
-  readonly type = "float64" as const;
-  readonly #values: Float64Array;
-  constructor(column: SqlColumn, capacity: number) {
-    super(column, capacity);
-    this.#values = new Float64Array(capacity);
-  }
-  fast(): FastStore {
-    return { kind: FAST_FLOAT, store: this.#values };
-  }
-  set(i: number, value: unknown): boolean {
-    if (typeof value === "number") {
-      this.#values[i] = value;
-      return true;
-    }
-    if (typeof value === "bigint") {
-      this.#values[i] = Number(value);
-      return true;
-    }
-    if (typeof value === "string" && value.trim() !== "") {
-      // PostgreSQL numeric arrives as text.
-      const n = Number(value);
-      if (Number.isNaN(n) && value.trim() !== "NaN") return false;
-      this.#values[i] = n;
-      return true;
-    }
-    return false;
-  }
-  protected valueAt(i: number): unknown {
-    return this.#values[i];
-  }
-  finish(length: number): ChunkColumn {
-    const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
-    return { name: this.column.name, type: "float64", values, valid: this.validity.slice(length) };
-  }
-}
-
-class BooleanBuffer extends FixedBuffer {
-  readonly type = "boolean" as const;
-  readonly #values: Uint8Array;
-  constructor(column: SqlColumn, capacity: number) {
-    super(column, capacity);
-    this.#values = new Uint8Array(capacity);
-  }
-  fast(): null {
-    return null;
-  }
-  set(i: number, value: unknown): boolean {
-    if (value === true || value === 1 || value === 1n) this.#values[i] = 1;
-    else if (value === false || value === 0 || value === 0n) this.#values[i] = 0;
-    else return false;
-    return true;
-  }
-  protected valueAt(i: number): unknown {
-    return this.#values[i] === 1;
-  }
-  finish(length: number): ChunkColumn {
-    const values = length === this.capacity ? this.#values : this.#values.slice(0, length);
-    return { name: this.column.name, type: "boolean", values, valid: this.validity.slice(length) };
-  }
-}
-
-class TextBuffer implements ColumnBuffer {
-  #values: (string | null)[] = [];
-  constructor(
-    readonly column: SqlColumn,
-    readonly capacity: number,
-    readonly type: "string" | "date" | "datetime" | "json",
-  ) {}
-  fast(): FastStore {
-    return { kind: FAST_TEXT, store: this.#values };
-  }
-  set(i: number, value: unknown): boolean {
-    if (typeof value === "string") {
-      this.#values[i] = value;
-      return true;
-    }
-    if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      // SQLite is dynamically typed: a text column may hold a number here and there.
-      this.#values[i] = String(value);
-      return true;
-    }
-    return false;
-  }
-  setNull(i: number): void {
-    this.#values[i] = null;
-  }
-  retype(type: ColumnType, length: number): ColumnBuffer {
-    const next = newBuffer(this.column, this.capacity, type);
-    for (let i = 0; i < length; i++) {
-      const v = this.#values[i];
-      if (v === null) next.setNull(i);
-      else next.set(i, v);
-    }
-    return next;
-  }
-  finish(length: number): ChunkColumn {
-    // Rows are set in order from 0, so the array is dense up to `length`.
-    const values = this.#values.length === length ? this.#values : this.#values.slice(0, length);
-    this.#values = [];
-    return { name: this.column.name, type: this.type, values, valid: null };
-  }
-}
-
-/**
- * Text as codes into a per-batch dictionary (see `encodeText`). Gives up (`full`) when a batch
- * holds more than a quarter distinct values: then plain text is cheaper.
- */
-class DictTextBuffer implements ColumnBuffer {
-  readonly #codes: Uint32Array;
-  readonly #index = new Map<string, number>();
-  readonly #dict: string[] = [];
-  readonly #limit: number;
-  full = false;
-  constructor(
-    readonly column: SqlColumn,
-    readonly capacity: number,
-    readonly type: "string" | "date" | "datetime" | "json",
-  ) {
-    this.#codes = new Uint32Array(capacity);
-    this.#limit = Math.max(16, capacity >> 2);
-  }
-  fast(): FastStore {
-    return { kind: FAST_DICT, store: this };
-  }
-  put(i: number, value: string): boolean {
-    let code = this.#index.get(value);
-    if (code === undefined) {
-      if (this.#dict.length >= this.#limit) {
-        this.full = true;
-        return false;
-      }
-      code = this.#dict.push(value);
-      this.#index.set(value, code);
-    }
-    this.#codes[i] = code;
-    return true;
-  }
-  set(i: number, value: unknown): boolean {
-    if (typeof value === "string") return this.put(i, value);
-    if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      return this.put(i, String(value));
-    }
-    return false;
-  }
-  setNull(i: number): void {
-    this.#codes[i] = 0;
-  }
-  /** Rows `0..length-1` decoded into `next`. */
-  #copyInto(next: ColumnBuffer, length: number): ColumnBuffer {
-    decodeCodes(this.#codes, this.#dict, length).forEach((v, i) =>
-      v === null ? next.setNull(i) : next.set(i, v)
-    );
-    return next;
-  }
-  /** The rows so far as a plain text buffer. */
-  toPlain(length: number): ColumnBuffer {
-    return this.#copyInto(new TextBuffer(this.column, this.capacity, this.type), length);
-  }
-  retype(type: ColumnType, length: number): ColumnBuffer {
-    return this.#copyInto(newBuffer(this.column, this.capacity, type), length);
-  }
-  finish(length: number): ChunkColumn {
-    const codes = length === this.capacity ? this.#codes : this.#codes.slice(0, length);
-    return {
-      name: this.column.name,
-      type: this.type,
-      values: [],
-      valid: null,
-      encoded: { codes, dict: this.#dict },
-    };
-  }
-}
-
-/** Rows `0..length-1` of a dictionary-encoded column: code 0 is null, code `c` is `dict[c - 1]`. */
-function decodeCodes(codes: Uint32Array, dict: string[], length: number): (string | null)[] {
-  const values: (string | null)[] = new Array(length);
-  for (let i = 0; i < length; i++) {
-    const code = codes[i];
-    values[i] = code === 0 ? null : dict[code - 1];
-  }
-  return values;
-}
-
-/** Turns dictionary-encoded text columns of a chunk back into plain arrays, in place. */
-export function decodeChunk(chunk: ColumnChunk): ColumnChunk {
-  for (const column of chunk.columns) {
-    if (!("encoded" in column) || column.encoded === undefined) continue;
-    column.values = decodeCodes(column.encoded.codes, column.encoded.dict, chunk.length);
-    delete column.encoded;
-  }
-  return chunk;
+  if (!isTextType(out.type)) throw new Error(`no writer for column type ${out.type}`);
+  return new TextWriter(
+    out,
+    capacity,
+    nullable,
+    options.convertText ? fallback : null,
+    options.encode,
+  );
 }

@@ -1,7 +1,14 @@
 /**
- * The SQL extractor: one bound query, streamed from SQLite or PostgreSQL in chunks, written as
- * (partitioned) Parquet, CSV or JSONL parts under `<out>/<format>/<asset>/`, with one manifest
- * line per part, the run in `<out>/state.sqlite`, and a run report.
+ * The SQL extractor: one bound query, streamed from SQLite or PostgreSQL in chunks of typed
+ * columns, written as (partitioned) Parquet, CSV or JSONL parts under `<out>/<format>/<asset>/`,
+ * with one manifest line per part, the run in `<out>/state.sqlite`, and a run report.
+ *
+ * Types: PostgreSQL's map natively; SQLite's come from declared types, first values and, for
+ * text, the one ISO date/timestamp form a column holds across the first chunk. `columns`
+ * declares types (with text date formats), nullability and new names; `select` keeps only some
+ * columns. Rows whose values do not fit their column's type go to
+ * `<out>/rejects/<asset>/<run_id>.jsonl` with the column and the reason; more than
+ * `maxRejectRatio` of them (and at least `minRejectsToFail`, default 10) fails the run.
  *
  * Safety:
  * - Everything that can be checked before a row is read is checked before anything is written
@@ -17,14 +24,11 @@
  * @module
  */
 import { basename, join, relative } from "node:path";
-import { SqlError, UsageError } from "../core/errors.ts";
-import {
-  type ColumnType,
-  openSink,
-  type Sink,
-  type SinkOptions,
-  type WrittenPart,
-} from "../sinks/mod.ts";
+import { ConfigError, SqlError, UsageError } from "../core/errors.ts";
+import { openSink, type Sink, type SinkOptions, type WrittenPart } from "../sinks/mod.ts";
+import type { ColumnDecl } from "../sinks/column_types.ts";
+import { type ColumnDeclInput, columnDeclSchema } from "../sinks/column_schema.ts";
+import { checkRejectRatio, writeRejects } from "../contracts/rejects.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
 import { beginWrite, commitReplace } from "../sinks/write_mode.ts";
 import { openSqliteState, type StateStore } from "../state/mod.ts";
@@ -37,11 +41,9 @@ import {
   writeRunReport,
   type WrittenReport,
 } from "../report/run_report.ts";
-import { chunkToArrays, type ColumnChunk, type SqlColumn } from "./chunker.ts";
+import { planOutput, type ShapeOptions, type SqlColumn } from "./chunker.ts";
 import {
   type Boundary,
-  BoundaryTracker,
-  pickRows,
   readBoundary,
   WATERMARK_PARAM,
   watermarkValue,
@@ -61,10 +63,29 @@ export type ExtractFormat = "parquet" | "csv" | "jsonl";
 export interface ExtractOptions {
   /** A SQLite file path, or a `postgres://` / `postgresql://` URL (password from `PGPASSWORD`). */
   db: string;
-  /** The SQL: one SELECT with named `:name` / `$name` placeholders. */
+  /**
+   * The SQL: one SELECT with named `:name` / `$name` placeholders, or positional ones (`?`,
+   * `?2` for SQLite, `$1` for PostgreSQL) whose values are named by position (`"1"`, `"2"`).
+   */
   query: string;
   /** Values of the placeholders; every placeholder needs one, and every value a placeholder. @default {} */
   params?: Record<string, ParamValue>;
+  /**
+   * Declared columns by result column name: type (string, int, float, decimal(p,s), bool,
+   * date, timestamp, timestamp_tz, json), text date `format`, `nullable`, `rename` — a bare
+   * type name is short for `{ type }`. They win over the database's types and over inference.
+   * @default {}
+   */
+  columns?: Record<string, ColumnDeclInput>;
+  /** Result columns to keep, in this order. @default every column */
+  select?: string[];
+  /** Largest share of rows that may be rejected before the run fails. @default 0.01 */
+  maxRejectRatio?: number;
+  /**
+   * Fewer rejected rows than this never fail the run, whatever their share (as a harvest's
+   * `min_rejects_to_fail`). @default 10
+   */
+  minRejectsToFail?: number;
   /** The out folder (manifest, state, reports, `<format>/<asset>/` parts). */
   out: string;
   /** Asset name: the parts' folder and the name in manifest, state and report. @default "extract" */
@@ -109,6 +130,10 @@ export interface ExtractResult {
   rows: number;
   /** Rows read again at the watermark and dropped because the previous run wrote them. */
   duplicatesDropped: number;
+  /** Rows whose values did not fit their columns' types (in the rejects file). */
+  rejected: number;
+  /** The run's rejects file, relative to the out folder, when it rejected rows. */
+  rejectsPath: string | null;
   /** Parts written, paths relative to the out folder. */
   parts: WrittenPart[];
   /** Bytes written. */
@@ -121,7 +146,7 @@ export interface ExtractResult {
   querySha256: string;
   /** Watermark before and after, when incremental. */
   watermark: { column: string; before: string | null; after: string | null } | null;
-  /** Result columns and their types. */
+  /** Output columns and their types (after select and rename). */
   schema: Record<string, string>;
   /** The run report. */
   report: RunReport;
@@ -252,11 +277,18 @@ async function extractLocked(
   }
   if (!incremental && mode === "append") await refuseSecondRun(assetDir, asset, unfinished);
 
+  const shape: ShapeOptions = { columns: parseColumns(options.columns), select: options.select };
   const source = await openSqlSource(options.db, { worker: options.worker });
   let stream: QueryStream;
+  let outputNames: string[];
   try {
-    stream = await source.query(bound, { chunkRows });
-    checkColumns(stream.columns, asset, incremental, options.keys, partitionColumns);
+    stream = await source.query(bound, {
+      chunkRows,
+      shape,
+      incremental: incremental ? { column: incremental, keys: options.keys, previous } : undefined,
+    });
+    outputNames = planOutput(stream.columns, shape).map((c) => c.name);
+    checkColumns(stream.columns, outputNames, asset, incremental, options.keys, partitionColumns);
   } catch (error) {
     await source.close();
     throw error;
@@ -279,6 +311,8 @@ async function extractLocked(
     chunk_rows: chunkRows,
     incremental_column: incremental ?? null,
     keys: options.keys ?? null,
+    ...(options.columns ? { columns: shape.columns } : {}),
+    ...(options.select ? { select: options.select } : {}),
   };
   const configHash = configSha256(config);
   const startedAt = new Date().toISOString();
@@ -307,43 +341,47 @@ async function extractLocked(
           : { source: "none", value: null, reason: "no watermark yet: every row" }
         : undefined,
     );
-    const keys = options.keys ?? stream.columns.map((c) => c.name);
-    let tracker: BoundaryTracker | undefined;
+    // Parquet is written from this thread: rows are read on the SQLite reader's thread, and
+    // polars compresses and writes on its own threads, so a third JavaScript thread (the
+    // shared Parquet thread) would only add its memory (about 35 MB) and start-up.
+    sink = await openSink(target, {
+      format,
+      runId,
+      partitionBy: options.partitionBy,
+      compression: options.compression,
+      rowGroupRows: chunkRows,
+    });
     let rows = 0;
+    let read = 0;
+    let rejected = 0;
+    let dropped = 0;
+    let rejectsFile: string | null = null;
     let chunkNo = 0;
+    let schema: Record<string, string> | undefined;
     const written: { part: WrittenPart; at: string; ms: number }[] = [];
     let pending: Promise<void> = Promise.resolve();
     for await (const chunk of stream.chunks) {
       chunkNo += 1;
-      if (sink === undefined) {
-        // Opened at the first chunk: its column types are the declared schema of every part.
-        sink = await openSink(target, {
-          format,
+      read += chunk.rowsRead;
+      dropped += chunk.dropped;
+      schema ??= Object.fromEntries(chunk.batch.columns.map((c) => [c.name, c.type]));
+      if (chunk.rejects.length > 0) {
+        rejected += chunk.rejects.length;
+        rejectsFile = await writeRejects(options.out, chunk.rejects, {
+          asset,
           runId,
-          partitionBy: options.partitionBy,
-          columns: schemaOf(chunk),
-          compression: options.compression,
-          rowGroupRows: chunkRows,
+          provenance: { snapshot: null, page: chunkNo, sha256: null },
         });
-        if (incremental) {
-          const type = chunk.columns.find((c) => c.name === incremental)!.type;
-          tracker = new BoundaryTracker(incremental, type, keys, { previous });
-        }
       }
-      let columns = chunkToArrays(chunk);
-      let length = chunk.length;
-      const keep = tracker?.visit(columns, length);
-      if (keep) {
-        columns = pickRows(columns, keep);
-        length = keep.length;
-      }
+      const { batch } = chunk;
+      if (batch.length === 0) continue;
       // One write in flight: the next chunk is read and converted while this one is encoded.
       await pending;
       const t0 = performance.now();
-      rows += length;
-      pending = sink.writeColumns(columns, length, { key: String(chunkNo).padStart(5, "0") })
+      rows += batch.length;
+      const activeSink = sink;
+      pending = activeSink.writeVectors(batch, { key: String(chunkNo).padStart(5, "0") })
         .then((parts) => {
-          collectGarbage();
           const at = new Date().toISOString();
           for (const part of parts) written.push({ part, at, ms: performance.now() - t0 });
           options.onProgress?.({ rows, parts: written.length });
@@ -352,10 +390,18 @@ async function extractLocked(
       pending.catch(() => {});
     }
     await pending;
+    if (rejected > 0) {
+      report.rejects(asset, rejected);
+      checkRejectRatio({ rejected, total: read - dropped }, {
+        asset,
+        maxRejectRatio: options.maxRejectRatio,
+        minRejectsToFail: options.minRejectsToFail,
+      });
+    }
     const closing = performance.now();
-    await sink?.close();
+    await sink.close();
     // Streamed formats (CSV, JSONL) complete their files on close.
-    const runParts = sink ? sink.parts : [];
+    const runParts = sink.parts;
     if (mode === "replace") await commitReplace(assetDir, { runId });
     // Parts as they are now: under the asset folder (replace moved them out of staging).
     const parts = runParts.map((p) => ({ ...p, path: join(assetDir, relative(target, p.path)) }));
@@ -363,7 +409,6 @@ async function extractLocked(
     const manifest = new ManifestWriter(options.out, { secrets, checkSnapshot: false });
     const watermarkIn = previous?.value ?? null;
     const querySha256 = sha256Hex(bound.text);
-    const records = [];
     for (const [i, part] of parts.entries()) {
       const seen = byPath.get(part.path);
       const record: ManifestRecordInput = {
@@ -390,19 +435,26 @@ async function extractLocked(
         part_sha256: part.sha256,
       };
       const appended = await manifest.append(record);
-      records.push(appended);
       report.request(appended);
     }
-    const boundary = tracker?.boundary();
+    const boundary = incremental ? stream.boundary() : undefined;
     if (incremental && boundary) await writeBoundary(state, asset, boundary);
     const bytes = parts.reduce((n, p) => n + p.bytes, 0);
     await state.finishRun(runId, {
       status: "succeeded",
       finishedAt: new Date().toISOString(),
-      counts: { rows, parts: parts.length, bytes, duplicates: tracker?.dropped ?? 0 },
+      counts: { rows, parts: parts.length, bytes, duplicates: dropped, rejected },
     });
-    if (tracker && tracker.dropped > 0) {
-      report.note(asset, `${tracker.dropped} rows re-read at the watermark were dropped`);
+    if (dropped > 0) {
+      report.note(asset, `${dropped} rows re-read at the watermark were dropped`);
+    }
+    if (rejected > 0) {
+      report.note(
+        asset,
+        `${rejected} rows did not fit their columns' types: see ${
+          toOutPath(options.out, rejectsFile!)
+        }`,
+      );
     }
     report.finishAsset(asset, parts.length === 0 ? "unchanged" : "ok");
     const built = report.build();
@@ -414,7 +466,9 @@ async function extractLocked(
       runId,
       asset,
       rows,
-      duplicatesDropped: tracker?.dropped ?? 0,
+      duplicatesDropped: dropped,
+      rejected,
+      rejectsPath: rejectsFile ? toOutPath(options.out, rejectsFile) : null,
       parts: parts.map((p) => ({ ...p, path: toOutPath(options.out, p.path) })),
       bytes,
       seconds: (performance.now() - started) / 1000,
@@ -423,7 +477,9 @@ async function extractLocked(
       watermark: incremental
         ? { column: incremental, before: watermarkIn, after: boundary?.value ?? null }
         : null,
-      schema: sink ? sink.schema : Object.fromEntries(stream.columns.map((c) => [c.name, c.hint])),
+      schema: schema ?? Object.fromEntries(
+        outputNames.map((name) => [name, hintOf(stream.columns, shape, name)]),
+      ),
       report: built,
       reportPaths,
     };
@@ -448,6 +504,38 @@ async function extractLocked(
     await source.close();
     await state.close();
   }
+}
+
+/** Parses `columns` declarations; throws {@link ConfigError} listing every bad one. */
+function parseColumns(
+  columns: ExtractOptions["columns"],
+): Record<string, ColumnDecl> | undefined {
+  if (columns === undefined) return undefined;
+  const out: Record<string, ColumnDecl> = {};
+  const issues: { path: string; message: string }[] = [];
+  for (const [name, decl] of Object.entries(columns)) {
+    const parsed = columnDeclSchema.safeParse(decl);
+    if (parsed.success) {
+      out[name] = parsed.data;
+    } else {
+      for (const issue of parsed.error.issues) {
+        issues.push({
+          path: ["columns", name, ...issue.path.map(String)].join("."),
+          message: issue.message,
+        });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError("bad column declarations", issues);
+  return out;
+}
+
+/** The type name of an output column of a query that returned no row. */
+function hintOf(columns: SqlColumn[], shape: ShapeOptions, name: string): string {
+  const source = Object.entries(shape.columns ?? {}).find(([, d]) => d.rename === name)?.[0] ??
+    name;
+  const declared = shape.columns?.[source]?.type;
+  return declared ?? columns.find((c) => c.name === source)?.hint ?? "string";
 }
 
 function checkOptions(
@@ -483,13 +571,20 @@ function bindUserQuery(
   const plain = bindQuery(query, params, { dialect });
   if (!incremental || !previous) return plain;
   const wrapped = wrapIncremental(query, incremental, dialect);
+  // The watermark is a named placeholder, allowed beside the user's positional ones.
   return bindQuery(wrapped, { ...params, [WATERMARK_PARAM]: watermarkValue(previous) }, {
     dialect,
+    reserved: WATERMARK_PARAM,
   });
 }
 
+/**
+ * The incremental column and keys are result columns (they are compared in SQL and read before
+ * any rename); partition columns are output columns (after select and rename).
+ */
 function checkColumns(
   columns: SqlColumn[],
+  output: string[],
   asset: string,
   incremental: string | undefined,
   keys: string[] | undefined,
@@ -497,19 +592,17 @@ function checkColumns(
 ): void {
   const names = new Set(columns.map((c) => c.name));
   const list = columns.map((c) => c.name).join(", ");
-  const missing = (what: string, name: string) =>
+  const missing = (what: string, name: string, among = list) =>
     new SqlError(
-      `${what} ${name} is not a column of the query for asset "${asset}" (columns: ${list})`,
+      `${what} ${name} is not a column of the query for asset "${asset}" (columns: ${among})`,
     );
   if (incremental && !names.has(incremental)) throw missing("--incremental-column", incremental);
   for (const key of keys ?? []) if (!names.has(key)) throw missing("--key", key);
   for (const column of partitionColumns) {
-    if (!names.has(column)) throw missing("--partition-by column", column);
+    if (!output.includes(column)) {
+      throw missing("--partition-by column", column, output.join(", "));
+    }
   }
-}
-
-function schemaOf(chunk: ColumnChunk): Record<string, ColumnType> {
-  return Object.fromEntries(chunk.columns.map((c) => [c.name, c.type]));
 }
 
 function jsonParams(
@@ -603,13 +696,4 @@ async function removeRunParts(assetDir: string, runId: string): Promise<void> {
   for await (const file of partFiles(assetDir)) {
     if (file.runId === runId) await Deno.remove(file.path).catch(() => {});
   }
-}
-
-/**
- * Polars frames hold their memory in Rust, which V8 does not see: without a collection it lets
- * dead frames pile up for hundreds of MB. When the process runs with `--v8-flags=--expose-gc`
- * (the `extract` task does), one collection per written chunk keeps memory flat.
- */
-export function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.();
 }

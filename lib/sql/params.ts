@@ -1,10 +1,13 @@
 /**
- * Named query parameters: finds `:name` and `$name` placeholders outside string literals,
- * quoted identifiers and comments, and rewrites them into the driver's positional form
- * (`?1` for SQLite, `$1` for PostgreSQL) with the values in a separate list. Values are always
- * bound by the driver, never spliced into the SQL text, so `'; DROP TABLE Orders; --` is a value.
- * A placeholder without a value, or a value without a placeholder, is refused before the query
- * runs.
+ * Query parameters: finds placeholders outside string literals, quoted identifiers and
+ * comments — named ones (`:name`, `$name`) and positional ones (SQLite's `?` and `?NNN`,
+ * PostgreSQL's `$1`) — and rewrites them into the driver's positional form (`?1` for SQLite,
+ * `$1` for PostgreSQL) with the values in a separate list. A positional placeholder's value is
+ * named by its position: `--param 1=1997-01-01` (an anonymous `?` takes the number after the
+ * largest one before it, as SQLite numbers them). Values are always bound by the driver, never
+ * spliced into the SQL text, so `'; DROP TABLE Orders; --` is a value. A placeholder without a
+ * value, a value without a placeholder, and a query mixing named and positional placeholders
+ * are refused before the query runs.
  * @module
  */
 import { SqlError } from "../core/errors.ts";
@@ -17,10 +20,12 @@ export type SqlDialect = "sqlite" | "postgres";
 
 /** One placeholder occurrence in the SQL text. */
 export interface Placeholder {
-  /** The parameter name without its sigil. */
+  /** The parameter name without its sigil; a positional placeholder's position (`"1"`). */
   name: string;
-  /** The sigil used: `:` or `$`. */
-  sigil: ":" | "$";
+  /** The sigil used: `:` or `$` (named, or PostgreSQL's `$1`), `?` (SQLite's positional). */
+  sigil: ":" | "$" | "?";
+  /** True for a positional placeholder (`?`, `?2`, `$1`). */
+  positional: boolean;
   /** Offset of the sigil in the SQL text. */
   start: number;
   /** Offset just past the name. */
@@ -29,11 +34,11 @@ export interface Placeholder {
 
 /** A query ready for a driver: positional placeholders and their values in order. */
 export interface BoundQuery {
-  /** SQL text with each named placeholder replaced by a positional one. */
+  /** SQL text with each placeholder replaced by the driver's positional one. */
   text: string;
   /** Values for positions 1..n. */
   values: ParamValue[];
-  /** Parameter names in position order (position i+1 is `names[i]`). */
+  /** Parameter names in position order (position i+1 is `names[i]`; `"1"` for `?1`/`$1`). */
   names: string[];
   /** The bound values by name, for the manifest. */
   params: Record<string, ParamValue>;
@@ -43,20 +48,28 @@ export interface BoundQuery {
 export interface BindQueryOptions {
   /** Which positional syntax to produce. @default "sqlite" */
   dialect?: SqlDialect;
+  /**
+   * A named placeholder allowed beside positional ones (the extractor's watermark, added to a
+   * user's query around it). @default none
+   */
+  reserved?: string;
 }
 
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_]/;
 
 /**
- * Every named placeholder in `sql`, in order of appearance. Refuses positional placeholders
- * (`?`, `?1`, `$1`) because they cannot be named by `--param`.
+ * Every placeholder in `sql`, in order of appearance: named (`:name`, `$name`) and positional
+ * (SQLite `?`, `?NNN`; PostgreSQL `$N`), a positional one named by its position. Refuses `$1`
+ * in SQLite (there it would be a parameter named "1": use `?1`) and `?0`.
  *
  * @example
  * ```ts
  * import { findPlaceholders } from "./params.ts";
  * findPlaceholders("SELECT * FROM t WHERE d >= :start AND note <> ':x'").map((p) => p.name);
  * // ["start"]
+ * findPlaceholders("SELECT * FROM t WHERE a = ? AND b = ?5 AND c = ?").map((p) => p.name);
+ * // ["1", "5", "6"]
  * ```
  */
 export function findPlaceholders(sql: string, options: BindQueryOptions = {}): Placeholder[] {
@@ -64,6 +77,7 @@ export function findPlaceholders(sql: string, options: BindQueryOptions = {}): P
   const found: Placeholder[] = [];
   const n = sql.length;
   let i = 0;
+  let largest = 0;
   while (i < n) {
     const c = sql[i];
     const next = sql[i + 1];
@@ -86,21 +100,44 @@ export function findPlaceholders(sql: string, options: BindQueryOptions = {}): P
       if (c === "$" || !isPartOfWord(sql, i)) {
         let end = i + 2;
         while (end < n && IDENT_PART.test(sql[end])) end += 1;
-        found.push({ name: sql.slice(i + 1, end), sigil: c, start: i, end });
+        found.push({ name: sql.slice(i + 1, end), sigil: c, positional: false, start: i, end });
         i = end;
       } else {
         i += 1;
       }
     } else if (c === "$" && next !== undefined && /[0-9]/.test(next) && !isPartOfWord(sql, i)) {
-      throw new SqlError(
-        `positional placeholder ${positionalAt(sql, i)} is not supported; ` +
-          "use a named placeholder such as :start and pass --param start=VALUE",
-      );
+      const text = positionalAt(sql, i);
+      if (dialect === "sqlite") {
+        throw new SqlError(
+          `placeholder ${text} is PostgreSQL's positional form; in SQLite write ?${
+            text.slice(1)
+          } (or ? ), or a named :name, and pass --param ${text.slice(1)}=VALUE`,
+        );
+      }
+      const position = Number(text.slice(1));
+      if (position < 1) throw new SqlError(`placeholder ${text}: positions start at $1`);
+      found.push({
+        name: String(position),
+        sigil: "$",
+        positional: true,
+        start: i,
+        end: i + text.length,
+      });
+      i += text.length;
     } else if (c === "?" && dialect === "sqlite") {
-      throw new SqlError(
-        `positional placeholder ${positionalAt(sql, i)} is not supported; ` +
-          "use a named placeholder such as :start and pass --param start=VALUE",
-      );
+      const text = positionalAt(sql, i);
+      // SQLite numbers a bare ? one after the largest position so far.
+      const position = text.length > 1 ? Number(text.slice(1)) : largest + 1;
+      if (position < 1) throw new SqlError(`placeholder ${text}: positions start at ?1`);
+      largest = Math.max(largest, position);
+      found.push({
+        name: String(position),
+        sigil: "?",
+        positional: true,
+        start: i,
+        end: i + text.length,
+      });
+      i += text.length;
     } else if (IDENT_PART.test(c)) {
       // Skip a whole word so `a$b` (a legal PostgreSQL identifier) is not read as `$b`.
       while (i < n && (IDENT_PART.test(sql[i]) || sql[i] === "$")) i += 1;
@@ -112,15 +149,19 @@ export function findPlaceholders(sql: string, options: BindQueryOptions = {}): P
 }
 
 /**
- * Rewrites `sql`'s named placeholders into positional ones and binds `params` to them, after
- * {@link singleStatement}. Throws {@link SqlError} when a placeholder has no value or a value has
- * no placeholder.
+ * Rewrites `sql`'s placeholders into the driver's positional ones and binds `params` to them
+ * (by name; by position for positional placeholders: `{ "1": … }`), after
+ * {@link singleStatement}. Positional placeholders come first, in position order, then named
+ * ones in order of appearance. Throws {@link SqlError} when a placeholder has no value, a value
+ * has no placeholder, or named and positional placeholders are mixed.
  *
  * @example
  * ```ts
  * import { bindQuery } from "./params.ts";
  * const q = bindQuery("SELECT * FROM Orders WHERE OrderDate >= :start", { start: "1997-01-01" });
  * // q.text === "SELECT * FROM Orders WHERE OrderDate >= ?1"; q.values === ["1997-01-01"]
+ * bindQuery("SELECT * FROM t WHERE a = $2 AND b = $1", { 1: "x", 2: "y" }, { dialect: "postgres" });
+ * // text "… a = $2 AND b = $1", values ["x", "y"]
  * ```
  */
 export function bindQuery(
@@ -131,8 +172,24 @@ export function bindQuery(
   const dialect = options.dialect ?? "sqlite";
   sql = singleStatement(sql, { dialect });
   const placeholders = findPlaceholders(sql, { dialect });
+  const positional = placeholders.find((p) => p.positional);
+  const named = placeholders.find((p) => !p.positional && p.name !== options.reserved);
+  if (positional && named) {
+    throw new SqlError(
+      `the query mixes named (${named.sigil}${named.name}) and positional ` +
+        `(${sql.slice(positional.start, positional.end)}) placeholders; use one kind`,
+    );
+  }
   const names: string[] = [];
   const position = new Map<string, number>();
+  // Positional ones keep their order (positions without a placeholder are not bound), named
+  // ones follow in order of appearance.
+  const numbers = [...new Set(placeholders.filter((p) => p.positional).map((p) => Number(p.name)))]
+    .sort((a, b) => a - b);
+  for (const number of numbers) {
+    position.set(String(number), names.length + 1);
+    names.push(String(number));
+  }
   for (const p of placeholders) {
     if (!position.has(p.name)) {
       position.set(p.name, names.length + 1);
@@ -142,8 +199,12 @@ export function bindQuery(
   const missing = names.filter((name) => !Object.hasOwn(params, name));
   if (missing.length > 0) {
     const first = placeholders.find((p) => p.name === missing[0])!;
+    const shown = first.positional
+      ? sql.slice(first.start, first.end) +
+        (first.end - first.start === 1 ? ` (position ${first.name})` : "")
+      : `${first.sigil}${first.name}`;
     throw new SqlError(
-      `query placeholder ${first.sigil}${first.name} has no value; pass --param ` +
+      `query placeholder ${shown} has no value; pass --param ` +
         `${missing[0]}=VALUE${
           missing.length > 1 ? ` (also unbound: ${missing.slice(1).join(", ")})` : ""
         }`,
@@ -151,7 +212,10 @@ export function bindQuery(
   }
   const unknown = Object.keys(params).filter((name) => !position.has(name));
   if (unknown.length > 0) {
-    const used = names.length > 0 ? names.map((n) => `:${n}`).join(", ") : "none";
+    const used = names.length > 0
+      ? names.map((n) => /^\d+$/.test(n) ? `${dialect === "postgres" ? "$" : "?"}${n}` : `:${n}`)
+        .join(", ")
+      : "none";
     throw new SqlError(
       `--param ${unknown[0]} is not used by the query (its placeholders: ${used}); ` +
         "remove it or add the placeholder to the query",
@@ -230,18 +294,18 @@ export function singleStatement(sql: string, options: BindQueryOptions = {}): st
 }
 
 /**
- * Parses `--param name=value` flags into a record. Names must be identifiers; a repeated name is
- * refused (it would silently drop a value).
+ * Parses `--param name=value` flags into a record. Names are identifiers, or positions (`1`)
+ * for positional placeholders; a repeated name is refused (it would silently drop a value).
  */
 export function parseParamFlags(flags: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const flag of flags) {
     const eq = flag.indexOf("=");
     const name = eq < 0 ? flag : flag.slice(0, eq);
-    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    if (eq < 0 || !/^([A-Za-z_][A-Za-z0-9_]*|[1-9][0-9]*)$/.test(name)) {
       throw new SqlError(
         `--param "${flag}" must look like name=value with name a placeholder name (letters, ` +
-          "digits, _), e.g. --param start=1997-01-01",
+          "digits, _) or a position (1, 2, …), e.g. --param start=1997-01-01 or --param 1=1997-01-01",
       );
     }
     if (Object.hasOwn(out, name)) {
@@ -257,7 +321,7 @@ function isPartOfWord(sql: string, i: number): boolean {
 }
 
 function positionalAt(sql: string, i: number): string {
-  const m = /^[?$][0-9]*/.exec(sql.slice(i));
+  const m = /^[?$][0-9]*/.exec(sql.slice(i, i + 12));
   return m ? m[0] : sql[i];
 }
 

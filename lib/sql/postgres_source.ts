@@ -3,10 +3,14 @@
  * repeatable-read transaction as `DECLARE … NO SCROLL CURSOR`, and rows come `FETCH FORWARD n`
  * at a time into column chunks, so memory is bounded by the chunk size, not the result.
  *
- * Types come from the result's type OIDs (int2/int4/int8 → int64, float4/float8/numeric →
- * float64, bool → boolean, date → date, timestamp(tz) → datetime, anything else → text).
- * Dates, timestamps and JSON are read as PostgreSQL prints them, never through a JS `Date` in
- * the local time zone.
+ * Types come from the result's type OIDs and modifiers, natively: int2/int4/int8 → int64
+ * (int8 exact beyond 2^53), float4/float8 → float64, `numeric(p,s)` → decimal(p,s) (p ≤ 38),
+ * other numerics → text exactly as PostgreSQL prints them (never through a double), bool →
+ * boolean, date → date, timestamp → timestamp (µs, no zone), timestamptz → timestamp_tz (µs,
+ * UTC), json/jsonb → JSON text, anything else → text. Dates and timestamps are read from the
+ * text PostgreSQL prints (`DateStyle` ISO for the session; timestamptz with its offset), never
+ * through a JS `Date` in the local time zone; `infinity` and other values the types cannot hold
+ * become rejects.
  *
  * The password comes from the URL or `PGPASSWORD` (pg reads it); it never reaches a message,
  * the manifest or a log: the source is described by its URL without credentials.
@@ -15,7 +19,9 @@
 import pg from "pg";
 import { SqlError } from "../core/errors.ts";
 import { redactText, redactUrl } from "../core/redact.ts";
-import { type ColumnChunk, ColumnChunker, type SqlColumn, type TypeHint } from "./chunker.ts";
+import { type BuiltChunk, ChunkBuilder, type SqlColumn, type TypeHint } from "./chunker.ts";
+import { decimalType } from "../sinks/column_types.ts";
+import type { Boundary } from "./boundary.ts";
 import type { BoundQuery } from "./params.ts";
 import {
   checkUniqueColumns,
@@ -45,6 +51,8 @@ const OID = {
   date: 1082,
   timestamp: 1114,
   timestamptz: 1184,
+  json: 114,
+  jsonb: 3802,
 } as const;
 
 const NAMES: Record<number, string> = {
@@ -66,8 +74,18 @@ const NAMES: Record<number, string> = {
   3802: "jsonb",
 };
 
-/** The {@link TypeHint} of a PostgreSQL type OID. */
-export function postgresTypeHint(oid: number): TypeHint {
+/**
+ * The {@link TypeHint} of a PostgreSQL type OID and type modifier (`numeric(10,2)` has the
+ * modifier ((10 << 16) | 2) + 4).
+ *
+ * @example
+ * ```ts
+ * import { postgresTypeHint } from "./postgres_source.ts";
+ * postgresTypeHint(1700, ((10 << 16) | 2) + 4); // "decimal(10,2)"
+ * postgresTypeHint(1184); // "timestamp_tz"
+ * ```
+ */
+export function postgresTypeHint(oid: number, modifier = -1): TypeHint {
   switch (oid) {
     case OID.int2:
     case OID.int4:
@@ -76,15 +94,27 @@ export function postgresTypeHint(oid: number): TypeHint {
       return "int64";
     case OID.float4:
     case OID.float8:
-    case OID.numeric:
       return "float64";
+    case OID.numeric: {
+      if (modifier < 4) return "string"; // numeric without a precision: any size, kept as text
+      const precision = ((modifier - 4) >> 16) & 0xffff;
+      // The scale is an 11-bit signed field (PostgreSQL 15 allows numeric(2,-3) and (2,5)).
+      const scale = (((modifier - 4) & 0x7ff) ^ 0x400) - 0x400;
+      return precision >= 1 && precision <= 38 && scale >= 0 && scale <= precision
+        ? decimalType(precision, scale)
+        : "string";
+    }
     case OID.bool:
       return "boolean";
     case OID.date:
       return "date";
     case OID.timestamp:
+      return "timestamp";
     case OID.timestamptz:
-      return "datetime";
+      return "timestamp_tz";
+    case OID.json:
+    case OID.jsonb:
+      return "json";
     default:
       return "string";
   }
@@ -97,7 +127,10 @@ function parseInt64(text: string): number | bigint {
   return text.length <= MAX_SAFE_DIGITS ? Number(text) : BigInt(text);
 }
 
-/** Parsers by OID for text-format values; everything not listed stays text. */
+/**
+ * Parsers by OID for text-format values; everything not listed stays text (numeric, dates,
+ * timestamps and JSON are converted exactly by the chunker).
+ */
 const TYPES = {
   getTypeParser(oid: number): (text: string) => unknown {
     switch (oid) {
@@ -110,8 +143,6 @@ const TYPES = {
       case OID.float4:
       case OID.float8:
         return parseFloat;
-      case OID.numeric:
-        return Number;
       case OID.bool:
         return (text: string) => text === "t";
       default:
@@ -148,6 +179,9 @@ export async function openPostgresSource(
   client.on("error", () => {});
   try {
     await client.connect();
+    // Dates and timestamps printed as ISO-8601 whatever the server's default; the field order
+    // for reading date literals in the query stays the server's.
+    await client.query("SET DateStyle TO ISO");
   } catch (error) {
     await client.end().catch(() => {});
     throw new SqlError(
@@ -215,13 +249,21 @@ class PostgresSource implements SqlSource {
         `the query failed on ${this.description}: ${explain(error, this.secrets)}`,
       );
     }
-    const columns: SqlColumn[] = first.fields.map((f: { name: string; dataTypeID: number }) => ({
+    const columns: SqlColumn[] = first.fields.map((
+      f: { name: string; dataTypeID: number; dataTypeModifier: number },
+    ) => ({
       name: f.name,
       declaredType: NAMES[f.dataTypeID] ?? `oid ${f.dataTypeID}`,
-      hint: postgresTypeHint(f.dataTypeID),
+      hint: postgresTypeHint(f.dataTypeID, f.dataTypeModifier),
     }));
+    let builder: ChunkBuilder;
     try {
       checkUniqueColumns(columns);
+      builder = new ChunkBuilder(columns, {
+        chunkRows,
+        shape: options.shape,
+        incremental: options.incremental,
+      });
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
       this.#busy = false;
@@ -236,31 +278,35 @@ class PostgresSource implements SqlSource {
     };
     const describe = this.description;
     const secrets = this.secrets;
-    async function* chunks(): AsyncGenerator<ColumnChunk> {
-      const chunker = new ColumnChunker(columns, { chunkRows });
+    let read = 0;
+    async function* chunks(): AsyncGenerator<BuiltChunk> {
       let batch = first;
       try {
         for (;;) {
-          for (const row of batch.rows) {
-            if (chunker.add(row)) yield chunker.take();
-          }
+          read += batch.rows.length;
+          yield* builder.push(batch.rows);
           if (batch.rows.length < fetchRows) break;
           try {
             batch = await client.query({ text: fetch, rowMode: "array" });
           } catch (error) {
             throw new SqlError(
-              `the query failed after ${chunker.rowsTaken + chunker.length} rows on ${describe}: ` +
-                explain(error, secrets),
+              `the query failed after ${read} rows on ${describe}: ` + explain(error, secrets),
             );
           }
         }
-        if (chunker.length > 0) yield chunker.take();
+        const last = builder.finish();
+        if (last) yield last;
         await finish(true);
       } finally {
         await finish(false);
       }
     }
-    return { columns, chunks: chunks(), cancel: () => finish(false) };
+    return {
+      columns,
+      chunks: chunks(),
+      boundary: (): Boundary | undefined => builder.boundary(),
+      cancel: () => finish(false),
+    };
   }
 
   async close(): Promise<void> {

@@ -1,17 +1,22 @@
 /**
- * What the extractor needs from a database: run one bound query and stream its rows as column
- * chunks. SQLite ({@link ../sql/sqlite_source.ts}) and PostgreSQL
- * ({@link ../sql/postgres_source.ts}) implement it.
+ * What the extractor needs from a database: run one bound query and stream its rows as typed
+ * column chunks. SQLite ({@link ../sql/sqlite_source.ts}) and PostgreSQL
+ * ({@link ../sql/postgres_source.ts}) implement it; both build chunks with `chunker.ts`.
  * @module
  */
 import { SqlError } from "../core/errors.ts";
-import type { ColumnChunk, SqlColumn } from "./chunker.ts";
+import type { BuiltChunk, IncrementalOptions, ShapeOptions, SqlColumn } from "./chunker.ts";
+import type { Boundary } from "./boundary.ts";
 import type { BoundQuery, SqlDialect } from "./params.ts";
 
 /** Options of {@link SqlSource.query}. */
 export interface QueryOptions {
   /** Rows per chunk. @default 100_000 */
   chunkRows?: number;
+  /** Declared columns, selection (checked before any row is read). */
+  shape?: ShapeOptions;
+  /** Follow a watermark while reading (see `incremental.ts`). */
+  incremental?: IncrementalOptions;
 }
 
 /** A running query: its columns (known before any row) and its rows as chunks. */
@@ -19,10 +24,12 @@ export interface QueryStream {
   /** Result columns with their declared types. */
   columns: SqlColumn[];
   /**
-   * The rows, `chunkRows` at a time. Throws {@link SqlError} when the query fails part-way.
-   * Breaking out of the loop stops the query.
+   * The rows, `chunkRows` at a time, as typed vectors with their rejects. Throws
+   * {@link SqlError} when the query fails. Breaking out of the loop stops the query.
    */
-  chunks: AsyncIterable<ColumnChunk>;
+  chunks: AsyncIterable<BuiltChunk>;
+  /** The watermark boundary once every chunk has been read (incremental queries). */
+  boundary(): Boundary | undefined;
   /** Stops the query early and frees its resources. Idempotent. */
   cancel(): Promise<void>;
 }

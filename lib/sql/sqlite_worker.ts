@@ -1,16 +1,17 @@
 /**
- * The SQLite reader thread: opens the database, prepares the query, and posts its rows as
- * column chunks to the main thread (typed arrays transferred, not copied), at most `readAhead`
- * chunks ahead of the consumer so memory stays bounded. See `sqlite_source.ts`.
+ * The SQLite reader thread: opens the database, prepares the query, runs it into its temporary
+ * table and posts its rows as typed column chunks to the main thread (typed arrays
+ * transferred, not copied), at most `readAhead` chunks ahead of the consumer so memory stays
+ * bounded. See `sqlite_source.ts`.
  * @module
  */
 /// <reference lib="deno.worker" />
 import { SqlError } from "../core/errors.ts";
-import type { ColumnChunk } from "./chunker.ts";
 import {
+  chunkBuffers,
   openSqliteDatabase,
   prepareSqliteQuery,
-  readSqliteChunks,
+  sqliteReader,
   type WorkerReply,
   type WorkerRequest,
 } from "./sqlite_source.ts";
@@ -39,33 +40,21 @@ async function run(request: Extract<WorkerRequest, { type: "start" }>): Promise<
   const db = openSqliteDatabase(request.path);
   try {
     const prepared = prepareSqliteQuery(db, request.query);
+    const reader = sqliteReader(db, prepared, request.options);
     reply({ type: "columns", columns: prepared.columns });
-    const sizes = {
-      chunkRows: request.chunkRows,
-      batchRows: request.batchRows,
-      encodeText: request.encodeText,
-    };
-    for (const chunk of readSqliteChunks(db, prepared, sizes)) {
+    for (const event of reader.events()) {
+      if (event.type === "done") {
+        reply(event);
+        break;
+      }
       while (credits === 0) {
         await new Promise<void>((resolve) => wakeOnCredit = resolve);
         wakeOnCredit = undefined;
       }
       credits -= 1;
-      reply({ type: "chunk", chunk }, buffersOf(chunk));
+      reply(event, chunkBuffers(event.chunk));
     }
-    reply({ type: "done" });
   } finally {
     db.close();
   }
-}
-
-function buffersOf(chunk: ColumnChunk): Transferable[] {
-  const out = new Set<ArrayBuffer>();
-  for (const column of chunk.columns) {
-    if ("encoded" in column && column.encoded) out.add(column.encoded.codes.buffer as ArrayBuffer);
-    if (column.values instanceof Array) continue;
-    out.add(column.values.buffer as ArrayBuffer);
-    if (column.valid) out.add(column.valid.buffer as ArrayBuffer);
-  }
-  return [...out];
 }

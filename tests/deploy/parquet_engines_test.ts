@@ -5,10 +5,17 @@
  */
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { assertEquals } from "../assert.ts";
 import { castColumn, type TypedColumn } from "../../lib/sinks/column_types.ts";
 import { forceParquetEngine } from "../../lib/sinks/ffi.ts";
-import { writeParquetColumns } from "../../lib/sinks/parquet_wasm.ts";
+import {
+  createJsParquetWriter,
+  readParquetColumns,
+  writeParquetColumns,
+} from "../../lib/sinks/parquet_wasm.ts";
+import { createPolarsParquetWriter } from "../../lib/sinks/polars_writer.ts";
+import type { VectorColumn } from "../../lib/sinks/vectors.ts";
 import { toFrame, writeParquetFile } from "../../lib/sinks/parquet.ts";
 import { beginWrite, mergeByKey, parquetFiles } from "../../lib/sinks/write_mode.ts";
 
@@ -117,6 +124,153 @@ Deno.test("a merge by key gives the same rows on polars and without FFI", async 
     assertEquals(all.filter((r) => r.run === "r2").length, 50);
   } finally {
     forceParquetEngine(undefined);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A batch of the SQL extractor's column vectors, with the types beyond the harvest's. */
+function vectors(): VectorColumn[] {
+  const day = 86_400_000_000;
+  return [
+    { name: "id", type: "int64", values: BigInt64Array.of(1n, 2n, 3n, 2n ** 60n), valid: null },
+    {
+      name: "at",
+      type: "timestamp",
+      values: Float64Array.of(9681 * day, 9862 * day + 1, 0, -1),
+      valid: Uint8Array.of(1, 1, 0, 1),
+    },
+    { name: "zoned", type: "timestamp_tz", values: Float64Array.of(0, 1, 2, 3), valid: null },
+    { name: "day", type: "date", values: Int32Array.of(9681, 9862, 9863, -1), valid: null },
+    {
+      name: "price",
+      type: "decimal(10,2)",
+      values: ["1.50", "-2.25", null, "0.00"],
+      valid: null,
+    },
+    { name: "small", type: "decimal(5,1)", values: ["1.5", null, "-9999.9", "0.0"], valid: null },
+    {
+      name: "huge",
+      type: "decimal(38,6)",
+      values: ["12345678901234567890123456789012.123456", "-1.000001", null, "0.000000"],
+      valid: null,
+    },
+    {
+      name: "country",
+      type: "string",
+      values: { codes: Uint32Array.of(1, 2, 1, 0), dict: ["France", "Brazil"] },
+      valid: null,
+    },
+    {
+      name: "ok",
+      type: "boolean",
+      values: Uint8Array.of(1, 0, 1, 0),
+      valid: Uint8Array.of(1, 1, 1, 0),
+    },
+    {
+      name: "x",
+      type: "float64",
+      values: Float64Array.of(0.5, -1, 2, 3),
+      valid: Uint8Array.of(1, 0, 1, 1),
+    },
+  ];
+}
+
+Deno.test("column vectors (timestamp, timestamp_tz, decimal) give the same Parquet on both engines", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tidemark-engines-vectors-" });
+  try {
+    const target = (name: string) => ({
+      path: join(dir, name),
+      relativePath: name,
+      partition: {},
+    });
+    // hyparquet reads snappy, not zstd: the polars file is written with snappy for the reader.
+    const polars = createPolarsParquetWriter({ compression: "snappy" });
+    const js = createJsParquetWriter();
+    const a = await polars.writeVectors!(target("polars.parquet"), vectors(), 4);
+    const b = await js.writeVectors!(target("js.parquet"), vectors(), 4);
+    assertEquals([a.rows, b.rows], [4, 4]);
+    const fromPolars = await readBack(join(dir, "polars.parquet"));
+    const fromJs = await readBack(join(dir, "js.parquet"));
+    assertEquals(fromJs.schema, fromPolars.schema);
+    assertEquals(fromJs.rows, fromPolars.rows);
+    // Read back for a merge without FFI: the types come back, microseconds exact.
+    const read = await readParquetColumns(join(dir, "js.parquet"));
+    assertEquals(
+      Object.fromEntries(read.columns.map((c) => [c.name, c.type])),
+      {
+        id: "int64",
+        at: "timestamp",
+        zoned: "timestamp_tz",
+        day: "date",
+        price: "decimal(10,2)",
+        small: "decimal(5,1)",
+        huge: "decimal(38,6)",
+        country: "string",
+        ok: "boolean",
+        x: "float64",
+      },
+    );
+    const at = read.columns.find((c) => c.name === "at")!;
+    assertEquals(at.values, [9681 * 86_400_000_000, 9862 * 86_400_000_000 + 1, null, -1]);
+    assertEquals(read.columns.find((c) => c.name === "price")!.values, [
+      "1.50",
+      "-2.25",
+      null,
+      "0.00",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("under --deny-ffi a sink writes vectors and rows as Parquet without importing polars", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tidemark-no-ffi-" });
+  try {
+    const sinks = new URL("../../lib/sinks/mod.ts", import.meta.url).href;
+    const script = join(dir, "write.ts");
+    await Deno.writeTextFile(
+      script,
+      `import { openSink } from ${JSON.stringify(sinks)};
+const sink = await openSink(Deno.args[0], { format: "parquet", runId: "r1" });
+const day = 86_400_000_000;
+await sink.writeVectors({ length: 2, columns: [
+  { name: "at", type: "timestamp_tz", values: Float64Array.of(day, 1), valid: null },
+  { name: "price", type: "decimal(12,3)", values: ["1.500", null], valid: null },
+] });
+await sink.writeRows({ at: [null], price: ["2.250"] }, 1);
+await sink.close();
+console.log(JSON.stringify(sink.parts.map((p) => p.rows)));
+`,
+    );
+    const config = fileURLToPath(new URL("../../deno.json", import.meta.url));
+    const out = join(dir, "out");
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--config",
+        config,
+        "--deny-ffi",
+        "--allow-read",
+        `--allow-write=${dir}`,
+        "--allow-env",
+        script,
+        out,
+      ],
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder();
+    assertEquals(code, 0, text.decode(stderr));
+    assertEquals(JSON.parse(text.decode(stdout)), [2, 1]);
+    const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+    assertEquals(files.length, 2);
+    const first = await readBack(join(out, files[0]));
+    assertEquals(first.rows, [
+      { at: new Date(86_400_000), price: 1.5 },
+      { at: new Date(0), price: null },
+    ]);
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

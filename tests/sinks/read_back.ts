@@ -30,7 +30,7 @@ export function parquetDtypes(path: string): Record<string, string> {
 
 /**
  * Rows of a Parquet file with exact values: Int64 as bigint (no precision lost above 2^53),
- * Date/Datetime as `Date`, others as polars returns them.
+ * Decimal as its text (`"12.50"`), Date/Datetime as `Date`, others as polars returns them.
  */
 export function parquetRows(path: string): Record<string, unknown>[] {
   const df = pl.readParquet(path);
@@ -39,6 +39,8 @@ export function parquetRows(path: string): Record<string, unknown>[] {
     const series = df.getColumn(name);
     columns[name] = series.dtype.equals(pl.Int64)
       ? series.cast(pl.Utf8).toArray().map((v) => (v === null ? null : BigInt(v as string)))
+      : series.dtype.toString().includes("Decimal")
+      ? series.cast(pl.Utf8).toArray()
       : series.toArray();
   }
   return Array.from(

@@ -49,7 +49,7 @@ Deno.test("the line-items query lands partitioned by year with the query's rows 
     for (const [folder, rows] of Object.entries(byYear)) {
       const year = folder.slice("year=".length);
       assert(
-        rows.every((r) => String(r.OrderDate).startsWith(year)),
+        rows.every((r) => (r.OrderDate as Date).toISOString().startsWith(year)),
         `${folder} holds other years`,
       );
       assertEquals(rows.length, want.filter((r) => String(r.OrderDate).startsWith(year)).length);
@@ -57,7 +57,7 @@ Deno.test("the line-items query lands partitioned by year with the query's rows 
   });
 });
 
-Deno.test("types survive: integers Int64, REAL and NUMERIC Float64, text dates text", async () => {
+Deno.test("types survive: integers Int64, REAL and NUMERIC Float64, text dates Datetime", async () => {
   await withOut(async (out) => {
     await runExtract({
       db: await northwindDb(),
@@ -70,7 +70,7 @@ Deno.test("types survive: integers Int64, REAL and NUMERIC Float64, text dates t
     assertEquals(parquetDtypes(join(out, "parquet", "line_items", file)), {
       OrderID: "Int64",
       CustomerID: "String",
-      OrderDate: "String",
+      OrderDate: "Datetime(us,)",
       ShipCountry: "String",
       ProductID: "Int64",
       UnitPrice: "Float64",
@@ -251,5 +251,32 @@ Deno.test("an extraction into an out folder in use is refused at once and writes
     }
     const result = await runExtract({ db, query: "SELECT OrderID FROM Orders", out });
     assert(result.rows > 0, "the lock was given back");
+  });
+});
+
+Deno.test("positional ? placeholders bind by position, also beside the incremental watermark", async () => {
+  const db = await northwindDb();
+  await withOut(async (out) => {
+    const options = {
+      db,
+      query: LINE_ITEMS_QUERY.replace(":start", "?"),
+      params: { 1: START },
+      out,
+      asset: "line_items",
+      incrementalColumn: "OrderDate",
+      keys: ["OrderID", "ProductID"],
+    };
+    const first = await runExtract(options);
+    assertEquals(first.rows, queryRows(db, EXPECTED_SQL, START).length);
+    const { entries } = await loadManifest(join(out, "manifest.jsonl"));
+    assertEquals(entries[0].record.params, { 1: START });
+    // The re-run wraps the query with the named watermark: nothing new, nothing twice.
+    const second = await runExtract(options);
+    assertEquals(second.rows, 0);
+    await assertRejects(
+      () => runExtract({ ...options, params: {} }),
+      SqlError,
+      "? (position 1) has no value",
+    );
   });
 });

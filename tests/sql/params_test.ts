@@ -55,11 +55,54 @@ Deno.test("a colon inside a word or array slice is not a placeholder", () => {
   assertEquals(names("SELECT arr[lo:hi], x FROM t WHERE y = :yes", "postgres"), ["yes"]);
 });
 
-Deno.test("positional placeholders are refused with the named form to use", () => {
-  const error = assertThrows(() => names("SELECT * FROM t WHERE a = ?"), SqlError);
-  assertStringIncludes(error.message, "positional placeholder ?");
-  assertStringIncludes(error.message, "--param");
-  assertThrows(() => names("SELECT * FROM t WHERE a = $1", "postgres"), SqlError, "$1");
+Deno.test("SQLite positional ? and ?NNN are numbered as SQLite numbers them", () => {
+  assertEquals(names("SELECT * FROM t WHERE a = ? AND b = ?5 AND c = ? AND d = '?'"), [
+    "1",
+    "5",
+    "6",
+  ]);
+  assertEquals(names("SELECT ?2, ?, ?1"), ["2", "3", "1"]);
+  // Not placeholders in PostgreSQL, where ? is a jsonb operator.
+  assertEquals(names("SELECT doc ? 'key' FROM t WHERE id = $1", "postgres"), ["1"]);
+});
+
+Deno.test("positional placeholders bind by position: ?N for SQLite, $N for PostgreSQL", () => {
+  const sqlite = bindQuery("SELECT * FROM t WHERE a >= ? AND b < ? AND c = ?1", {
+    1: "x",
+    2: 7,
+  });
+  assertEquals(sqlite.text, "SELECT * FROM t WHERE a >= ?1 AND b < ?2 AND c = ?1");
+  assertEquals(sqlite.values, ["x", 7]);
+  assertEquals(sqlite.params, { 1: "x", 2: 7 });
+  const pg = bindQuery("SELECT * FROM t WHERE a = $2 AND b = $1 AND c = $2", { 1: "b", 2: "a" }, {
+    dialect: "postgres",
+  });
+  assertEquals(pg.text, "SELECT * FROM t WHERE a = $2 AND b = $1 AND c = $2");
+  assertEquals(pg.values, ["b", "a"]);
+  // Gaps close up: the driver sees positions 1..n.
+  const gap = bindQuery("SELECT $3, $1", { 1: "one", 3: "three" }, { dialect: "postgres" });
+  assertEquals([gap.text, gap.values], ["SELECT $2, $1", ["one", "three"]]);
+});
+
+Deno.test("positional placeholders: unbound, unknown, mixed and misspelt forms are refused", () => {
+  const unbound = assertThrows(() => bindQuery("SELECT ?, ?", { 1: "a" }), SqlError);
+  assertStringIncludes(unbound.message, "? (position 2) has no value; pass --param 2=VALUE");
+  assertThrows(
+    () => bindQuery("SELECT ?", { 1: "a", 2: "b" }),
+    SqlError,
+    "--param 2 is not used by the query (its placeholders: ?1)",
+  );
+  assertThrows(() => bindQuery("SELECT :a, ?", { a: 1, 1: 2 }), SqlError, "mixes named (:a)");
+  assertThrows(() => names("SELECT * FROM t WHERE a = $1"), SqlError, "in SQLite write ?1");
+  assertThrows(() => names("SELECT $0", "postgres"), SqlError, "start at $1");
+  // The extractor's watermark may sit beside positional placeholders.
+  const wrapped = bindQuery("SELECT * FROM (SELECT ? AS x) WHERE x >= :wm", { 1: 5, wm: 3 }, {
+    reserved: "wm",
+  });
+  assertEquals([wrapped.text, wrapped.values], ["SELECT * FROM (SELECT ?1 AS x) WHERE x >= ?2", [
+    5,
+    3,
+  ]]);
 });
 
 Deno.test("bindQuery rewrites to ?N for SQLite and reuses a repeated name's position", () => {
@@ -107,9 +150,11 @@ Deno.test("parseParamFlags splits on the first = and keeps the rest of the value
   });
 });
 
-Deno.test("parseParamFlags refuses a flag without = and a repeated name", () => {
+Deno.test("parseParamFlags refuses a flag without = and a repeated name; positions are names", () => {
   assertThrows(() => parseParamFlags(["start"]), SqlError, "name=value");
   assertThrows(() => parseParamFlags(["a=1", "a=2"]), SqlError, "given twice");
+  assertThrows(() => parseParamFlags(["0=x"]), SqlError, "a position");
+  assertEquals(parseParamFlags(["1=1997-01-01", "2=x"]), { 1: "1997-01-01", 2: "x" });
 });
 
 Deno.test("singleStatement drops a trailing semicolon, comments and whitespace", () => {

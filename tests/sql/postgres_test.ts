@@ -6,9 +6,11 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "../as
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import pg from "pg";
+import pl from "nodejs-polars";
 import { runExtract } from "../../lib/sql/extract.ts";
 import { SqlError } from "../../lib/core/errors.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
+import { readRejects } from "../../lib/contracts/rejects.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
 import { LINE_ITEMS_QUERY_QUOTED, northwindDb, readParts, withOut } from "./northwind_fixture.ts";
 import { postgresUnavailable, startPostgres } from "./postgres_server.ts";
@@ -86,16 +88,18 @@ Deno.test({
           });
           const [file] = await listFiles(join(out, "parquet", "extract"), ".parquet");
           const path = join(out, "parquet", "extract", file);
+          // numeric without a precision is text, exactly as PostgreSQL prints it (never a double).
           assertEquals(parquetDtypes(path), {
             OrderID: "Int64",
             OrderDate: "String",
             Day: "Date",
-            UnitPrice: "Float64",
+            UnitPrice: "String",
             Quantity: "Int64",
             Discount: "Float64",
           });
           const rows = parquetRows(path);
           assertEquals(rows[0].OrderDate, "1996-07-04 00:00:00.000");
+          assertEquals(rows[0].UnitPrice, "14");
           assertEquals((rows[0].Day as Date).toISOString().slice(0, 10), "1996-07-04");
         });
       });
@@ -111,6 +115,113 @@ Deno.test({
           assertEquals(parquetRows(join(out, "parquet", "extract", file)), [{
             big: 9007199254740993n,
           }]);
+        });
+      });
+
+      await t.step(
+        "types map natively: timestamps, date, numeric(p,s), int8, bool, json",
+        async () => {
+          await withOut(async (out) => {
+            await runExtract({
+              db: server.url,
+              query: `SELECT TIMESTAMP '1996-07-04 10:20:30.123456' AS ts,
+                      TIMESTAMPTZ '1996-07-04 10:20:30+02' AS tstz,
+                      DATE '1996-07-04' AS d,
+                      12.5::numeric(10,2) AS price,
+                      123456789012345678901234567890.123456789::numeric AS big,
+                      9007199254740993::int8 AS n,
+                      true AS flag,
+                      '{"a": [1,2]}'::jsonb AS doc,
+                      '{"b":1}'::json AS raw`,
+              out,
+            });
+            const [file] = await listFiles(join(out, "parquet", "extract"), ".parquet");
+            const path = join(out, "parquet", "extract", file);
+            assertEquals(parquetDtypes(path), {
+              ts: "Datetime(us,)",
+              tstz: "Datetime(us,UTC)",
+              d: "Date",
+              price: "Decimal(10,2)",
+              big: "String",
+              n: "Int64",
+              flag: "Bool",
+              doc: "String",
+              raw: "String",
+            });
+            const text = pl.readParquet(path).select(
+              pl.col("ts").cast(pl.Utf8),
+              pl.col("tstz").cast(pl.Int64).cast(pl.Utf8).alias("tstz_us"),
+              pl.col("price").cast(pl.Utf8),
+              "big",
+              "doc",
+              "raw",
+            ).toRecords();
+            assertEquals(text, [{
+              ts: "1996-07-04 10:20:30.123456",
+              tstz_us: String(Date.UTC(1996, 6, 4, 8, 20, 30) * 1000),
+              price: "12.50",
+              big: "123456789012345678901234567890.123456789",
+              doc: '{"a": [1, 2]}',
+              raw: '{"b":1}',
+            }]);
+            const [row] = parquetRows(path);
+            assertEquals([row.n, row.flag], [9007199254740993n, true]);
+          });
+        },
+      );
+
+      await t.step(
+        "a value a type cannot hold (infinity) is a reject with column and reason",
+        async () => {
+          await withOut(async (out) => {
+            const result = await runExtract({
+              db: server.url,
+              query: `SELECT g AS id, CASE WHEN g = 3 THEN 'infinity'::timestamp
+                      ELSE TIMESTAMP '2000-01-01' + g * interval '1 day' END AS at
+                    FROM generate_series(1, 200) g ORDER BY g`,
+              out,
+            });
+            assertEquals([result.rows, result.rejected], [199, 1]);
+            const [line] = await readRejects(join(out, result.rejectsPath!));
+            assertEquals(line.row, { id: 3, at: "infinity" });
+            assertEquals(line.index, 2);
+            assertEquals(line.issues[0].path, "at");
+            assertStringIncludes(line.issues[0].message, '"infinity" does not match');
+          });
+        },
+      );
+
+      await t.step("a text column declared timestamp (columns:) is written as one", async () => {
+        await withOut(async (out) => {
+          await runExtract({
+            db: server.url,
+            query: `SELECT "OrderID", "OrderDate" FROM "Orders" WHERE "OrderID" = 10248`,
+            columns: { OrderDate: { type: "timestamp", rename: "ordered_at" } },
+            out,
+          });
+          const [file] = await listFiles(join(out, "parquet", "extract"), ".parquet");
+          const path = join(out, "parquet", "extract", file);
+          assertEquals(parquetDtypes(path), { OrderID: "Int64", ordered_at: "Datetime(us,)" });
+          assertEquals(
+            pl.readParquet(path).select(pl.col("ordered_at").cast(pl.Utf8)).toRecords(),
+            [{ ordered_at: "1996-07-04 00:00:00.000000" }],
+          );
+        });
+      });
+
+      await t.step("positional $1 placeholders bind by position", async () => {
+        await withOut(async (out) => {
+          const result = await runExtract({
+            db: server.url,
+            query: LINE_ITEMS_QUERY_QUOTED.replace(":start", "$1"),
+            params: { 1: START },
+            out,
+            asset: "line_items",
+          });
+          assertEquals(
+            result.rows,
+            sqliteRows(LINE_ITEMS_QUERY_QUOTED.replace(":start", "?"), START).length,
+          );
         });
       });
 

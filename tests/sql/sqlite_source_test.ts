@@ -7,8 +7,9 @@ import {
   sqliteTypeHint,
 } from "../../lib/sql/sqlite_source.ts";
 import { bindQuery, type ParamValue } from "../../lib/sql/params.ts";
-import { chunkToArrays, type ColumnChunk } from "../../lib/sql/chunker.ts";
+import type { BuiltChunk } from "../../lib/sql/chunker.ts";
 import type { SqlSource } from "../../lib/sql/source.ts";
+import { vectorCells } from "../../lib/sinks/vectors.ts";
 import { SqlError } from "../../lib/core/errors.ts";
 import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
 
@@ -17,17 +18,23 @@ async function readAll(
   sql: string,
   params: Record<string, ParamValue> = {},
   chunkRows = 1000,
-): Promise<{ chunks: ColumnChunk[]; rows: Record<string, unknown[]> }> {
+): Promise<{ chunks: BuiltChunk[]; rows: Record<string, unknown[]> }> {
   const stream = await source.query(bindQuery(sql, params), { chunkRows });
-  const chunks: ColumnChunk[] = [];
+  const chunks: BuiltChunk[] = [];
   const rows: Record<string, unknown[]> = {};
   for await (const chunk of stream.chunks) {
     chunks.push(chunk);
-    for (const [name, values] of Object.entries(chunkToArrays(chunk))) {
-      (rows[name] ??= []).push(...values);
+    if (chunk.batch.length === 0) continue;
+    for (const column of chunk.batch.columns) {
+      (rows[column.name] ??= []).push(...vectorCells(column, chunk.batch.length));
     }
   }
   return { chunks, rows };
+}
+
+/** Microseconds since the epoch of a SQLite text timestamp (UTC wall clock). */
+function micros(text: string): number {
+  return Date.parse(`${text.replace(" ", "T")}Z`) * 1000;
 }
 
 function expected(path: string, sql: string, ...values: ParamValue[]): Record<string, unknown>[] {
@@ -41,7 +48,7 @@ function expected(path: string, sql: string, ...values: ParamValue[]): Record<st
 
 const MODES: [string, SqliteSourceOptions][] = [
   ["worker", {}],
-  ["worker, plain text", { encodeText: false }],
+  ["worker, plain text, small pages", { encodeText: false, pageRows: 7 }],
   ["inline", { worker: false }],
 ];
 
@@ -60,26 +67,26 @@ for (const [mode, options] of MODES) {
       assert(want.length > 1500, `expected many rows, got ${want.length}`);
       assertEquals(rows.OrderID.length, want.length);
       assertEquals(
-        chunks.map((c) => c.length).slice(0, -1),
+        chunks.map((c) => c.batch.length).slice(0, -1),
         new Array(chunks.length - 1).fill(500),
       );
       assertEquals(rows.OrderID, want.map((r) => r.OrderID));
       assertEquals(rows.ProductID, want.map((r) => r.ProductID));
-      assertEquals(rows.OrderDate, want.map((r) => r.OrderDate));
+      assertEquals(rows.OrderDate, want.map((r) => micros(r.OrderDate as string)));
     } finally {
       await source.close();
     }
   });
 
-  Deno.test(`${mode}: declared types decide column types; text dates stay text`, async () => {
+  Deno.test(`${mode}: declared types decide column types; text dates become timestamps`, async () => {
     const source = await openSqliteSource(await northwindDb(), options);
     try {
       const { chunks } = await readAll(source, LINE_ITEMS_QUERY, { start: "1996-01-01" });
-      const types = Object.fromEntries(chunks[0].columns.map((c) => [c.name, c.type]));
+      const types = Object.fromEntries(chunks[0].batch.columns.map((c) => [c.name, c.type]));
       assertEquals(types, {
         OrderID: "int64",
         CustomerID: "string",
-        OrderDate: "string",
+        OrderDate: "timestamp",
         ShipCountry: "string",
         ProductID: "int64",
         UnitPrice: "float64",
@@ -94,12 +101,17 @@ for (const [mode, options] of MODES) {
   Deno.test(`${mode}: a runtime error part-way fails loudly with SQLite's message`, async () => {
     const source = await openSqliteSource(await northwindDb(), options);
     try {
-      // abs() of the smallest int64 overflows on exactly one row, in the middle of the result.
+      // abs() of the smallest int64 overflows on exactly one row, in the middle of the result;
+      // the whole result is computed before the first chunk, so no chunk comes at all.
       const sql = `SELECT OrderID, abs(CASE WHEN OrderID = 10300 THEN -9223372036854775807 - 1
         ELSE OrderID END) AS a FROM Orders ORDER BY OrderID`;
-      const error = await assertRejects(() => readAll(source, sql, {}, 10), SqlError);
-      assertStringIncludes(error.message, "failed after 52 rows");
-      assertStringIncludes(error.message, "integer overflow");
+      const stream = await source.query(bindQuery(sql, {}), { chunkRows: 10 });
+      let chunks = 0;
+      const error = await assertRejects(async () => {
+        for await (const _ of stream.chunks) chunks++;
+      }, SqlError);
+      assertEquals(chunks, 0);
+      assertStringIncludes(error.message, "the query failed: integer overflow");
     } finally {
       await source.close();
     }
@@ -187,7 +199,7 @@ Deno.test("breaking out of the chunks stops the reader", async () => {
     const stream = await source.query(bindQuery("SELECT * FROM Orders", {}), { chunkRows: 10 });
     let seen = 0;
     for await (const chunk of stream.chunks) {
-      seen += chunk.length;
+      seen += chunk.batch.length;
       break;
     }
     assertEquals(seen, 10);
