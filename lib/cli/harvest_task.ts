@@ -25,6 +25,7 @@ import { TidemarkError } from "../core/errors.ts";
 import { parseDestination } from "../object_store/destination.ts";
 import { stateLocation } from "../state/mod.ts";
 import { postgresNetHost } from "../core/postgres_url.ts";
+import { takeQueueFlags } from "./queue_flags.ts";
 import { formatHelp } from "./args.ts";
 import { type HarvestInvocation, parseHarvestArgs, spec } from "./harvest_args.ts";
 
@@ -195,7 +196,10 @@ export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): P
   const rest = args.filter((a) => a !== SHOW_PERMISSIONS);
   let permissions: HarvestPermissions;
   try {
-    permissions = harvestPermissions(await parseHarvestArgs(rest));
+    permissions = withQueueHost(
+      harvestPermissions(await parseHarvestArgs(rest)),
+      takeQueueFlags(rest).flags.queue,
+    );
   } catch (error) {
     if (error instanceof TidemarkError) {
       console.error(`tidemark harvest: ${error.message}`);
@@ -210,4 +214,26 @@ export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): P
     return 0;
   }
   return await spawn(["run", ...permissions.flags, MAIN, "harvest", ...rest]);
+}
+
+/**
+ * A queued harvest (`--queue postgres://…`) talks to the queue's server too: its `host:port` is
+ * added to the network the run gets (a queue on another machine was refused before).
+ */
+function withQueueHost(
+  permissions: HarvestPermissions,
+  queue: string | undefined,
+): HarvestPermissions {
+  if (queue === undefined) return permissions;
+  const host = postgresNetHost(queue);
+  const flags = permissions.flags.map((flag) => {
+    if (flag === "--allow-net") return flag;
+    if (!flag.startsWith("--allow-net=")) return flag;
+    const hosts = new Set(flag.slice("--allow-net=".length).split(",").filter(Boolean));
+    hosts.add(host);
+    return `--allow-net=${[...hosts].join(",")}`;
+  });
+  if (!flags.some((f) => f.startsWith("--allow-net"))) flags.unshift(`--allow-net=${host}`);
+  const net = permissions.net === null ? null : [...new Set([...permissions.net, host])];
+  return { ...permissions, flags, net };
 }

@@ -2,9 +2,11 @@
  * `deno task tidemark <command>`: one task for the whole CLI without one wide grant for all of
  * it. `harvest` goes through the permission launcher (its config's hosts and folders only); the
  * other commands read and write local files, encode Parquet (FFI) and talk to loopback servers
- * (the mock, a local PostgreSQL), so they get that in a child Deno.
+ * (the mock, a local PostgreSQL) and the servers their flags name (see {@link networkOf}), so
+ * they get that in a child Deno.
  * @module
  */
+import { postgresNetHost } from "../core/postgres_url.ts";
 import { launchHarvest, MAIN, type Spawn, spawnDeno } from "./harvest_task.ts";
 
 /** What every command but `harvest` is started with. */
@@ -30,5 +32,42 @@ export const OTHER_COMMAND_FLAGS: readonly string[] = [
 export async function runTidemarkTask(args: string[], spawn: Spawn = spawnDeno): Promise<number> {
   const [command, ...rest] = args;
   if (command === "harvest") return await launchHarvest(rest, spawn);
-  return await spawn(["run", ...OTHER_COMMAND_FLAGS, MAIN, ...args]);
+  const net = networkOf(command, rest, Deno.env.toObject());
+  const flags = OTHER_COMMAND_FLAGS.map((f) => f.startsWith("--allow-net") ? net : f);
+  return await spawn(["run", ...flags, MAIN, ...args]);
+}
+
+/**
+ * The network of a command other than `harvest`: loopback, plus the queue's server for
+ * `--queue URL` and the object store's endpoint for `--out s3://…` (any host on AWS, whose
+ * endpoints vary by region and bucket). A `worker` runs whatever configs its queue hands it, so
+ * it cannot be scoped before they arrive: it gets any host.
+ *
+ * @example
+ * ```ts
+ * import { networkOf } from "./tidemark_task.ts";
+ * networkOf("status", ["--queue", "postgres://etl@db:5432/ops", "r1"], {});
+ * // "--allow-net=127.0.0.1,localhost,db:5432"
+ * ```
+ */
+export function networkOf(
+  command: string | undefined,
+  args: readonly string[],
+  env: Record<string, string>,
+): string {
+  if (command === "worker") return "--allow-net";
+  const hosts = ["127.0.0.1", "localhost"];
+  const value = (flag: string) => {
+    const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    if (i < 0) return undefined;
+    return args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1];
+  };
+  const queue = value("--queue");
+  if (queue !== undefined && /^postgres(ql)?:\/\//.test(queue)) hosts.push(postgresNetHost(queue));
+  if (value("--out")?.startsWith("s3://")) {
+    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    if (endpoint === undefined) return "--allow-net";
+    hosts.push(new URL(endpoint).host);
+  }
+  return `--allow-net=${[...new Set(hosts)].join(",")}`;
 }

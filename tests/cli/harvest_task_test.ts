@@ -231,3 +231,30 @@ Deno.test("harvest task: the task's own command harvests a host that is not 127.
     await server.close();
   }
 });
+
+Deno.test("harvest task: --queue adds the queue's server to the network, and passes the flags on", async () => {
+  await withDir(async (dir) => {
+    const started: string[][] = [];
+    const spawn = (args: string[]) => {
+      started.push(args);
+      return Promise.resolve(0);
+    };
+    await invocation(dir, "", ORDERS);
+    const args = [
+      "--config",
+      join(dir, "job.yaml"),
+      "--out",
+      join(dir, "out"),
+      "--queue",
+      "postgres://etl@db.example:5433/ops",
+      "--detach",
+    ];
+    const shown = await capture(() => launchHarvest([...args, "--show-permissions"], spawn));
+    assertEquals(shown.result, 0, shown.stderr);
+    assertStringIncludes(shown.stdout, "--allow-net=127.0.0.1:9000,db.example:5433 ");
+    assertEquals(started, []);
+    assertEquals((await capture(() => launchHarvest(args, spawn))).result, 0);
+    assertEquals(started[0].slice(-8), ["harvest", ...args]);
+    assert(started[0].includes("--allow-net=127.0.0.1:9000,db.example:5433"));
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { MAIN } from "../../lib/cli/harvest_task.ts";
-import { OTHER_COMMAND_FLAGS, runTidemarkTask } from "../../lib/cli/tidemark_task.ts";
+import { networkOf, OTHER_COMMAND_FLAGS, runTidemarkTask } from "../../lib/cli/tidemark_task.ts";
 import { assertEquals } from "../assert.ts";
 import { capture } from "./capture.ts";
 import { tempFolders } from "../temp_dir.ts";
@@ -44,4 +44,18 @@ assets:
     await runTidemarkTask(["verify", "--out", out], spawn);
     assertEquals(started, [["run", ...OTHER_COMMAND_FLAGS, MAIN, "verify", "--out", out]]);
   });
+});
+
+Deno.test("tidemark task: status and verify reach the servers their flags name; a worker any host", () => {
+  assertEquals(
+    networkOf("status", ["--queue", "postgres://etl@db.example:5433/ops", "r1"], {}),
+    "--allow-net=127.0.0.1,localhost,db.example:5433",
+  );
+  assertEquals(
+    networkOf("verify", ["--out=s3://lake/t/job"], { AWS_ENDPOINT_URL_S3: "http://minio:9000" }),
+    "--allow-net=127.0.0.1,localhost,minio:9000",
+  );
+  assertEquals(networkOf("verify", ["--out", "s3://lake/t/job"], {}), "--allow-net");
+  assertEquals(networkOf("worker", ["--queue", "postgres://db/ops"], {}), "--allow-net");
+  assertEquals(networkOf("verify", ["--out", "demo-out"], {}), "--allow-net=127.0.0.1,localhost");
 });
