@@ -6,7 +6,7 @@
  *
  * - network: the hosts of `base_url` (or `--base-url`), of absolute asset paths and of the
  *   token or login URL; an object-storage destination adds its endpoint, a PostgreSQL state
- *   (`state.path: postgres://…`) its server;
+ *   (`state.path: postgres://…`) its server, and so does a `--queue postgres://…`;
  * - read and write: the out folder, the state file's and the log file's folders, a folder
  *   destination; read also the config file and Tidemark's own code (`lib/` for its worker
  *   threads, `node_modules/` for the Parquet addon);
@@ -64,7 +64,12 @@ export interface HarvestPermissions {
  */
 export function harvestPermissions(
   invocation: HarvestInvocation,
-  options: { env?: Record<string, string>; projectRoot?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    projectRoot?: string;
+    /** `--queue URL` of a queued harvest: its server is reached too. */
+    queue?: string;
+  } = {},
 ): HarvestPermissions {
   const { loaded, options: run } = invocation;
   const config = loaded.config;
@@ -98,6 +103,7 @@ export function harvestPermissions(
   const state = stateLocation(config.state, { out });
   if (state.backend === "postgres") net?.add(postgresNetHost(state.path!));
   else if (state.path !== undefined) write.add(dirname(resolve(state.path)));
+  if (options.queue !== undefined) net?.add(postgresNetHost(options.queue));
   for (const asset of assets) {
     const destination = asset.output.destination;
     if (destination === undefined) continue;
@@ -196,10 +202,9 @@ export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): P
   const rest = args.filter((a) => a !== SHOW_PERMISSIONS);
   let permissions: HarvestPermissions;
   try {
-    permissions = withQueueHost(
-      harvestPermissions(await parseHarvestArgs(rest)),
-      takeQueueFlags(rest).flags.queue,
-    );
+    permissions = harvestPermissions(await parseHarvestArgs(rest), {
+      queue: takeQueueFlags(rest).flags.queue,
+    });
   } catch (error) {
     if (error instanceof TidemarkError) {
       console.error(`tidemark harvest: ${error.message}`);
@@ -214,26 +219,4 @@ export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): P
     return 0;
   }
   return await spawn(["run", ...permissions.flags, MAIN, "harvest", ...rest]);
-}
-
-/**
- * A queued harvest (`--queue postgres://…`) talks to the queue's server too: its `host:port` is
- * added to the network the run gets (a queue on another machine was refused before).
- */
-function withQueueHost(
-  permissions: HarvestPermissions,
-  queue: string | undefined,
-): HarvestPermissions {
-  if (queue === undefined) return permissions;
-  const host = postgresNetHost(queue);
-  const flags = permissions.flags.map((flag) => {
-    if (flag === "--allow-net") return flag;
-    if (!flag.startsWith("--allow-net=")) return flag;
-    const hosts = new Set(flag.slice("--allow-net=".length).split(",").filter(Boolean));
-    hosts.add(host);
-    return `--allow-net=${[...hosts].join(",")}`;
-  });
-  if (!flags.some((f) => f.startsWith("--allow-net"))) flags.unshift(`--allow-net=${host}`);
-  const net = permissions.net === null ? null : [...new Set([...permissions.net, host])];
-  return { ...permissions, flags, net };
 }
