@@ -4,8 +4,7 @@
  * copy exactly as on a local folder, and the copy is removed. The bucket is only read.
  * @module
  */
-import { dirname, join } from "node:path";
-import { openBucket } from "../deploy/bucket.ts";
+import { downloadObject, openBucket } from "../deploy/bucket.ts";
 
 /**
  * Runs `fn` on the out folder `out`: itself when it is a local path, else a temporary copy of
@@ -26,13 +25,7 @@ export async function withOutFolder<T>(
   const bucket = openBucket(out, Deno.env.toObject());
   const dir = await Deno.makeTempDir({ prefix: "tidemark-bucket-" });
   try {
-    for (const object of await bucket.list("")) {
-      const data = await bucket.get(object.path);
-      if (data === null) continue; // removed since it was listed
-      const target = join(dir, object.path);
-      await Deno.mkdir(dirname(target), { recursive: true });
-      await Deno.writeFile(target, data);
-    }
+    for (const object of await bucket.list("")) await downloadObject(bucket, object.path, dir);
     return await fn(dir);
   } finally {
     bucket.close();

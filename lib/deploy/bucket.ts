@@ -5,6 +5,7 @@
  * names it. The secret stays in a closure and is masked in every error.
  * @module
  */
+import { dirname, join } from "node:path";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -43,6 +44,19 @@ export interface Bucket {
   child(name: string): Bucket;
   /** Releases connections. */
   close(): void;
+}
+
+/**
+ * Copies the object at `path` of `bucket` to `<dir>/<path>` (folders made as needed); false when
+ * it was deleted since it was listed.
+ */
+export async function downloadObject(bucket: Bucket, path: string, dir: string): Promise<boolean> {
+  const data = await bucket.get(path);
+  if (data === null) return false;
+  const target = join(dir, path);
+  await Deno.mkdir(dirname(target), { recursive: true });
+  await Deno.writeFile(target, data);
+  return true;
 }
 
 /**

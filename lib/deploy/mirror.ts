@@ -13,9 +13,9 @@
  * between its own steps (orphan parts deleted, staged rows merged again idempotently).
  * @module
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { StateStore } from "../state/mod.ts";
-import type { Bucket } from "./bucket.ts";
+import { type Bucket, downloadObject } from "./bucket.ts";
 
 /** The size and modification time a file had when it was last copied. */
 type Signature = string;
@@ -69,12 +69,8 @@ export class OutMirror {
         const run = rel.split("/")[2];
         if (!runIds.has(run)) continue;
       }
-      const data = await this.bucket.get(rel);
-      if (data === null) continue;
-      const path = join(this.dir, rel);
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await Deno.writeFile(path, data);
-      this.#known.set(rel, signature(await Deno.stat(path)));
+      if (!await downloadObject(this.bucket, rel, this.dir)) continue;
+      this.#known.set(rel, signature(await Deno.stat(join(this.dir, rel))));
       this.stats.downloaded++;
     }
   }
