@@ -359,17 +359,17 @@ async function harvestLocked(
     });
     const derived = await outputs.derive(ctx, results);
     const built = report.build();
-    const nothingWritten = built.status === "failed" && began === undefined;
-    if (nothingWritten) {
+    let reportPaths: WrittenReport | null = null;
+    if (built.status === "failed" && began === undefined) {
       log.info("harvest.nothing_written", {
         msg: `run ${runId} failed before writing anything: ${out} and its state are unchanged`,
       });
-    } else await begin();
-    const reportPaths = nothingWritten ? null : await writeRunReport(out, built, {
-      secrets: loaded.secretValues,
-      html: options.htmlReport,
-    });
-    if (!nothingWritten) {
+    } else {
+      await begin();
+      reportPaths = await writeRunReport(out, built, {
+        secrets: loaded.secretValues,
+        html: options.htmlReport,
+      });
       await store.finishRun(runId, {
         status: built.status === "succeeded"
           ? "succeeded"
