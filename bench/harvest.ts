@@ -20,6 +20,7 @@
  * `HARVEST_BENCH_LATENCY_MS` change the workload.
  * @module
  */
+import { type MockChild, serveMockChild } from "../mock_api/child.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
@@ -66,57 +67,17 @@ function ensureDatabase(scale: number): void {
   console.log(`generated ${path} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** A free port on 127.0.0.1 (bound, read and released). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /** Serves a database from a child process; resolves once it answers `/-/health`. */
-async function startServer(
-  scale: number,
-  latencyMs = 0,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-env",
-      MAIN,
-      "serve",
-      "--db",
-      databasePath(scale),
-      "--port",
-      String(port),
-      "--auth",
-      "none",
-      "--rate-limit",
-      "0",
-      ...(latencyMs > 0 ? ["--latency-ms", String(latencyMs)] : []),
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`${url}/-/health`).then(async (r) => {
-      await r.body?.cancel();
-      return r.ok;
-    }, () => false);
-    if (ok) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
+function startServer(scale: number, latencyMs = 0): Promise<MockChild> {
+  return serveMockChild(MAIN, [
+    "--db",
+    databasePath(scale),
+    "--auth",
+    "none",
+    "--rate-limit",
+    "0",
+    ...(latencyMs > 0 ? ["--latency-ms", String(latencyMs)] : []),
+  ]);
 }
 
 function configYaml(url: string, parts: number): string {

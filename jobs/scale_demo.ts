@@ -13,6 +13,7 @@
  * `--json` prints one JSON object instead (bench/scale.ts reads it).
  * @module
  */
+import { type MockChild, serveMockChild } from "../mock_api/child.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -61,50 +62,9 @@ export interface ScaleRun {
   unitsMs: number;
 }
 
-/** A free port on 127.0.0.1. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Serves the mock in a child; resolves once it answers `/-/health`. */
-async function startMock(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-env",
-      MAIN,
-      "serve",
-      "--port",
-      String(port),
-      "--auth",
-      "none",
-      ...args,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    const ok = await fetch(`${url}/-/health`).then(async (r) => {
-      await r.body?.cancel();
-      return r.ok;
-    }, () => false);
-    if (ok) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
+/** Serves the mock in a child (no auth); resolves once it answers `/-/health`. */
+function startMock(args: string[]): Promise<MockChild> {
+  return serveMockChild(MAIN, ["--auth", "none", ...args], { attempts: 600 });
 }
 
 /** The mock's data responses by status (its `/-/…` endpoints left out). */
