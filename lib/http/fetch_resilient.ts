@@ -5,6 +5,7 @@
  * start have their secrets masked.
  * @module
  */
+import { concatBytes } from "../core/bytes.ts";
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { PermissionError } from "../core/errors.ts";
@@ -117,14 +118,7 @@ async function readBody(response: Response, limit: number): Promise<Uint8Array> 
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  return body;
+  return concatBytes(chunks);
 }
 const decoder = new TextDecoder();
 

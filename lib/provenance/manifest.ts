@@ -6,6 +6,7 @@
  * crash.
  * @module
  */
+import { concatBytes } from "../core/bytes.ts";
 import { z } from "zod";
 import { appendLineDurable } from "../core/atomic_file.ts";
 import { VerifyError } from "../core/errors.ts";
@@ -434,7 +435,7 @@ async function trimTornTail(path: string, onTornLine: (torn: TornLine) => void):
       }
       end = start;
     }
-    const text = new TextDecoder().decode(concat(tail));
+    const text = new TextDecoder().decode(concatBytes(tail));
     const lineNumber = await countLines(path, lastNewline + 1) + 1;
     if (isValidRecordText(text)) {
       await file.seek(0, Deno.SeekMode.End);
@@ -447,16 +448,6 @@ async function trimTornTail(path: string, onTornLine: (torn: TornLine) => void):
   } finally {
     file.close();
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 async function countLines(path: string, limit: number): Promise<number> {
