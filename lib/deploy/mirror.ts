@@ -14,6 +14,7 @@
  * @module
  */
 import { join } from "node:path";
+import { deferWrites } from "../state/deferred.ts";
 import type { StateStore } from "../state/mod.ts";
 import { type Bucket, downloadObject } from "./bucket.ts";
 
@@ -137,18 +138,6 @@ function signature(info: Deno.FileInfo): Signature {
   return `${info.size}:${info.mtime?.getTime() ?? 0}`;
 }
 
-const WRITES = [
-  "setWatermark",
-  "startRun",
-  "finishRun",
-  "commitPage",
-  "commitPages",
-  "completeAsset",
-  "recordSkip",
-  "clearSkip",
-  "resetAsset",
-] as const;
-
 /**
  * A state store whose every write first flushes the mirror: KV never claims what the bucket
  * lacks. `close()` flushes once more and leaves the underlying store open (its owner closes it).
@@ -159,28 +148,8 @@ const WRITES = [
  * ```
  */
 export function mirroredState(store: StateStore, mirror: OutMirror): StateStore {
-  const wrapped: Record<string, unknown> = {};
   let queue: Promise<unknown> = Promise.resolve();
   // One flush at a time: concurrent workers commit pages in parallel.
-  const flush = () => (queue = queue.then(() => mirror.flush()));
-  for (const name of WRITES) {
-    const method = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    wrapped[name] = async (...args: unknown[]) => {
-      await flush();
-      return await method(...args);
-    };
-  }
-  return {
-    getWatermark: store.getWatermark.bind(store),
-    listWatermarks: store.listWatermarks.bind(store),
-    listRuns: store.listRuns.bind(store),
-    resumePoint: store.resumePoint.bind(store),
-    pendingPages: store.pendingPages.bind(store),
-    committedOutputs: store.committedOutputs.bind(store),
-    listSkips: store.listSkips.bind(store),
-    ...wrapped,
-    close: async () => {
-      await flush();
-    },
-  } as StateStore;
+  const flush = () => (queue = queue.then(() => mirror.flush())) as Promise<void>;
+  return deferWrites(store, flush, { runRows: true, close: flush });
 }

@@ -17,10 +17,19 @@ const WRITES = [
   "resetAsset",
 ] as const satisfies readonly (keyof StateStore)[];
 
+/** Options of {@link deferWrites}. */
+export interface DeferWritesOptions {
+  /** `startRun` and `finishRun` wait for `before()` too. @default false (they go straight through) */
+  runRows?: boolean;
+  /** What `close()` does instead of closing `store` (whose owner then closes it). */
+  close?: () => Promise<void>;
+}
+
 /**
  * Wraps `store` so that each write first awaits `before()` (which the caller makes idempotent,
- * e.g. a memoized promise that starts the run). Reads, `startRun`, `finishRun` and `close` go
- * straight through.
+ * e.g. a memoized promise that starts the run, or serializes, e.g. a flush of the Deploy
+ * mirror). Reads go straight through; so do `startRun`, `finishRun` and `close` unless
+ * `options` says otherwise.
  *
  * @example
  * ```ts
@@ -35,7 +44,11 @@ const WRITES = [
  * await run.setWatermark({ assetId: "Orders", lastId: "5" }); // the run row is written first
  * ```
  */
-export function deferWrites(store: StateStore, before: () => Promise<void>): StateStore {
+export function deferWrites(
+  store: StateStore,
+  before: () => Promise<void>,
+  options: DeferWritesOptions = {},
+): StateStore {
   const wrapped: StateStore = {
     getWatermark: (assetId, dataType) => store.getWatermark(assetId, dataType),
     listWatermarks: () => store.listWatermarks(),
@@ -46,9 +59,10 @@ export function deferWrites(store: StateStore, before: () => Promise<void>): Sta
     pendingPages: (assetId) => store.pendingPages(assetId),
     committedOutputs: (assetId) => store.committedOutputs(assetId),
     listSkips: () => store.listSkips(),
-    close: () => store.close(),
+    close: options.close ?? (() => store.close()),
   } as StateStore;
-  for (const name of WRITES) {
+  const writes = options.runRows ? [...WRITES, "startRun", "finishRun"] as const : WRITES;
+  for (const name of writes) {
     // deno-lint-ignore no-explicit-any
     const write = (store[name] as (...args: any[]) => Promise<void>).bind(store);
     // deno-lint-ignore no-explicit-any
