@@ -12,9 +12,34 @@ import { z } from "zod";
 import { columnDeclSchema } from "../sinks/column_schema.ts";
 import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
 import { selectorSchema } from "../core/select.ts";
-import { paginationSchema } from "../paginate/mod.ts";
+import { paginationSchema } from "../paginate/schema.ts";
 import { checkTemplate } from "./templating.ts";
 import { isPostgresUrl } from "../core/postgres_url.ts";
+import type { Assert, SchemaIs } from "../core/schema_type.ts";
+import type {
+  AssetConfig,
+  AssetConfigInput,
+  ChangeDetectionConfig,
+  ChangeDetectionConfigInput,
+  Config,
+  ConfigInput,
+  DeriveStepConfig,
+  DeriveStepConfigInput,
+  ExtractStepConfig,
+  ExtractStepConfigInput,
+  IncrementalConfig,
+  IncrementalConfigInput,
+  OutputConfig,
+  OutputConfigInput,
+  PartitionConfig,
+  PartitionConfigInput,
+  StateConfig,
+  StateConfigInput,
+  TransformConfig,
+  TransformConfigInput,
+  WriteModeName,
+} from "./types.ts";
+export type * from "./types.ts";
 
 /** A string that may hold `{watermark}`-style placeholders (checked at load time). */
 export const templateSchema = z.string().superRefine((text, ctx) => {
@@ -61,8 +86,6 @@ export const incrementalSchema = z.strictObject({
    */
   param_format: z.enum(["auto", "iso", "date", "datetime", "epoch", "epoch_ms"]).default("auto"),
 });
-/** Parsed `incremental:`. */
-export type IncrementalConfig = z.infer<typeof incrementalSchema>;
 
 const integerText = z.union([z.int(), z.string().regex(/^-?\d+$/)]).transform((v) => String(v));
 
@@ -87,8 +110,6 @@ export const partitionSchema = z.strictObject({
   /** Query parameter of the page size, set to 1 for the probes. @default "_size" */
   size_param: paramName.optional(),
 });
-/** Parsed `partition:`. */
-export type PartitionConfig = z.infer<typeof partitionSchema>;
 
 /** `output:` — where and how rows land. */
 export const outputSchema = z.strictObject({
@@ -109,11 +130,6 @@ export const outputSchema = z.strictObject({
   /** Object storage (`s3://bucket/prefix`) or a folder that receives finished files. */
   destination: z.string().min(1).optional(),
 });
-/** Parsed `output:`. */
-export type OutputConfig = z.infer<typeof outputSchema>;
-
-/** How a run's rows join an asset's earlier output. */
-export type WriteModeName = "append" | "replace" | "merge";
 
 /** Whether a response without the asset's `data_path` means "no records" (see `data_optional`). */
 export function dataOptional(
@@ -268,8 +284,6 @@ export const assetSchema = z.strictObject({
   /** How a scheduled run decides nothing changed (lib/harvest/change_detection.ts). */
   change_detection: changeDetectionSchema.optional(),
 });
-/** Parsed asset. */
-export type AssetConfig = z.infer<typeof assetSchema>;
 
 /** A SQL extraction step (`extract:`), run by lib/sql. */
 export const extractStepSchema = z.strictObject({
@@ -323,8 +337,6 @@ export const extractStepSchema = z.strictObject({
     });
   }
 });
-/** Parsed `extract:` step. */
-export type ExtractStepConfig = z.infer<typeof extractStepSchema>;
 
 /** A derived dataset built from harvested ones (joins), run by the outputs layer. */
 export const deriveStepSchema = z.strictObject({
@@ -341,8 +353,6 @@ export const deriveStepSchema = z.strictObject({
   /** Output format and layout. */
   output: outputSchema.optional(),
 });
-/** Parsed `derive:` step. */
-export type DeriveStepConfig = z.infer<typeof deriveStepSchema>;
 
 /** Where state lives (SQLite file by default; Deno KV on Deploy; PostgreSQL by URL). */
 export const stateConfigSchema = z.strictObject({
@@ -434,10 +444,24 @@ export const configSchema = z.strictObject({
     checkAsset(asset, i, names, ctx);
   });
 });
-/** The parsed config: defaults applied, every field checked. */
-export type Config = z.infer<typeof configSchema>;
-/** The config as written (before defaults). */
-export type ConfigInput = z.input<typeof configSchema>;
+
+// The public types are written out in types.ts; these fail to compile when a schema drifts.
+type _Incremental = Assert<
+  SchemaIs<typeof incrementalSchema, IncrementalConfig, IncrementalConfigInput>
+>;
+type _Partition = Assert<SchemaIs<typeof partitionSchema, PartitionConfig, PartitionConfigInput>>;
+type _Output = Assert<SchemaIs<typeof outputSchema, OutputConfig, OutputConfigInput>>;
+type _Transform = Assert<SchemaIs<typeof transformSchema, TransformConfig, TransformConfigInput>>;
+type _ChangeDetection = Assert<
+  SchemaIs<typeof changeDetectionSchema, ChangeDetectionConfig, ChangeDetectionConfigInput>
+>;
+type _Asset = Assert<SchemaIs<typeof assetSchema, AssetConfig, AssetConfigInput>>;
+type _Extract = Assert<
+  SchemaIs<typeof extractStepSchema, ExtractStepConfig, ExtractStepConfigInput>
+>;
+type _Derive = Assert<SchemaIs<typeof deriveStepSchema, DeriveStepConfig, DeriveStepConfigInput>>;
+type _State = Assert<SchemaIs<typeof stateConfigSchema, StateConfig, StateConfigInput>>;
+type _Config = Assert<SchemaIs<typeof configSchema, Config, ConfigInput>>;
 
 function checkAsset(
   asset: AssetConfig,

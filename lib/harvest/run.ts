@@ -13,7 +13,7 @@ import { getContract } from "../contracts/mod.ts";
 import { ConfigError, type ConfigIssue, UsageError } from "../core/errors.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
-import type { HttpClientOptions } from "../http/client.ts";
+import type { LimiterFactory } from "../http/rate_limiter.ts";
 import { ManifestWriter } from "../provenance/manifest.ts";
 import { SnapshotStore } from "../provenance/snapshot.ts";
 import { envStamp, newRunId } from "../core/stamps.ts";
@@ -95,7 +95,7 @@ export interface HarvestOptions {
    * Makes the run's rate limiter from its `rate_limit:` config (queue workers share one budget
    * per origin and credential in PostgreSQL). @default a limiter of this process
    */
-  limiter?: HttpClientOptions["limiter"];
+  limiter?: LimiterFactory;
   /** Clock of the HTTP layer (waits, timeouts) and of the run's timestamps. @default systemClock */
   clock?: Clock;
   /** Random source of backoff jitter. @default Math.random */

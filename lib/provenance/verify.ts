@@ -15,6 +15,7 @@ import { loadManifest, type ManifestRecord, outputsOf } from "./manifest.ts";
 import { resolveOutPath } from "./snapshot.ts";
 import { type FileDigest, sha256File } from "../core/stamps.ts";
 import { formatBytes } from "../core/units.ts";
+import type { Assert, DefaultsOptional, SchemaIs } from "../core/schema_type.ts";
 
 /** One thing that does not match, naming the file. */
 export const verifyMismatchSchema = z.object({
@@ -38,8 +39,27 @@ export const verifyMismatchSchema = z.object({
   /** The manifest line concerned, if any (1-based). */
   line: z.int().optional(),
 });
-/** One mismatch found by {@link verifyOut}. */
-export type VerifyMismatch = z.infer<typeof verifyMismatchSchema>;
+/** One mismatch found by {@link verifyOut} (see {@link verifyMismatchSchema}). */
+export interface VerifyMismatch {
+  /** What kind of check failed. */
+  kind:
+    | "manifest_invalid"
+    | "snapshot_missing"
+    | "snapshot_hash"
+    | "snapshot_size"
+    | "output_missing"
+    | "part_hash"
+    | "state_unreadable"
+    | "state_without_manifest"
+    | "state_mismatch"
+    | "state_output_missing";
+  /** The file at fault, relative to the out folder. */
+  file: string;
+  /** What is wrong, in one sentence. */
+  message: string;
+  /** The manifest line concerned, if any (1-based). */
+  line?: number;
+}
 
 /** What {@link verifyOut} found: counts, mismatches (exit 1) and warnings. */
 export const verifyResultSchema = z.object({
@@ -69,8 +89,40 @@ export const verifyResultSchema = z.object({
   /** Things worth knowing that prove nothing wrong (crash leftovers, unchecked state). */
   warnings: z.array(z.string()),
 });
-/** The result of {@link verifyOut}. */
-export type VerifyResult = z.infer<typeof verifyResultSchema>;
+/** The result of {@link verifyOut} (see {@link verifyResultSchema}). */
+export interface VerifyResult {
+  /** The out folder verified. */
+  out: string;
+  /** `true` when there is no mismatch. */
+  ok: boolean;
+  /** Manifest lines read. */
+  manifest_lines: number;
+  /** Distinct files read or checked. */
+  files_checked: number;
+  /** Bytes re-hashed. */
+  bytes_checked: number;
+  /** Distinct snapshots re-hashed. */
+  snapshots_checked: number;
+  /** Distinct output parts found. */
+  outputs_checked: number;
+  /** Outputs superseded by a later write or discarded after a crash: not checked. */
+  outputs_superseded: number;
+  /** Committed state pages checked against the manifest. */
+  state_pages_checked: number;
+  /** Every mismatch, in the order found. */
+  mismatches: VerifyMismatch[];
+  /** Things worth knowing that prove nothing wrong. */
+  warnings: string[];
+}
+
+type _Mismatch = Assert<SchemaIs<typeof verifyMismatchSchema, VerifyMismatch, VerifyMismatch>>;
+type _Result = Assert<
+  SchemaIs<
+    typeof verifyResultSchema,
+    VerifyResult,
+    DefaultsOptional<VerifyResult, "outputs_superseded">
+  >
+>;
 
 /** Options of {@link verifyOut}. */
 export interface VerifyOptions {
