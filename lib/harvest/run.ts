@@ -210,26 +210,12 @@ async function harvestLocked(
   options: HarvestOptions,
   run: LockedRun,
 ): Promise<HarvestResult> {
-  const { out, clock, now, runId, outputs } = run;
+  const { out, now, runId, outputs } = run;
   const opened = await openHarvestState(loaded.config, options, out, now).catch(async (error) => {
     await outputs.close();
     throw error;
   });
-  const log = createLogger({
-    format: options.logFormat ?? "auto",
-    level: options.logLevel ?? (options.quiet ? "warn" : "info"),
-    runId,
-    secrets: loaded.secretValues,
-    output: options.logOutput,
-    file: options.logFile,
-    clock: () => clock.now(),
-  });
-  const progress = createProgress({
-    output: options.quiet
-      ? { writeSync: (b) => b.length, isTerminal: () => false }
-      : options.progressOutput,
-    clock: () => clock.now(),
-  });
+  const { log, progress } = runConsole(loaded, options, run);
   let assets: AssetConfig[] = [];
   // The run stamps its config and records itself with its first write (a manifest line, a
   // page, a watermark): a run that fails before it (a bad response on every first page)
@@ -246,28 +232,9 @@ async function harvestLocked(
   });
   const state = record.state;
   try {
-    const skips = await state.listSkips();
-    assets = selectAssets(loaded.config.assets, {
-      only: options.assets,
-      skipped: skips.map((s) => s.assetId),
-    });
-    log.info("harvest.start", {
-      msg: `run ${runId}: ${assets.length} asset(s) into ${out} with ${
-        options.workers ?? loaded.config.workers
-      } worker(s)`,
-    });
-    const adopted = await adoptManifestPages(out, state, { runId, now });
-    if (adopted.crashedRuns.length > 0) {
-      log.warn("resume.crashed_runs", {
-        msg: `run(s) ${
-          adopted.crashedRuns.join(", ")
-        } did not finish; ${adopted.adopted.length} page(s) they wrote completely were committed, the rest is fetched again`,
-      });
-    }
-    const starts = new Map<string, AssetStart | Error>();
-    for (const asset of assets) {
-      starts.set(asset.name, await startOf(state, asset, options, now, out));
-    }
+    const plan = await planRun(loaded, options, run, state, log);
+    assets = plan.assets;
+    const { skips, adopted, starts } = plan;
     const { ctx, client } = runContext(loaded, options, run, { record, log, progress });
     await outputs.start(ctx, adopted.crashedRuns);
     const results = await runAssets(ctx, assets, starts, runAsset, {
@@ -315,6 +282,61 @@ async function harvestLocked(
     await record.close();
     await outputs.close();
   }
+}
+
+/** Which assets a harvest runs, in what order, from where; pages a crashed run left adopted. */
+async function planRun(
+  loaded: LoadedConfig,
+  options: HarvestOptions,
+  run: LockedRun,
+  state: StateStore,
+  log: ReturnType<typeof createLogger>,
+) {
+  const { out, runId, now } = run;
+  const skips = await state.listSkips();
+  const assets = selectAssets(loaded.config.assets, {
+    only: options.assets,
+    skipped: skips.map((s) => s.assetId),
+  });
+  log.info("harvest.start", {
+    msg: `run ${runId}: ${assets.length} asset(s) into ${out} with ${
+      options.workers ?? loaded.config.workers
+    } worker(s)`,
+  });
+  const adopted = await adoptManifestPages(out, state, { runId, now });
+  if (adopted.crashedRuns.length > 0) {
+    log.warn("resume.crashed_runs", {
+      msg: `run(s) ${
+        adopted.crashedRuns.join(", ")
+      } did not finish; ${adopted.adopted.length} page(s) they wrote completely were committed, the rest is fetched again`,
+    });
+  }
+  const starts = new Map<string, AssetStart | Error>();
+  for (const asset of assets) {
+    starts.set(asset.name, await startOf(state, asset, options, now, out));
+  }
+  return { assets, skips, adopted, starts };
+}
+
+/** The log lines and the progress bar of one harvest. */
+function runConsole(loaded: LoadedConfig, options: HarvestOptions, run: LockedRun) {
+  const clock = () => run.clock.now();
+  const log = createLogger({
+    format: options.logFormat ?? "auto",
+    level: options.logLevel ?? (options.quiet ? "warn" : "info"),
+    runId: run.runId,
+    secrets: loaded.secretValues,
+    output: options.logOutput,
+    file: options.logFile,
+    clock,
+  });
+  const progress = createProgress({
+    output: options.quiet
+      ? { writeSync: (b) => b.length, isTerminal: () => false }
+      : options.progressOutput,
+    clock,
+  });
+  return { log, progress };
 }
 
 /** The state store of a harvest and how the summary names it. */
