@@ -12,7 +12,7 @@ import { z } from "zod";
 import { StateError } from "../core/errors.ts";
 import { startDecisionSchema } from "../report/run_report.ts";
 import type { StateStore } from "../state/mod.ts";
-import { type Boundary, boundarySchema } from "./watermark_tracker.ts";
+import { type Boundary, boundarySchema } from "../pipeline/watermark_tracker.ts";
 
 /** `data_type` of the plan row. */
 export const PLAN_DATA_TYPE = "harvest_plan";

@@ -42,8 +42,8 @@ import {
   isTimeline,
   selectAssets,
   WATERMARK_TYPES,
-  watermarkKind,
 } from "./plan.ts";
+import { watermarkKind } from "../pipeline/watermark_tracker.ts";
 import { adoptManifestPages } from "./resume.ts";
 import { type DeriveOutcome, openRunOutputs, writeConfigStamp } from "./run_outputs.ts";
 import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
