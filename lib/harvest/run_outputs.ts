@@ -35,7 +35,7 @@ import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.t
 import { discardedSnapshots, type ManifestEntry } from "../provenance/live_outputs.ts";
 import { pruneRejects } from "../contracts/rejects.ts";
 import { probeSnapshotPath, resolveOutPath } from "../provenance/snapshot.ts";
-import { canonicalJson } from "../core/stamps.ts";
+import { canonicalJson } from "../core/json_text.ts";
 import { writeFileAtomic } from "../core/atomic_file.ts";
 import { REDACTED } from "../core/redact.ts";
 import { checkDeriveSteps, runDeriveStep } from "../transform/derive_step.ts";

@@ -13,7 +13,7 @@ import type { AssetConfig, TransformConfig } from "../config/schema.ts";
 import { renderTemplate } from "../config/templating.ts";
 import { runIdTime } from "../core/stamps.ts";
 import { select } from "../core/select.ts";
-import { canonicalJson, jsonText } from "../sinks/json_text.ts";
+import { canonicalJson, jsonText } from "../core/json_text.ts";
 
 /** Where a batch's rows go: `write(rows, key)` resolves to part paths relative to the out folder. */
 export interface RowWriter {

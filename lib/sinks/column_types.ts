@@ -11,7 +11,7 @@
  * @module
  */
 import { ContractError } from "../core/errors.ts";
-import { jsonText } from "./json_text.ts";
+import { jsonText } from "../core/json_text.ts";
 import { compileDateFormat, parseIsoDateTime, partsToMicros } from "./date_text.ts";
 
 /** The column types without parameters (a decimal has its precision and scale: `decimal(p,s)`). */
