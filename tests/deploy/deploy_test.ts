@@ -62,7 +62,6 @@ async function setup(dir: string, options: { size?: number } = {}) {
     bucket,
     fetch: fixture.fetch,
     logOutput: null,
-    scratchRoot: dir,
   });
   return { fixture, kv, bucket, deployment };
 }
@@ -184,7 +183,6 @@ Deno.test("a slice stopped at a page boundary hands over, and the next completes
           return fixture.fetch(input, init);
         },
         logOutput: null,
-        scratchRoot: dir,
         sliceBudget: () => budget.signal,
       });
       const run = await sliced.start("shop", "manual");
