@@ -17,6 +17,7 @@ import type { Bucket } from "./bucket.ts";
 import { mirroredState, OutMirror } from "./mirror.ts";
 import { acquireScratchFs, SCRATCH_ROOT } from "./fs_overlay.ts";
 import { parquetEngine } from "../sinks/ffi.ts";
+import { readPlan } from "../harvest/asset_plan.ts";
 import {
   endSlice,
   isSliceMessage,
@@ -188,7 +189,10 @@ export class DeployRunner {
       const runs = await store.listRuns(50);
       const unfinished = runs.filter((r) => r.status === "running");
       const mirror = new OutMirror(scratch, bucket);
-      await mirror.hydrate({ runIds: new Set(unfinished.map((r) => r.runId)) });
+      await mirror.hydrate({
+        runIds: new Set(unfinished.map((r) => r.runId)),
+        sinceRunId: await oldestActivePlan(store, job),
+      });
       // The run's id names its first harvest, unless a killed slice already used it (then it
       // is a crashed run the next harvest adopts, under an id of its own).
       const first = !runs.some((r) => r.runId === message.run_id);
@@ -222,4 +226,19 @@ export class DeployRunner {
       scratchFs.release();
     }
   }
+}
+
+/**
+ * The run id of the oldest plan still active among the job's assets (an asset a slice stopped
+ * in): its pages and those of the slices after it may be re-read by the resume.
+ */
+async function oldestActivePlan(store: StateStore, job: ScheduledJob): Promise<string | undefined> {
+  const names = job.assets ?? job.loaded.config.assets.map((a) => a.name);
+  let oldest: string | undefined;
+  for (const name of names) {
+    const plan = await readPlan(store, name).catch(() => undefined);
+    if (plan?.status !== "active") continue;
+    if (oldest === undefined || plan.run_id < oldest) oldest = plan.run_id;
+  }
+  return oldest;
 }
