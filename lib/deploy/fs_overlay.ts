@@ -16,7 +16,8 @@
  * Two engine paths do not go through `Deno.*` and are switched off for a memory out folder by
  * the harvest's `memoryOut` option: the out-folder lock (a SQLite file; the job's KV lock does
  * its work on Deploy) and the snapshot thread (a worker does not share this isolate's memory).
- * A rename or copy between the tree and the disk is refused (`NotSupported`).
+ * A rename or copy between the tree and the disk is refused (`NotSupported`); a relative path
+ * always goes to the disk (the runner hands the engine absolute scratch paths).
  * @module
  */
 import { isAbsolute } from "node:path";

@@ -5,30 +5,7 @@
  * descriptor it keeps its node: a file renamed or removed while open is still read and written.
  * @module
  */
-/** A file: `data` holds `size` bytes (its capacity grows by doubling). */
-export interface FileNode {
-  kind: "file";
-  ino: number;
-  mtime: number;
-  birthtime: number;
-  data: Uint8Array;
-  size: number;
-}
-let lastStamp = 0;
-
-/** A modification time later than every one given before. */
-export function stamp(): number {
-  lastStamp = Math.max(Date.now(), lastStamp + 1);
-  return lastStamp;
-}
-
-/** Makes room for `size` bytes in `file`, keeping its content. */
-export function reserve(file: FileNode, size: number): void {
-  if (file.data.length >= size) return;
-  const grown = new Uint8Array(Math.max(size, file.data.length * 2, 256));
-  grown.set(file.data.subarray(0, file.size));
-  file.data = grown;
-}
+import { type FileNode, info, reserve, stamp } from "./memory_node.ts";
 
 /** What a file was opened for. */
 export interface OpenFlags {
@@ -134,30 +111,7 @@ export class MemoryFile implements Disposable {
 
   /** The file's info. */
   statSync(): Deno.FileInfo {
-    const node = this.#open();
-    return {
-      isFile: true,
-      isDirectory: false,
-      isSymlink: false,
-      size: node.size,
-      mtime: new Date(node.mtime),
-      atime: new Date(node.mtime),
-      birthtime: new Date(node.birthtime),
-      ctime: new Date(node.mtime),
-      dev: 0,
-      ino: node.ino,
-      mode: 0o100644,
-      nlink: 1,
-      uid: 0,
-      gid: 0,
-      rdev: 0,
-      blksize: 4096,
-      blocks: Math.ceil(node.size / 512),
-      isBlockDevice: false,
-      isCharDevice: false,
-      isFifo: false,
-      isSocket: false,
-    } as Deno.FileInfo;
+    return info(this.#open());
   }
 
   /** {@link MemoryFile.statSync}, as a promise. */

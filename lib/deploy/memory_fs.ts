@@ -5,29 +5,19 @@
  * empty"), because the harvest engine branches on them. A Deploy slice harvests into a folder
  * of it (see `fs_overlay.ts` for how the engine's `Deno.*` calls reach it), so a run writes no
  * file: its bytes live here until `OutMirror` copies them to the bucket.
- *
- * Modification times are strictly increasing (one millisecond apart at least), so two writes of
- * the same size within one millisecond still give the mirror two signatures.
  * @module
  */
 import { posix } from "node:path";
-import { type FileNode, MemoryFile, type OpenFlags, stamp } from "./memory_file.ts";
-
-interface DirNode {
-  kind: "dir";
-  ino: number;
-  mtime: number;
-  birthtime: number;
-  entries: Map<string, MemoryNode>;
-}
-interface LinkNode {
-  kind: "link";
-  ino: number;
-  mtime: number;
-  birthtime: number;
-  target: string;
-}
-type MemoryNode = FileNode | DirNode | LinkNode;
+import { MemoryFile, type OpenFlags } from "./memory_file.ts";
+import {
+  type DirNode,
+  type FileNode,
+  fsError,
+  info,
+  type MemoryNode,
+  newNode,
+  stamp,
+} from "./memory_node.ts";
 
 /** Where a path leads: its parent folder, its last name, and the node there if any. */
 interface Found {
@@ -35,68 +25,6 @@ interface Found {
   parent: DirNode | null;
   name: string;
   node: MemoryNode | undefined;
-}
-
-let lastIno = 0;
-
-/** An error of the class and message Deno gives for the same failure. */
-export function fsError(code: string, op: string, path: string, to?: string): Error {
-  const where = `${op} '${path}'${to === undefined ? "" : ` -> '${to}'`}`;
-  switch (code) {
-    case "ENOENT":
-      return new Deno.errors.NotFound(`No such file or directory (os error 2): ${where}`);
-    case "EEXIST":
-      return new Deno.errors.AlreadyExists(`File exists (os error 17): ${where}`);
-    case "ENOTDIR":
-      return new Deno.errors.NotADirectory(`Not a directory (os error 20): ${where}`);
-    case "EISDIR":
-      return new Deno.errors.IsADirectory(`Is a directory (os error 21): ${where}`);
-    case "ENOTEMPTY":
-      return Object.assign(new Error(`Directory not empty (os error 39): ${where}`), { code });
-    case "ELOOP":
-      return new Deno.errors.FilesystemLoop(`Too many levels of symbolic links: ${where}`);
-    case "EINVAL":
-      return Object.assign(new TypeError(`Invalid argument (os error 22): ${where}`), { code });
-    default:
-      return new Deno.errors.NotSupported(
-        `${where} leaves the in-memory scratch folder, which ${code}`,
-      );
-  }
-}
-
-function newNode<K extends MemoryNode["kind"]>(kind: K): MemoryNode & { kind: K } {
-  const now = stamp();
-  const base = { ino: ++lastIno, mtime: now, birthtime: now };
-  if (kind === "file") return { ...base, kind, data: new Uint8Array(0), size: 0 } as never;
-  if (kind === "dir") return { ...base, kind, entries: new Map() } as never;
-  return { ...base, kind, target: "" } as never;
-}
-
-function info(node: MemoryNode): Deno.FileInfo {
-  const size = node.kind === "file" ? node.size : node.kind === "link" ? node.target.length : 0;
-  return {
-    isFile: node.kind === "file",
-    isDirectory: node.kind === "dir",
-    isSymlink: node.kind === "link",
-    size,
-    mtime: new Date(node.mtime),
-    atime: new Date(node.mtime),
-    birthtime: new Date(node.birthtime),
-    ctime: new Date(node.mtime),
-    dev: 0,
-    ino: node.ino,
-    mode: node.kind === "dir" ? 0o40755 : node.kind === "link" ? 0o120777 : 0o100644,
-    nlink: 1,
-    uid: 0,
-    gid: 0,
-    rdev: 0,
-    blksize: 4096,
-    blocks: Math.ceil(size / 512),
-    isBlockDevice: false,
-    isCharDevice: false,
-    isFifo: false,
-    isSocket: false,
-  } as Deno.FileInfo;
 }
 
 /** Options of {@link MemoryFs.open}, as `Deno.open` takes them. */
@@ -139,7 +67,7 @@ export class MemoryFs {
    */
   #find(path: string, op: string, follow: boolean, hops = 0): Found {
     const normal = posix.normalize(path).replace(/(.)\/$/, "$1");
-    if (!this.contains(normal)) throw fsError("is not supported", op, path);
+    if (!this.contains(normal)) throw fsError("EOUTSIDE", op, path);
     if (normal === this.root) return { path: normal, parent: null, name: "", node: this.#top };
     const names = normal.slice(this.root.length + 1).split("/");
     let dir = this.#top;
@@ -263,7 +191,7 @@ export class MemoryFs {
   /** `Deno.remove` with `recursive`; a symlink is removed, not what it points at. */
   remove(path: string, options: Deno.RemoveOptions = {}): void {
     const found = this.#existing(path, "remove", false);
-    if (found.parent === null) throw fsError("cannot be removed", "remove", path);
+    if (found.parent === null) throw fsError("EROOT", "remove", path);
     const { node } = found;
     if (node.kind === "dir" && node.entries.size > 0 && !options.recursive) {
       throw fsError("ENOTEMPTY", "remove", path);
@@ -285,7 +213,7 @@ export class MemoryFs {
       throw error;
     }
     if (source.parent === null || target.parent === null) {
-      throw fsError("cannot be renamed", "rename", from, to);
+      throw fsError("EROOT", "rename", from, to);
     }
     const old = target.node;
     if (old !== undefined && old !== source.node) {
