@@ -115,6 +115,13 @@ export interface HarvestOptions {
    * it returns. @default the config's state
    */
   openState?: () => Promise<StateStore>;
+  /**
+   * The out folder lives in this isolate's memory (a Deno Deploy slice, `lib/deploy/fs_overlay.ts`):
+   * it takes no out-folder lock (a SQLite file, which memory cannot hold; the caller's lock
+   * guards the folder) and writes snapshots on this thread (a worker thread does not share the
+   * isolate's memory). @default false
+   */
+  memoryOut?: boolean;
 }
 
 /** What a run did. */
@@ -180,9 +187,11 @@ export async function harvest(
     clock,
   });
   // One run at a time per out folder: a second one would take this one for a crashed run.
-  let lock: OutLock;
+  let lock: Pick<OutLock, "release">;
   try {
-    lock = await lockOutFolder(out, { command: "harvest", runId, since: now() });
+    lock = options.memoryOut
+      ? { release: () => {} }
+      : await lockOutFolder(out, { command: "harvest", runId, since: now() });
   } catch (error) {
     await outputs.close();
     throw error;
@@ -413,7 +422,7 @@ function runContext(
     baseUrl: run.baseUrl,
     client,
     state: record.state,
-    snapshots: new SnapshotStore(out, { thread: "worker" }),
+    snapshots: new SnapshotStore(out, { thread: options.memoryOut ? "main" : "worker" }),
     // Page lines are appended only once their snapshots resolved (durable, size known).
     manifest: new ManifestWriter(out, {
       secrets: loaded.secretValues,
