@@ -14,7 +14,8 @@ import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
 import { selectorSchema } from "../core/select.ts";
 import { paginationSchema } from "../paginate/schema.ts";
 import { checkTemplate } from "./templating.ts";
-import { isPostgresUrl } from "../core/postgres_url.ts";
+import { outputSchema } from "../sinks/schema.ts";
+import { stateConfigSchema } from "../state/schema.ts";
 import type { Assert, SchemaIs } from "../core/schema_type.ts";
 import type {
   AssetConfig,
@@ -29,12 +30,8 @@ import type {
   ExtractStepConfigInput,
   IncrementalConfig,
   IncrementalConfigInput,
-  OutputConfig,
-  OutputConfigInput,
   PartitionConfig,
   PartitionConfigInput,
-  StateConfig,
-  StateConfigInput,
   TransformConfig,
   TransformConfigInput,
   WriteModeName,
@@ -109,26 +106,6 @@ export const partitionSchema = z.strictObject({
   sort_desc_param: paramName.optional(),
   /** Query parameter of the page size, set to 1 for the probes. @default "_size" */
   size_param: paramName.optional(),
-});
-
-/** `output:` — where and how rows land. */
-export const outputSchema = z.strictObject({
-  /** File format; `raw` is the raw-load format. @default "parquet" */
-  format: z.enum(["parquet", "csv", "jsonl", "raw"]).default("parquet"),
-  /** Hive partition columns or derived values (`year(OrderDate)`, `load_date`). */
-  partition_by: z.array(z.string().min(1)).optional(),
-  /**
-   * `append` parts per run, `replace` the asset's folder, or `merge` on `primary_key`. When not
-   * set it follows from the asset (see {@link writeModeOf}): a full snapshot replaces, an
-   * incremental asset with a key merges, so a plain re-run never holds a row twice.
-   */
-  mode: z.enum(["append", "replace", "merge"]).optional(),
-  /** Parquet compression. @default "zstd" */
-  compression: z.enum(["zstd", "snappy", "none"]).default("zstd"),
-  /** Parquet row group size. @default 100000 */
-  row_group_rows: z.int().min(1).default(100_000),
-  /** Object storage (`s3://bucket/prefix`) or a folder that receives finished files. */
-  destination: z.string().min(1).optional(),
 });
 
 /** Whether a response without the asset's `data_path` means "no records" (see `data_optional`). */
@@ -354,33 +331,6 @@ export const deriveStepSchema = z.strictObject({
   output: outputSchema.optional(),
 });
 
-/** Where state lives (SQLite file by default; Deno KV on Deploy; PostgreSQL by URL). */
-export const stateConfigSchema = z.strictObject({
-  /** `postgres` needs `path`, a `postgres://` URL (such a path implies it). @default "sqlite" */
-  backend: z.enum(["sqlite", "kv", "postgres"]).default("sqlite"),
-  /**
-   * State file (sqlite), KV path, or `postgres://user@host:port/db[?schema=NAME]` URL (password
-   * from `PGPASSWORD`); default `<out>/state.sqlite`.
-   */
-  path: z.string().min(1).optional(),
-}).superRefine((state, ctx) => {
-  const url = state.path !== undefined && isPostgresUrl(state.path);
-  if (state.backend === "postgres" && !url) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["path"],
-      message: "backend postgres needs path: postgres://user@host:port/database",
-    });
-  }
-  if (state.backend === "kv" && url) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["backend"],
-      message: "a postgres:// path is a PostgreSQL state; set backend: postgres (or leave it out)",
-    });
-  }
-});
-
 /** The whole config file. */
 export const configSchema = z.strictObject({
   /** Config (job) name. */
@@ -450,7 +400,6 @@ type _Incremental = Assert<
   SchemaIs<typeof incrementalSchema, IncrementalConfig, IncrementalConfigInput>
 >;
 type _Partition = Assert<SchemaIs<typeof partitionSchema, PartitionConfig, PartitionConfigInput>>;
-type _Output = Assert<SchemaIs<typeof outputSchema, OutputConfig, OutputConfigInput>>;
 type _Transform = Assert<SchemaIs<typeof transformSchema, TransformConfig, TransformConfigInput>>;
 type _ChangeDetection = Assert<
   SchemaIs<typeof changeDetectionSchema, ChangeDetectionConfig, ChangeDetectionConfigInput>
@@ -460,7 +409,6 @@ type _Extract = Assert<
   SchemaIs<typeof extractStepSchema, ExtractStepConfig, ExtractStepConfigInput>
 >;
 type _Derive = Assert<SchemaIs<typeof deriveStepSchema, DeriveStepConfig, DeriveStepConfigInput>>;
-type _State = Assert<SchemaIs<typeof stateConfigSchema, StateConfig, StateConfigInput>>;
 type _Config = Assert<SchemaIs<typeof configSchema, Config, ConfigInput>>;
 
 function checkAsset(

@@ -18,12 +18,13 @@ import type {
 } from "../http/schema.ts";
 import type { PaginationConfig, PaginationConfigInput } from "../paginate/schema.ts";
 import type { DefaultsOptional } from "../core/schema_type.ts";
+import type { OutputConfig, OutputConfigInput, WriteModeName } from "../sinks/schema.ts";
+import type { StateConfig, StateConfigInput } from "../state/schema.ts";
+
+export type { OutputConfig, OutputConfigInput, StateConfig, StateConfigInput, WriteModeName };
 
 /** A scalar as YAML gives it; the config keeps it as text. */
 export type ScalarInput = string | number | boolean;
-
-/** How a run's rows join an asset's earlier output. */
-export type WriteModeName = "append" | "replace" | "merge";
 
 /** Parsed `incremental:` — the watermark of an asset (`>=` + dedupe by key). */
 export interface IncrementalConfig {
@@ -80,28 +81,6 @@ export interface PartitionConfigInput extends Omit<PartitionConfig, "min" | "max
   /** Known largest key. */
   max?: string | number;
 }
-
-/** Parsed `output:` — where and how rows land. */
-export interface OutputConfig {
-  /** File format; `raw` is the raw-load format. @default "parquet" */
-  format: "parquet" | "csv" | "jsonl" | "raw";
-  /** Hive partition columns or derived values (`year(OrderDate)`, `load_date`). */
-  partition_by?: string[];
-  /** `append`, `replace` or `merge`; when not set it follows from the asset (`writeModeOf`). */
-  mode?: WriteModeName;
-  /** Parquet compression. @default "zstd" */
-  compression: "zstd" | "snappy" | "none";
-  /** Parquet row group size. @default 100000 */
-  row_group_rows: number;
-  /** Object storage (`s3://bucket/prefix`) or a folder that receives finished files. */
-  destination?: string;
-}
-
-/** `output:` as written. */
-export type OutputConfigInput = DefaultsOptional<
-  OutputConfig,
-  "format" | "compression" | "row_group_rows"
->;
 
 /** Parsed `transform:` — records shaped before they are written. */
 export interface TransformConfig {
@@ -280,17 +259,6 @@ export interface DeriveStepConfigInput
   /** Output format and layout. */
   output?: OutputConfigInput;
 }
-
-/** Parsed `state:` — where state lives (SQLite file by default; Deno KV; PostgreSQL by URL). */
-export interface StateConfig {
-  /** `sqlite`, `kv` or `postgres`. @default "sqlite" */
-  backend: "sqlite" | "kv" | "postgres";
-  /** State file, KV path, or `postgres://…` URL; default `<out>/state.sqlite`. */
-  path?: string;
-}
-
-/** `state:` as written. */
-export type StateConfigInput = DefaultsOptional<StateConfig, "backend">;
 
 /** The parsed config: defaults applied, every field checked. */
 export interface Config {
