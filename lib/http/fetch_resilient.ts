@@ -27,6 +27,7 @@ import {
 import { RetryBudget } from "./retry_budget.ts";
 import { decideRetry } from "./retry_policy.ts";
 import { rateLimitSchema, retrySchema } from "./schema.ts";
+import { parseJsonExact } from "../core/json_parse.ts";
 
 /** The `fetch` to send with: global `fetch`, or e.g. `(url, init) => app.request(url, init)`. */
 export type FetchFunction = (input: string, init: RequestInit) => Response | Promise<Response>;
@@ -203,7 +204,7 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
     let json: unknown;
     if (!noBody && status >= 200 && status < 300 && wantsJson(ctx.expectJson, headers)) {
       try {
-        json = JSON.parse(decoder.decode(body));
+        json = parseJsonExact(decoder.decode(body));
       } catch (error) {
         return {
           kind: "truncated",

@@ -18,7 +18,6 @@
  * rows as the original (`lib/replay/compare_outs.ts`).
  * @module
  */
-import type { z } from "zod";
 import { dirname, join } from "node:path";
 import {
   type AssetConfig,
@@ -27,11 +26,12 @@ import {
   deriveStepSchema,
   writeModeOf,
 } from "../config/schema.ts";
-import { contractColumnTypes, getContract } from "../contracts/mod.ts";
+import type { AssetTyping } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
 import { UsageError, VerifyError } from "../core/errors.ts";
 import { type AssetOutput, openAssetOutput } from "../harvest/asset_output.ts";
 import { rowsFromBytes, rowsOfPage } from "../harvest/page_rows.ts";
+import { assetTypingOf, sinkColumnsOf } from "../harvest/asset_columns.ts";
 import { shapeRows } from "../harvest/record_shape.ts";
 import { configStampPath } from "../harvest/run_outputs.ts";
 import { boundarySchema, WatermarkTracker } from "../harvest/watermark_tracker.ts";
@@ -100,6 +100,8 @@ interface AssetState {
   planRunId: string | null;
   writers: Map<string, AssetOutput>;
   batch: Batch | null;
+  /** The asset's typing in the run being replayed, and that run. */
+  typing: { runId: string; typing: AssetTyping } | null;
 }
 
 /**
@@ -232,6 +234,7 @@ async function replayInto(
         planRunId: null,
         writers: new Map(),
         batch: null,
+        typing: null,
       };
       states.set(record.asset, state);
     }
@@ -246,7 +249,7 @@ async function replayInto(
         output: { ...config.output, mode: writeModeOf(config).mode },
         runId,
         planRunId: state.planRunId ?? runId,
-        columns: config.contract ? contractColumnTypes(config.contract) : {},
+        columns: () => sinkColumnsOf(config, typingOf(state, runId))(),
         batchRows: config.batch_size,
         loadTime: loadTimeOf(firstOutput, runId),
         primaryKey: config.primary_key,
@@ -370,9 +373,6 @@ async function replayInto(
       );
     }
     const config = state.config;
-    const contract: z.ZodType | undefined = config.contract
-      ? getContract(config.contract)
-      : undefined;
     const { records } = rowsFromBytes(bytes, {
       dataPath: config.data_path,
       dataOptional: dataOptional(config),
@@ -380,7 +380,7 @@ async function replayInto(
     });
     const { rows, rejects, dropped } = rowsOfPage(records, {
       tracker: state.tracker,
-      contract,
+      typing: typingOf(state, record.run_id),
       cursorField: config.incremental?.cursor_field,
     });
     state.stats.pages++;
@@ -442,4 +442,17 @@ function loadTimeOf(path: string | null, runId: string): Date {
     : null;
   if (m) return new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`);
   return runIdTime(runId) ?? new Date(0);
+}
+
+/**
+ * The asset's typing for a replayed run: as the harvest did, each run starts from the types the
+ * runs before it wrote.
+ */
+function typingOf(state: AssetState, runId: string): AssetTyping {
+  if (state.typing?.runId === runId) return state.typing.typing;
+  const recorded = { ...state.typing?.typing.columns };
+  for (const writer of state.writers.values()) Object.assign(recorded, writer.schema);
+  const typing = assetTypingOf(state.config, recorded);
+  state.typing = { runId, typing };
+  return typing;
 }
