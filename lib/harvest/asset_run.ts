@@ -85,6 +85,8 @@ export interface RunContext {
   now: () => Date;
   /** `--full-refresh` / `--since` were given (a resumed plan ignores them). */
   startFlags: boolean;
+  /** `--full-refresh` was given: column types are decided anew. @default false */
+  fullRefresh?: boolean;
   /** Destinations and end-of-run output steps. @default none: no uploads */
   outputs?: RunOutputs;
   /** Stops the run at its next page boundary. @default never */
@@ -354,8 +356,8 @@ async function setupAsset(
     });
   }
 
-  // A new full refresh (`dedupe` false) rewrites the asset: its types are decided anew.
-  const fresh = !setup.resumed && !plan.dedupe;
+  // A new full refresh rewrites the asset: its types are decided anew.
+  const fresh = !setup.resumed && ctx.fullRefresh === true;
   const typing = assetTypingOf(asset, fresh ? {} : await readColumnTypes(state, asset.name));
   const output = await openAssetOutput(ctx.out, asset.name, {
     output: { ...asset.output, mode: writeModeOf(asset).mode },

@@ -347,6 +347,7 @@ async function harvestLocked(
       secrets: loaded.secretValues,
       now,
       startFlags: options.fullRefresh === true || options.since !== undefined,
+      fullRefresh: options.fullRefresh === true,
       outputs,
       signal: options.signal,
     };
