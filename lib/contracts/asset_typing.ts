@@ -93,6 +93,18 @@ export class AssetTyping {
     return out;
   }
 
+  /**
+   * Columns first seen after the first page (the sink typed them from their first values), as
+   * change notes; none on an asset's first run, which has no earlier types to differ from.
+   */
+  laterColumns(written: Readonly<Record<string, ColumnType>>): string[] {
+    const recorded = this.#options.recorded ?? {};
+    if (Object.keys(recorded).length === 0 || !this.#schema) return [];
+    return Object.entries(written)
+      .filter(([name]) => !(name in recorded) && !(name in this.#schema!))
+      .map(([name, type]) => `new column ${name} (${type})`);
+  }
+
   /** Types one page's records; the first call decides the types (and may throw). */
   rows(records: readonly Record<string, unknown>[]): TypedRows {
     if (this.#failure) throw this.#failure;
@@ -108,6 +120,9 @@ export class AssetTyping {
       }
       checked = passed;
     }
+    // A page with no row (all dropped at the watermark boundary, or rejected) shows no types:
+    // the first page that has rows decides.
+    if (!this.#schema && checked.length === 0) return { rows: [], rejects: sorted(rejects) };
     if (!this.#schema) {
       try {
         this.#decide(checked.map((c) => c.value));

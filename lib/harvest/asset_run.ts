@@ -611,6 +611,10 @@ async function finishAsset(
   const files = await setup.output.finish();
   // Every column the asset wrote, also those first seen after the first page.
   const written = { ...setup.typing.columns, ...setup.output.schema };
+  for (const change of setup.typing.laterColumns(written)) {
+    ctx.log.child({ asset: asset.name }).info("schema.change", { msg: change });
+    ctx.report.note(asset.name, `schema change: ${change}`);
+  }
   if (Object.keys(written).length > 0) await saveColumnTypes(state, asset.name, written);
   let watermark: AssetResult["watermark"] = null;
   const tracker = setup.tracker;

@@ -217,3 +217,22 @@ Deno.test("JSON bodies keep integers beyond 2^53 as their exact digits", () => {
   assertEquals(body, { rows: [{ id: "9007199254740993", n: "-12345678901234567890", f: 1.5 }] });
   assertEquals(parseJsonExact('{"id":9007199254740991}'), { id: 9007199254740991 });
 });
+
+Deno.test("typing: a first page without rows decides nothing; the first page with rows does", () => {
+  const typing = new AssetTyping({ asset: "Orders" });
+  assertEquals(typing.rows([]), { rows: [], rejects: [] });
+  assert(!typing.decided);
+  typing.rows([ORDER]);
+  assertEquals(typing.columns.OrderDate, "timestamp");
+});
+
+Deno.test("typing: a column first seen after the first page is a change once types were recorded", () => {
+  const typing = new AssetTyping({ asset: "Orders", recorded: { OrderID: "int64" } });
+  typing.rows([{ OrderID: 1 }]);
+  assertEquals(typing.laterColumns({ OrderID: "int64", Late: "string" }), [
+    "new column Late (string)",
+  ]);
+  const first = new AssetTyping({ asset: "Orders" });
+  first.rows([{ OrderID: 1 }]);
+  assertEquals(first.laterColumns({ OrderID: "int64", Late: "string" }), []);
+});

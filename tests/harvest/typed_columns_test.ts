@@ -214,6 +214,20 @@ Deno.test("schema change: a narrowing stops the asset naming the column, both ty
   });
 });
 
+Deno.test("schema change: a new column in a later run is written and reported", async () => {
+  await withOut(async (out) => {
+    let rows: Record<string, unknown>[] = [{ id: 1 }];
+    const fetch = pagesApp(() => [rows]);
+    const loaded = yamlConfig(itemsYaml());
+    assertEquals((await harvest(loaded, { ...SILENT, out, fetch })).exitCode, 0);
+    rows = [{ id: 1, color: "red" }];
+    const second = await harvest(loaded, { ...SILENT, out, fetch });
+    assertEquals(second.exitCode, 0);
+    assertEquals(second.report.assets[0].notes, ["schema change: new column color (string)"]);
+    assertEquals((await parquetFrame(out, "items"))!.getColumn("color").toArray(), ["red"]);
+  });
+});
+
 /** Every file under `folder` with its bytes, to tell that nothing was rewritten. */
 async function snapshotFiles(folder: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
