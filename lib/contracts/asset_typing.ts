@@ -15,7 +15,12 @@ import type { z } from "zod";
 import { ContractError } from "../core/errors.ts";
 import { type ColumnDecl, type ColumnType, inferColumnType } from "../sinks/column_types.ts";
 import { inferTextDateType, typeChange } from "./column_inference.ts";
-import { declaredCell, declaredContract, outputName } from "./declared_columns.ts";
+import {
+  type DeclaredCell,
+  declaredCell,
+  declaredContract,
+  outputName,
+} from "./declared_columns.ts";
 import type { RejectedRow } from "./mod.ts";
 
 /** Options of {@link AssetTyping}. */
@@ -44,6 +49,9 @@ export interface TypedRows {
   rejects: RejectedRow[];
 }
 
+/** The types of inferred columns whose text is checked and kept as received. */
+const DATE_CHECKS: readonly ColumnType[] = ["date", "timestamp", "timestamp_tz"];
+
 const FIX = "declare the column's type under columns: (the old type to keep it), or rewrite " +
   "the asset with --full-refresh";
 
@@ -63,6 +71,7 @@ export class AssetTyping {
   readonly #options: AssetTypingOptions;
   readonly #declared: Record<string, ColumnDecl>;
   #contract: z.ZodType<Record<string, unknown>> | undefined;
+  #checks: [string, (value: unknown) => DeclaredCell][] = [];
   #schema: Record<string, ColumnType> | undefined;
   #failure: Error | undefined;
   /** What changed from the recorded types (new columns, widenings), once decided. */
@@ -132,7 +141,7 @@ export class AssetTyping {
       }
     }
     const typed = this.#contract;
-    if (!typed) return { rows: checked.map((c) => c.value), rejects: sorted(rejects) };
+    if (!typed) return this.#checked(checked, rejects);
     const rows: Record<string, unknown>[] = [];
     for (const item of checked) {
       const result = typed.safeParse(item.value);
@@ -145,6 +154,32 @@ export class AssetTyping {
           reason: "column_type",
         });
       }
+    }
+    return { rows, rejects: sorted(rejects) };
+  }
+
+  /** Rows whose inferred date columns all parse; the others rejected, naming the column. */
+  #checked(
+    items: readonly {
+      row: Record<string, unknown>;
+      index: number;
+      value: Record<string, unknown>;
+    }[],
+    rejects: RejectedRow[],
+  ): TypedRows {
+    const checks = this.#checks;
+    if (checks.length === 0) return { rows: items.map((c) => c.value), rejects: sorted(rejects) };
+    const rows: Record<string, unknown>[] = [];
+    for (const item of items) {
+      const issues: RejectedRow["issues"] = [];
+      for (const [name, cell] of checks) {
+        const value = item.value[name];
+        if (value === null || value === undefined) continue;
+        const out = cell(value);
+        if ("error" in out) issues.push({ path: name, message: out.error });
+      }
+      if (issues.length === 0) rows.push(item.value);
+      else rejects.push({ row: item.row, index: item.index, issues, reason: "column_type" });
     }
     return { rows, rejects: sorted(rejects) };
   }
@@ -191,11 +226,16 @@ export class AssetTyping {
     for (const [name, type] of Object.entries(recorded)) {
       if (!options.select) schema[name] ??= type;
     }
-    const shaping = options.select !== undefined ||
-      Object.values(decls).some((d) => d.rename !== undefined);
-    this.#contract = Object.keys(decls).length > 0 || shaping
-      ? declaredContract(decls, options.select)
-      : undefined;
+    const inferredOnly = options.select === undefined &&
+      Object.keys(this.#declared).length === 0 &&
+      Object.values(decls).every((d) => DATE_CHECKS.includes(d.type));
+    if (inferredOnly) {
+      // Only inferred or recorded date columns: their text is checked and kept as it is, so
+      // the rows need no copy, and no zod pass (this runs for every row of every page).
+      this.#checks = Object.entries(decls).map(([name, d]) => [name, declaredCell(d)]);
+    } else {
+      this.#contract = declaredContract(decls, options.select);
+    }
     this.#schema = schema;
   }
 
