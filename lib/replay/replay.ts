@@ -28,9 +28,9 @@ import {
 } from "../config/schema.ts";
 import type { AssetTyping } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
-import { UsageError, VerifyError } from "../core/errors.ts";
+import { ContractError, UsageError, VerifyError } from "../core/errors.ts";
 import { type AssetOutput, openAssetOutput } from "../harvest/asset_output.ts";
-import { rowsFromBytes, rowsOfPage } from "../harvest/page_rows.ts";
+import { rowsFromBytes, rowsOfPage, type RowTyping } from "../harvest/page_rows.ts";
 import { assetTypingOf, sinkColumnsOf } from "../harvest/asset_columns.ts";
 import { shapeRows } from "../harvest/record_shape.ts";
 import { configStampPath } from "../harvest/run_outputs.ts";
@@ -380,7 +380,7 @@ async function replayInto(
     });
     const { rows, rejects, dropped } = rowsOfPage(records, {
       tracker: state.tracker,
-      typing: typingOf(state, record.run_id),
+      typing: replayTyping(state, record.run_id),
       cursorField: config.incremental?.cursor_field,
     });
     state.stats.pages++;
@@ -448,6 +448,27 @@ function loadTimeOf(path: string | null, runId: string): Date {
  * The asset's typing for a replayed run: as the harvest did, each run starts from the types the
  * runs before it wrote.
  */
+/**
+ * The typing of a replayed run's pages. A type change the harvest would have stopped at cannot
+ * be in a run whose pages the manifest holds unless that run was a full refresh, which decided
+ * its types anew: replay does the same.
+ */
+function replayTyping(state: AssetState, runId: string): RowTyping {
+  return {
+    rows: (records) => {
+      const typing = typingOf(state, runId);
+      try {
+        return typing.rows(records);
+      } catch (error) {
+        if (!(error instanceof ContractError) || typing.decided) throw error;
+        const fresh = assetTypingOf(state.config);
+        state.typing = { runId, typing: fresh };
+        return fresh.rows(records);
+      }
+    },
+  };
+}
+
 function typingOf(state: AssetState, runId: string): AssetTyping {
   if (state.typing?.runId === runId) return state.typing.typing;
   const recorded = { ...state.typing?.typing.columns };

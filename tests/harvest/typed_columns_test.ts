@@ -11,6 +11,8 @@ import { readRejects, rejectsPath } from "../../lib/contracts/mod.ts";
 import { readColumnTypes } from "../../lib/harvest/asset_columns.ts";
 import { filesUnder } from "../../lib/harvest/output_files.ts";
 import { harvest } from "../../lib/harvest/run.ts";
+import { compareOuts } from "../../lib/replay/compare_outs.ts";
+import { replayOut } from "../../lib/replay/replay.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {
   BASE_URL,
@@ -211,6 +213,15 @@ Deno.test("schema change: a narrowing stops the asset naming the column, both ty
     const refreshed = await harvest(narrowed, { ...SILENT, out, fetch, fullRefresh: true });
     assertEquals(refreshed.exitCode, 0);
     assertEquals(refreshed.assets[0].rejected, 1, "1.5 does not fit int: a reject");
+    // Replay rebuilds the same outputs: the full refresh's types were decided anew there too.
+    const to = join(out, "..", `${out.split("/").pop()}-replayed`);
+    try {
+      const replayed = await replayOut(out, to);
+      assertEquals(replayed.assets.find((a) => a.asset === "items")?.rows, 3);
+      assertEquals(await compareOuts(out, to, replayed.assets).then((c) => c.identical), true);
+    } finally {
+      await Deno.remove(to, { recursive: true }).catch(() => {});
+    }
   });
 });
 
