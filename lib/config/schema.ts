@@ -557,6 +557,22 @@ function checkColumns(
       });
     }
   }
+  // Keys and the cursor are read from the records (watermark boundary) and from the written
+  // Parquet (merge): both must know them by the same name.
+  const kept = [...(asset.primary_key ?? []), asset.incremental?.cursor_field ?? ""];
+  for (const name of kept.filter((n) => n !== "")) {
+    const renamed = columns[name]?.rename;
+    if ((select && !select.includes(name)) || (renamed !== undefined && renamed !== name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: at(select && !select.includes(name) ? "select" : "columns"),
+        message: `${name} is a key or cursor field: it is read from the records and from the ` +
+          `written rows, so keep it ${
+            renamed !== undefined ? "under its own name (no rename)" : "in select"
+          }`,
+      });
+    }
+  }
   if ((asset.columns || select) && asset.transform?.flatten === false) {
     ctx.addIssue({
       code: "custom",

@@ -399,3 +399,16 @@ Deno.test("REST columns: type, format, nullable and rename parse as on a SQL ste
     OrderID: { type: "int64", nullable: true },
   });
 });
+
+Deno.test("REST columns: a key or cursor field keeps its name and stays selected", () => {
+  const renamed = issuesOf(config(
+    "    primary_key: [OrderID]\n    columns: { OrderID: { type: int, rename: order_id } }\n",
+  ));
+  assertEquals(renamed.map((i) => i.path), ["assets[0].columns"]);
+  assertStringIncludes(renamed[0].message, "OrderID is a key or cursor field");
+  const dropped = issuesOf(config(
+    "    incremental: { cursor_field: OrderDate, param: OrderDate__gte }\n    select: [OrderID]\n",
+  ));
+  assertEquals(dropped.map((i) => i.path), ["assets[0].select"]);
+  assertStringIncludes(dropped[0].message, "keep it in select");
+});
