@@ -62,7 +62,9 @@ Deno.test("columns: with rename and select gives exactly the declared Parquet sc
   await withMockRun(async (fixture, out) => {
     const asset = `select: [OrderID, CustomerID, OrderDate, ShippedDate, Freight]
 columns: { OrderID: { type: int, nullable: false, rename: order_id }, CustomerID: { type: string, rename: customer_id }, OrderDate: { type: date, rename: order_date }, ShippedDate: { type: timestamp_tz, rename: shipped_at }, Freight: { type: "decimal(10,2)", rename: freight } }`;
-    const result = await run(fixture, yamlConfig(ordersYaml({ asset })), out);
+    // No primary_key: a key field keeps its name (the config says so), and this one is renamed.
+    const yaml = ordersYaml({ asset }).replace("    primary_key: [OrderID]\n", "");
+    const result = await run(fixture, yamlConfig(yaml), out);
     assertEquals(result.exitCode, 0);
     const frame = (await parquetFrame(out, "Orders"))!;
     assertEquals(dtypes(frame), [
