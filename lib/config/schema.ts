@@ -237,6 +237,15 @@ export const assetSchema = z.strictObject({
   partition: partitionSchema.optional(),
   /** Name of a data contract in lib/contracts. */
   contract: z.string().min(1).optional(),
+  /**
+   * Declared columns by record field name: `type` (string, int, float, decimal(p,s), bool, date,
+   * timestamp, timestamp_tz, json), `format` of text dates, `nullable`, `rename`; a bare type
+   * name is short for `{ type: … }`. Checked after `contract:`; a value that does not fit
+   * rejects its row. `type: string` keeps a column as text (no date inference).
+   */
+  columns: z.record(z.string().min(1), columnDeclSchema).optional(),
+  /** Record fields to write, in this order (names before `rename`). @default every field */
+  select: z.array(z.string().min(1)).min(1).optional(),
   /** Output format, layout and write mode. @default { format: "parquet" } */
   output: outputSchema.prefault({}),
   /** Rows buffered per worker before a part is written (bounds memory). @default 10000 */
@@ -448,6 +457,7 @@ function checkAsset(
       message: `an id watermark starts from a whole number, got "${inc.initial}"`,
     });
   }
+  checkColumns(asset, at, ctx);
   if (asset.partition && asset.pagination.type === "none") {
     ctx.addIssue({
       code: "custom",
@@ -482,5 +492,65 @@ function checkAsset(
         });
       }
     }
+  }
+}
+
+/** `columns:` / `select:` of a REST asset: selected once each, output names unique. */
+function checkColumns(
+  asset: AssetConfig,
+  at: (...path: (string | number)[]) => (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  const select = asset.select;
+  if (select && new Set(select).size !== select.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("select"),
+      message: `lists a field twice (${select.join(", ")}); list each once`,
+    });
+  }
+  const columns = asset.columns ?? {};
+  const names = (select ?? Object.keys(columns)).map((n) => columns[n]?.rename ?? n);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: at("columns"),
+      message: `two columns are written as "${twice}" (after rename); give one another name`,
+    });
+  }
+  if (select && asset.columns) {
+    const unselected = Object.keys(asset.columns).filter((n) => !select.includes(n));
+    if (unselected.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: at("columns", unselected[0]),
+        message: `declared but not in select (${select.join(", ")}); add it to select or remove it`,
+      });
+    }
+  }
+  // Keys and the cursor are read from the records (watermark boundary) and from the written
+  // Parquet (merge): both must know them by the same name.
+  const kept = [...(asset.primary_key ?? []), asset.incremental?.cursor_field ?? ""];
+  for (const name of kept.filter((n) => n !== "")) {
+    const renamed = columns[name]?.rename;
+    if ((select && !select.includes(name)) || (renamed !== undefined && renamed !== name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: at(select && !select.includes(name) ? "select" : "columns"),
+        message: `${name} is a key or cursor field: it is read from the records and from the ` +
+          `written rows, so keep it ${
+            renamed !== undefined ? "under its own name (no rename)" : "in select"
+          }`,
+      });
+    }
+  }
+  if ((asset.columns || select) && asset.transform?.flatten === false) {
+    ctx.addIssue({
+      code: "custom",
+      path: at(asset.columns ? "columns" : "select"),
+      message: "transform.flatten false writes each record as one JSON column; columns: and " +
+        "select: need flatten true",
+    });
   }
 }

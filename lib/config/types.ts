@@ -137,6 +137,13 @@ export interface AssetConfig {
   partition?: PartitionConfig;
   /** Name of a registered data contract. */
   contract?: string;
+  /**
+   * Declared columns by record field name (type, text date `format`, `nullable`, `rename`),
+   * checked after `contract:`; a value that does not fit rejects its row.
+   */
+  columns?: Record<string, ColumnDecl>;
+  /** Record fields to write, in this order (names before `rename`). @default every field */
+  select?: string[];
   /** Output format, layout and write mode. @default { format: "parquet" } */
   output: OutputConfig;
   /** Rows buffered per worker before a part is written. @default 10000 */
@@ -166,6 +173,7 @@ export interface AssetConfigInput extends
       AssetConfig,
       | "params"
       | "headers"
+      | "columns"
       | "pagination"
       | "primary_key"
       | "incremental"
@@ -184,6 +192,8 @@ export interface AssetConfigInput extends
   pagination?: PaginationConfigInput;
   /** Columns that identify a record: one name or a list. */
   primary_key?: string | string[];
+  /** Declared columns: a type name or `{ type, format?, nullable?, rename? }`. */
+  columns?: Record<string, ColumnDeclInput>;
   /** Incremental loading from a watermark. */
   incremental?: IncrementalConfigInput;
   /** Concurrent key-range (or page) partitions. */

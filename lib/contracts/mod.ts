@@ -11,6 +11,9 @@ import { columnTypesOf } from "./column_types.ts";
 import { orderDetailsContract, ordersContract } from "./northwind.ts";
 
 export { columnTypeOf, columnTypesOf } from "./column_types.ts";
+export { AssetTyping, type AssetTypingOptions, type TypedRows } from "./asset_typing.ts";
+export { declaredContract } from "./declared_columns.ts";
+export { inferTextDateType, typeChange } from "./column_inference.ts";
 export { orderDetailsContract, ordersContract } from "./northwind.ts";
 export {
   checkRejectRatio,
@@ -34,7 +37,8 @@ export interface RejectIssue {
 
 /**
  * Why a row was rejected: it broke its contract, its cursor value cannot be read, or a value
- * does not fit its column's declared or inferred type (SQL extraction).
+ * does not fit its column's declared or inferred type (`columns:` of a SQL step or a REST asset,
+ * or a REST column inferred as a date).
  */
 export type RejectReason = "contract" | "cursor_unparseable" | "column_type";
 

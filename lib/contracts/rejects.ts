@@ -36,7 +36,8 @@ export const rejectLineSchema = z.object({
   index: z.number().int(),
   /**
    * `contract`, `cursor_unparseable` for a cursor value that cannot be read, or `column_type`
-   * for a SQL row whose value does not fit its column's type (absent in older files).
+   * for a row whose value does not fit its column's declared or inferred type (absent in older
+   * files).
    */
   reason: z.enum(["contract", "cursor_unparseable", "column_type"]).optional(),
   row: z.record(z.string(), z.unknown()),

@@ -8,11 +8,10 @@
  * @module
  */
 import { relative } from "node:path";
-import type { z } from "zod";
 import type { LoadedConfig } from "../config/load.ts";
 import { type AssetConfig, dataOptional, writeModeOf } from "../config/schema.ts";
 import { renderParams } from "../config/templating.ts";
-import { checkRejectRatio, contractColumnTypes, getContract } from "../contracts/mod.ts";
+import { type AssetTyping, checkRejectRatio } from "../contracts/mod.ts";
 import type { HttpClient } from "../http/client.ts";
 import { TidemarkError } from "../core/errors.ts";
 import { HttpError, RateLimitedError } from "../http/http_error.ts";
@@ -38,6 +37,12 @@ import {
   savePlan,
 } from "./asset_plan.ts";
 import { type AssetOutput, openAssetOutput } from "../pipeline/asset_output.ts";
+import {
+  assetTypingOf,
+  readColumnTypes,
+  saveColumnTypes,
+  sinkColumnsOf,
+} from "../pipeline/asset_columns.ts";
 import { probeKeyRange, splitKeyRange } from "./key_ranges.ts";
 import { boundedPages, pageGroups } from "./page_parallel.ts";
 import type { FetchedPage, PageOutcome, PageStepContext } from "./page_step.ts";
@@ -86,6 +91,8 @@ export interface RunContext {
   now: () => Date;
   /** `--full-refresh` / `--since` were given (a resumed plan ignores them). */
   startFlags: boolean;
+  /** `--full-refresh` was given: column types are decided anew. @default false */
+  fullRefresh?: boolean;
   /** Destinations and end-of-run output steps. @default none: no uploads */
   outputs?: RunOutputs;
   /** Stops the run at its next page boundary. @default never */
@@ -258,7 +265,7 @@ interface AssetSetup {
   orphans: number;
   output: AssetOutput;
   tracker: WatermarkTracker | null;
-  contract?: z.ZodType;
+  typing: AssetTyping;
   url: string;
   params: Record<string, string>;
   spec: FetchSpec;
@@ -267,6 +274,8 @@ interface AssetSetup {
   nextSeq: () => number;
   /** Records a new plan (manifest event, state) once; a resumed plan is recorded already. */
   recordPlan: () => Promise<void>;
+  /** Before each commit: the plan, and the column types once decided. */
+  beforeCommit: () => Promise<void>;
 }
 
 async function setupAsset(
@@ -353,12 +362,14 @@ async function setupAsset(
     });
   }
 
-  const contract = asset.contract ? getContract(asset.contract) : undefined;
+  // A new full refresh rewrites the asset: its types are decided anew.
+  const fresh = !setup.resumed && ctx.fullRefresh === true;
+  const typing = assetTypingOf(asset, fresh ? {} : await readColumnTypes(state, asset.name));
   const output = await openAssetOutput(ctx.out, asset.name, {
     output: { ...asset.output, mode: writeModeOf(asset).mode },
     runId: ctx.runId,
     planRunId: plan.run_id,
-    columns: asset.contract ? contractColumnTypes(asset.contract) : {},
+    columns: sinkColumnsOf(asset, typing),
     batchRows: asset.batch_size,
     loadTime: ctx.now(),
     primaryKey: asset.primary_key,
@@ -392,15 +403,29 @@ async function setupAsset(
     }
   }
   let seq = 0;
+  const planOnce = setup.recordPlan ?? (() => Promise.resolve());
+  let typesRecorded = false;
   return {
     ...setup,
     plan,
     resumed: setup.resumed ?? false,
-    recordPlan: setup.recordPlan ?? (() => Promise.resolve()),
+    recordPlan: planOnce,
+    // The types are decided with the first page: recorded with its commit, so a resumed run
+    // writes the rest of the asset with the same schema.
+    beforeCommit: async () => {
+      await planOnce();
+      if (typesRecorded || !typing.decided) return;
+      typesRecorded = true;
+      for (const change of typing.changes) {
+        log.info("schema.change", { msg: change });
+        ctx.report.note(asset.name, `schema change: ${change}`);
+      }
+      await saveColumnTypes(state, asset.name, typing.columns);
+    },
     orphans: removed.length,
     output,
     tracker,
-    contract,
+    typing,
     url,
     params,
     spec,
@@ -505,7 +530,7 @@ async function walkOne(
     state: ctx.state,
     output: shapedWriter(setup.output, asset, { runId: ctx.runId, now: ctx.now() }),
     tracker: setup.tracker,
-    contract: setup.contract,
+    typing: setup.typing,
     nextSeq: setup.nextSeq,
     configSha256: ctx.loaded.sha256,
     env: ctx.env,
@@ -528,7 +553,7 @@ async function walkOne(
     now: () => ctx.now().getTime(),
     signal,
     onPage,
-    beforeCommit: setup.recordPlan,
+    beforeCommit: setup.beforeCommit,
     keepStaged: (error) => error instanceof RateLimitedError || ctx.signal?.aborted === true,
     onPageFailed: (request, error) =>
       ctx.report.failedPage(asset.name, {
@@ -590,6 +615,13 @@ async function finishAsset(
     minRejectsToFail: asset.min_rejects_to_fail,
   });
   const files = await setup.output.finish();
+  // Every column the asset wrote, also those first seen after the first page.
+  const written = { ...setup.typing.columns, ...setup.output.schema };
+  for (const change of setup.typing.laterColumns(written)) {
+    ctx.log.child({ asset: asset.name }).info("schema.change", { msg: change });
+    ctx.report.note(asset.name, `schema change: ${change}`);
+  }
+  if (Object.keys(written).length > 0) await saveColumnTypes(state, asset.name, written);
   let watermark: AssetResult["watermark"] = null;
   const tracker = setup.tracker;
   if (asset.incremental && tracker) {

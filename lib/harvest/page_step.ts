@@ -28,7 +28,7 @@ import {
 import type { SnapshotStore, SnapshotWritten } from "../provenance/snapshot.ts";
 import type { PageRequest } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
-import { rowsOfPage } from "../pipeline/page_rows.ts";
+import { rowsOfPage, type RowTyping } from "../pipeline/page_rows.ts";
 import type { RowWriter } from "../pipeline/record_shape.ts";
 import type { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 
@@ -70,6 +70,8 @@ export interface PageStepContext {
   tracker: WatermarkTracker | null;
   /** The asset's contract. */
   contract?: z.ZodType;
+  /** The asset's typing (contract, declared and inferred column types); wins over `contract`. */
+  typing?: RowTyping;
   /** Allocates the asset's next snapshot/manifest page number in this run (unique per asset and run). */
   nextSeq(): number;
   /** sha256 of the config. */
@@ -156,6 +158,7 @@ export function stagePage(ctx: PageStepContext, fetched: FetchedPage): StagedPag
   const { rows, rejects, dropped } = rowsOfPage(fetched.records, {
     tracker: ctx.tracker,
     contract: ctx.contract,
+    typing: ctx.typing,
     cursorField: ctx.asset.incremental?.cursor_field,
   });
   return {

@@ -441,6 +441,7 @@ function runContext(
     secrets: loaded.secretValues,
     now,
     startFlags: options.fullRefresh === true || options.since !== undefined,
+    fullRefresh: options.fullRefresh === true,
     outputs: run.outputs,
     signal: options.signal,
   };

@@ -32,6 +32,7 @@ import {
   type RetryConfigInput,
   retrySchema,
 } from "./schema.ts";
+import { parseJsonExact } from "../core/json_parse.ts";
 
 /** The `fetch` to send with: global `fetch`, or e.g. `(url, init) => app.request(url, init)`. */
 export type FetchFunction = (input: string, init: RequestInit) => Response | Promise<Response>;
@@ -208,7 +209,7 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
     let json: unknown;
     if (!noBody && status >= 200 && status < 300 && wantsJson(ctx.expectJson, headers)) {
       try {
-        json = JSON.parse(decoder.decode(body));
+        json = parseJsonExact(decoder.decode(body));
       } catch (error) {
         return {
           kind: "truncated",

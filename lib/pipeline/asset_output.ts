@@ -38,8 +38,12 @@ export interface AssetOutputOptions {
   runId: string;
   /** The run that planned the asset (staging folder of replace/merge). @default runId */
   planRunId?: string;
-  /** Declared column types (from the contract). @default {} */
-  columns?: Record<string, ColumnType>;
+  /**
+   * Declared column types (contract, `columns:`, types recorded by earlier runs), or a function
+   * read at each write: an asset's types are decided with its first page, after the output
+   * opens. @default {}
+   */
+  columns?: Record<string, ColumnType> | (() => Record<string, ColumnType>);
   /** Rows per part at most (the asset's `batch_size`). @default 10000 */
   batchRows?: number;
   /** Time of `load_date` / `load_time` partitions. @default now */
@@ -100,7 +104,7 @@ export class AssetOutput {
   readonly relDir: string;
   readonly #out: string;
   readonly #options: AssetOutputOptions;
-  readonly #declared: Record<string, ColumnType>;
+  readonly #declared: () => Record<string, ColumnType>;
   readonly #loadTime: Date;
   #schema: Record<string, ColumnType> = {};
   readonly #urls = new Map<string, string>();
@@ -111,7 +115,8 @@ export class AssetOutput {
     this.assetDir = assetDir;
     this.relDir = relDir;
     this.#options = options;
-    this.#declared = options.columns ?? {};
+    const columns = options.columns ?? {};
+    this.#declared = typeof columns === "function" ? columns : () => columns;
     this.#loadTime = options.loadTime ?? new Date();
   }
 
@@ -157,12 +162,13 @@ export class AssetOutput {
     const { columns, length } = rowsToColumns(rows);
     const raw = output.format === "raw";
     // Fixed before the write, synchronously: pages written at the same time agree on types.
-    if (!raw) this.#schema = extendSchema(this.#schema, columns, this.#declared);
+    const declared = this.#declared();
+    if (!raw) this.#schema = extendSchema(this.#schema, columns, declared);
     const options: SinkOptions = {
       format: output.format,
       runId: this.#options.runId,
       partitionBy: output.partition_by,
-      columns: raw ? this.#declared : this.#schema,
+      columns: raw ? declared : this.#schema,
       compression: output.compression,
       rowGroupRows: output.row_group_rows,
       loadTime: this.#loadTime,

@@ -8,6 +8,7 @@
 import type { z } from "zod";
 import { type RejectedRow, validateBatch } from "../contracts/mod.ts";
 import { PaginationError } from "../core/errors.ts";
+import { parseJsonExact } from "../core/json_parse.ts";
 import { select } from "../core/select.ts";
 import type { WatermarkTracker } from "./watermark_tracker.ts";
 
@@ -25,7 +26,7 @@ export function responseBody(result: { json?: unknown; body: Uint8Array }, label
 export function decodeBody(bytes: Uint8Array, label = "response"): unknown {
   if (bytes.length === 0) return undefined;
   try {
-    return JSON.parse(decoder.decode(bytes));
+    return parseJsonExact(decoder.decode(bytes));
   } catch (error) {
     throw new PaginationError(
       `${label}: the response is not JSON (${
@@ -91,17 +92,26 @@ export interface PageRows {
   rejects: RejectedRow[];
 }
 
+/** Types a page's records: its contract and its columns' types (`AssetTyping`). */
+export interface RowTyping {
+  /** The rows to write and the records rejected. */
+  rows(records: readonly Record<string, unknown>[]): PageRows;
+}
+
 /** Options of {@link validateRows} and {@link rowsFromBytes}. */
 export interface PageRowsOptions {
   /** The asset's contract; without one every record is a row as it is. */
   contract?: z.ZodType;
+  /** The asset's typing (contract, declared and inferred columns); wins over `contract`. */
+  typing?: RowTyping;
 }
 
-/** Records → rows through the asset's contract. */
+/** Records → rows through the asset's typing, or its contract. */
 export function validateRows(
   records: readonly Record<string, unknown>[],
   options: PageRowsOptions = {},
 ): PageRows {
+  if (options.typing) return options.typing.rows(records);
   if (!options.contract) return { rows: records as Record<string, unknown>[], rejects: [] };
   const { valid, rejects } = validateBatch(records, options.contract);
   return { rows: valid as Record<string, unknown>[], rejects };

@@ -18,7 +18,6 @@
  * rows as the original (`lib/replay/compare_outs.ts`).
  * @module
  */
-import type { z } from "zod";
 import { dirname, join } from "node:path";
 import {
   type AssetConfig,
@@ -27,11 +26,12 @@ import {
   deriveStepSchema,
   writeModeOf,
 } from "../config/schema.ts";
-import { contractColumnTypes, getContract } from "../contracts/mod.ts";
+import type { AssetTyping } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
-import { UsageError, VerifyError } from "../core/errors.ts";
+import { ContractError, UsageError, VerifyError } from "../core/errors.ts";
 import { type AssetOutput, openAssetOutput } from "../pipeline/asset_output.ts";
-import { rowsFromBytes, rowsOfPage } from "../pipeline/page_rows.ts";
+import { rowsFromBytes, rowsOfPage, type RowTyping } from "../pipeline/page_rows.ts";
+import { assetTypingOf, sinkColumnsOf } from "../pipeline/asset_columns.ts";
 import { shapedWriter } from "../pipeline/record_shape.ts";
 import { configStampPath } from "../provenance/config_stamp.ts";
 import { boundarySchema, watermarkKind, WatermarkTracker } from "../pipeline/watermark_tracker.ts";
@@ -99,6 +99,8 @@ interface AssetState {
   planRunId: string | null;
   writers: Map<string, AssetOutput>;
   batch: Batch | null;
+  /** The asset's typing in the run being replayed, and that run. */
+  typing: { runId: string; typing: AssetTyping } | null;
 }
 
 /**
@@ -231,6 +233,7 @@ async function replayInto(
         planRunId: null,
         writers: new Map(),
         batch: null,
+        typing: null,
       };
       states.set(record.asset, state);
     }
@@ -245,7 +248,7 @@ async function replayInto(
         output: { ...config.output, mode: writeModeOf(config).mode },
         runId,
         planRunId: state.planRunId ?? runId,
-        columns: config.contract ? contractColumnTypes(config.contract) : {},
+        columns: () => sinkColumnsOf(config, typingOf(state, runId))(),
         batchRows: config.batch_size,
         loadTime: loadTimeOf(firstOutput, runId),
         primaryKey: config.primary_key,
@@ -366,9 +369,6 @@ async function replayInto(
       );
     }
     const config = state.config;
-    const contract: z.ZodType | undefined = config.contract
-      ? getContract(config.contract)
-      : undefined;
     const { records } = rowsFromBytes(bytes, {
       dataPath: config.data_path,
       dataOptional: dataOptional(config),
@@ -376,7 +376,7 @@ async function replayInto(
     });
     const { rows, rejects, dropped } = rowsOfPage(records, {
       tracker: state.tracker,
-      contract,
+      typing: replayTyping(state, record.run_id),
       cursorField: config.incremental?.cursor_field,
     });
     state.stats.pages++;
@@ -438,4 +438,38 @@ function loadTimeOf(path: string | null, runId: string): Date {
     : null;
   if (m) return new Date(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`);
   return runIdTime(runId) ?? new Date(0);
+}
+
+/**
+ * The asset's typing for a replayed run: as the harvest did, each run starts from the types the
+ * runs before it wrote.
+ */
+/**
+ * The typing of a replayed run's pages. A type change the harvest would have stopped at cannot
+ * be in a run whose pages the manifest holds unless that run was a full refresh, which decided
+ * its types anew: replay does the same.
+ */
+function replayTyping(state: AssetState, runId: string): RowTyping {
+  return {
+    rows: (records) => {
+      const typing = typingOf(state, runId);
+      try {
+        return typing.rows(records);
+      } catch (error) {
+        if (!(error instanceof ContractError) || typing.decided) throw error;
+        const fresh = assetTypingOf(state.config);
+        state.typing = { runId, typing: fresh };
+        return fresh.rows(records);
+      }
+    },
+  };
+}
+
+function typingOf(state: AssetState, runId: string): AssetTyping {
+  if (state.typing?.runId === runId) return state.typing.typing;
+  const recorded = { ...state.typing?.typing.columns };
+  for (const writer of state.writers.values()) Object.assign(recorded, writer.schema);
+  const typing = assetTypingOf(state.config, recorded);
+  state.typing = { runId, typing };
+  return typing;
 }

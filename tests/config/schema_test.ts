@@ -359,3 +359,56 @@ Deno.test("schedule, for_each and extract steps validate", () => {
   assertEquals(parsed.extract?.[0].chunk_rows, 100_000);
   assertStringIncludes(parsed.schedule ?? "", "*");
 });
+
+Deno.test("REST columns: an unknown type names the accepted ones", () => {
+  const issues = issuesOf(config("    columns: { OrderDate: datetim }\n"));
+  assertEquals(issues.map((i) => i.path), ["assets[0].columns.OrderDate.type"]);
+  assertStringIncludes(issues[0].message, '"datetim" is not a column type; use one of string');
+});
+
+Deno.test("REST columns: a declared column left out of select, or two columns written under one name", () => {
+  const issues = issuesOf(config(
+    "    select: [OrderID]\n    columns: { OrderID: { type: int, rename: id }, Freight: float }\n",
+  ));
+  assertEquals(issues.map((i) => i.path), ["assets[0].columns.Freight"]);
+  assertStringIncludes(issues[0].message, "declared but not in select (OrderID)");
+  const renamed = issuesOf(config(
+    "    select: [OrderID, ShipVia]\n    columns: { ShipVia: { type: int, rename: OrderID } }\n",
+  ));
+  assertStringIncludes(renamed[0].message, 'two columns are written as "OrderID"');
+});
+
+Deno.test("REST columns: select lists a field once, and needs flattened records", () => {
+  assertStringIncludes(
+    issuesOf(config("    select: [OrderID, OrderID]\n"))[0].message,
+    "lists a field twice",
+  );
+  const issues = issuesOf(config("    select: [OrderID]\n    transform: { flatten: false }\n"));
+  assertEquals(issues.map((i) => i.path), ["assets[0].select"]);
+});
+
+Deno.test("REST columns: type, format, nullable and rename parse as on a SQL step", () => {
+  const { config: parsed } = parseConfig(
+    config(
+      '    columns: { OrderDate: { type: date, format: "%d/%m/%Y", rename: order_date }, OrderID: int }\n',
+    ),
+    { env: ENV },
+  );
+  assertEquals(parsed.assets[0].columns, {
+    OrderDate: { type: "date", format: "%d/%m/%Y", nullable: true, rename: "order_date" },
+    OrderID: { type: "int64", nullable: true },
+  });
+});
+
+Deno.test("REST columns: a key or cursor field keeps its name and stays selected", () => {
+  const renamed = issuesOf(config(
+    "    primary_key: [OrderID]\n    columns: { OrderID: { type: int, rename: order_id } }\n",
+  ));
+  assertEquals(renamed.map((i) => i.path), ["assets[0].columns"]);
+  assertStringIncludes(renamed[0].message, "OrderID is a key or cursor field");
+  const dropped = issuesOf(config(
+    "    incremental: { cursor_field: OrderDate, param: OrderDate__gte }\n    select: [OrderID]\n",
+  ));
+  assertEquals(dropped.map((i) => i.path), ["assets[0].select"]);
+  assertStringIncludes(dropped[0].message, "keep it in select");
+});

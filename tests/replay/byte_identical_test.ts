@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { replayOut } from "../../lib/replay/replay.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { northwindYaml, run, withMockRun, yamlConfig } from "../harvest/fixture.ts";
+import { northwindYaml, ordersYaml, run, withMockRun, yamlConfig } from "../harvest/fixture.ts";
 
 /** sha256 of every Parquet file under `<root>/parquet/<folder>`, by its name (not its path). */
 async function parquetDigests(root: string, folder: string): Promise<string[]> {
@@ -27,6 +27,38 @@ Deno.test("replay writes byte-identical Parquet to the live harvest", async () =
     const parent = await Deno.makeTempDir({ prefix: "tidemark-replay-bytes-" });
     try {
       const result = await run(fixture, yamlConfig(northwindYaml({ size: 200 })), out);
+      assertEquals(result.exitCode, 0);
+      const to = join(parent, "replayed");
+      await replayOut(out, to);
+      for (const folder of ["Orders", "Order Details"]) {
+        const live = await parquetDigests(out, folder);
+        assert(live.length > 0, `${folder} has parts`);
+        assertEquals(await parquetDigests(to, folder), live, `${folder}: same files, same bytes`);
+      }
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  });
+});
+
+Deno.test("replay of typed columns (inferred timestamps, columns: with rename and select) writes the same bytes", async () => {
+  await withMockRun(async (fixture, out) => {
+    const parent = await Deno.makeTempDir({ prefix: "tidemark-replay-typed-" });
+    try {
+      const details = `select: [OrderID, ProductID, UnitPrice]
+columns: { OrderID: { type: int, rename: order_id }, UnitPrice: "decimal(10,4)" }`;
+      const yaml = ordersYaml({ size: 200 }).replace(
+        "assets:\n",
+        `assets:
+  - name: Order Details
+    path: /northwind/Order%20Details.json
+    params: { _size: 500 }
+    pagination: { type: cursor, param: _next, response_path: next }
+    data_path: rows
+${details.split("\n").map((l) => `    ${l}`).join("\n")}
+`,
+      );
+      const result = await run(fixture, yamlConfig(yaml), out);
       assertEquals(result.exitCode, 0);
       const to = join(parent, "replayed");
       await replayOut(out, to);
