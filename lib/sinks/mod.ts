@@ -28,7 +28,13 @@ import {
   type PartitionSpec,
 } from "./partition.ts";
 import { RAW_LOAD_COLUMNS, rawLoadColumns } from "./raw_load.ts";
-import { gatherVector, toTypedColumn, type VectorBatch, type VectorColumn } from "./vectors.ts";
+import {
+  gatherVector,
+  sliceVector,
+  toTypedColumn,
+  type VectorBatch,
+  type VectorColumn,
+} from "./vectors.ts";
 
 export type { ColumnType, TypedColumn } from "./column_types.ts";
 export type { WrittenPart } from "./part_writer.ts";
@@ -412,10 +418,14 @@ class PartitionedSink implements Sink {
     this.#schema = schema;
     const written: WrittenPart[] = [];
     for (const group of groups) {
-      const rows = group.rows.length;
-      const subset = groups.length === 1
+      const { start, end } = group;
+      const rows = group.rows ? group.rows.length : end - start;
+      // Consecutive rows (sorted results) are a view of the batch; others are gathered.
+      const subset = group.rows
+        ? columns.map((c) => gatherVector(c, group.rows!))
+        : start === 0 && end === length
         ? columns
-        : columns.map((c) => gatherVector(c, group.rows));
+        : columns.map((c) => sliceVector(c, start, end));
       let name = `part-${this.#options.runId}-${key}.${this.#writer.extension}`;
       if (this.#writer.streamed) {
         name = this.#streamNames.get(group.path) ?? name;

@@ -1,13 +1,19 @@
 /**
- * The Parquet part writer: one file per batch per partition. With `thread: "worker"` the caller
- * encodes each batch to Arrow and the shared Parquet thread (`parquet_thread.ts`) builds the
- * frame, compresses, writes and hashes it; polars is then never loaded on the caller's thread
- * (this module does not import it: about 80 ms less start-up, and no Rust memory behind the
- * caller's heap). With `thread: "main"` it loads `parquet.ts` (polars) on first write.
+ * The Parquet part writer: one file per batch per partition. Column vectors (the SQL
+ * extractor's typed arrays) are encoded here, without polars (`parquet_encode.ts`), unless
+ * Snappy is asked for. Boxed columns (the harvest's) go through polars: with
+ * `thread: "worker"` the caller encodes each batch to Arrow and the shared Parquet thread
+ * (`parquet_thread.ts`) builds the frame, compresses, writes and hashes it, so polars is never
+ * loaded on the caller's thread (this module does not import it: about 80 ms less start-up,
+ * and no Rust memory behind the caller's heap); with `thread: "main"` it loads `parquet.ts`
+ * (polars) when the writer is made.
  * @module
  */
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import { temporaryPathFor } from "../atomic_file.ts";
 import { encodeArrowStream, encodeArrowVectors } from "./arrow_ipc.ts";
+import { encodeParquetPieces } from "./parquet_encode.ts";
 import type { TypedColumn } from "./column_types.ts";
 import { estimateFrameBytes, noteReleasedFrame } from "./memory_pressure.ts";
 import { parquetThread } from "./parquet_thread.ts";
@@ -41,6 +47,12 @@ export interface ParquetWriterOptions {
 export function createParquetWriter(options: ParquetWriterOptions = {}): PartWriter {
   const compression = options.compression ?? "zstd";
   const rowGroupRows = options.rowGroupRows ?? 100_000;
+  let polars: Promise<typeof import("./parquet.ts")> | undefined;
+  /** polars on this thread, loaded once (as early as the writer knows it will need it). */
+  const loadPolars = () => {
+    polars ??= import("./parquet.ts");
+    return polars;
+  };
   /** Writes one Arrow IPC stream as the target's file. */
   const writeArrow = async (
     target: PartTarget,
@@ -58,7 +70,7 @@ export function createParquetWriter(options: ParquetWriterOptions = {}): PartWri
       });
       return { ...target, rows: length, bytes, sha256, complete: true };
     }
-    const { frameFromArrow, writeParquetFile } = await import("./parquet.ts");
+    const { frameFromArrow, writeParquetFile } = await loadPolars();
     const { bytes, sha256 } = await writeParquetFile(frameFromArrow(arrow), target.path, {
       compression,
       rowGroupRows,
@@ -70,6 +82,7 @@ export function createParquetWriter(options: ParquetWriterOptions = {}): PartWri
     extension: "parquet",
     streamed: false,
     write(target: PartTarget, columns: TypedColumn[], length: number): Promise<WrittenPart> {
+      if (options.thread !== "worker") loadPolars();
       return writeArrow(
         target,
         encodeArrowStream(columns, length),
@@ -77,11 +90,50 @@ export function createParquetWriter(options: ParquetWriterOptions = {}): PartWri
         () => estimateFrameBytes(columns),
       );
     },
-    writeVectors(target: PartTarget, columns: VectorColumn[], length: number) {
-      const arrow = encodeArrowVectors(columns, length);
-      return writeArrow(target, arrow, length, () => arrow.byteLength * 1.2);
+    async writeVectors(target: PartTarget, columns: VectorColumn[], length: number) {
+      if (compression === "snappy") {
+        // No Snappy in the runtime: polars compresses those.
+        const arrow = encodeArrowVectors(columns, length);
+        return await writeArrow(target, arrow, length, () => arrow.byteLength * 1.2);
+      }
+      const pieces = encodeParquetPieces(columns, length, { compression, rowGroupRows });
+      const { bytes, sha256 } = await writePiecesAtomic(target.path, pieces);
+      return { ...target, rows: length, bytes, sha256, complete: true };
     },
     close: () => Promise.resolve([]),
     abort: () => Promise.resolve(),
   };
+}
+
+/**
+ * Writes a file from its pieces to a temporary name, fsyncs and renames it into place, hashing
+ * as it writes; a failure removes the temporary file.
+ */
+async function writePiecesAtomic(
+  path: string,
+  pieces: readonly Uint8Array[],
+): Promise<{ bytes: number; sha256: string }> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = temporaryPathFor(path);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  try {
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    try {
+      for (const piece of pieces) {
+        let written = 0;
+        while (written < piece.length) written += await file.write(piece.subarray(written));
+        hash.update(piece);
+        bytes += piece.length;
+      }
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+  return { bytes, sha256: hash.digest("hex") };
 }

@@ -253,36 +253,55 @@ function datePart(spec: PartitionSpec, value: unknown, row: number): string {
     : iso.slice(8, 10);
 }
 
+/** The rows of a batch in one partition: a range `start..end-1`, or the rows listed. */
+export interface VectorGroup extends PartitionRow {
+  /** First row. */
+  start: number;
+  /** One past the last row. */
+  end: number;
+  /** Rows of the group, ascending; null when they are exactly `start..end-1` (sorted input). */
+  rows: Int32Array | null;
+}
+
 /**
  * {@link groupByPartition} for a batch of column vectors: the same folders and values, read
  * from typed arrays (a date-derived partition of a date or timestamp column computes the day
- * from the stored number, once per distinct day). Throws {@link ContractError} when a
- * date-derived partition's column is not a date or timestamp, or a plain column is missing.
+ * from the stored number, once per distinct day). A group whose rows are consecutive — every
+ * group, when the rows come sorted by the partition column — is returned as a range, which the
+ * sink slices without copying. Throws {@link ContractError} when a date-derived partition's
+ * column is not a date or timestamp, or a plain column is missing.
  *
  * @example
  * ```ts
  * import { groupVectorsByPartition, parsePartitionSpecs } from "./partition.ts";
  * const days = { name: "d", type: "date" as const, values: Int32Array.of(9681, 9862), valid: null };
  * groupVectorsByPartition(parsePartitionSpecs(["year(d)"]), { length: 2, columns: [days] })
- *   .map((g) => g.path); // ["year=1996", "year=1997"]
+ *   .map((g) => [g.path, g.start, g.end]); // [["year=1996", 0, 1], ["year=1997", 1, 2]]
  * ```
  */
 export function groupVectorsByPartition(
   specs: readonly PartitionSpec[],
   batch: VectorBatch,
   loadTime: Date = new Date(),
-): PartitionGroup[] {
+): VectorGroup[] {
   const { length } = batch;
-  if (specs.length === 0) {
-    const rows = new Array<number>(length);
-    for (let i = 0; i < length; i++) rows[i] = i;
-    return [{ path: "", values: {}, rows }];
-  }
+  if (specs.length === 0) return [{ path: "", values: {}, start: 0, end: length, rows: null }];
   const perSpec = specs.map((spec) => vectorTexts(spec, batch, loadTime));
-  const groups = new Map<string, PartitionGroup>();
+  const groups: (VectorGroup & { count: number })[] = [];
+  const byPath = new Map<string, number>();
   const segmentCache = specs.map(() => new Map<string, string>());
   const keys = specs.map((spec) => encodePartitionValue(spec.key));
+  const groupOf = new Int32Array(length);
+  let last = -1;
   for (let i = 0; i < length; i++) {
+    // Rows of one partition come in runs (sorted results): only a change needs a lookup.
+    if (last >= 0 && perSpec.every((texts) => texts[i] === texts[i - 1])) {
+      groupOf[i] = last;
+      const group = groups[last];
+      group.end = i + 1;
+      group.count++;
+      continue;
+    }
     let path = "";
     for (let s = 0; s < perSpec.length; s++) {
       const text = perSpec[s][i];
@@ -293,16 +312,27 @@ export function groupVectorsByPartition(
       }
       path = s === 0 ? segment : `${path}/${segment}`;
     }
-    let group = groups.get(path);
-    if (!group) {
+    let g = byPath.get(path);
+    if (g === undefined) {
       const values: Record<string, string> = {};
       for (let s = 0; s < perSpec.length; s++) values[specs[s].key] = perSpec[s][i];
-      group = { path, values, rows: [] };
-      groups.set(path, group);
+      g = groups.push({ path, values, start: i, end: i + 1, rows: null, count: 0 }) - 1;
+      byPath.set(path, g);
     }
-    group.rows.push(i);
+    groupOf[i] = g;
+    groups[g].end = i + 1;
+    groups[g].count++;
+    last = g;
   }
-  return [...groups.values()];
+  return groups.map(({ count, ...group }) => {
+    if (group.end - group.start === count) return group;
+    const rows = new Int32Array(count);
+    let k = 0;
+    for (let i = group.start; i < group.end; i++) {
+      if (groupOf[i] === groupOf[group.start]) rows[k++] = i;
+    }
+    return { ...group, rows };
+  });
 }
 
 /** The partition text of every row of a batch for one spec. */
