@@ -62,7 +62,11 @@ export const command: Command = {
       ? await startEarly(db, query, params)
       : undefined;
     try {
-      const { runExtract } = await import("../sql/extract.ts");
+      // Not a literal specifier: Deno reads the graph behind a literal import() when the
+      // process starts, and the reader thread starts sooner without that wait.
+      const { runExtract }: typeof import("../sql/extract.ts") = await import(
+        new URL("../sql/extract.ts", import.meta.url).href
+      );
       const result = await runExtract({
         db,
         query,
@@ -105,7 +109,9 @@ async function startEarly(
   } catch {
     return undefined;
   }
-  const { startSqliteQuery } = await import("../sql/sqlite_source.ts");
+  const { startSqliteQuery }: typeof import("../sql/sqlite_start.ts") = await import(
+    new URL("../sql/sqlite_start.ts", import.meta.url).href
+  );
   return startSqliteQuery(db, bound);
 }
 

@@ -6,7 +6,7 @@
  * By default the SQLite work runs in a reader thread (`sqlite_worker.ts`): it runs the query
  * and builds each page's JSON while this thread parses the pages, builds the chunks and hands
  * them to the sink, so reading overlaps converting and writing. A full extraction can even
- * start its query before the extractor is loaded ({@link startSqliteQuery}).
+ * start its query before the extractor is loaded (`startSqliteQuery` in `sqlite_start.ts`).
  * @module
  */
 import { resolve } from "node:path";
@@ -16,6 +16,7 @@ import type { Boundary } from "./boundary.ts";
 import { type BuiltChunk, ChunkBuilder, type SqlColumn } from "./chunker.ts";
 import type { BoundQuery } from "./params.ts";
 import type { QueryOptions, QueryStream, SqlSource } from "./source.ts";
+import { adoptReaderThread, type ReaderThread, startReaderThread } from "./sqlite_start.ts";
 import {
   decodePage,
   materialize,
@@ -25,6 +26,7 @@ import {
   type SqlitePage,
 } from "./sqlite_read.ts";
 
+export { startSqliteQuery } from "./sqlite_start.ts";
 export {
   materialize,
   openSqliteDatabase,
@@ -175,8 +177,10 @@ class WorkerSqliteSource implements SqlSource {
     if (this.#closed) throw new SqlError(`database ${this.description} is closed`);
     let stream: WorkerStream;
     try {
-      stream = adoptStarted(this.description, query) ??
-        new WorkerStream(this.description, query);
+      stream = new WorkerStream(
+        adoptReaderThread(this.description, query) ??
+          startReaderThread(this.description, query),
+      );
       await stream.columnsKnown();
     } catch (error) {
       if (error instanceof SqlError) throw error;
@@ -209,43 +213,6 @@ class WorkerSqliteSource implements SqlSource {
   }
 }
 
-/** Queries started before their extraction asked for them ({@link startSqliteQuery}). */
-const started = new Set<WorkerStream>();
-
-/**
- * Starts running `query` on `path` in a reader thread now, for an extraction that will ask for
- * the same query soon: the query runs into its temporary table while the caller loads the rest
- * of the extractor (about a quarter of a second of module loading on the main thread). The
- * extraction's `query()` adopts it when the file and the bound query are the same; otherwise it
- * is never read. Returns a function that stops it (a no-op once adopted and finished).
- *
- * @example
- * ```ts
- * import { startSqliteQuery } from "./sqlite_source.ts";
- * import { bindQuery } from "./params.ts";
- * const stop = startSqliteQuery("northwind.db", bindQuery("SELECT * FROM Orders", {}));
- * // … import and run the extraction, then:
- * await stop();
- * ```
- */
-export function startSqliteQuery(path: string, query: BoundQuery): () => Promise<void> {
-  const stream = new WorkerStream(resolve(path), query);
-  started.add(stream);
-  return async () => {
-    if (started.delete(stream)) await stream.cancel();
-  };
-}
-
-function adoptStarted(path: string, query: BoundQuery): WorkerStream | undefined {
-  for (const stream of started) {
-    if (stream.matches(path, query)) {
-      started.delete(stream);
-      return stream;
-    }
-  }
-  return undefined;
-}
-
 /** One query running in a worker: pages are queued and turned into chunks by `chunks`. */
 class WorkerStream implements QueryStream {
   columns: SqlColumn[] = [];
@@ -258,22 +225,10 @@ class WorkerStream implements QueryStream {
   /** Called once when the stream stops. */
   onStop: () => void = () => {};
 
-  /** Starts the worker and the query at once (the columns come back first). */
-  constructor(readonly path: string, readonly query: BoundQuery) {
-    this.#worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
-    this.#worker.onmessage = (event: MessageEvent<WorkerReply>) => this.#push(event.data);
-    this.#worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault();
-      this.#push({ type: "error", message: event.message, sql: false });
-    };
-    this.#worker.postMessage({ type: "start", path, query } satisfies WorkerRequest);
-  }
-
-  /** True when this stream runs `query` on `path` (same text and values). */
-  matches(path: string, query: BoundQuery): boolean {
-    return this.path === path && this.query.text === query.text &&
-      this.query.values.length === query.values.length &&
-      this.query.values.every((v, i) => v === query.values[i]);
+  /** Reads from `thread` (started here, or ahead by the CLI; the columns come back first). */
+  constructor(thread: ReaderThread) {
+    this.#worker = thread.worker;
+    thread.listen((reply) => this.#push(reply));
   }
 
   #push(reply: WorkerReply): void {
