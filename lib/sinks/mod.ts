@@ -65,6 +65,12 @@ export interface SinkOptions {
   /** CSV line ending. @default "crlf" */
   lineEnding?: "crlf" | "lf";
   /**
+   * Parquet from column vectors (`writeVectors`): compresses one page with zstd somewhere else
+   * — another thread, when the caller's is the busy one — and resolves to its zstd frame (it
+   * may take the page's buffer). @default zstd on the caller's thread
+   */
+  compressor?: (page: Uint8Array) => Promise<Uint8Array>;
+  /**
    * Parquet and raw: where frames are built, compressed and written — on the caller's thread
    * (`main`) or on the process's shared Parquet thread (`worker`), which leaves the caller only
    * the cast and the Arrow encoding (see {@link openWorkerSink}). CSV/JSONL ignore it. @default "main"
@@ -220,6 +226,7 @@ function createWriter(options: SinkOptions): PartWriter {
         compression: options.compression,
         rowGroupRows: options.rowGroupRows,
         thread: options.thread,
+        compressor: options.compressor,
       });
   }
 }

@@ -495,44 +495,43 @@ interface Chunk {
   extremes?: Extremes;
 }
 
-function compress(page: Uint8Array, compression: "zstd" | "none"): Uint8Array {
-  return compression === "zstd" ? new Uint8Array(zstdCompressSync(page)) : page;
-}
-
-function pageHeader(type: number, page: Uint8Array, body: Uint8Array, fields: (t: Thrift) => void) {
-  const t = new Thrift().i32(1, type).i32(2, page.length).i32(3, body.length);
+/**
+ * A page header: `size` bytes uncompressed (taken before compression: a compressor on another
+ * thread may take the page's buffer), stored as `body`.
+ */
+function pageHeader(type: number, size: number, body: Uint8Array, fields: (t: Thrift) => void) {
+  const t = new Thrift().i32(1, type).i32(2, size).i32(3, body.length);
   fields(t);
   return t.finish();
 }
 
-function columnChunk(
+/** A column chunk's pages before compression, and how to finish it from their bodies. */
+interface ColumnPages {
+  /** The uncompressed pages: the dictionary page (when any), then the data page. */
+  raw: Uint8Array[];
+  /** The chunk, from the bodies of `raw` (compressed, or the pages themselves), in order. */
+  finish(bodies: Uint8Array[]): Chunk;
+}
+
+function columnPages(
   column: VectorColumn,
   layout: Layout,
   start: number,
   end: number,
-  compression: "zstd" | "none",
-): Chunk {
+): ColumnPages {
   const nulls = nullCountIn(column, start, end);
   const present = end - start - nulls;
   const levels = definitionLevels(column, start, end, nulls);
   const values = column.values;
-  let dictionary: [Uint8Array, Uint8Array] | undefined;
+  let dictPage: Uint8Array | undefined;
+  let dictSize = 0;
   let bytes: Uint8Array;
   let extremes: Extremes | undefined;
   let encoding: number = ENCODING.PLAIN;
   if (isDict(values) && !decimalOf(column.type)) {
     // The dictionary once (PLAIN), then each row's index, bit-packed.
-    const dictPage = textValues(values.dict, undefined, 0, values.dict.length);
-    const dictBody = compress(dictPage, compression);
-    dictionary = [
-      pageHeader(
-        2,
-        dictPage,
-        dictBody,
-        (t) => t.struct(7, (d) => d.i32(1, values.dict.length).i32(2, ENCODING.PLAIN)),
-      ),
-      dictBody,
-    ];
+    dictPage = textValues(values.dict, undefined, 0, values.dict.length);
+    dictSize = values.dict.length;
     bytes = dictionaryIndexes(values.codes, values.dict.length, start, end, present);
     encoding = ENCODING.RLE_DICTIONARY;
   } else {
@@ -541,26 +540,47 @@ function columnChunk(
   const page = new Uint8Array(levels.length + bytes.length);
   page.set(levels.done());
   page.set(bytes, levels.length);
-  const body = compress(page, compression);
-  const header = pageHeader(
-    0,
-    page,
-    body,
-    (t) =>
-      t.struct(
-        5,
-        (d) => d.i32(1, end - start).i32(2, encoding).i32(3, ENCODING.RLE).i32(4, ENCODING.RLE),
-      ),
-  );
-  const dictionarySize = dictionary ? dictionary[0].length + dictionary[1].length : 0;
+  // Sizes now: a compressor on another thread may take the pages' buffers.
+  const pageSize = page.length;
+  const dictPageSize = dictPage?.length ?? 0;
   return {
-    dictionary,
-    header,
-    body,
-    uncompressed: header.length + page.length + dictionarySize,
-    values: end - start,
-    nulls,
-    extremes,
+    raw: dictPage ? [dictPage, page] : [page],
+    finish(bodies) {
+      let dictionary: [Uint8Array, Uint8Array] | undefined;
+      if (dictPage) {
+        dictionary = [
+          pageHeader(
+            2,
+            dictPageSize,
+            bodies[0],
+            (t) => t.struct(7, (d) => d.i32(1, dictSize).i32(2, ENCODING.PLAIN)),
+          ),
+          bodies[0],
+        ];
+      }
+      const body = bodies[bodies.length - 1];
+      const header = pageHeader(
+        0,
+        pageSize,
+        body,
+        (t) =>
+          t.struct(
+            5,
+            (d) => d.i32(1, end - start).i32(2, encoding).i32(3, ENCODING.RLE).i32(4, ENCODING.RLE),
+          ),
+      );
+      const dictionarySize = dictionary ? dictionary[0].length + dictionary[1].length : 0;
+      return {
+        dictionary,
+        header,
+        body,
+        uncompressed: header.length + pageSize + dictionarySize +
+          (dictPage ? dictPageSize - bodies[0].length : 0),
+        values: end - start,
+        nulls,
+        extremes,
+      };
+    },
   };
 }
 
@@ -629,15 +649,87 @@ export function encodeParquetPieces(
   options: ParquetEncodeOptions = {},
 ): Uint8Array[] {
   const compression = options.compression ?? "zstd";
-  const groupRows = Math.max(1, options.rowGroupRows ?? 100_000);
+  const draft = draftParquet(columns, length, options.rowGroupRows);
+  return assembleParquet(
+    columns,
+    draft,
+    draft.pages.map((page) => compression === "zstd" ? zstdCompressSync(page) : page),
+    compression,
+  );
+}
+
+/**
+ * {@link encodeParquetPieces} with zstd done by `compress` — on another thread, for a caller
+ * whose own thread is the busy one. `compress` must return the zstd frame of the page it is
+ * given (it may take ownership of the page's buffer).
+ *
+ * @example
+ * ```ts
+ * import zlib from "node:zlib";
+ * import { encodeParquetPiecesWith } from "./parquet_encode.ts";
+ * const pieces = await encodeParquetPiecesWith([
+ *   { name: "id", type: "int64", values: Float64Array.of(1, 2), valid: null },
+ * ], 2, {}, (page) => Promise.resolve(zlib.zstdCompressSync(page)));
+ * ```
+ */
+export async function encodeParquetPiecesWith(
+  columns: readonly VectorColumn[],
+  length: number,
+  options: Pick<ParquetEncodeOptions, "rowGroupRows">,
+  compress: (page: Uint8Array) => Promise<Uint8Array>,
+): Promise<Uint8Array[]> {
+  const draft = draftParquet(columns, length, options.rowGroupRows);
+  const bodies = await Promise.all(draft.pages.map((page) => compress(page)));
+  return assembleParquet(columns, draft, bodies, "zstd");
+}
+
+/** Every column chunk's pages of every row group, before compression. */
+interface Draft {
+  groups: { start: number; end: number; columns: ColumnPages[] }[];
+  /** The raw pages of every chunk, in file order. */
+  pages: Uint8Array[];
+}
+
+function draftParquet(
+  columns: readonly VectorColumn[],
+  length: number,
+  rowGroupRows = 100_000,
+): Draft {
+  const groupRows = Math.max(1, rowGroupRows);
   const layouts = columns.map((c) => layoutOf(c.type));
-  const groups: { start: number; end: number; chunks: Chunk[] }[] = [];
+  const groups: Draft["groups"] = [];
   for (let start = 0; start < length || (start === 0 && groups.length === 0); start += groupRows) {
     const end = Math.min(length, start + groupRows);
-    const chunks = columns.map((c, k) => columnChunk(c, layouts[k], start, end, compression));
-    groups.push({ start, end, chunks });
+    groups.push({
+      start,
+      end,
+      columns: columns.map((c, k) => columnPages(c, layouts[k], start, end)),
+    });
     if (length === 0) break;
   }
+  return { groups, pages: groups.flatMap((g) => g.columns.flatMap((c) => c.raw)) };
+}
+
+/** The file's pieces from a draft and the bodies of its pages (in the draft's order). */
+function assembleParquet(
+  columns: readonly VectorColumn[],
+  draft: Draft,
+  bodies: Uint8Array[],
+  compression: "zstd" | "none",
+): Uint8Array[] {
+  const layouts = columns.map((c) => layoutOf(c.type));
+  let next = 0;
+  const groups = draft.groups.map((group) => ({
+    start: group.start,
+    end: group.end,
+    chunks: group.columns.map((pages) => {
+      const own = bodies.slice(next, next + pages.raw.length);
+      next += pages.raw.length;
+      return pages.finish(
+        own.map((body) => new Uint8Array(body.buffer, body.byteOffset, body.length)),
+      );
+    }),
+  }));
   // Layout: PAR1, every row group's column chunks in order, the footer, its length, PAR1.
   let offset = 4;
   const rowGroupMeta = groups.map((group) => {
@@ -663,7 +755,7 @@ export function encodeParquetPieces(
       t.i32(3, 1).binary(4, column.name); // OPTIONAL
       layout.schema(t);
     })
-    .i64(3, length)
+    .i64(3, draft.groups.reduce((n, g) => n + g.end - g.start, 0))
     .list(4, T.STRUCT, rowGroupMeta, (t, { group, placed }) => {
       let bytes = 0;
       t.list(1, T.STRUCT, placed, (c, { chunk, at, dictionaryAt }) => {

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { temporaryPathFor } from "../atomic_file.ts";
 import { encodeArrowStream, encodeArrowVectors } from "./arrow_ipc.ts";
-import { encodeParquetPieces } from "./parquet_encode.ts";
+import { encodeParquetPieces, encodeParquetPiecesWith } from "./parquet_encode.ts";
 import type { TypedColumn } from "./column_types.ts";
 import { estimateFrameBytes, noteReleasedFrame } from "./memory_pressure.ts";
 import { parquetThread } from "./parquet_thread.ts";
@@ -32,6 +32,8 @@ export interface ParquetWriterOptions {
    * and the Arrow encoding. @default "main"
    */
   thread?: "main" | "worker";
+  /** Compresses a page of a vector batch elsewhere (see `SinkOptions.compressor`). */
+  compressor?: (page: Uint8Array) => Promise<Uint8Array>;
 }
 
 /**
@@ -96,7 +98,9 @@ export function createParquetWriter(options: ParquetWriterOptions = {}): PartWri
         const arrow = encodeArrowVectors(columns, length);
         return await writeArrow(target, arrow, length, () => arrow.byteLength * 1.2);
       }
-      const pieces = encodeParquetPieces(columns, length, { compression, rowGroupRows });
+      const pieces = compression === "zstd" && options.compressor
+        ? await encodeParquetPiecesWith(columns, length, { rowGroupRows }, options.compressor)
+        : encodeParquetPieces(columns, length, { compression, rowGroupRows });
       const { bytes, sha256 } = await writePiecesAtomic(target.path, pieces);
       return { ...target, rows: length, bytes, sha256, complete: true };
     },

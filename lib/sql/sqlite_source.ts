@@ -153,17 +153,21 @@ export type WorkerReply =
   | { type: "columns"; columns: SqlColumn[] }
   | { type: "page"; page: SqlitePage }
   | { type: "done" }
+  | { type: "compressed"; id: number; page: Uint8Array }
   | { type: "error"; message: string; sql: boolean };
 
 /**
  * Messages to `sqlite_worker.ts`: `start` opens the database, prepares the query (replying
  * its columns) and runs it into the temporary table; `read` (sent once the consumer is ready)
- * reads it back page by page; `credit` lets the reader post one more page.
+ * reads it back page by page; `credit` lets the reader post one more page; `compress` asks
+ * for a Parquet page's zstd frame (the reader thread is idle most of the time, the consumer's
+ * is not).
  */
 export type WorkerRequest =
   | { type: "start"; path: string; query: BoundQuery }
   | { type: "read"; pageRows: number; readAhead: number }
-  | { type: "credit" };
+  | { type: "credit" }
+  | { type: "compress"; id: number; page: Uint8Array };
 
 /** Reads in a worker per query; falls back to the calling thread when no worker can start. */
 class WorkerSqliteSource implements SqlSource {
@@ -222,14 +226,39 @@ class WorkerStream implements QueryStream {
   #stopped = false;
   #columns: Promise<void> | undefined;
   #builder: ChunkBuilder | undefined;
+  /** Compressions asked of the reader thread and not answered yet, by id. */
+  readonly #compressing = new Map<number, [(page: Uint8Array) => void, (error: Error) => void]>();
+  #nextId = 0;
   /** Called once when the stream stops. */
   onStop: () => void = () => {};
 
   /** Reads from `thread` (started here, or ahead by the CLI; the columns come back first). */
   constructor(thread: ReaderThread) {
     this.#worker = thread.worker;
-    thread.listen((reply) => this.#push(reply));
+    thread.listen((reply) => {
+      if (reply.type !== "compressed") return this.#push(reply);
+      this.#compressing.get(reply.id)?.[0](reply.page);
+      this.#compressing.delete(reply.id);
+    });
   }
+
+  /** zstd of a Parquet page on the reader thread (the page's buffer moves there). */
+  readonly compressor = (page: Uint8Array): Promise<Uint8Array> => {
+    if (this.#stopped) {
+      return Promise.reject(new SqlError("the SQLite reader has stopped: nothing to compress"));
+    }
+    const id = this.#nextId++;
+    const owned = page.byteOffset === 0 && page.byteLength === page.buffer.byteLength
+      ? page
+      : page.slice();
+    return new Promise((resolve, reject) => {
+      this.#compressing.set(id, [resolve, reject]);
+      this.#worker.postMessage(
+        { type: "compress", id, page: owned } satisfies WorkerRequest,
+        [owned.buffer as ArrayBuffer],
+      );
+    });
+  };
 
   #push(reply: WorkerReply): void {
     this.#replies.push(reply);
@@ -293,10 +322,14 @@ class WorkerStream implements QueryStream {
   }
 
   async *#iterate(): AsyncGenerator<BuiltChunk> {
+    let complete = false;
     try {
       yield* chunksOf(this.#pages(), this.#builder!, this.columns.length);
+      complete = true;
     } finally {
-      await this.cancel();
+      // Once every row is read the thread stays, to compress the last parts' pages; closing
+      // the source ends it.
+      if (!complete) await this.cancel();
     }
   }
 
@@ -304,6 +337,10 @@ class WorkerStream implements QueryStream {
     if (!this.#stopped) {
       this.#stopped = true;
       this.#worker.terminate();
+      for (const [, reject] of this.#compressing.values()) {
+        reject(new SqlError("the SQLite reader stopped before it compressed a page"));
+      }
+      this.#compressing.clear();
       this.onStop();
       this.#wake?.();
     }

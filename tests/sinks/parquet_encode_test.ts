@@ -6,7 +6,8 @@
 import { assertEquals } from "../assert.ts";
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { encodeParquet } from "../../lib/sinks/parquet_encode.ts";
+import zlib from "node:zlib";
+import { encodeParquet, encodeParquetPiecesWith } from "../../lib/sinks/parquet_encode.ts";
 import type { VectorColumn } from "../../lib/sinks/vectors.ts";
 import { parquetDtypes, parquetRows } from "./read_back.ts";
 import { readParquetFooter } from "./parquet_footer.ts";
@@ -182,5 +183,27 @@ Deno.test("rows split into row groups of rowGroupRows; a long column reads back 
       assertEquals(ns[i], i % 7 === 0 ? null : i);
       assertEquals(cs[i], `v${i % 300}`);
     }
+  });
+});
+
+Deno.test("pages compressed elsewhere (their buffers taken) make the same file", async () => {
+  await withDir(async (dir) => {
+    const local = encodeParquet(columns(), 4);
+    // Like a compressor on another thread: the page's buffer moves away, a frame comes back.
+    const elsewhere = (page: Uint8Array) => {
+      const moved = structuredClone(page, { transfer: [page.buffer as ArrayBuffer] });
+      return Promise.resolve(zlib.zstdCompressSync(moved) as Uint8Array);
+    };
+    const pieces = await encodeParquetPiecesWith(columns(), 4, {}, elsewhere);
+    const bytes = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const piece of pieces) {
+      bytes.set(piece, at);
+      at += piece.length;
+    }
+    assertEquals(bytes, local);
+    const path = join(dir, "elsewhere.parquet");
+    await Deno.writeFile(path, bytes);
+    assertEquals(parquetRows(path).length, 4);
   });
 });
