@@ -6,7 +6,7 @@
  */
 import type { Command } from "./lib/cli/args.ts";
 import { runCommand } from "./lib/cli/run_command.ts";
-import { VERSION } from "./lib/version.ts";
+import { VERSION } from "./lib/core/version.ts";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   harvest: {

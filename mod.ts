@@ -4,12 +4,12 @@
  * This module re-exports the public API.
  * @module
  */
-export * from "./lib/errors.ts";
-export * from "./lib/out_lock.ts";
-export { VERSION } from "./lib/version.ts";
+export * from "./lib/core/errors.ts";
+export * from "./lib/run/out_lock.ts";
+export { VERSION } from "./lib/core/version.ts";
 export { createApp, type MockOptions } from "./mock_api/app.ts";
 export { type MockServer, type MockServerOptions, startMockServer } from "./mock_api/server.ts";
-export * from "./lib/provenance/stamps.ts";
+export * from "./lib/core/stamps.ts";
 export * from "./lib/provenance/snapshot.ts";
 export * from "./lib/provenance/manifest.ts";
 export * from "./lib/provenance/verify.ts";
@@ -23,7 +23,7 @@ export * from "./lib/config/schema.ts";
 export * from "./lib/config/load.ts";
 export * from "./lib/config/flags.ts";
 export * from "./lib/config/templating.ts";
-export * from "./lib/select.ts";
+export * from "./lib/core/select.ts";
 export * from "./lib/paginate/mod.ts";
 export * from "./lib/state/mod.ts";
 export * from "./lib/http/mod.ts";

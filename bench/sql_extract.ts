@@ -18,7 +18,7 @@
  */
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { commitTemporaryFile, temporaryPathFor } from "../lib/atomic_file.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../lib/core/atomic_file.ts";
 import { EXTRACT_MAIN, extractPermissions } from "../lib/cli/extract_task.ts";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
 import { LINE_ITEMS_QUERY } from "../jobs/northwind_sql.ts";

@@ -10,8 +10,8 @@
  */
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { commitTemporaryFile, temporaryPathFor } from "../lib/atomic_file.ts";
-import { TidemarkError } from "../lib/errors.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../lib/core/atomic_file.ts";
+import { TidemarkError } from "../lib/core/errors.ts";
 import { runExtract } from "../lib/sql/extract.ts";
 import { formatResult } from "../lib/cli/extract.ts";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";

@@ -1,5 +1,5 @@
-import { ConfigError } from "../lib/errors.ts";
-import { checkSelector, compileSelector, parseSelector, select } from "../lib/select.ts";
+import { ConfigError } from "../lib/core/errors.ts";
+import { checkSelector, compileSelector, parseSelector, select } from "../lib/core/select.ts";
 import { assertEquals, assertThrows } from "./assert.ts";
 
 const body = {

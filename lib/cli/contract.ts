@@ -7,8 +7,8 @@
 import { join } from "node:path";
 import type { Command, CommandSpec } from "./args.ts";
 import { booleanFlag, intFlag, parseFlags, stringFlag } from "./args.ts";
-import { UsageError } from "../errors.ts";
-import { writeFileAtomic } from "../atomic_file.ts";
+import { UsageError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/atomic_file.ts";
 import { inferContractModule } from "../contracts/infer.ts";
 
 const spec: CommandSpec = {

@@ -16,7 +16,7 @@ import {
   parseFlags,
   stringFlag,
 } from "./args.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { bindQuery, type ParamValue, parseParamFlags } from "../sql/params.ts";
 import type { ExtractFormat, ExtractResult } from "../sql/extract.ts";
 import { spec } from "./extract_args.ts";

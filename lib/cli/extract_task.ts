@@ -10,7 +10,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TidemarkError, UsageError } from "../errors.ts";
+import { TidemarkError, UsageError } from "../core/errors.ts";
 import { booleanFlag, parseFlags, stringFlag } from "./args.ts";
 import { spec } from "./extract_args.ts";
 import { MAIN, SHOW_PERMISSIONS, type Spawn, spawnDeno } from "./harvest_task.ts";

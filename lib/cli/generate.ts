@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command, CommandSpec } from "./args.ts";
 import { booleanFlag, intFlag, parseFlags, stringFlag } from "./args.ts";
-import { UsageError } from "../errors.ts";
-import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
+import { UsageError } from "../core/errors.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 
 const DATASETS = ["northwind"] as const;

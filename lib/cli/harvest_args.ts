@@ -6,7 +6,7 @@
  */
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { configFromFlags } from "../config/flags.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { LOG_LEVELS } from "../report/logger.ts";
 import type { HarvestOptions } from "../harvest/run.ts";
 import {

@@ -20,7 +20,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeModeOf } from "../config/schema.ts";
-import { TidemarkError } from "../errors.ts";
+import { TidemarkError } from "../core/errors.ts";
 import { parseDestination } from "../object_store/destination.ts";
 import { stateLocation } from "../state/mod.ts";
 import { formatHelp } from "./args.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { booleanFlag, type Command, listFlag, parseFlags, stringFlag } from "./args.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { compareOuts, formatComparison } from "../replay/compare_outs.ts";
 import { replayOut } from "../replay/replay.ts";
 

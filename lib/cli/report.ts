@@ -5,7 +5,7 @@
  * @module
  */
 import { choiceValue, type Command, parseFlags, stringFlag } from "./args.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { renderHtmlReport } from "../report/html.ts";
 import { readRunReport } from "../report/run_report.ts";
 import { renderTextReport } from "../report/text.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Command, formatHelp } from "./args.ts";
-import { TidemarkError } from "../errors.ts";
+import { TidemarkError } from "../core/errors.ts";
 
 /**
  * Runs `command` with `args` (`--help` prints its help) and resolves to the process exit code:

@@ -8,9 +8,9 @@
  * options)`, imported only when a job first fires, so `--dry-run` loads no engine at all.
  * @module
  */
-import { type Clock, systemClock } from "../http/clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { Env } from "../config/load.ts";
-import { TidemarkError, UsageError } from "../errors.ts";
+import { TidemarkError, UsageError } from "../core/errors.ts";
 import { createLogger, type Logger } from "../report/logger.ts";
 import { cronSchedule } from "../schedule/cron.ts";
 import { loadScheduledJobs, type ScheduledJob } from "../schedule/jobs.ts";

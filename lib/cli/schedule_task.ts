@@ -6,7 +6,7 @@
  * with unscoped read and write. `--show-permissions` prints the command and runs nothing.
  * @module
  */
-import { TidemarkError, UsageError } from "../errors.ts";
+import { TidemarkError, UsageError } from "../core/errors.ts";
 import { loadScheduledJobs } from "../schedule/jobs.ts";
 import {
   harvestPermissions,

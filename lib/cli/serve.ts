@@ -8,7 +8,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { Command, CommandSpec, ParsedFlags } from "./args.ts";
 import { choiceValue, intFlag, parseDuration, parseFlags, stringFlag } from "./args.ts";
-import { TidemarkError, UsageError } from "../errors.ts";
+import { TidemarkError, UsageError } from "../core/errors.ts";
 import { checkMockOptions, type MockOptions } from "../../mock_api/app.ts";
 import { AUTH_MODES } from "../../mock_api/middleware/auth.ts";
 import { FAULT_KINDS, type FaultKind } from "../../mock_api/middleware/faults.ts";

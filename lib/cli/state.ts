@@ -6,9 +6,9 @@
  * terminal it refuses unless `--yes` is given. Reading never creates a state file.
  * @module
  */
-import { pathExists } from "../atomic_file.ts";
-import { StateError, UsageError } from "../errors.ts";
-import { lockOutFolder } from "../out_lock.ts";
+import { pathExists } from "../core/atomic_file.ts";
+import { StateError, UsageError } from "../core/errors.ts";
+import { lockOutFolder } from "../run/out_lock.ts";
 import {
   openStateStore,
   type PageRow,

@@ -5,7 +5,7 @@
  * @module
  */
 import { booleanFlag, type Command, parseFlags, stringFlag } from "./args.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { formatVerifyResult, verifyOut } from "../provenance/verify.ts";
 
 /** The `verify` command. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { z } from "zod";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;

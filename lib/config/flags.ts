@@ -5,7 +5,7 @@
  * The result goes through the same schema as a file, and problems are reported by flag name.
  * @module
  */
-import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { invalidConfig } from "./errors.ts";
 import { type Env, type LoadedConfig, resolveConfig } from "./load.ts";
 

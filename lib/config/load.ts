@@ -10,8 +10,8 @@
  * @module
  */
 import { LineCounter, parseDocument } from "yaml";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
-import { configSha256 } from "../provenance/stamps.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
+import { configSha256 } from "../core/stamps.ts";
 import { formatIssues, formatPath, invalidConfig } from "./errors.ts";
 import { type Config, configSchema } from "./schema.ts";
 

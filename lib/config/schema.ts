@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { columnDeclSchema } from "../sinks/column_schema.ts";
 import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
-import { checkSelector } from "../select.ts";
+import { checkSelector } from "../core/select.ts";
 import { checkTemplate } from "./templating.ts";
 
 /** The pagination types a config may name, in the order error messages list them. */

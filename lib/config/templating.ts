@@ -7,8 +7,8 @@
  * sees strings that already passed it.
  * @module
  */
-import { ConfigError } from "../errors.ts";
-import { select } from "../select.ts";
+import { ConfigError } from "../core/errors.ts";
+import { select } from "../core/select.ts";
 
 /** Names a template may use (`record.<path>` aside). */
 export const TEMPLATE_NAMES = ["watermark", "last_id", "today", "now", "run_id"] as const;

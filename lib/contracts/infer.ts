@@ -8,7 +8,7 @@
 import pl from "nodejs-polars";
 import { parseTimestamp } from "../sinks/column_types.ts";
 import { parquetFiles } from "../sinks/write_mode.ts";
-import { TidemarkError } from "../errors.ts";
+import { TidemarkError } from "../core/errors.ts";
 
 /** What inference learned about one field. */
 export interface FieldProfile {

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { ColumnType } from "../sinks/column_types.ts";
 import { columnTypesOf } from "./column_types.ts";
 import { orderDetailsContract, ordersContract } from "./northwind.ts";

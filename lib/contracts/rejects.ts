@@ -9,8 +9,8 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { appendLineDurable, writeFileAtomic } from "../atomic_file.ts";
-import { ContractError } from "../errors.ts";
+import { appendLineDurable, writeFileAtomic } from "../core/atomic_file.ts";
+import { ContractError } from "../core/errors.ts";
 import { jsonText } from "../sinks/json_text.ts";
 import { encodePartitionValue } from "../sinks/partition.ts";
 import type { RejectedRow } from "./mod.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { StateError } from "../errors.ts";
+import { StateError } from "../core/errors.ts";
 import { startDecisionSchema } from "../report/run_report.ts";
 import type { StateStore } from "../state/mod.ts";
 import { type Boundary, boundarySchema } from "./watermark_tracker.ts";

@@ -14,7 +14,7 @@ import { type AssetConfig, dataOptional, writeModeOf } from "../config/schema.ts
 import { renderParams } from "../config/templating.ts";
 import { checkRejectRatio, contractColumnTypes, getContract } from "../contracts/mod.ts";
 import type { HttpClient } from "../http/client.ts";
-import { TidemarkError } from "../errors.ts";
+import { TidemarkError } from "../core/errors.ts";
 import { HttpError, RateLimitedError } from "../http/http_error.ts";
 import { createPaginator, type Paginator, totalPages } from "../paginate/mod.ts";
 import type { PagePaginationConfig } from "../paginate/page.ts";

@@ -18,7 +18,7 @@
 import { z } from "zod";
 import { type AssetConfig, dataOptional } from "../config/schema.ts";
 import { renderParams } from "../config/templating.ts";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import {
   HttpClient,
   type HttpClientOptions,
@@ -27,7 +27,7 @@ import {
 import { buildUrl, type HttpRequest, type HttpResult, requestKey } from "../http/request.ts";
 import { createPaginator, type PageRequest, type Paginator } from "../paginate/mod.ts";
 import type { ManifestRecordInput } from "../provenance/manifest.ts";
-import { select } from "../select.ts";
+import { select } from "../core/select.ts";
 import { compareWatermarks, normalizeWatermark } from "../state/mod.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readBoundary, readPlan } from "./asset_plan.ts";

@@ -8,7 +8,7 @@
 import type { LoadedConfig } from "../config/load.ts";
 import { type AssetConfig, writeModeOf } from "../config/schema.ts";
 import { buildUrl } from "../http/request.ts";
-import { redactUrl } from "../redact.ts";
+import { redactUrl } from "../core/redact.ts";
 import { absoluteUrl } from "./asset_run.ts";
 import { changeMode } from "./change_detection.ts";
 import { selectAssets } from "./plan.ts";

@@ -10,7 +10,7 @@
  */
 import { type AssetConfig, dataOptional } from "../config/schema.ts";
 import { renderTemplate } from "../config/templating.ts";
-import { StateError } from "../errors.ts";
+import { StateError } from "../core/errors.ts";
 import { resolveOutPath } from "../provenance/snapshot.ts";
 import { type PlannedPartition, readPlan } from "./asset_plan.ts";
 import type { RunContext } from "./asset_run.ts";

@@ -8,10 +8,10 @@
  * @module
  */
 import type { PartitionConfig } from "../config/schema.ts";
-import { PaginationError } from "../errors.ts";
+import { PaginationError } from "../core/errors.ts";
 import type { HttpClient } from "../http/client.ts";
 import type { HttpResult } from "../http/request.ts";
-import { select } from "../select.ts";
+import { select } from "../core/select.ts";
 
 /** One range of keys: a partition of the asset, with the filters that select it. */
 export interface KeyRange {

@@ -5,7 +5,7 @@
  */
 import pl from "nodejs-polars";
 import { join } from "node:path";
-import { sha256File } from "../provenance/stamps.ts";
+import { sha256File } from "../core/stamps.ts";
 
 /** Uploads one finished file: its local path, its key relative to the destination. */
 export type UploadFile = (localPath: string, relativeKey: string) => Promise<{ url: string }>;

@@ -7,8 +7,8 @@
  */
 import type { z } from "zod";
 import { type RejectedRow, validateBatch } from "../contracts/mod.ts";
-import { PaginationError } from "../errors.ts";
-import { select } from "../select.ts";
+import { PaginationError } from "../core/errors.ts";
+import { select } from "../core/select.ts";
 import type { WatermarkTracker } from "./watermark_tracker.ts";
 
 const decoder = new TextDecoder();

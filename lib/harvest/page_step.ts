@@ -19,7 +19,7 @@ import type { AssetConfig } from "../config/schema.ts";
 import { type RejectedRow } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
 import type { HttpResult } from "../http/request.ts";
-import { isSensitiveParam, REDACTED } from "../redact.ts";
+import { isSensitiveParam, REDACTED } from "../core/redact.ts";
 import {
   attemptHistory,
   type ManifestRecord,

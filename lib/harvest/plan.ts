@@ -8,7 +8,7 @@
  * @module
  */
 import type { AssetConfig } from "../config/schema.ts";
-import { ConfigError, StateError, UsageError } from "../errors.ts";
+import { ConfigError, StateError, UsageError } from "../core/errors.ts";
 import type { StartDecision } from "../report/run_report.ts";
 import {
   applyLookback,

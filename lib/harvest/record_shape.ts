@@ -12,8 +12,8 @@ import { createHash } from "node:crypto";
 import type { z } from "zod";
 import type { AssetConfig, transformSchema } from "../config/schema.ts";
 import { renderTemplate } from "../config/templating.ts";
-import { runIdTime } from "../provenance/stamps.ts";
-import { select } from "../select.ts";
+import { runIdTime } from "../core/stamps.ts";
+import { select } from "../core/select.ts";
 import { canonicalJson, jsonText } from "../sinks/json_text.ts";
 import type { RowWriter } from "./page_step.ts";
 

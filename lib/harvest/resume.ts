@@ -18,7 +18,7 @@
 import { join } from "node:path";
 import { loadManifest, type ManifestRecord, outputsOf } from "../provenance/manifest.ts";
 import { resolveOutPath } from "../provenance/snapshot.ts";
-import { sha256File } from "../provenance/stamps.ts";
+import { sha256File } from "../core/stamps.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readPlan } from "./asset_plan.ts";
 import { rowsFromBytes } from "./page_rows.ts";

@@ -10,12 +10,12 @@
 import type { Env, LoadedConfig } from "../config/load.ts";
 import type { AssetConfig, Config } from "../config/schema.ts";
 import { getContract } from "../contracts/mod.ts";
-import { ConfigError, type ConfigIssue, UsageError } from "../errors.ts";
-import { type Clock, systemClock } from "../http/clock.ts";
+import { ConfigError, type ConfigIssue, UsageError } from "../core/errors.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
 import { ManifestWriter } from "../provenance/manifest.ts";
 import { SnapshotStore } from "../provenance/snapshot.ts";
-import { envStamp, newRunId } from "../provenance/stamps.ts";
+import { envStamp, newRunId } from "../core/stamps.ts";
 import {
   createLogger,
   type LogFileOptions,
@@ -54,7 +54,7 @@ import { manifestSize } from "./manifest_scan.ts";
 import { newestLoadDate } from "./output_start.ts";
 import { readBoundary } from "./asset_plan.ts";
 import type { WireSample } from "./watermark_wire.ts";
-import { lockOutFolder, type OutLock } from "../out_lock.ts";
+import { lockOutFolder, type OutLock } from "../run/out_lock.ts";
 import { runAssets } from "./run_assets.ts";
 import { WorkerPool } from "./worker_pool.ts";
 

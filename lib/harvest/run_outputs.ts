@@ -24,8 +24,8 @@ import {
   type OutputConfig,
   writeModeOf,
 } from "../config/schema.ts";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
-import type { Clock } from "../http/clock.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
+import type { Clock } from "../core/clock.ts";
 import type { HttpResult } from "../http/request.ts";
 import { type Destination, parseDestination } from "../object_store/destination.ts";
 import { openObjectStore } from "../object_store/mod.ts";
@@ -34,9 +34,9 @@ import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.t
 import { discardedSnapshots, type ManifestEntry } from "../provenance/live_outputs.ts";
 import { pruneRejects } from "../contracts/rejects.ts";
 import { probeSnapshotPath, resolveOutPath } from "../provenance/snapshot.ts";
-import { canonicalJson } from "../provenance/stamps.ts";
-import { writeFileAtomic } from "../atomic_file.ts";
-import { REDACTED } from "../redact.ts";
+import { canonicalJson } from "../core/stamps.ts";
+import { writeFileAtomic } from "../core/atomic_file.ts";
+import { REDACTED } from "../core/redact.ts";
 import { checkDeriveSteps, runDeriveStep } from "../transform/derive_step.ts";
 import { readBoundary, readPlan } from "./asset_plan.ts";
 import type { AssetPlan } from "./asset_plan.ts";

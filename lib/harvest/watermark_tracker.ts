@@ -11,8 +11,8 @@
  * @module
  */
 import { z } from "zod";
-import { compileSelector, type Selector } from "../select.ts";
-import { StateError } from "../errors.ts";
+import { compileSelector, type Selector } from "../core/select.ts";
+import { StateError } from "../core/errors.ts";
 import {
   applyLookback,
   compareIds,

@@ -5,7 +5,7 @@
  * @module
  */
 import { type AuthConfig, authSchema } from "./schema.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { HttpRequest, HttpResult } from "./request.ts";
 import { ApiKeyAuth, BasicAuth, BearerAuth } from "./auth_static.ts";
 import { OAuth2ClientCredentialsAuth } from "./auth_oauth2.ts";

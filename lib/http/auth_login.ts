@@ -6,7 +6,7 @@
  * @module
  */
 import type { AuthProvider, AuthTarget, RefreshOptions, TokenSender } from "./auth.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import { HttpError } from "./http_error.ts";
 import { type IssuedToken, type RenewReason, requestToken, TokenCache } from "./token_cache.ts";
 

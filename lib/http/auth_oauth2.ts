@@ -4,7 +4,7 @@
  * @module
  */
 import type { AuthProvider, AuthTarget, RefreshOptions, TokenSender } from "./auth.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import { requestToken, TokenCache } from "./token_cache.ts";
 
 /** Options of {@linkcode OAuth2ClientCredentialsAuth}. */

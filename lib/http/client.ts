@@ -5,9 +5,9 @@
  * @module
  */
 import type { z } from "zod";
-import { redactText, redactUrl } from "../redact.ts";
+import { redactText, redactUrl } from "../core/redact.ts";
 import { type AuthProvider, createAuthProvider } from "./auth.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import { type EtagStore, MemoryEtagStore } from "./etag_store.ts";
 import { type FetchFunction, fetchResilient, type RetryEvent } from "./fetch_resilient.ts";
 import { RateLimiter } from "./rate_limiter.ts";

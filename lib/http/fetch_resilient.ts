@@ -7,11 +7,11 @@
  */
 import { createHash } from "node:crypto";
 import type { z } from "zod";
-import { PermissionError } from "../errors.ts";
-import { redactText, redactUrl } from "../redact.ts";
-import { VERSION } from "../version.ts";
+import { PermissionError } from "../core/errors.ts";
+import { redactText, redactUrl } from "../core/redact.ts";
+import { VERSION } from "../core/version.ts";
 import { type AuthProvider, noAuth } from "./auth.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import type { EtagStore } from "./etag_store.ts";
 import { HttpError, type HttpFailure, RateLimitedError } from "./http_error.ts";
 import { RateLimiter, RateLimitWaitTooLong } from "./rate_limiter.ts";

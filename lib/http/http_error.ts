@@ -5,7 +5,7 @@
  * that says when to come back (the harvester records it as a skip).
  * @module
  */
-import { TidemarkError } from "../errors.ts";
+import { TidemarkError } from "../core/errors.ts";
 import type { HttpAttempt } from "./request.ts";
 
 /** Why a request failed. */

@@ -44,7 +44,7 @@ export {
   type ParamValue,
   requestKey,
 } from "./request.ts";
-export { type Clock, systemClock } from "./clock.ts";
+export { type Clock, systemClock } from "../core/clock.ts";
 export {
   type AuthProvider,
   type AuthProviderOptions,
@@ -98,4 +98,4 @@ export {
   type RetryConfig,
   retrySchema,
 } from "./schema.ts";
-export { isSensitiveParam, REDACTED, redactText, redactUrl } from "../redact.ts";
+export { isSensitiveParam, REDACTED, redactText, redactUrl } from "../core/redact.ts";

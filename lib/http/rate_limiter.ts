@@ -11,7 +11,7 @@
  * A 429 that still arrives pauses every request of the key, not only the one that got it.
  * @module
  */
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import { readRateLimit } from "./retry_after.ts";
 
 /** Options of a {@linkcode RateLimiter}. */

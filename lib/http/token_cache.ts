@@ -4,7 +4,7 @@
  * @module
  */
 import type { AuthTarget, TokenSender } from "./auth.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import { HttpError } from "./http_error.ts";
 import type { HttpRequest, HttpResult } from "./request.ts";
 import { SingleFlight } from "./single_flight.ts";

@@ -11,8 +11,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Env } from "../config/load.ts";
-import { ConfigError } from "../errors.ts";
-import { redactUrl } from "../redact.ts";
+import { ConfigError } from "../core/errors.ts";
+import { redactUrl } from "../core/redact.ts";
 
 /** Environment variables read for the endpoint, in order of precedence. */
 export const ENDPOINT_ENV_VARS = [

@@ -6,9 +6,9 @@
  */
 import { dirname, join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
-import { ConfigError, ObjectStoreError, VerifyError } from "../errors.ts";
-import { systemClock } from "../http/clock.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
+import { ConfigError, ObjectStoreError, VerifyError } from "../core/errors.ts";
+import { systemClock } from "../core/clock.ts";
 import type { LocalDestination } from "./destination.ts";
 import { digestFile, type UploadDigest } from "./etag.ts";
 import { objectKey } from "./object_key.ts";

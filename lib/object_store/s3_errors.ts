@@ -4,7 +4,7 @@
  * the environment variable that fixes it. Every text that leaves here has the secrets masked.
  * @module
  */
-import { redactText } from "../redact.ts";
+import { redactText } from "../core/redact.ts";
 import { ENDPOINT_ENV_VARS, REGION_ENV_VARS, type S3Destination } from "./destination.ts";
 import { RetriesExhausted } from "./transient_retry.ts";
 

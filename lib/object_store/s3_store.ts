@@ -19,8 +19,8 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { ConfigError, ObjectStoreError, VerifyError } from "../errors.ts";
-import { systemClock } from "../http/clock.ts";
+import { ConfigError, ObjectStoreError, VerifyError } from "../core/errors.ts";
+import { systemClock } from "../core/clock.ts";
 import type { S3Destination } from "./destination.ts";
 import { digestFile, normalizeEtag, type UploadDigest } from "./etag.ts";
 import { objectKey } from "./object_key.ts";

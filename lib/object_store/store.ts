@@ -5,7 +5,7 @@
  * @module
  */
 import type { Env } from "../config/load.ts";
-import type { Clock } from "../http/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { Destination } from "./destination.ts";
 
 /** A file that was uploaded and verified. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { fullJitterBackoff } from "../http/backoff.ts";
-import { type Clock, systemClock } from "../http/clock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 
 /** Options of {@link retryTransient}. */
 export interface RetryTransientOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { PaginationConfig } from "../config/schema.ts";
-import { select } from "../select.ts";
+import { select } from "../core/select.ts";
 import { cursorText, type Paginator, type StrategyOptions, withParams } from "./paginator.ts";
 import { limitParams, tokenWalkPaginator } from "./step.ts";
 

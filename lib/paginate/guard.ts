@@ -4,7 +4,7 @@
  * misread cursor otherwise turns into an endless harvest).
  * @module
  */
-import { PaginationError } from "../errors.ts";
+import { PaginationError } from "../core/errors.ts";
 import type { PageRequest, Paginator } from "./paginator.ts";
 
 /** Options of {@link guardPaginator}. */

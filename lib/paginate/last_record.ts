@@ -4,8 +4,8 @@
  * config that names a `has_more_path`.
  * @module
  */
-import { PaginationError } from "../errors.ts";
-import { select } from "../select.ts";
+import { PaginationError } from "../core/errors.ts";
+import { select } from "../core/select.ts";
 import type { CursorPaginationConfig } from "./cursor.ts";
 import { cursorText, type Paginator, type StrategyOptions, withParams } from "./paginator.ts";
 import { limitParams, tokenWalkPaginator } from "./step.ts";

@@ -2,7 +2,7 @@
  * No pagination: one request, then done.
  * @module
  */
-import { PaginationError } from "../errors.ts";
+import { PaginationError } from "../core/errors.ts";
 import type { Paginator, StrategyOptions } from "./paginator.ts";
 
 /**

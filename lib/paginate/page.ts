@@ -6,8 +6,8 @@
  * @module
  */
 import type { PaginationConfig } from "../config/schema.ts";
-import { PaginationError } from "../errors.ts";
-import { select } from "../select.ts";
+import { PaginationError } from "../core/errors.ts";
+import { select } from "../core/select.ts";
 import {
   type BaseRequest,
   type PageRequest,

@@ -7,7 +7,7 @@
  * table), so a walk killed after a committed page resumes with {@link Paginator.resume}.
  * @module
  */
-import { PaginationError } from "../errors.ts";
+import { PaginationError } from "../core/errors.ts";
 
 /** Where a walk starts: the endpoint and its query parameters (templated, auth not included). */
 export interface BaseRequest {

@@ -5,7 +5,7 @@
  * a response.
  * @module
  */
-import { PaginationError } from "../errors.ts";
+import { PaginationError } from "../core/errors.ts";
 import {
   type BaseRequest,
   type PageRequest,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { PaginationConfig } from "../config/schema.ts";
-import { select } from "../select.ts";
+import { select } from "../core/select.ts";
 import { compareIds } from "../state/watermark.ts";
 import {
   cursorText,

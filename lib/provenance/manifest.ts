@@ -7,8 +7,8 @@
  * @module
  */
 import { z } from "zod";
-import { appendLineDurable } from "../atomic_file.ts";
-import { VerifyError } from "../errors.ts";
+import { appendLineDurable } from "../core/atomic_file.ts";
+import { VerifyError } from "../core/errors.ts";
 import type { HttpAttempt } from "../http/request.ts";
 import { resolveOutPath } from "./snapshot.ts";
 

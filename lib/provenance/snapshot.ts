@@ -10,9 +10,9 @@
  * @module
  */
 import { isAbsolute, join } from "node:path";
-import { writeFileAtomic } from "../atomic_file.ts";
+import { writeFileAtomic } from "../core/atomic_file.ts";
 import { writeSnapshotOnThread } from "./snapshot_thread.ts";
-import { type FileDigest, sha256File, sha256Hex } from "./stamps.ts";
+import { type FileDigest, sha256File, sha256Hex } from "../core/stamps.ts";
 
 /** Where a snapshot went and what it holds, for its manifest line. */
 export interface SnapshotWritten {

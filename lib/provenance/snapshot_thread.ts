@@ -6,7 +6,7 @@
  * digest to the I/O pool, which under load costs it more than the work itself.
  * @module
  */
-import { type JobMessage, sharedJobThread } from "../job_thread.ts";
+import { type JobMessage, sharedJobThread } from "../core/job_thread.ts";
 
 /** One snapshot to write: `bytes` land at `path` (absolute or relative to the process). */
 export type SnapshotJob = JobMessage<{ path: string; bytes: ArrayBuffer }>;

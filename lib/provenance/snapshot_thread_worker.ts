@@ -3,9 +3,9 @@
  * fsync → rename, and their sha256, one job at a time with blocking calls.
  * @module
  */
-import { writeFileAtomicSync } from "../atomic_file.ts";
-import { serveJobs } from "../job_thread.ts";
-import { sha256Hex } from "./stamps.ts";
+import { writeFileAtomicSync } from "../core/atomic_file.ts";
+import { serveJobs } from "../core/job_thread.ts";
+import { sha256Hex } from "../core/stamps.ts";
 import type { SnapshotJob, SnapshotJobResult } from "./snapshot_thread.ts";
 
 serveJobs((job: SnapshotJob): SnapshotJobResult => {

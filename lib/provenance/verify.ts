@@ -9,11 +9,11 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { z } from "zod";
-import { UsageError, VerifyError } from "../errors.ts";
+import { UsageError, VerifyError } from "../core/errors.ts";
 import { supersededLines } from "./live_outputs.ts";
 import { loadManifest, type ManifestRecord, outputsOf } from "./manifest.ts";
 import { resolveOutPath } from "./snapshot.ts";
-import { type FileDigest, sha256File } from "./stamps.ts";
+import { type FileDigest, sha256File } from "../core/stamps.ts";
 import { formatBytes } from "../core/units.ts";
 
 /** One thing that does not match, naming the file. */

@@ -12,7 +12,7 @@ import pl from "nodejs-polars";
 import { parse } from "csv-parse/sync";
 import { join } from "node:path";
 import { filesUnder } from "../harvest/output_files.ts";
-import { canonicalJson, sha256Hex } from "../provenance/stamps.ts";
+import { canonicalJson, sha256Hex } from "../core/stamps.ts";
 
 /** The digest of one dataset folder. */
 export interface DatasetDigest {

@@ -29,7 +29,7 @@ import {
 } from "../config/schema.ts";
 import { contractColumnTypes, getContract } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
-import { UsageError, VerifyError } from "../errors.ts";
+import { UsageError, VerifyError } from "../core/errors.ts";
 import { type AssetOutput, openAssetOutput } from "../harvest/asset_output.ts";
 import { rowsFromBytes, rowsOfPage } from "../harvest/page_rows.ts";
 import { shapeRows } from "../harvest/record_shape.ts";
@@ -40,7 +40,7 @@ import { runDeriveStep } from "../transform/derive_step.ts";
 import { discardedSnapshots } from "../provenance/live_outputs.ts";
 import { loadManifest, type ManifestRecord, outputsOf } from "../provenance/manifest.ts";
 import { resolveOutPath } from "../provenance/snapshot.ts";
-import { runIdTime, sha256Hex } from "../provenance/stamps.ts";
+import { runIdTime, sha256Hex } from "../core/stamps.ts";
 
 /** Options of {@link replayOut}. */
 export interface ReplayOptions {

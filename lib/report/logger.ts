@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { redactText } from "../redact.ts";
+import { redactText } from "../core/redact.ts";
 import { RotatingFile, type RotatingFileOptions } from "./rotating_file.ts";
 
 /** Log levels, least severe first. */

@@ -8,11 +8,11 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../atomic_file.ts";
-import { UsageError } from "../errors.ts";
-import { redactText } from "../redact.ts";
+import { writeFileAtomic } from "../core/atomic_file.ts";
+import { UsageError } from "../core/errors.ts";
+import { redactText } from "../core/redact.ts";
 import { envStampSchema, loadManifest, type ManifestRecord } from "../provenance/manifest.ts";
-import { runIdTime } from "../provenance/stamps.ts";
+import { runIdTime } from "../core/stamps.ts";
 import { renderHtmlReport } from "./html.ts";
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 import { Cron } from "croner";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 
 /** Options of {@link cronSchedule}. */
 export interface CronScheduleOptions {

@@ -9,8 +9,8 @@
  * are spelled out, and a job in another time zone is refused rather than run at the wrong hour.
  * @module
  */
-import { ConfigError, type ConfigIssue } from "../errors.ts";
-import { OutFolderBusyError } from "../out_lock.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
+import { OutFolderBusyError } from "../run/out_lock.ts";
 import { createLogger, type Logger } from "../report/logger.ts";
 import { cronSchedule } from "./cron.ts";
 import type { JobRunner, SchedulableJob } from "./schedule.ts";

@@ -19,7 +19,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "../config/load.ts";
 import { formatIssues } from "../config/errors.ts";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { cronSchedule } from "./cron.ts";
 import type { SchedulableJob } from "./schedule.ts";
 

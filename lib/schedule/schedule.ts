@@ -6,8 +6,8 @@
  * running jobs get the aborted signal and are awaited.
  * @module
  */
-import { type Clock, systemClock } from "../http/clock.ts";
-import { OutFolderBusyError } from "../out_lock.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { OutFolderBusyError } from "../run/out_lock.ts";
 import { createLogger, type Logger } from "../report/logger.ts";
 import { type CronSchedule, cronSchedule } from "./cron.ts";
 

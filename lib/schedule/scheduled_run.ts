@@ -7,7 +7,7 @@
  */
 import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
-import { TidemarkError } from "../errors.ts";
+import { TidemarkError } from "../core/errors.ts";
 import { runExtractStep } from "../sql/extract_step.ts";
 import { harvest, type HarvestOptions, type HarvestResult } from "../harvest/run.ts";
 

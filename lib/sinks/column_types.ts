@@ -10,7 +10,7 @@
  * cast is an error naming the column and the value rather than a silently different part.
  * @module
  */
-import { ContractError } from "../errors.ts";
+import { ContractError } from "../core/errors.ts";
 import { jsonText } from "./json_text.ts";
 import { compileDateFormat, parseIsoDateTime, partsToMicros } from "./date_text.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { ConfigError, TidemarkError } from "../errors.ts";
+import { ConfigError, TidemarkError } from "../core/errors.ts";
 import {
   castColumn,
   COLUMN_TYPE_NAMES,

@@ -9,7 +9,7 @@
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
 import { encodeArrowStream } from "./arrow_ipc.ts";
 import { type ColumnType, decimalOf, type TypedColumn } from "./column_types.ts";
 

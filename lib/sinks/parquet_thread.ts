@@ -16,7 +16,7 @@ import {
   type JobThread,
   sharedJobThread,
   transferableBuffer,
-} from "../job_thread.ts";
+} from "../core/job_thread.ts";
 
 /** One Parquet file to write from an Arrow IPC stream. */
 export interface ParquetJob {

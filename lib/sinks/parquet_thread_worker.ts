@@ -5,7 +5,7 @@
  * native memory (`memory_pressure.ts`), off the caller's thread.
  * @module
  */
-import { serveJobs } from "../job_thread.ts";
+import { serveJobs } from "../core/job_thread.ts";
 import type { ParquetJobMessage, ParquetJobResult } from "./parquet_thread.ts";
 import { frameFromArrow, writeParquetFile } from "./parquet.ts";
 import { noteReleasedFrame } from "./memory_pressure.ts";

@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import { temporaryPathFor } from "../atomic_file.ts";
+import { temporaryPathFor } from "../core/atomic_file.ts";
 import { encodeArrowStream, encodeArrowVectors } from "./arrow_ipc.ts";
 import { encodeParquetPieces, encodeParquetPiecesWith } from "./parquet_encode.ts";
 import type { TypedColumn } from "./column_types.ts";

@@ -7,7 +7,7 @@
  * null becomes `__null__` and the empty string `__empty__`, so every row has exactly one folder.
  * @module
  */
-import { ConfigError, ContractError } from "../errors.ts";
+import { ConfigError, ContractError } from "../core/errors.ts";
 import { epochMsOf, formatDatetime } from "./column_types.ts";
 import { civilFromDays, formatDays, formatMicros, MICROS_PER_DAY } from "./date_text.ts";
 import { cellAt, type VectorBatch, type VectorColumn } from "./vectors.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { ContractError } from "../errors.ts";
+import { ContractError } from "../core/errors.ts";
 import type { ColumnType } from "./column_types.ts";
 import { canonicalJson } from "./json_text.ts";
 

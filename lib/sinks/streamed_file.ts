@@ -6,8 +6,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { dirname } from "node:path";
-import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
-import { ContractError } from "../errors.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
+import { ContractError } from "../core/errors.ts";
 import type { TypedColumn } from "./column_types.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 

@@ -20,9 +20,9 @@
  */
 import type { DataFrame } from "nodejs-polars";
 import { basename, dirname, join } from "node:path";
-import { ContractError, TidemarkError } from "../errors.ts";
+import { ContractError, TidemarkError } from "../core/errors.ts";
 import { groupByPartition, parsePartitionSpecs } from "./partition.ts";
-import { pathExists } from "../atomic_file.ts";
+import { pathExists } from "../core/atomic_file.ts";
 
 /** How a run's output joins the asset's existing output. */
 export type WriteMode = "append" | "replace" | "merge";

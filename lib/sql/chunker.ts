@@ -25,7 +25,7 @@
  * kept from the source's own values, so it compares in SQL as the database compares them.
  * @module
  */
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { RejectedRow } from "../contracts/mod.ts";
 import {
   type CellConverter,

@@ -24,7 +24,7 @@
  * @module
  */
 import { basename, join, relative } from "node:path";
-import { ConfigError, SqlError, UsageError } from "../errors.ts";
+import { ConfigError, SqlError, UsageError } from "../core/errors.ts";
 import { openSink, type Sink, type SinkOptions, type WrittenPart } from "../sinks/mod.ts";
 import type { ColumnDecl } from "../sinks/column_types.ts";
 import { columnDeclSchema } from "../sinks/column_schema.ts";
@@ -33,7 +33,7 @@ import { parsePartitionSpecs } from "../sinks/partition.ts";
 import { beginWrite, commitReplace } from "../sinks/write_mode.ts";
 import { openSqliteState, type StateStore } from "../state/mod.ts";
 import { type ManifestRecordInput, ManifestWriter } from "../provenance/manifest.ts";
-import { configSha256, envStamp, newRunId, sha256Hex } from "../provenance/stamps.ts";
+import { configSha256, envStamp, newRunId, sha256Hex } from "../core/stamps.ts";
 import { safePathSegment } from "../provenance/snapshot.ts";
 import {
   type RunReport,
@@ -53,9 +53,9 @@ import {
 import { bindQuery, type BoundQuery, type ParamValue, type SqlDialect } from "./params.ts";
 import type { QueryStream, SqlSource } from "./source.ts";
 import { openSqliteSource } from "./sqlite_source.ts";
-import { pathExists } from "../atomic_file.ts";
+import { pathExists } from "../core/atomic_file.ts";
 import type { z } from "zod";
-import { lockOutFolder } from "../out_lock.ts";
+import { lockOutFolder } from "../run/out_lock.ts";
 
 /** Output formats of an extraction. */
 export type ExtractFormat = "parquet" | "csv" | "jsonl";

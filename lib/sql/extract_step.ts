@@ -6,10 +6,10 @@
  * @module
  */
 import { isAbsolute, join } from "node:path";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { ExtractStepConfig } from "../config/schema.ts";
 import { renderParams } from "../config/templating.ts";
-import { newRunId } from "../provenance/stamps.ts";
+import { newRunId } from "../core/stamps.ts";
 import { type ExtractResult, runExtract } from "./extract.ts";
 
 /** Options of {@link runExtractStep}. */

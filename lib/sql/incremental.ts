@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { StateStore } from "../state/mod.ts";
 import type { Boundary } from "./boundary.ts";
 import { type ParamValue, singleStatement, type SqlDialect } from "./params.ts";

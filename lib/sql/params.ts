@@ -10,7 +10,7 @@
  * are refused before the query runs.
  * @module
  */
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 
 /** A value that can be bound to a placeholder. */
 export type ParamValue = string | number | bigint | boolean | null;

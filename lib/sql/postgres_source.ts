@@ -17,8 +17,8 @@
  * @module
  */
 import pg from "pg";
-import { SqlError } from "../errors.ts";
-import { redactText, redactUrl } from "../redact.ts";
+import { SqlError } from "../core/errors.ts";
+import { redactText, redactUrl } from "../core/redact.ts";
 import { type BuiltChunk, ChunkBuilder, type SqlColumn, type TypeHint } from "./chunker.ts";
 import { decimalType } from "../sinks/column_types.ts";
 import type { Boundary } from "./boundary.ts";

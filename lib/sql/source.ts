@@ -4,7 +4,7 @@
  * ({@link ../sql/postgres_source.ts}) implement it; both build chunks with `chunker.ts`.
  * @module
  */
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { BuiltChunk, IncrementalOptions, ShapeOptions, SqlColumn } from "./chunker.ts";
 import type { Boundary } from "./boundary.ts";
 import type { BoundQuery, SqlDialect } from "./params.ts";

@@ -31,7 +31,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { SqlColumn, TypeHint } from "./chunker.ts";
 import type { BoundQuery, ParamValue } from "./params.ts";
 import { checkUniqueColumns } from "./source.ts";

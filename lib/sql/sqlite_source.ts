@@ -11,7 +11,7 @@
  */
 import { resolve } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import type { Boundary } from "./boundary.ts";
 import { type BuiltChunk, ChunkBuilder, type SqlColumn } from "./chunker.ts";
 import type { BoundQuery } from "./params.ts";

@@ -10,7 +10,7 @@
 /// <reference lib="deno.worker" />
 import type { DatabaseSync } from "node:sqlite";
 import zlib from "node:zlib";
-import { SqlError } from "../errors.ts";
+import { SqlError } from "../core/errors.ts";
 import {
   materialize,
   openSqliteDatabase,

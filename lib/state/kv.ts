@@ -16,7 +16,7 @@
  * - `skip, asset` → the rate-limit skip.
  * @module
  */
-import { StateError } from "../errors.ts";
+import { StateError } from "../core/errors.ts";
 import type {
   PageCommit,
   PageRow,

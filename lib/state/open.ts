@@ -6,11 +6,11 @@
 import { join } from "node:path";
 import type { z } from "zod";
 import type { stateConfigSchema } from "../config/schema.ts";
-import { StateError } from "../errors.ts";
+import { StateError } from "../core/errors.ts";
 import { openKvState } from "./kv.ts";
 import type { StateStore } from "./mod.ts";
 import { openSqliteState } from "./sqlite.ts";
-import { pathExists } from "../atomic_file.ts";
+import { pathExists } from "../core/atomic_file.ts";
 
 /** A config's `state:` as written (`backend` defaults to `sqlite`). */
 export type StateSpec = z.input<typeof stateConfigSchema>;

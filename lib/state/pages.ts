@@ -2,7 +2,7 @@
  * What both state stores check before committing a page.
  * @module
  */
-import { StateError } from "../errors.ts";
+import { StateError } from "../core/errors.ts";
 import type { PageCommit } from "./mod.ts";
 
 /** Refuses a page commit whose page number or row count is not a whole number in range. */

@@ -8,7 +8,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { StateError } from "../errors.ts";
+import { StateError } from "../core/errors.ts";
 import type {
   PageCommit,
   PageRow,

@@ -5,7 +5,7 @@
  * late data, and a watermark in the future is clamped to now with a warning.
  * @module
  */
-import { StateError } from "../errors.ts";
+import { StateError } from "../core/errors.ts";
 
 /** How a watermark's values compare. */
 export type WatermarkKind = "timestamp" | "id";

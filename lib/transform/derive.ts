@@ -13,8 +13,8 @@
 import pl from "nodejs-polars";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { commitTemporaryFile, temporaryPathFor } from "../atomic_file.ts";
-import { ConfigError } from "../errors.ts";
+import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
+import { ConfigError } from "../core/errors.ts";
 import {
   encodePartitionValue,
   NULL_PARTITION,

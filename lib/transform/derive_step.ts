@@ -14,7 +14,7 @@
  * @module
  */
 import type { Config, DeriveStepConfig } from "../config/schema.ts";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
 import { deriveDataset, type DeriveResult } from "./derive.ts";
 import { parseExpression } from "./expression.ts";

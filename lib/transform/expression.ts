@@ -6,7 +6,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 
 /** A parsed expression. */
 export type ExpressionNode =

@@ -6,7 +6,7 @@ import {
   parseFlags,
   parseIntValue,
 } from "../../lib/cli/args.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 
 const spec: CommandSpec = {
   name: "demo",

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { command } from "../../lib/cli/generate.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { tempFolders } from "../temp_dir.ts";
 

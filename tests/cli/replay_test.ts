@@ -1,7 +1,7 @@
 /** `tidemark replay` arguments: both folders are required, and the out folder must be a harvest's. */
 import { runCli } from "../../main.ts";
 import { assertEquals, assertRejects } from "../assert.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { command } from "../../lib/cli/replay.ts";
 
 Deno.test("replay without --to is a usage error naming both flags", async () => {

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { parseFlags } from "../../lib/cli/args.ts";
 import { command, parseFaultSpec, serveOptions } from "../../lib/cli/serve.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { generateNorthwind } from "../../mock_api/data/northwind.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../assert.ts";
 

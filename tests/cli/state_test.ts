@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { lockOutFolder } from "../../lib/out_lock.ts";
+import { lockOutFolder } from "../../lib/run/out_lock.ts";
 import { stateCommand, type StateCommandIo } from "../../lib/cli/state.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { openKvState, openSqliteState, type StateStore } from "../../lib/state/mod.ts";
 import {
   assert,

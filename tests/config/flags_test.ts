@@ -1,5 +1,5 @@
 import { configFromFlags } from "../../lib/config/flags.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 
 const ISSUE_FLAGS = {

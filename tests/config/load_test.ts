@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { loadConfig, parseConfig } from "../../lib/config/load.ts";
-import { ConfigError } from "../../lib/errors.ts";
-import { configSha256 } from "../../lib/provenance/stamps.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
+import { configSha256 } from "../../lib/core/stamps.ts";
 import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
 
 const minimal = (auth: string, extra = "") =>

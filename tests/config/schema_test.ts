@@ -4,7 +4,7 @@
  */
 import { writeModeOf } from "../../lib/config/schema.ts";
 import { parseConfig } from "../../lib/config/load.ts";
-import { ConfigError, type ConfigIssue } from "../../lib/errors.ts";
+import { ConfigError, type ConfigIssue } from "../../lib/core/errors.ts";
 import { assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
 
 const ENV = { API_TOKEN: "super-secret-token" };

@@ -4,7 +4,7 @@ import {
   renderParams,
   renderTemplate,
 } from "../../lib/config/templating.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 
 const context = {

@@ -5,7 +5,7 @@ import { inferContractModule, profileRows, renderContract } from "../../lib/cont
 import { columnTypesOf, validateBatch } from "../../lib/contracts/mod.ts";
 import { openSink } from "../../lib/sinks/mod.ts";
 import { command } from "../../lib/cli/contract.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { tempFolders } from "../temp_dir.ts";
 
 const withDir = tempFolders("tidemark_infer_");

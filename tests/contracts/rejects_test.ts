@@ -8,7 +8,7 @@ import {
   validateBatch,
   writeRejects,
 } from "../../lib/contracts/mod.ts";
-import { ConfigError, ContractError } from "../../lib/errors.ts";
+import { ConfigError, ContractError } from "../../lib/core/errors.ts";
 import { tempFolders } from "../temp_dir.ts";
 
 const withDir = tempFolders("tidemark_rejects_");

@@ -10,7 +10,7 @@ import {
   LOCK_HOLDER_FILE,
   lockOutFolder,
   OutFolderBusyError,
-} from "../../lib/out_lock.ts";
+} from "../../lib/run/out_lock.ts";
 import type { FetchFunction } from "../../lib/http/fetch_resilient.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
@@ -49,7 +49,7 @@ Deno.test("out lock: a holder killed with SIGKILL leaves no stale lock", async (
   await withTempDir(async (dir) => {
     const out = join(dir, "out");
     const script = join(dir, "holder.ts");
-    const lib = fileURLToPath(new URL("../../lib/out_lock.ts", import.meta.url));
+    const lib = fileURLToPath(new URL("../../lib/run/out_lock.ts", import.meta.url));
     await Deno.writeTextFile(
       script,
       `import { lockOutFolder } from ${JSON.stringify(lib)};\n` +

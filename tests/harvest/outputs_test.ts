@@ -6,10 +6,10 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { filesUnder } from "../../lib/harvest/output_files.ts";
 import { loadManifest, outputsOf } from "../../lib/provenance/manifest.ts";
-import { sha256File } from "../../lib/provenance/stamps.ts";
+import { sha256File } from "../../lib/core/stamps.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { openObjectStore } from "../../lib/object_store/mod.ts";
 import { startS3rver } from "../object_store/s3_fixture.ts";

@@ -2,7 +2,7 @@
 import { rowsFromBytes, selectRecords } from "../../lib/harvest/page_rows.ts";
 import { pagesOfPart, partKey } from "../../lib/harvest/page_step.ts";
 import { getContract } from "../../lib/contracts/mod.ts";
-import { PaginationError } from "../../lib/errors.ts";
+import { PaginationError } from "../../lib/core/errors.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));

@@ -8,7 +8,7 @@ import { assetSchema, paginationSchema } from "../../lib/config/schema.ts";
 import { HttpClient } from "../../lib/http/client.ts";
 import type { PageStepContext } from "../../lib/harvest/page_step.ts";
 import { walkPartition } from "../../lib/harvest/partition_walk.ts";
-import { envStamp } from "../../lib/provenance/stamps.ts";
+import { envStamp } from "../../lib/core/stamps.ts";
 import { ManifestWriter } from "../../lib/provenance/manifest.ts";
 import { SnapshotStore, type SnapshotWritten } from "../../lib/provenance/snapshot.ts";
 import { createPaginator } from "../../lib/paginate/mod.ts";

@@ -1,7 +1,7 @@
 /** Where assets start (precedence, lookback, clamp, timelines) and in what order they run. */
 import { decideStart, selectAssets } from "../../lib/harvest/plan.ts";
 import type { AssetConfig } from "../../lib/config/schema.ts";
-import { ConfigError, StateError, UsageError } from "../../lib/errors.ts";
+import { ConfigError, StateError, UsageError } from "../../lib/core/errors.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 import { yamlConfig } from "./fixture.ts";
 

@@ -4,7 +4,7 @@
  * backfill only what is older than `X_oldest`, and a backfill with no state yet fails loudly
  * before any request.
  */
-import { systemClock } from "../../lib/http/clock.ts";
+import { systemClock } from "../../lib/core/clock.ts";
 import { compareIds } from "../../lib/state/watermark.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import {

@@ -1,5 +1,5 @@
 import FakeTimers from "@sinonjs/fake-timers";
-import { systemClock } from "../../lib/http/clock.ts";
+import { systemClock } from "../../lib/core/clock.ts";
 import { assertEquals, assertRejects } from "../assert.ts";
 
 Deno.test("the system clock is driven by fake timers installed on globalThis", async () => {

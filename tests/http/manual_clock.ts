@@ -5,7 +5,7 @@
  * see exactly when each attempt went out.
  * @module
  */
-import type { Clock } from "../../lib/http/clock.ts";
+import type { Clock } from "../../lib/core/clock.ts";
 
 interface Timer {
   at: number;

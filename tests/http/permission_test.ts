@@ -3,7 +3,7 @@
  * and the message names the host and how to grant it.
  */
 import { fetchResilient } from "../../lib/http/fetch_resilient.ts";
-import { PermissionError } from "../../lib/errors.ts";
+import { PermissionError } from "../../lib/core/errors.ts";
 import { assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 
 Deno.test("a refused net permission fails after one attempt, naming the host and the flag", async () => {

@@ -1,4 +1,4 @@
-import { isSensitiveParam, redactText, redactUrl } from "../../lib/redact.ts";
+import { isSensitiveParam, redactText, redactUrl } from "../../lib/core/redact.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 Deno.test("redactUrl masks api_key and keeps every other parameter byte for byte", () => {

@@ -1,4 +1,4 @@
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { parseDestination } from "../../lib/object_store/destination.ts";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { openObjectStore } from "../../lib/object_store/mod.ts";
 import { assertEquals, assertRejects } from "../assert.ts";
 import { patternFile, RecordingClock } from "./s3_fixture.ts";

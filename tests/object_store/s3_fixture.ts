@@ -6,7 +6,7 @@
  * @module
  */
 import S3rver from "s3rver";
-import type { Clock } from "../../lib/http/clock.ts";
+import type { Clock } from "../../lib/core/clock.ts";
 
 /** A running s3rver. */
 export interface S3rverFixture {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { ConfigError, ObjectStoreError, VerifyError } from "../../lib/errors.ts";
+import { ConfigError, ObjectStoreError, VerifyError } from "../../lib/core/errors.ts";
 import { openObjectStore } from "../../lib/object_store/mod.ts";
 import type { ObjectStoreOptions } from "../../lib/object_store/store.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";

@@ -3,7 +3,7 @@
  * @module
  */
 import type { PageResponse } from "../../lib/paginate/mod.ts";
-import { select } from "../../lib/select.ts";
+import { select } from "../../lib/core/select.ts";
 
 /** Options of {@link response}. */
 export interface ResponseOptions {

@@ -9,7 +9,7 @@ import { createRoutes } from "../../mock_api/routes/mod.ts";
 import { parseConfig } from "../../lib/config/load.ts";
 import type { AssetConfig } from "../../lib/config/schema.ts";
 import { createPaginator, type PageRequest, requestUrl } from "../../lib/paginate/mod.ts";
-import { select } from "../../lib/select.ts";
+import { select } from "../../lib/core/select.ts";
 import { compareIds } from "../../lib/state/watermark.ts";
 import { assert, assertEquals } from "../assert.ts";
 

@@ -1,5 +1,5 @@
 import { pagePaginator, type PageRequest, totalPages } from "../../lib/paginate/mod.ts";
-import { PaginationError } from "../../lib/errors.ts";
+import { PaginationError } from "../../lib/core/errors.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 import { response } from "./fixtures.ts";
 

@@ -6,7 +6,7 @@
  */
 import type { ManifestRecord, ManifestRecordInput } from "../../lib/provenance/manifest.ts";
 import { snapshotPath } from "../../lib/provenance/snapshot.ts";
-import { sha256Hex } from "../../lib/provenance/stamps.ts";
+import { sha256Hex } from "../../lib/core/stamps.ts";
 import { openSqliteState } from "../../lib/state/sqlite.ts";
 
 /** The run id every fixture uses. */

@@ -10,8 +10,8 @@ import {
   type TornLine,
 } from "../../lib/provenance/manifest.ts";
 import { SnapshotStore } from "../../lib/provenance/snapshot.ts";
-import { sha256Hex } from "../../lib/provenance/stamps.ts";
-import { VerifyError } from "../../lib/errors.ts";
+import { sha256Hex } from "../../lib/core/stamps.ts";
+import { VerifyError } from "../../lib/core/errors.ts";
 import { httpRecord, RUN } from "./fixture.ts";
 
 async function withOut(fn: (out: string) => Promise<void>): Promise<void> {

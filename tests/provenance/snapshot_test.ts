@@ -5,7 +5,7 @@ import {
   snapshotPath,
   SnapshotStore,
 } from "../../lib/provenance/snapshot.ts";
-import { sha256Hex } from "../../lib/provenance/stamps.ts";
+import { sha256Hex } from "../../lib/core/stamps.ts";
 
 const RUN = "20261123T101500Z-3fa9c1";
 

@@ -8,8 +8,8 @@ import {
   runIdTime,
   sha256File,
   sha256Hex,
-} from "../../lib/provenance/stamps.ts";
-import { VERSION } from "../../lib/version.ts";
+} from "../../lib/core/stamps.ts";
+import { VERSION } from "../../lib/core/version.ts";
 
 Deno.test("sha256Hex matches the published digest of 'abc' for strings and bytes", () => {
   const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { DatabaseSync } from "node:sqlite";
 import { verifyOut, type VerifyResult } from "../../lib/provenance/verify.ts";
-import { sha256Hex } from "../../lib/provenance/stamps.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { sha256Hex } from "../../lib/core/stamps.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { httpRecord, RUN, writeOut } from "./fixture.ts";
 import { cli } from "../cli/capture.ts";
 

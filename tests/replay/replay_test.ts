@@ -15,7 +15,7 @@ import { compareOuts } from "../../lib/replay/compare_outs.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { replayOut } from "../../lib/replay/replay.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
-import { UsageError, VerifyError } from "../../lib/errors.ts";
+import { UsageError, VerifyError } from "../../lib/core/errors.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
   BASE_URL,

@@ -7,7 +7,7 @@ import {
   runReportSchema,
   writeRunReport,
 } from "../../lib/report/run_report.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { httpRecord } from "../provenance/fixture.ts";
 import { RUN, runRecords, T0 } from "./fixture.ts";
 

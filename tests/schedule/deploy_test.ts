@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../../lib/errors.ts";
-import { OutFolderBusyError } from "../../lib/out_lock.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
+import { OutFolderBusyError } from "../../lib/run/out_lock.ts";
 import {
   type DenoCronFunction,
   denoCronName,

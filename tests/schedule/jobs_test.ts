@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { loadScheduledJobs } from "../../lib/schedule/jobs.ts";
 import { assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { configYaml } from "./fake_time.ts";

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { scheduleCommand, type ScheduleCommandOptions } from "../../lib/cli/schedule.ts";
 import type { ScheduledJob } from "../../lib/schedule/jobs.ts";
-import { systemClock } from "../../lib/http/clock.ts";
+import { systemClock } from "../../lib/core/clock.ts";
 import { assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { configYaml, memoryLogger, withFakeTime } from "./fake_time.ts";
 import { cli } from "../cli/capture.ts";

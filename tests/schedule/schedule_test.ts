@@ -1,5 +1,5 @@
-import { ConfigError } from "../../lib/errors.ts";
-import { OutFolderBusyError } from "../../lib/out_lock.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
+import { OutFolderBusyError } from "../../lib/run/out_lock.ts";
 import { type FireContext, runSchedule } from "../../lib/schedule/schedule.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { memoryLogger, withFakeTime } from "./fake_time.ts";

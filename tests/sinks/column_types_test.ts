@@ -7,7 +7,7 @@ import {
   inferColumnType,
   parseTimestamp,
 } from "../../lib/sinks/column_types.ts";
-import { ContractError } from "../../lib/errors.ts";
+import { ContractError } from "../../lib/core/errors.ts";
 
 Deno.test("inference picks int64 for integers, float64 once any value has a fraction", () => {
   assertEquals(inferColumnType([1, null, 2n]), "int64");

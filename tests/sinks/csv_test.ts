@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { parse } from "csv-parse/sync";
 import { openSink } from "../../lib/sinks/mod.ts";
-import { ContractError } from "../../lib/errors.ts";
+import { ContractError } from "../../lib/core/errors.ts";
 import { listFiles } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
 

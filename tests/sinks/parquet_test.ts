@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertNotEquals, assertRejects } from "../assert.ts";
 import { openSink } from "../../lib/sinks/mod.ts";
-import { ConfigError, ContractError, TidemarkError } from "../../lib/errors.ts";
+import { ConfigError, ContractError, TidemarkError } from "../../lib/core/errors.ts";
 import { listFiles, parquetDtypes, parquetRows } from "./read_back.ts";
 import { readParquetFooter } from "./parquet_footer.ts";
 import { tempFolders } from "../temp_dir.ts";

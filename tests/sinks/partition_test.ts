@@ -4,7 +4,7 @@ import {
   groupByPartition,
   parsePartitionSpecs,
 } from "../../lib/sinks/partition.ts";
-import { ConfigError, ContractError } from "../../lib/errors.ts";
+import { ConfigError, ContractError } from "../../lib/core/errors.ts";
 
 Deno.test("partition entries parse into columns, date parts and load time", () => {
   assertEquals(

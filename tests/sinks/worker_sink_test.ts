@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { openSink, openWorkerSink, type SinkOptions } from "../../lib/sinks/mod.ts";
-import { ConfigError, ContractError } from "../../lib/errors.ts";
+import { ConfigError, ContractError } from "../../lib/core/errors.ts";
 import { listFiles, parquetDtypes, parquetRows } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
 

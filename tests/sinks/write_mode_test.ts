@@ -12,7 +12,7 @@ import {
   type SwitchStep,
   type WriteMode,
 } from "../../lib/sinks/write_mode.ts";
-import { ContractError } from "../../lib/errors.ts";
+import { ContractError } from "../../lib/core/errors.ts";
 import { listFiles, parquetRows } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
 

@@ -7,7 +7,7 @@ import {
 } from "../../lib/sql/chunker.ts";
 import { columnDeclSchema } from "../../lib/sinks/column_schema.ts";
 import { vectorCells } from "../../lib/sinks/vectors.ts";
-import { SqlError } from "../../lib/errors.ts";
+import { SqlError } from "../../lib/core/errors.ts";
 
 function col(name: string, hint: SqlColumn["hint"], declaredType: string | null = null) {
   return { name, hint, declaredType };

@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { dirname, join } from "node:path";
 import { extractStepSchema } from "../../lib/config/schema.ts";
 import { runExtractStep } from "../../lib/sql/extract_step.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { listFiles } from "../sinks/read_back.ts";
 import { northwindDb } from "./northwind_fixture.ts";
 

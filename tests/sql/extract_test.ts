@@ -2,10 +2,10 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "../as
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { runExtract } from "../../lib/sql/extract.ts";
-import { lockOutFolder, OutFolderBusyError } from "../../lib/out_lock.ts";
-import { SqlError, UsageError } from "../../lib/errors.ts";
+import { lockOutFolder, OutFolderBusyError } from "../../lib/run/out_lock.ts";
+import { SqlError, UsageError } from "../../lib/core/errors.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
-import { sha256File } from "../../lib/provenance/stamps.ts";
+import { sha256File } from "../../lib/core/stamps.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
 import {

@@ -9,7 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import { runExtract } from "../../lib/sql/extract.ts";
-import { ConfigError, ContractError, SqlError } from "../../lib/errors.ts";
+import { ConfigError, ContractError, SqlError } from "../../lib/core/errors.ts";
 import { readRejects } from "../../lib/contracts/rejects.ts";
 import { listFiles, parquetDtypes } from "../sinks/read_back.ts";
 import { LINE_ITEMS_BY_YEAR, northwindDb, withOut } from "./northwind_fixture.ts";

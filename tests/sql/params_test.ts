@@ -5,7 +5,7 @@ import {
   parseParamFlags,
   singleStatement,
 } from "../../lib/sql/params.ts";
-import { SqlError } from "../../lib/errors.ts";
+import { SqlError } from "../../lib/core/errors.ts";
 
 function names(sql: string, dialect: "sqlite" | "postgres" = "sqlite"): string[] {
   return findPlaceholders(sql, { dialect }).map((p) => p.name);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import pg from "pg";
 import pl from "nodejs-polars";
 import { runExtract } from "../../lib/sql/extract.ts";
-import { SqlError } from "../../lib/errors.ts";
+import { SqlError } from "../../lib/core/errors.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { readRejects } from "../../lib/contracts/rejects.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";

@@ -10,7 +10,7 @@ import { bindQuery, type ParamValue } from "../../lib/sql/params.ts";
 import type { BuiltChunk } from "../../lib/sql/chunker.ts";
 import type { SqlSource } from "../../lib/sql/source.ts";
 import { vectorCells } from "../../lib/sinks/vectors.ts";
-import { SqlError } from "../../lib/errors.ts";
+import { SqlError } from "../../lib/core/errors.ts";
 import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
 
 async function readAll(

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { StateError } from "../../lib/errors.ts";
+import { StateError } from "../../lib/core/errors.ts";
 import { KV_STATE_VERSION, openKvState } from "../../lib/state/kv.ts";
 import { assertEquals, assertRejects } from "../assert.ts";
 import { stateStoreSuite } from "./store_suite.ts";

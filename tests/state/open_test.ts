@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { StateError } from "../../lib/errors.ts";
+import { StateError } from "../../lib/core/errors.ts";
 import { openStateStore, stateLocation } from "../../lib/state/mod.ts";
 import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { tempFolders } from "../temp_dir.ts";

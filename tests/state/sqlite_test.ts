@@ -1,6 +1,6 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { StateError } from "../../lib/errors.ts";
+import { StateError } from "../../lib/core/errors.ts";
 import { openSqliteState, STATE_SCHEMA_VERSION } from "../../lib/state/mod.ts";
 import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { stateStoreSuite } from "./store_suite.ts";

@@ -3,7 +3,7 @@
  * its own factory (SQLite now; Deno KV later runs the very same tests).
  * @module
  */
-import { StateError } from "../../lib/errors.ts";
+import { StateError } from "../../lib/core/errors.ts";
 import type { PageCommit, StateStore } from "../../lib/state/mod.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 

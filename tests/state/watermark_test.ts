@@ -1,4 +1,4 @@
-import { StateError } from "../../lib/errors.ts";
+import { StateError } from "../../lib/core/errors.ts";
 import {
   applyLookback,
   clampFuture,

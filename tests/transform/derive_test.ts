@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { deriveDataset } from "../../lib/transform/derive.ts";
 import { openSink } from "../../lib/sinks/mod.ts";
 import { parquetFiles } from "../../lib/sinks/write_mode.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 import { parquetRows } from "../sinks/read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
 

@@ -5,7 +5,7 @@ import {
   parseExpression,
   toPolarsExpr,
 } from "../../lib/transform/expression.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/core/errors.ts";
 
 Deno.test("expressions respect precedence, parentheses and unary minus", () => {
   const frame = pl.DataFrame({ a: [2, 3], b: [10, 20], "c d": [1, 1] });

@@ -156,7 +156,7 @@ function rebuildError(error: { name: string; message: string }): Error {
  * @example
  * ```ts ignore
  * // my_worker.ts
- * import { serveJobs } from "../job_thread.ts";
+ * import { serveJobs } from "../../job_thread.ts";
  * serveJobs((job: { n: number }) => job.n * 2);
  * ```
  */

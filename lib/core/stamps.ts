@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { VERSION } from "../version.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * What a run id looks like: `YYYYMMDDTHHMMSSZ-<6 hex>` (UTC). It sorts by start time, and it is

@@ -13,8 +13,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { pathExists, writeFileAtomic } from "./atomic_file.ts";
-import { TidemarkError } from "./errors.ts";
+import { pathExists, writeFileAtomic } from "../core/atomic_file.ts";
+import { TidemarkError } from "../core/errors.ts";
 
 /** The lock file of an out folder. */
 export const LOCK_FILE = ".tidemark.lock";
