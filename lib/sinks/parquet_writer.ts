@@ -29,7 +29,10 @@ import type { VectorColumn } from "./vectors.ts";
 
 /** Options of {@link createParquetPartWriter} (the polars engine takes all but `compressor`). */
 export interface ParquetWriterOptions {
-  /** Compression codec of every column chunk (the pure-JS engine always writes Snappy). @default "zstd" */
+  /**
+   * Compression codec of every column chunk (the pure-JS engine always writes Snappy).
+   * @default "zstd"
+   */
   compression?: "zstd" | "snappy" | "none";
   /** Rows per row group. @default 100_000 */
   rowGroupRows?: number;

@@ -42,6 +42,7 @@ type ArrayStatement = StatementSync & { setReturnArrays(enabled: boolean): void 
 const RESULT_TABLE = "temp.tidemark_result";
 /** A JSON number that may be an integer beyond 2^53 (see the module notes). */
 const WIDE_NUMBER = /[[,]-?\d{16}/;
+const utf8 = new TextDecoder();
 
 /**
  * The {@link TypeHint} of a SQLite declared type, by SQLite's affinity rules: `INT` → int64;
@@ -154,11 +155,14 @@ export function materialize(db: DatabaseSync, prepared: PreparedSqliteQuery): vo
 }
 
 /**
- * A page of the result: one JSON array text per column (decode with {@link decodePage}), or,
- * for a page JSON cannot carry exactly, the rows as `all()` returns them.
+ * A page of the result: one JSON array per column as UTF-8 bytes (decode with
+ * {@link decodePage}), or, for a page JSON cannot carry exactly, the rows as `all()` returns
+ * them. Bytes rather than text: each column's own buffer moves to the consuming thread without
+ * a copy, and pages waiting there sit outside its heap, which its young-generation collections
+ * would otherwise copy over and over (pages are read ahead).
  */
 export type SqlitePage =
-  | { kind: "json"; length: number; columns: string[] }
+  | { kind: "json"; length: number; columns: Uint8Array[] }
   | { kind: "rows"; length: number; rows: unknown[][] };
 
 /**
@@ -172,7 +176,12 @@ export function* readPages(
 ): Generator<SqlitePage> {
   try {
     const width = prepared.columns.length;
-    const columns = Array.from({ length: width }, (_, i) => `json_group_array(c${i})`);
+    // As a BLOB: node:sqlite then hands over the bytes, in a buffer of their own, instead of
+    // making a string of them.
+    const columns = Array.from(
+      { length: width },
+      (_, i) => `CAST(json_group_array(c${i}) AS BLOB)`,
+    );
     const range = "FROM " + RESULT_TABLE + " WHERE rowid BETWEEN ?1 AND ?2";
     const json = db.prepare(`SELECT count(*), ${columns.join(", ")} ${range}`) as ArrayStatement;
     json.setReturnArrays(true);
@@ -188,10 +197,10 @@ export function* readPages(
       try {
         const [count, ...texts] = json.get(last + 1, last + pageRows) as unknown as [
           number,
-          ...string[],
+          ...Uint8Array[],
         ];
         if (count === 0) break;
-        page = searched.some((c) => WIDE_NUMBER.test(texts[c]))
+        page = searched.some((c) => WIDE_NUMBER.test(utf8.decode(texts[c])))
           ? { kind: "rows", length: count, rows: rows.all(last + 1, last + pageRows) as never }
           : { kind: "json", length: count, columns: texts };
       } catch (error) {
@@ -217,7 +226,7 @@ export function* readPages(
  * A page as column arrays (`columns[c][r]`): the JSON texts parsed, or the rows transposed.
  */
 export function decodePage(page: SqlitePage, width: number): unknown[][] {
-  if (page.kind === "json") return page.columns.map((text) => JSON.parse(text));
+  if (page.kind === "json") return page.columns.map((bytes) => JSON.parse(utf8.decode(bytes)));
   const columns: unknown[][] = Array.from({ length: width }, () => new Array(page.length));
   for (let r = 0; r < page.length; r++) {
     const row = page.rows[r];

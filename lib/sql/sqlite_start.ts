@@ -21,11 +21,13 @@ export interface ReaderThread {
   listen(on: (reply: WorkerReply) => void): void;
 }
 
-/**
- * Starts a reader thread that opens `path`, prepares `query` (replying its columns) and runs it
- * into its temporary table.
- */
-export function startReaderThread(path: string, query: BoundQuery): ReaderThread {
+/** A reader thread's worker with its replies queued until someone listens. */
+interface Spawned {
+  worker: Worker;
+  listen(on: (reply: WorkerReply) => void): void;
+}
+
+function spawnReader(): Spawned {
   const worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
   const early: WorkerReply[] = [];
   let handler: ((reply: WorkerReply) => void) | undefined;
@@ -35,17 +37,38 @@ export function startReaderThread(path: string, query: BoundQuery): ReaderThread
     event.preventDefault();
     deliver({ type: "error", message: event.message, sql: false });
   };
-  const absolute = resolve(path);
-  worker.postMessage({ type: "start", path: absolute, query } satisfies WorkerRequest);
   return {
-    path: absolute,
-    query,
     worker,
     listen(on) {
       handler = on;
       for (const reply of early.splice(0)) on(reply);
     },
   };
+}
+
+/** The reader thread started by {@link prestartReaderThread} and not taken yet. */
+let spare: Spawned | undefined;
+
+/**
+ * Starts a reader thread with no query yet, so its runtime and modules load (about 0.1 s) while
+ * the caller loads its own and works out the query: the next {@link startReaderThread} takes
+ * it. For an entry point that will most likely read SQLite and ends with `Deno.exit` (an idle
+ * thread no query took would otherwise keep the process alive).
+ */
+export function prestartReaderThread(): void {
+  spare ??= spawnReader();
+}
+
+/**
+ * Starts a reader thread (or takes the pre-started one) that opens `path`, prepares `query`
+ * (replying its columns) and runs it into its temporary table.
+ */
+export function startReaderThread(path: string, query: BoundQuery): ReaderThread {
+  const { worker, listen } = spare ?? spawnReader();
+  spare = undefined;
+  const absolute = resolve(path);
+  worker.postMessage({ type: "start", path: absolute, query } satisfies WorkerRequest);
+  return { path: absolute, query, worker, listen };
 }
 
 /** Reader threads started ahead of the extraction that will ask for them. */

@@ -1,15 +1,15 @@
 /**
  * The SQLite reader thread: opens the database, prepares the query (replying its columns),
  * runs it into its temporary table, and — once asked to read — posts the result page by page
- * as JSON column texts, at most `readAhead` pages ahead of the consumer so memory stays
- * bounded. Between pages, and once every page is sent, it compresses Parquet pages with zstd
+ * as JSON columns (UTF-8 bytes, moved, not copied), at most `readAhead` pages ahead of the
+ * consumer so memory stays bounded. Between pages, and once every page is sent, it compresses Parquet pages with zstd
  * for the consumer, whose thread is the busy one. It loads only `sqlite_read.ts` (no chunker,
- * no zod), so it starts in a few tens of milliseconds. See `sqlite_source.ts`.
+ * no zod) before the query, so it starts in a few tens of milliseconds; node:zlib comes once
+ * the rows are read. See `sqlite_source.ts`.
  * @module
  */
 /// <reference lib="deno.worker" />
 import type { DatabaseSync } from "node:sqlite";
-import zlib from "node:zlib";
 import { SqlError } from "../core/errors.ts";
 import {
   materialize,
@@ -20,9 +20,16 @@ import {
 } from "./sqlite_read.ts";
 import type { WorkerReply, WorkerRequest } from "./sqlite_source.ts";
 
-const zstdCompressSync = (zlib as unknown as {
-  zstdCompressSync: (data: Uint8Array) => Uint8Array;
-}).zstdCompressSync;
+type Compress = (data: Uint8Array) => Uint8Array;
+let zstd: Promise<Compress> | undefined;
+/**
+ * zstd from node:zlib, loaded once the rows are being read: loading it takes about 0.1 s,
+ * which at start-up would delay the query by as much; between pages it costs nothing.
+ */
+const loadZstd = (): Promise<Compress> =>
+  zstd ??= import("node:zlib").then((zlib) =>
+    (zlib.default as unknown as { zstdCompressSync: Compress }).zstdCompressSync
+  );
 
 let credits = 0;
 let wakeOnCredit: (() => void) | undefined;
@@ -35,12 +42,14 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     credits += 1;
     wakeOnCredit?.();
   } else if (request.type === "compress") {
-    const frame = zstdCompressSync(request.page);
-    // Only a buffer of its own can be transferred (a Buffer may share a pool).
-    const page = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength
-      ? new Uint8Array(frame.buffer)
-      : Uint8Array.from(frame);
-    reply({ type: "compressed", id: request.id, page }, [page.buffer as ArrayBuffer]);
+    loadZstd().then((compress) => {
+      const frame = compress(request.page);
+      // Only a buffer of its own can be transferred (a Buffer may share a pool).
+      const page = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength
+        ? new Uint8Array(frame.buffer)
+        : Uint8Array.from(frame);
+      reply({ type: "compressed", id: request.id, page }, [page.buffer as ArrayBuffer]);
+    }).catch(fail);
   } else if (request.type === "start") {
     try {
       db = openSqliteDatabase(request.path);
@@ -53,6 +62,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     }
   } else if (db && prepared) {
     credits = request.readAhead;
+    loadZstd().catch(fail);
     read(db, prepared, request.pageRows).catch(fail);
   }
 };
@@ -93,7 +103,11 @@ async function read(
       wakeOnCredit = undefined;
     }
     credits -= 1;
-    reply({ type: "page", page });
+    // A JSON page's column buffers move to the consumer (each BLOB has a buffer of its own).
+    reply(
+      { type: "page", page },
+      page.kind === "json" ? page.columns.map((bytes) => bytes.buffer as ArrayBuffer) : [],
+    );
     // Let queued compressions run between pages: the consumer waits for them.
     await nextTask();
   }
