@@ -3,9 +3,9 @@
  * level it reads the schedule (`TIDEMARK_SCHEDULE`) and registers one `Deno.cron` per job — the
  * platform discovers crons while the module loads — then serves the HTTP app on `PORT` and works
  * the KV queue, where every run (cron fire or `POST /jobs/{name}/run`) is cut into slices.
- * Outputs go to `TIDEMARK_OUT` (`s3://BUCKET/PREFIX`), state and locks to Deno KV; nothing is
- * written but a scratch copy in the temporary folder. See `lib/deploy/deployment.ts` for the
- * environment variables.
+ * Outputs go to `TIDEMARK_OUT` (`s3://BUCKET/PREFIX`), state and locks to Deno KV; no file is
+ * written: a slice's scratch copy of the job's folder lives in memory (`lib/deploy/fs_overlay.ts`).
+ * See `lib/deploy/deployment.ts` for the environment variables.
  * @module
  */
 import { prepareDeployment } from "./lib/deploy/deployment.ts";

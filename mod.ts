@@ -32,11 +32,9 @@ export {
 } from "./lib/replay/replay.ts";
 export {
   type VerifyMismatch,
-  verifyMismatchSchema,
   type VerifyOptions,
   verifyOut as verify,
   type VerifyResult,
-  verifyResultSchema,
 } from "./lib/provenance/verify.ts";
 export {
   defineConfig,
@@ -47,13 +45,54 @@ export {
   parseConfig,
   type ParseConfigOptions,
 } from "./lib/config/load.ts";
-export {
-  type AssetConfig,
-  assetSchema,
-  type Config,
-  type ConfigInput,
-  configSchema,
-} from "./lib/config/schema.ts";
+export type * from "./lib/config/types.ts";
+export type {
+  AuthConfig,
+  AuthConfigInput,
+  RateLimitConfig,
+  RateLimitConfigInput,
+  RetryConfig,
+  RetryConfigInput,
+} from "./lib/http/schema.ts";
+export type {
+  BodyLinkPaginationConfig,
+  CursorPaginationConfig,
+  LinkPaginationConfig,
+  OffsetPaginationConfig,
+  PagePaginationConfig,
+  PaginationConfig,
+  PaginationConfigInput,
+  TimelinePaginationConfig,
+} from "./lib/paginate/schema.ts";
+export type { DefaultsOptional } from "./lib/core/schema_type.ts";
+export type { EnvStamp } from "./lib/core/stamps.ts";
+export type {
+  AcquireOptions,
+  Limiter,
+  LimiterFactory,
+  RateLimitObservation,
+  RateLimitTicket,
+} from "./lib/http/rate_limiter.ts";
+export type {
+  PageCommit,
+  PageRow,
+  RunFinish,
+  RunRow,
+  RunStart,
+  RunStatus,
+  SkipRecord,
+  SkipRow,
+  StateStore,
+  Watermark,
+  WatermarkUpdate,
+} from "./lib/state/mod.ts";
+export type { CustomKindConfig } from "./lib/core/registry.ts";
+export type {
+  StandardIssue,
+  StandardResult,
+  StandardSchemaProps,
+  StandardSchemaV1,
+} from "./lib/core/standard_schema.ts";
 export {
   type BaseRequest,
   type PageRequest,
@@ -76,6 +115,7 @@ export {
   type TokenSender,
 } from "./lib/http/mod.ts";
 export {
+  type MockApp,
   type MockOptions,
   type MockServer,
   type MockServerOptions,
@@ -105,7 +145,12 @@ export type { SinkFormat, SinkOptions } from "./lib/sinks/mod.ts";
  * extraction takes (`ExtractOptions.columns`: a type name or {@link ColumnDeclInput}; parsed
  * into {@link ColumnDecl}).
  */
-export type { ColumnDecl, ColumnType, DecimalType } from "./lib/sinks/column_types.ts";
+export type {
+  BaseColumnType,
+  ColumnDecl,
+  ColumnType,
+  DecimalType,
+} from "./lib/sinks/column_types.ts";
 export type { ColumnDeclInput } from "./lib/sinks/column_schema.ts";
 export type { WrittenPart } from "./lib/sinks/part_writer.ts";
 export type { IdExtent } from "./lib/paginate/paginator.ts";
@@ -118,7 +163,16 @@ export type {
   HttpResult,
   ParamValue as QueryParamValue,
 } from "./lib/http/request.ts";
-export { type RunReport, runReportSchema, type WrittenReport } from "./lib/report/run_report.ts";
+export type {
+  AssetReport,
+  FailedPage,
+  ReportCounters,
+  RequestEntry,
+  RunReport,
+  StartDecision,
+  TimelineTry,
+  WrittenReport,
+} from "./lib/report/run_report.ts";
 export type { LogFileOptions, LogLevel, LogOutput } from "./lib/report/logger.ts";
 export type { RotatingFileOptions } from "./lib/report/rotating_file.ts";
 export type { ProgressOutput } from "./lib/report/progress.ts";

@@ -1,6 +1,6 @@
 /**
  * `createApp(options)`: the mock API as one Hono app (docs/mock_api.md), tested in-process with
- * `app.request()` and served by {@link startMockServer}. Middleware order (MOCK_CONTRACT.md):
+ * `app.request()` and served by {@link startMockServer}. Middleware order (docs/mock_api.md):
  * stats → `/-/health`, `/-/stats` and the token endpoints (no auth, limits or faults) → latency
  * → faults → auth → rate limit → ETag/304 → routes.
  * @module
@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { Hono } from "hono";
-import type { MockData, MockEnv } from "./context.ts";
+import type { MockApp, MockData, MockEnv } from "./context.ts";
 import { generateNorthwind } from "./data/northwind.ts";
 import { createRoutes } from "./routes/mod.ts";
 import { AUTH_MODES, type AuthMode, type AuthOptions, createAuth } from "./middleware/auth.ts";
@@ -21,7 +21,7 @@ import { rateLimitMiddleware } from "./middleware/rate_limit.ts";
 import { createStats } from "./middleware/stats.ts";
 
 /**
- * Everything the mock can be told (MOCK_CONTRACT.md); every field is optional. The credentials
+ * Everything the mock can be told (docs/mock_api.md); every field is optional. The credentials
  * (token, user, client, write token, token lifetime) are those of {@link AuthOptions}.
  */
 export interface MockOptions extends Omit<AuthOptions, "mode" | "jwtSecret" | "now"> {
@@ -129,7 +129,7 @@ export function openMockDatabase(options: MockOptions): { db: DatabaseSync; owne
  * });
  * ```
  */
-export function createApp(options: MockOptions = {}): Hono {
+export function createApp(options: MockOptions = {}): MockApp {
   checkMockOptions(options);
   const now = options.now ?? Date.now;
   const seed = options.seed ?? 42;
@@ -196,6 +196,6 @@ export function createApp(options: MockOptions = {}): Hono {
   app.notFound(notFoundHandler);
   app.onError(errorHandler);
   // Callers only request and fetch; the variables the middleware sets for the routes are the
-  // mock's own business, so the app is handed out as a plain Hono (MOCK_CONTRACT.md).
-  return app as unknown as Hono;
+  // mock's own business, so the app is handed out as those two calls.
+  return app;
 }

@@ -27,3 +27,14 @@ export interface MockData {
   /** Seed for generated WordPress and timelines data. */
   seed: number;
 }
+
+/** The mock's app as a caller uses it (a Hono app): requests served in-process, no socket. */
+export interface MockApp {
+  /** Serves one request in-process, as Hono's `app.request` does. */
+  request(
+    input: string | URL | Request,
+    init?: RequestInit,
+  ): Response | Promise<Response>;
+  /** Serves one request: a `fetch` handler for `Deno.serve` or a client's transport. */
+  fetch(request: Request): Response | Promise<Response>;
+}

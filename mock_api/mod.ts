@@ -5,4 +5,4 @@
  */
 export { checkMockOptions, createApp, type MockOptions } from "./app.ts";
 export { type MockServer, type MockServerOptions, startMockServer } from "./server.ts";
-export type { MockData, MockEnv } from "./context.ts";
+export type { MockApp, MockData, MockEnv, MockVariables } from "./context.ts";

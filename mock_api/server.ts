@@ -3,9 +3,9 @@
  * port, by default), for tests and the CLI.
  * @module
  */
-import type { Hono } from "hono";
 import { checkMockOptions, createApp, type MockOptions, openMockDatabase } from "./app.ts";
 import { isClientGone } from "./middleware/faults.ts";
+import type { MockApp } from "./context.ts";
 
 /** Where and how long to serve, on top of the app's {@link MockOptions}. */
 export interface MockServerOptions extends MockOptions {
@@ -24,7 +24,7 @@ export interface MockServer {
   /** The bound port. */
   port: number;
   /** The app being served (for `app.request()` side doors in tests). */
-  app: Hono;
+  app: MockApp;
   /** Stops listening, drops held requests, closes a database the server opened. */
   close(): Promise<void>;
 }

@@ -12,9 +12,31 @@ import { z } from "zod";
 import { columnDeclSchema } from "../sinks/column_schema.ts";
 import { authSchema, rateLimitSchema, retrySchema } from "../http/schema.ts";
 import { selectorSchema } from "../core/select.ts";
-import { paginationSchema } from "../paginate/mod.ts";
+import { paginationSchema } from "../paginate/schema.ts";
 import { checkTemplate } from "./templating.ts";
-import { isPostgresUrl } from "../core/postgres_url.ts";
+import { outputSchema } from "../sinks/schema.ts";
+import { stateConfigSchema } from "../state/schema.ts";
+import type { Assert, SchemaIs } from "../core/schema_type.ts";
+import type {
+  AssetConfig,
+  AssetConfigInput,
+  ChangeDetectionConfig,
+  ChangeDetectionConfigInput,
+  Config,
+  ConfigInput,
+  DeriveStepConfig,
+  DeriveStepConfigInput,
+  ExtractStepConfig,
+  ExtractStepConfigInput,
+  IncrementalConfig,
+  IncrementalConfigInput,
+  PartitionConfig,
+  PartitionConfigInput,
+  TransformConfig,
+  TransformConfigInput,
+  WriteModeName,
+} from "./types.ts";
+export type * from "./types.ts";
 
 /** A string that may hold `{watermark}`-style placeholders (checked at load time). */
 export const templateSchema = z.string().superRefine((text, ctx) => {
@@ -61,8 +83,6 @@ export const incrementalSchema = z.strictObject({
    */
   param_format: z.enum(["auto", "iso", "date", "datetime", "epoch", "epoch_ms"]).default("auto"),
 });
-/** Parsed `incremental:`. */
-export type IncrementalConfig = z.infer<typeof incrementalSchema>;
 
 const integerText = z.union([z.int(), z.string().regex(/^-?\d+$/)]).transform((v) => String(v));
 
@@ -87,33 +107,6 @@ export const partitionSchema = z.strictObject({
   /** Query parameter of the page size, set to 1 for the probes. @default "_size" */
   size_param: paramName.optional(),
 });
-/** Parsed `partition:`. */
-export type PartitionConfig = z.infer<typeof partitionSchema>;
-
-/** `output:` — where and how rows land. */
-export const outputSchema = z.strictObject({
-  /** File format; `raw` is the raw-load format. @default "parquet" */
-  format: z.enum(["parquet", "csv", "jsonl", "raw"]).default("parquet"),
-  /** Hive partition columns or derived values (`year(OrderDate)`, `load_date`). */
-  partition_by: z.array(z.string().min(1)).optional(),
-  /**
-   * `append` parts per run, `replace` the asset's folder, or `merge` on `primary_key`. When not
-   * set it follows from the asset (see {@link writeModeOf}): a full snapshot replaces, an
-   * incremental asset with a key merges, so a plain re-run never holds a row twice.
-   */
-  mode: z.enum(["append", "replace", "merge"]).optional(),
-  /** Parquet compression. @default "zstd" */
-  compression: z.enum(["zstd", "snappy", "none"]).default("zstd"),
-  /** Parquet row group size. @default 100000 */
-  row_group_rows: z.int().min(1).default(100_000),
-  /** Object storage (`s3://bucket/prefix`) or a folder that receives finished files. */
-  destination: z.string().min(1).optional(),
-});
-/** Parsed `output:`. */
-export type OutputConfig = z.infer<typeof outputSchema>;
-
-/** How a run's rows join an asset's earlier output. */
-export type WriteModeName = "append" | "replace" | "merge";
 
 /** Whether a response without the asset's `data_path` means "no records" (see `data_optional`). */
 export function dataOptional(
@@ -268,8 +261,6 @@ export const assetSchema = z.strictObject({
   /** How a scheduled run decides nothing changed (lib/harvest/change_detection.ts). */
   change_detection: changeDetectionSchema.optional(),
 });
-/** Parsed asset. */
-export type AssetConfig = z.infer<typeof assetSchema>;
 
 /** A SQL extraction step (`extract:`), run by lib/sql. */
 export const extractStepSchema = z.strictObject({
@@ -323,8 +314,6 @@ export const extractStepSchema = z.strictObject({
     });
   }
 });
-/** Parsed `extract:` step. */
-export type ExtractStepConfig = z.infer<typeof extractStepSchema>;
 
 /** A derived dataset built from harvested ones (joins), run by the outputs layer. */
 export const deriveStepSchema = z.strictObject({
@@ -340,35 +329,6 @@ export const deriveStepSchema = z.strictObject({
   columns: z.record(z.string().min(1), z.string().min(1)).optional(),
   /** Output format and layout. */
   output: outputSchema.optional(),
-});
-/** Parsed `derive:` step. */
-export type DeriveStepConfig = z.infer<typeof deriveStepSchema>;
-
-/** Where state lives (SQLite file by default; Deno KV on Deploy; PostgreSQL by URL). */
-export const stateConfigSchema = z.strictObject({
-  /** `postgres` needs `path`, a `postgres://` URL (such a path implies it). @default "sqlite" */
-  backend: z.enum(["sqlite", "kv", "postgres"]).default("sqlite"),
-  /**
-   * State file (sqlite), KV path, or `postgres://user@host:port/db[?schema=NAME]` URL (password
-   * from `PGPASSWORD`); default `<out>/state.sqlite`.
-   */
-  path: z.string().min(1).optional(),
-}).superRefine((state, ctx) => {
-  const url = state.path !== undefined && isPostgresUrl(state.path);
-  if (state.backend === "postgres" && !url) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["path"],
-      message: "backend postgres needs path: postgres://user@host:port/database",
-    });
-  }
-  if (state.backend === "kv" && url) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["backend"],
-      message: "a postgres:// path is a PostgreSQL state; set backend: postgres (or leave it out)",
-    });
-  }
 });
 
 /** The whole config file. */
@@ -434,10 +394,22 @@ export const configSchema = z.strictObject({
     checkAsset(asset, i, names, ctx);
   });
 });
-/** The parsed config: defaults applied, every field checked. */
-export type Config = z.infer<typeof configSchema>;
-/** The config as written (before defaults). */
-export type ConfigInput = z.input<typeof configSchema>;
+
+// The public types are written out in types.ts; these fail to compile when a schema drifts.
+type _Incremental = Assert<
+  SchemaIs<typeof incrementalSchema, IncrementalConfig, IncrementalConfigInput>
+>;
+type _Partition = Assert<SchemaIs<typeof partitionSchema, PartitionConfig, PartitionConfigInput>>;
+type _Transform = Assert<SchemaIs<typeof transformSchema, TransformConfig, TransformConfigInput>>;
+type _ChangeDetection = Assert<
+  SchemaIs<typeof changeDetectionSchema, ChangeDetectionConfig, ChangeDetectionConfigInput>
+>;
+type _Asset = Assert<SchemaIs<typeof assetSchema, AssetConfig, AssetConfigInput>>;
+type _Extract = Assert<
+  SchemaIs<typeof extractStepSchema, ExtractStepConfig, ExtractStepConfigInput>
+>;
+type _Derive = Assert<SchemaIs<typeof deriveStepSchema, DeriveStepConfig, DeriveStepConfigInput>>;
+type _Config = Assert<SchemaIs<typeof configSchema, Config, ConfigInput>>;
 
 function checkAsset(
   asset: AssetConfig,

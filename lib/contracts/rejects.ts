@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { appendLineDurable, writeFileAtomic } from "../core/atomic_file.ts";
 import { ContractError } from "../core/errors.ts";
-import { jsonText } from "../sinks/json_text.ts";
+import { jsonText } from "../core/json_text.ts";
 import { encodePartitionValue } from "../sinks/partition.ts";
 import type { RejectedRow } from "./mod.ts";
 

@@ -63,6 +63,7 @@ export class StateError extends TidemarkError {}
  * found before anything is written, so it exits 2 like any other setting the run cannot use.
  */
 export class StateUnavailableError extends StateError {
+  /** 2: the state's URL or server is a setting the run cannot use. */
   override exitCode = 2;
 }
 

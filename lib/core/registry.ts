@@ -5,11 +5,12 @@
  * @module
  */
 import { z } from "zod";
+import type { StandardSchemaV1 } from "./standard_schema.ts";
 
 /** A kind with a schema for its options (`type` included). */
 export interface RegisteredKind {
-  /** Checks a config object of this kind and fills its defaults. */
-  schema: z.ZodType<{ type: string }>;
+  /** Checks a config object of this kind and fills its defaults (a zod schema, or any other Standard Schema). */
+  schema: StandardSchemaV1<unknown, { type: string }>;
 }
 
 /** A registry of kinds of one sort (see {@link createRegistry}). */
@@ -83,12 +84,28 @@ export function customKindSchema<K extends RegisteredKind>(
       });
       return z.NEVER;
     }
-    const parsed = kind.schema.safeParse({ ...value.options, type: value.kind });
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: undefined });
+    const result = kind.schema["~standard"].validate({ ...value.options, type: value.kind });
+    if (result instanceof Promise) {
+      ctx.issues.push({
+        code: "custom",
+        message: `the schema of kind "${value.kind}" is asynchronous; register a synchronous one`,
+        path: ["type"],
+        input: value.kind,
+      });
       return z.NEVER;
     }
-    const { type: _type, ...options } = parsed.data as Record<string, unknown>;
+    if (result.issues) {
+      for (const issue of result.issues) {
+        const path = (issue.path ?? []).map((key) =>
+          (typeof key === "object" ? key.key : key) as PropertyKey
+        );
+        // A zod schema's issues carry their code (unrecognized_keys, …), which the config's
+        // error messages read; any other library's become custom issues.
+        ctx.issues.push({ code: "custom", ...issue, path, input: undefined } as never);
+      }
+      return z.NEVER;
+    }
+    const { type: _type, ...options } = result.value as Record<string, unknown>;
     return { type: "custom", kind: value.kind, options };
   });
 }

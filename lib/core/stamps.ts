@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { VERSION } from "./version.ts";
+import { canonicalJson } from "./json_text.ts";
 
 /**
  * What a run id looks like: `YYYYMMDDTHHMMSSZ-<6 hex>` (UTC). It sorts by start time, and it is
@@ -87,29 +88,6 @@ export async function sha256File(path: string): Promise<FileDigest> {
     file.close();
   }
   return { sha256: hash.digest("hex"), bytes };
-}
-
-/**
- * Canonical JSON text of a value: object keys sorted at every depth, no whitespace, `undefined`
- * members dropped, bigints written as decimal strings. Equal data gives equal text whatever the
- * key order it was built in, so its hash identifies the data.
- */
-export function canonicalJson(value: unknown): string {
-  const text = JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === "bigint") return v.toString();
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v as Record<string, unknown>).sort()) {
-        sorted[k] = (v as Record<string, unknown>)[k];
-      }
-      return sorted;
-    }
-    return v;
-  });
-  if (text === undefined) {
-    throw new TypeError(`canonicalJson: ${typeof value} has no JSON form; pass an object`);
-  }
-  return text;
 }
 
 /**

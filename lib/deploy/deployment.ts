@@ -8,7 +8,7 @@
  * | `TIDEMARK_SCHEDULE` | jobs file (default `jobs/schedule.yaml`) |
  * | `TIDEMARK_OUT` | `s3://BUCKET/PREFIX`: each job writes under `PREFIX/<job>/` |
  * | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` | the bucket |
- * | `TIDEMARK_KV` | KV path or URL (default: the platform's database) |
+ * | `TIDEMARK_KV` | KV path or URL (default: the platform's database; deploy:local sets `.deploy/state.kv`, the one file it may write) |
  * | `TIDEMARK_ADMIN_TOKEN` | bearer token of `POST /jobs/{name}/run` |
  * | `TIDEMARK_SLICE_SECONDS` | time a slice harvests before handing over (default 50) |
  * | `PORT` | HTTP port (default 8000) |
@@ -84,8 +84,6 @@ export interface PrepareOptions {
   fetch?: FetchFunction;
   /** Log output; null for none. @default stderr */
   logOutput?: LogOutput | null;
-  /** Where scratch folders go. @default the system temporary folder */
-  scratchRoot?: string;
   /** Lease of job locks, ms. @default 30_000 */
   leaseMs?: number;
 }
@@ -112,6 +110,23 @@ export interface Deployment {
   listen(): Promise<void>;
   /** Closes KV and the bucket. */
   close(): void;
+}
+
+/**
+ * Opens the KV database; a file it may not write (deploy:local grants write permission on that
+ * one file only) or whose folder is missing is a {@link ConfigError} naming `TIDEMARK_KV`.
+ */
+async function openKv(path: string | undefined): Promise<Deno.Kv> {
+  try {
+    return await Deno.openKv(path);
+  } catch (error) {
+    if (path === undefined || path.includes("://")) throw error;
+    throw new ConfigError(
+      `TIDEMARK_KV: cannot open ${path} (${(error as Error).message.split("\n")[0]}); ` +
+        `its folder must exist and the process needs --allow-write=${path}, its only writable file`,
+      [],
+    );
+  }
 }
 
 /**
@@ -158,7 +173,7 @@ export async function prepareDeployment(options: PrepareOptions = {}): Promise<D
       }
     }
   }
-  const kv = options.kv ?? await Deno.openKv(settings.kvPath);
+  const kv = options.kv ?? await openKv(settings.kvPath);
   const runner = new DeployRunner({
     kv,
     kvPath: settings.kvPath,
@@ -166,7 +181,6 @@ export async function prepareDeployment(options: PrepareOptions = {}): Promise<D
     jobs,
     sliceMs: settings.sliceMs,
     leaseMs: options.leaseMs,
-    scratchRoot: options.scratchRoot,
     env,
     fetch: options.fetch,
     logOutput: options.logOutput,

@@ -41,6 +41,12 @@ function rank(rel: string): number {
 export interface HydrateOptions {
   /** Runs whose snapshots are fetched too (unfinished runs: resume re-reads their pages). */
   runIds?: ReadonlySet<string>;
+  /**
+   * Snapshots of this run and every later one are fetched too (run ids sort by time): an
+   * unfinished asset's harvest, resumed slice after slice, re-reads pages its earlier slices
+   * committed under their own run ids.
+   */
+  sinceRunId?: string;
 }
 
 /** A local out folder kept in step with a bucket folder. */
@@ -68,7 +74,8 @@ export class OutMirror {
       if (rel.startsWith("reports/")) continue;
       if (rel.startsWith("raw/")) {
         const run = rel.split("/")[2];
-        if (!runIds.has(run)) continue;
+        const since = options.sinceRunId !== undefined && run >= options.sinceRunId;
+        if (!runIds.has(run) && !since) continue;
       }
       if (!await downloadObject(this.bucket, rel, this.dir)) continue;
       this.#known.set(rel, signature(await Deno.stat(join(this.dir, rel))));

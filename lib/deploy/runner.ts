@@ -15,6 +15,9 @@ import { openKvState } from "../state/kv.ts";
 import type { StateStore } from "../state/mod.ts";
 import type { Bucket } from "./bucket.ts";
 import { mirroredState, OutMirror } from "./mirror.ts";
+import { acquireScratchFs, SCRATCH_ROOT } from "./fs_overlay.ts";
+import { parquetEngine } from "../sinks/ffi.ts";
+import { readPlan } from "../harvest/asset_plan.ts";
 import {
   endSlice,
   isSliceMessage,
@@ -40,8 +43,6 @@ export interface DeployRunnerOptions {
   sliceMs?: number;
   /** Lease of a job lock, renewed every third of it while a slice works, ms. @default 30_000 */
   leaseMs?: number;
-  /** Where scratch folders are made. @default the system temporary folder */
-  scratchRoot?: string;
   /** Environment of the configs' S3 destinations. @default Deno.env.toObject() */
   env?: Env;
   /** Transport of the harvests (tests). @default fetch */
@@ -171,16 +172,27 @@ export class DeployRunner {
   ): Promise<HarvestResult> {
     const bucket = this.#o.bucket.child(job.name);
     const prefix = ["tidemark", "jobs", job.name];
+    if (parquetEngine() === "polars") {
+      // nodejs-polars writes files from native code, past the memory scratch folder.
+      throw new Error(
+        "a Deploy slice writes Parquet with the JS engine into memory; run without FFI " +
+          "(--deny-ffi, as on Deno Deploy)",
+      );
+    }
     const store = await openKvState(this.#o.kvPath, { prefix });
-    const scratch = await Deno.makeTempDir({
-      prefix: `tidemark-${job.name.replace(/[^A-Za-z0-9_-]/g, "-")}-`,
-      ...(this.#o.scratchRoot ? { dir: this.#o.scratchRoot } : {}),
-    });
+    const scratchFs = acquireScratchFs();
+    const scratch = `${SCRATCH_ROOT}/${job.name.replace(/[^A-Za-z0-9_-]/g, "-")}-${
+      crypto.randomUUID().slice(0, 8)
+    }`;
     try {
+      await Deno.mkdir(scratch, { recursive: true });
       const runs = await store.listRuns(50);
       const unfinished = runs.filter((r) => r.status === "running");
       const mirror = new OutMirror(scratch, bucket);
-      await mirror.hydrate({ runIds: new Set(unfinished.map((r) => r.runId)) });
+      await mirror.hydrate({
+        runIds: new Set(unfinished.map((r) => r.runId)),
+        sinceRunId: await oldestActivePlan(store, job),
+      });
       // The run's id names its first harvest, unless a killed slice already used it (then it
       // is a crashed run the next harvest adopts, under an id of its own).
       const first = !runs.some((r) => r.runId === message.run_id);
@@ -197,13 +209,36 @@ export class DeployRunner {
         logFormat: "json",
         logOutput: this.#o.logOutput,
         openState: () => Promise.resolve(state = mirroredState(store, mirror)),
+        memoryOut: true,
       });
       await state?.close();
       await mirror.flush();
+      this.#log.info("deploy.scratch", {
+        job: job.name,
+        scratch_bytes: scratchFs.fs.bytes(),
+        msg: `scratch held ${scratchFs.fs.bytes()} bytes in memory; ` +
+          `${mirror.stats.downloaded} objects hydrated, ${mirror.stats.uploaded} uploaded`,
+      });
       return result;
     } finally {
       await store.close();
       await Deno.remove(scratch, { recursive: true }).catch(() => {});
+      scratchFs.release();
     }
   }
+}
+
+/**
+ * The run id of the oldest plan still active among the job's assets (an asset a slice stopped
+ * in): its pages and those of the slices after it may be re-read by the resume.
+ */
+async function oldestActivePlan(store: StateStore, job: ScheduledJob): Promise<string | undefined> {
+  const names = job.assets ?? job.loaded.config.assets.map((a) => a.name);
+  let oldest: string | undefined;
+  for (const name of names) {
+    const plan = await readPlan(store, name).catch(() => undefined);
+    if (plan?.status !== "active") continue;
+    if (oldest === undefined || plan.run_id < oldest) oldest = plan.run_id;
+  }
+  return oldest;
 }

@@ -9,10 +9,10 @@
  * @module
  */
 import { z } from "zod";
-import { StateError } from "../core/errors.ts";
 import { startDecisionSchema } from "../report/run_report.ts";
 import type { StateStore } from "../state/mod.ts";
-import { type Boundary, boundarySchema } from "./watermark_tracker.ts";
+import { readStoredJson } from "../state/stored_json.ts";
+import { type Boundary, boundarySchema } from "../pipeline/watermark_tracker.ts";
 
 /** `data_type` of the plan row. */
 export const PLAN_DATA_TYPE = "harvest_plan";
@@ -64,9 +64,12 @@ export type AssetPlan = z.infer<typeof assetPlanSchema>;
 
 /** Reads an asset's plan; undefined when there is none. */
 export async function readPlan(state: StateStore, asset: string): Promise<AssetPlan | undefined> {
-  const row = await state.getWatermark(asset, PLAN_DATA_TYPE);
-  if (!row?.lastId) return undefined;
-  return parseStored(row.lastId, assetPlanSchema, asset, "harvest plan");
+  return await readStoredJson(state, {
+    asset,
+    dataType: PLAN_DATA_TYPE,
+    schema: assetPlanSchema,
+    what: "harvest plan",
+  });
 }
 
 /** Stores an asset's plan (replacing any). */
@@ -83,9 +86,12 @@ export async function readBoundary(
   state: StateStore,
   asset: string,
 ): Promise<Boundary | undefined> {
-  const row = await state.getWatermark(asset, BOUNDARY_DATA_TYPE);
-  if (!row?.lastId) return undefined;
-  return parseStored(row.lastId, boundarySchema, asset, "watermark boundary");
+  return await readStoredJson(state, {
+    asset,
+    dataType: BOUNDARY_DATA_TYPE,
+    schema: boundarySchema,
+    what: "watermark boundary",
+  });
 }
 
 /** Stores the boundary of a completed harvest. */
@@ -99,20 +105,4 @@ export async function saveBoundary(
     dataType: BOUNDARY_DATA_TYPE,
     lastId: JSON.stringify(boundary),
   });
-}
-
-function parseStored<T>(text: string, schema: z.ZodType<T>, asset: string, what: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new StateError(
-      `the stored ${what} of asset "${asset}" is unreadable; reset the asset with 'tidemark state reset --asset ${asset}' (its next harvest starts over)`,
-    );
-  }
-  return parsed.data;
 }

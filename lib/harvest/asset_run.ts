@@ -37,18 +37,19 @@ import {
   saveBoundary,
   savePlan,
 } from "./asset_plan.ts";
-import { type AssetOutput, openAssetOutput } from "./asset_output.ts";
+import { type AssetOutput, openAssetOutput } from "../pipeline/asset_output.ts";
 import { probeKeyRange, splitKeyRange } from "./key_ranges.ts";
 import { boundedPages, pageGroups } from "./page_parallel.ts";
 import type { FetchedPage, PageOutcome, PageStepContext } from "./page_step.ts";
 import { fetchPage, type FetchSpec, walkPartition } from "./partition_walk.ts";
-import { type AssetStart, isTimeline, WATERMARK_TYPES, watermarkKind } from "./plan.ts";
+import { type AssetStart, isTimeline, WATERMARK_TYPES } from "./plan.ts";
+import { watermarkKind } from "../pipeline/watermark_tracker.ts";
 import { removeOrphanParts, replayCommittedPages } from "./resume.ts";
 import { recordComplete, recordPlan, recordProbe, type RunOutputs } from "./run_outputs.ts";
-import { WatermarkTracker } from "./watermark_tracker.ts";
+import { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 import { watermarkParam } from "./watermark_wire.ts";
 import { forEachPartitions } from "./for_each.ts";
-import { shapedWriter } from "./record_shape.ts";
+import { shapedWriter } from "../pipeline/record_shape.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 /** What every asset of a run shares. */

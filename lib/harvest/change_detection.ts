@@ -35,10 +35,11 @@ import type { AssetResult, RunContext } from "./asset_run.ts";
 import { absoluteUrl, emptyAssetResult, renderBaseParams } from "./asset_run.ts";
 import { responseFields } from "./page_step.ts";
 import { recordProbe } from "./run_outputs.ts";
-import { responseBody, selectRecords } from "./page_rows.ts";
-import { type AssetStart, watermarkKind } from "./plan.ts";
+import { responseBody, selectRecords } from "../pipeline/page_rows.ts";
+import { type AssetStart } from "./plan.ts";
+import { watermarkKind } from "../pipeline/watermark_tracker.ts";
 import { scanManifest } from "./manifest_scan.ts";
-import { WatermarkTracker } from "./watermark_tracker.ts";
+import { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 
 /** `data_type` of the state row holding an asset's last complete walk and its validators. */
 export const WALK_DATA_TYPE = "change_walk";

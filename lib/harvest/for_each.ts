@@ -15,7 +15,7 @@ import { resolveOutPath } from "../provenance/snapshot.ts";
 import { type PlannedPartition, readPlan } from "./asset_plan.ts";
 import type { RunContext } from "./asset_run.ts";
 import { scanManifest } from "./manifest_scan.ts";
-import { decodeBody, selectRecords } from "./page_rows.ts";
+import { decodeBody, selectRecords } from "../pipeline/page_rows.ts";
 
 /** What {@link forEachPlan} found: the partitions and how many parent records fed them. */
 export interface ForEachPlan {

@@ -32,7 +32,7 @@ export {
   readBoundary,
   readPlan,
 } from "./asset_plan.ts";
-export { assetFolder } from "./asset_output.ts";
+export { assetFolder } from "../pipeline/asset_output.ts";
 export { type KeyRange, probeKeyRange, splitKeyRange } from "./key_ranges.ts";
 export { boundedPages, type PageGroup, pageGroups } from "./page_parallel.ts";
 export {
@@ -43,7 +43,7 @@ export {
   type RowsFromBytesOptions,
   selectRecords,
   validateRows,
-} from "./page_rows.ts";
+} from "../pipeline/page_rows.ts";
 export { manifestParams, pagesOfPart, partKey } from "./page_step.ts";
-export { type Boundary, boundarySchema, WatermarkTracker } from "./watermark_tracker.ts";
+export { type Boundary, boundarySchema, WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 export { WorkerPool, type WorkerPoolOptions } from "./worker_pool.ts";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Env } from "../config/load.ts";
 import type { AssetConfig } from "../config/schema.ts";
 import { openObjectStore } from "../object_store/open.ts";
-import { assetFolder } from "./asset_output.ts";
+import { assetFolder } from "../pipeline/asset_output.ts";
 
 /** The newest `load_date=` found for an asset, and where. */
 export interface OutputStart {

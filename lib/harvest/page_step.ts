@@ -28,8 +28,9 @@ import {
 import type { SnapshotStore, SnapshotWritten } from "../provenance/snapshot.ts";
 import type { PageRequest } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
-import { rowsOfPage } from "./page_rows.ts";
-import type { WatermarkTracker } from "./watermark_tracker.ts";
+import { rowsOfPage } from "../pipeline/page_rows.ts";
+import type { RowWriter } from "../pipeline/record_shape.ts";
+import type { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 
 /** A page received and read, not yet persisted. */
 export interface FetchedPage {
@@ -43,14 +44,6 @@ export interface FetchedPage {
   records: Record<string, unknown>[];
   /** The next request, or `"done"`. */
   next: PageRequest | "done";
-}
-
-/** Where a batch's rows go: `write(rows, key)` resolves to part paths relative to the out folder. */
-export interface RowWriter {
-  /** Writes complete part(s) for one batch of pages. */
-  write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]>;
-  /** Object URLs of parts uploaded to `output.destination`, for the manifest's `object_url`. */
-  objectUrls?(paths: readonly string[]): string | string[] | undefined;
 }
 
 /** Everything a page step needs, shared by the pages of an asset's partition. */

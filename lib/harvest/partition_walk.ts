@@ -12,7 +12,7 @@ import { resolveOutPath } from "../provenance/snapshot.ts";
 import { HttpError } from "../http/http_error.ts";
 import type { BaseRequest, PageRequest, Paginator } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
-import { responseBody, selectRecords } from "./page_rows.ts";
+import { responseBody, selectRecords } from "../pipeline/page_rows.ts";
 import {
   commitPages,
   type FetchedPage,

@@ -17,6 +17,7 @@ import {
   type WatermarkKind,
 } from "../state/watermark.ts";
 import type { WireSample, WireSamples } from "./watermark_wire.ts";
+import { watermarkKind } from "../pipeline/watermark_tracker.ts";
 
 /** Which way a run walks a timeline: newer than `X` (forward) or older than `X_oldest` (backfill). */
 export type Direction = "forward" | "backfill";
@@ -71,11 +72,6 @@ export interface AssetStart {
   warnings: string[];
   /** What the watermark's wire form is learned from (`param_format: auto`). */
   samples?: WireSamples;
-}
-
-/** How an asset's watermark values compare. */
-export function watermarkKind(asset: AssetConfig): WatermarkKind {
-  return asset.incremental?.kind ?? "timestamp";
 }
 
 /** True for a timeline asset (its watermarks are `X` / `X_oldest`). */

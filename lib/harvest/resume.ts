@@ -21,9 +21,9 @@ import { resolveOutPath } from "../provenance/snapshot.ts";
 import { sha256File } from "../core/stamps.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readPlan } from "./asset_plan.ts";
-import { rowsFromBytes } from "./page_rows.ts";
+import { rowsFromBytes } from "../pipeline/page_rows.ts";
 import { pagesOfPart } from "./page_step.ts";
-import type { WatermarkTracker } from "./watermark_tracker.ts";
+import type { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 
 /** What {@link adoptManifestPages} did. */
 export interface AdoptResult {

@@ -13,7 +13,7 @@ import { getContract } from "../contracts/mod.ts";
 import { ConfigError, type ConfigIssue, UsageError } from "../core/errors.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
-import type { HttpClientOptions } from "../http/client.ts";
+import type { LimiterFactory } from "../http/rate_limiter.ts";
 import { ManifestWriter } from "../provenance/manifest.ts";
 import { SnapshotStore } from "../provenance/snapshot.ts";
 import { envStamp, newRunId } from "../core/stamps.ts";
@@ -24,12 +24,7 @@ import {
   type LogOutput,
 } from "../report/logger.ts";
 import { createProgress, type ProgressOutput } from "../report/progress.ts";
-import {
-  type RunReport,
-  RunReportBuilder,
-  writeRunReport,
-  type WrittenReport,
-} from "../report/run_report.ts";
+import { type RunReport, RunReportBuilder, type WrittenReport } from "../report/run_report.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
 import {
   describeState,
@@ -47,8 +42,8 @@ import {
   isTimeline,
   selectAssets,
   WATERMARK_TYPES,
-  watermarkKind,
 } from "./plan.ts";
+import { watermarkKind } from "../pipeline/watermark_tracker.ts";
 import { adoptManifestPages } from "./resume.ts";
 import { type DeriveOutcome, openRunOutputs, writeConfigStamp } from "./run_outputs.ts";
 import { checkChangeDetection, RecordingHttpClient } from "./change_detection.ts";
@@ -57,7 +52,7 @@ import { newestLoadDate } from "./output_start.ts";
 import { readBoundary } from "./asset_plan.ts";
 import type { WireSample } from "./watermark_wire.ts";
 import { lockOutFolder, type OutLock } from "../run/out_lock.ts";
-import { deferWrites } from "../state/deferred.ts";
+import { RunRecord } from "../run/run_record.ts";
 import { runAssets } from "./run_assets.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
@@ -95,7 +90,7 @@ export interface HarvestOptions {
    * Makes the run's rate limiter from its `rate_limit:` config (queue workers share one budget
    * per origin and credential in PostgreSQL). @default a limiter of this process
    */
-  limiter?: HttpClientOptions["limiter"];
+  limiter?: LimiterFactory;
   /** Clock of the HTTP layer (waits, timeouts) and of the run's timestamps. @default systemClock */
   clock?: Clock;
   /** Random source of backoff jitter. @default Math.random */
@@ -120,6 +115,13 @@ export interface HarvestOptions {
    * it returns. @default the config's state
    */
   openState?: () => Promise<StateStore>;
+  /**
+   * The out folder lives in this isolate's memory (a Deno Deploy slice, `lib/deploy/fs_overlay.ts`):
+   * it takes no out-folder lock (a SQLite file, which memory cannot hold; the caller's lock
+   * guards the folder) and writes snapshots on this thread (a worker thread does not share the
+   * isolate's memory). @default false
+   */
+  memoryOut?: boolean;
 }
 
 /** What a run did. */
@@ -185,9 +187,11 @@ export async function harvest(
     clock,
   });
   // One run at a time per out folder: a second one would take this one for a crashed run.
-  let lock: OutLock;
+  let lock: Pick<OutLock, "release">;
   try {
-    lock = await lockOutFolder(out, { command: "harvest", runId, since: now() });
+    lock = options.memoryOut
+      ? { release: () => {} }
+      : await lockOutFolder(out, { command: "harvest", runId, since: now() });
   } catch (error) {
     await outputs.close();
     throw error;
@@ -215,141 +219,32 @@ async function harvestLocked(
   options: HarvestOptions,
   run: LockedRun,
 ): Promise<HarvestResult> {
-  const config = loaded.config;
-  const { out, baseUrl, clock, now, runId, outputs } = run;
-  const location = stateLocation(config.state, { out });
-  // A PostgreSQL URL may hold a password: the summary and report name it masked.
-  const statePath = options.openState
-    ? "the state store the caller opened"
-    : location.path === undefined
-    ? "Deno KV (default database)"
-    : describeState(location);
-  // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a
-  // power loss the last commits may be forgotten, and the next run adopts those pages again from
-  // their manifest lines, which are flushed.
-  let store: StateStore;
-  try {
-    store = options.openState
-      ? await options.openState()
-      : location.backend === "sqlite"
-      ? openSqliteState(location.path!, { now, synchronous: "normal" })
-      : await openStateStore(config.state, { out, now });
-  } catch (error) {
+  const { out, now, runId, outputs } = run;
+  const opened = await openHarvestState(loaded.config, options, out, now).catch(async (error) => {
     await outputs.close();
     throw error;
-  }
-  const log = createLogger({
-    format: options.logFormat ?? "auto",
-    level: options.logLevel ?? (options.quiet ? "warn" : "info"),
-    runId,
-    secrets: loaded.secretValues,
-    output: options.logOutput,
-    file: options.logFile,
-    clock: () => clock.now(),
   });
-  const progress = createProgress({
-    output: options.quiet
-      ? { writeSync: (b) => b.length, isTerminal: () => false }
-      : options.progressOutput,
-    clock: () => clock.now(),
-  });
-  const env = { ...envStamp() };
-  const startedAt = now().toISOString();
+  const { log, progress } = runConsole(loaded, options, run);
   let assets: AssetConfig[] = [];
   // The run stamps its config and records itself with its first write (a manifest line, a
   // page, a watermark): a run that fails before it (a bad response on every first page)
   // leaves out/ and state exactly as it found them.
-  let began: Promise<void> | undefined;
-  const begin = () =>
-    began ??= (async () => {
-      await writeConfigStamp(out, loaded);
-      await store.startRun({
-        runId,
-        startedAt,
-        configSha256: loaded.sha256,
-        command: "harvest",
-        assets: assets.map((a) => a.name),
-      });
-    })();
-  const state = deferWrites(store, begin);
+  const record = new RunRecord(opened.store, {
+    runId,
+    command: "harvest",
+    configSha256: loaded.sha256,
+    assets: () => assets.map((a) => a.name),
+    now,
+    onBegin: async () => void await writeConfigStamp(out, loaded),
+    secrets: loaded.secretValues,
+    html: options.htmlReport,
+  });
+  const state = record.state;
   try {
-    const skips = await state.listSkips();
-    assets = selectAssets(config.assets, {
-      only: options.assets,
-      skipped: skips.map((s) => s.assetId),
-    });
-    log.info("harvest.start", {
-      msg: `run ${runId}: ${assets.length} asset(s) into ${out} with ${
-        options.workers ?? config.workers
-      } worker(s)`,
-    });
-    const adopted = await adoptManifestPages(out, state, { runId, now });
-    if (adopted.crashedRuns.length > 0) {
-      log.warn("resume.crashed_runs", {
-        msg: `run(s) ${
-          adopted.crashedRuns.join(", ")
-        } did not finish; ${adopted.adopted.length} page(s) they wrote completely were committed, the rest is fetched again`,
-      });
-    }
-    const starts = new Map<string, AssetStart | Error>();
-    for (const asset of assets) {
-      starts.set(asset.name, await startOf(state, asset, options, now, out));
-    }
-
-    const client = new RecordingHttpClient({
-      retry: config.retry,
-      rateLimit: config.rate_limit,
-      // The provider reports the config's alias (`bearer:API_TOKEN`) in results and errors.
-      // A registered kind names itself (its provider's `alias`).
-      auth: config.auth.type === "none" || config.auth.type === "custom" ? config.auth : {
-        ...config.auth,
-        alias: config.auth.alias ?? loaded.authAlias.replace(`${config.auth.type}:`, ""),
-      },
-      baseUrl,
-      fetch: options.fetch,
-      limiter: options.limiter,
-      clock,
-      random: options.random,
-      onRetry: (retry) =>
-        log.warn("http.retry", {
-          status: retry.status ?? null,
-          attempt: retry.attempt,
-          wait_ms: Math.round(retry.waitMs),
-          msg: `${retry.reason === "http" ? `status ${retry.status}` : retry.reason} from ` +
-            `${retry.url}; attempt ${retry.attempt + 1} in ${Math.round(retry.waitMs)} ms` +
-            (retry.header ? ` (${retry.header})` : ""),
-        }),
-    });
-    const report = new RunReportBuilder(runId, {
-      clock: () => clock.now(),
-      configSha256: loaded.sha256,
-      env,
-    });
-    const ctx: RunContext = {
-      out,
-      runId,
-      loaded,
-      baseUrl,
-      client,
-      state,
-      snapshots: new SnapshotStore(out, { thread: "worker" }),
-      // Page lines are appended only once their snapshots resolved (durable, size known).
-      manifest: new ManifestWriter(out, {
-        secrets: loaded.secretValues,
-        checkSnapshot: false,
-        beforeWrite: begin,
-      }),
-      report,
-      log,
-      progress,
-      pool: new WorkerPool({ size: options.workers ?? config.workers }),
-      env,
-      secrets: loaded.secretValues,
-      now,
-      startFlags: options.fullRefresh === true || options.since !== undefined,
-      outputs,
-      signal: options.signal,
-    };
+    const plan = await planRun(loaded, options, run, state, log);
+    assets = plan.assets;
+    const { skips, adopted, starts } = plan;
+    const { ctx, client } = runContext(loaded, options, run, { record, log, progress });
     await outputs.start(ctx, adopted.crashedRuns);
     const results = await runAssets(ctx, assets, starts, runAsset, {
       detectChanges: options.detectChanges,
@@ -358,35 +253,14 @@ async function harvestLocked(
       manifestStart: await manifestSize(out),
     });
     const derived = await outputs.derive(ctx, results);
-    const built = report.build();
+    const built = ctx.report.build();
     let reportPaths: WrittenReport | null = null;
-    if (built.status === "failed" && began === undefined) {
+    if (built.status === "failed" && !record.began) {
       log.info("harvest.nothing_written", {
         msg: `run ${runId} failed before writing anything: ${out} and its state are unchanged`,
       });
     } else {
-      await begin();
-      reportPaths = await writeRunReport(out, built, {
-        secrets: loaded.secretValues,
-        html: options.htmlReport,
-      });
-      await store.finishRun(runId, {
-        status: built.status === "succeeded"
-          ? "succeeded"
-          : built.status === "failed"
-          ? "failed"
-          : "partial",
-        finishedAt: now().toISOString(),
-        counts: {
-          pages: built.totals.pages,
-          records: built.totals.records,
-          rows: results.reduce((n, r) => n + r.rows, 0),
-          retries: built.totals.retries,
-          status_429: built.totals.status_429,
-          skips: built.totals.skips,
-          failed: results.filter((r) => r.status === "failed").length,
-        },
-      });
+      reportPaths = await record.finish(out, built, runCounts(built, results));
     }
     log.info("harvest.done", {
       msg:
@@ -403,26 +277,187 @@ async function harvestLocked(
       assets: results,
       report: built,
       reportPaths,
-      statePath,
+      statePath: opened.description,
       crashedRuns: adopted.crashedRuns,
       adoptedPages: adopted.adopted.length,
       derived,
     };
   } catch (error) {
-    if (began !== undefined) {
-      await store.finishRun(runId, {
-        status: "failed",
-        finishedAt: now().toISOString(),
-        counts: {},
-      }).catch(() => {});
-    }
+    await record.abandon(out);
     throw error;
   } finally {
     progress.close();
     log.close();
-    await state.close();
+    await record.close();
     await outputs.close();
   }
+}
+
+/** Which assets a harvest runs, in what order, from where; pages a crashed run left adopted. */
+async function planRun(
+  loaded: LoadedConfig,
+  options: HarvestOptions,
+  run: LockedRun,
+  state: StateStore,
+  log: ReturnType<typeof createLogger>,
+) {
+  const { out, runId, now } = run;
+  const skips = await state.listSkips();
+  const assets = selectAssets(loaded.config.assets, {
+    only: options.assets,
+    skipped: skips.map((s) => s.assetId),
+  });
+  log.info("harvest.start", {
+    msg: `run ${runId}: ${assets.length} asset(s) into ${out} with ${
+      options.workers ?? loaded.config.workers
+    } worker(s)`,
+  });
+  const adopted = await adoptManifestPages(out, state, { runId, now });
+  if (adopted.crashedRuns.length > 0) {
+    log.warn("resume.crashed_runs", {
+      msg: `run(s) ${
+        adopted.crashedRuns.join(", ")
+      } did not finish; ${adopted.adopted.length} page(s) they wrote completely were committed, the rest is fetched again`,
+    });
+  }
+  const starts = new Map<string, AssetStart | Error>();
+  for (const asset of assets) {
+    starts.set(asset.name, await startOf(state, asset, options, now, out));
+  }
+  return { assets, skips, adopted, starts };
+}
+
+/** The log lines and the progress bar of one harvest. */
+function runConsole(loaded: LoadedConfig, options: HarvestOptions, run: LockedRun) {
+  const clock = () => run.clock.now();
+  const log = createLogger({
+    format: options.logFormat ?? "auto",
+    level: options.logLevel ?? (options.quiet ? "warn" : "info"),
+    runId: run.runId,
+    secrets: loaded.secretValues,
+    output: options.logOutput,
+    file: options.logFile,
+    clock,
+  });
+  const progress = createProgress({
+    output: options.quiet
+      ? { writeSync: (b) => b.length, isTerminal: () => false }
+      : options.progressOutput,
+    clock,
+  });
+  return { log, progress };
+}
+
+/** The state store of a harvest and how the summary names it. */
+async function openHarvestState(
+  config: Config,
+  options: HarvestOptions,
+  out: string,
+  now: () => Date,
+): Promise<{ store: StateStore; description: string }> {
+  const location = stateLocation(config.state, { out });
+  // A PostgreSQL URL may hold a password: the summary and report name it masked.
+  const description = options.openState
+    ? "the state store the caller opened"
+    : location.path === undefined
+    ? "Deno KV (default database)"
+    : describeState(location);
+  // SQLite `normal`: a commit survives a killed process without an fsync of its own; after a
+  // power loss the last commits may be forgotten, and the next run adopts those pages again from
+  // their manifest lines, which are flushed.
+  const store = options.openState
+    ? await options.openState()
+    : location.backend === "sqlite"
+    ? openSqliteState(location.path!, { now, synchronous: "normal" })
+    : await openStateStore(config.state, { out, now });
+  return { store, description };
+}
+
+/**
+ * What every asset of one harvest shares: its HTTP session (returned too, for the requests it
+ * records), state, stores, report and workers.
+ */
+function runContext(
+  loaded: LoadedConfig,
+  options: HarvestOptions,
+  run: LockedRun,
+  parts: {
+    record: RunRecord;
+    log: ReturnType<typeof createLogger>;
+    progress: ReturnType<typeof createProgress>;
+  },
+): { ctx: RunContext; client: RecordingHttpClient } {
+  const { config } = loaded;
+  const { out, runId, clock, now } = run;
+  const { record, log } = parts;
+  const env = { ...envStamp() };
+  const client = new RecordingHttpClient({
+    retry: config.retry,
+    rateLimit: config.rate_limit,
+    // The provider reports the config's alias (`bearer:API_TOKEN`) in results and errors.
+    // A registered kind names itself (its provider's `alias`).
+    auth: config.auth.type === "none" || config.auth.type === "custom" ? config.auth : {
+      ...config.auth,
+      alias: config.auth.alias ?? loaded.authAlias.replace(`${config.auth.type}:`, ""),
+    },
+    baseUrl: run.baseUrl,
+    fetch: options.fetch,
+    limiter: options.limiter,
+    clock,
+    random: options.random,
+    onRetry: (retry) =>
+      log.warn("http.retry", {
+        status: retry.status ?? null,
+        attempt: retry.attempt,
+        wait_ms: Math.round(retry.waitMs),
+        msg: `${retry.reason === "http" ? `status ${retry.status}` : retry.reason} from ` +
+          `${retry.url}; attempt ${retry.attempt + 1} in ${Math.round(retry.waitMs)} ms` +
+          (retry.header ? ` (${retry.header})` : ""),
+      }),
+  });
+  const ctx: RunContext = {
+    out,
+    runId,
+    loaded,
+    baseUrl: run.baseUrl,
+    client,
+    state: record.state,
+    snapshots: new SnapshotStore(out, { thread: options.memoryOut ? "main" : "worker" }),
+    // Page lines are appended only once their snapshots resolved (durable, size known).
+    manifest: new ManifestWriter(out, {
+      secrets: loaded.secretValues,
+      checkSnapshot: false,
+      beforeWrite: () => record.begin(),
+    }),
+    report: new RunReportBuilder(runId, {
+      clock: () => clock.now(),
+      configSha256: loaded.sha256,
+      env,
+    }),
+    log,
+    progress: parts.progress,
+    pool: new WorkerPool({ size: options.workers ?? config.workers }),
+    env,
+    secrets: loaded.secretValues,
+    now,
+    startFlags: options.fullRefresh === true || options.since !== undefined,
+    outputs: run.outputs,
+    signal: options.signal,
+  };
+  return { ctx, client };
+}
+
+/** The counts a finished harvest's run row keeps. */
+function runCounts(built: RunReport, results: AssetResult[]): Record<string, number> {
+  return {
+    pages: built.totals.pages,
+    records: built.totals.records,
+    rows: results.reduce((n, r) => n + r.rows, 0),
+    retries: built.totals.retries,
+    status_429: built.totals.status_429,
+    skips: built.totals.skips,
+    failed: results.filter((r) => r.status === "failed").length,
+  };
 }
 
 /** Reads an asset's stored watermarks and decides its start; an error is the asset's failure. */

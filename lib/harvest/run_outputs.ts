@@ -16,6 +16,7 @@
  *   `derive` event and uploaded — {@link RunOutputs.derive}.
  * @module
  */
+import { configStampPath } from "../provenance/config_stamp.ts";
 import type { Env, LoadedConfig } from "../config/load.ts";
 import {
   type AssetConfig,
@@ -34,7 +35,7 @@ import { loadManifest, type ManifestRecordInput } from "../provenance/manifest.t
 import { discardedSnapshots, type ManifestEntry } from "../provenance/live_outputs.ts";
 import { pruneRejects } from "../contracts/rejects.ts";
 import { probeSnapshotPath, resolveOutPath } from "../provenance/snapshot.ts";
-import { canonicalJson } from "../core/stamps.ts";
+import { canonicalJson } from "../core/json_text.ts";
 import { writeFileAtomic } from "../core/atomic_file.ts";
 import { REDACTED } from "../core/redact.ts";
 import { checkDeriveSteps, runDeriveStep } from "../transform/derive_step.ts";
@@ -42,16 +43,13 @@ import { FfiUnavailableError } from "../sinks/ffi.ts";
 import { readBoundary, readPlan } from "./asset_plan.ts";
 import type { AssetPlan } from "./asset_plan.ts";
 import type { AssetResult, RunContext } from "./asset_run.ts";
-import { describeFiles, type FileFacts, objectKeyOf, type UploadFile } from "./output_files.ts";
+import {
+  describeFiles,
+  type FileFacts,
+  objectKeyOf,
+  type UploadFile,
+} from "../pipeline/output_files.ts";
 import { responseFields } from "./page_step.ts";
-
-/** Where the config stamps of an out folder are: `<out>/configs/<config_sha256>.json`. */
-export const CONFIG_STAMP_DIR = "configs";
-
-/** The path, relative to the out folder, of the config stamp of a config hash. */
-export function configStampPath(configSha256: string): string {
-  return `${CONFIG_STAMP_DIR}/${configSha256}.json`;
-}
 
 /** Options of {@link openRunOutputs}. */
 export interface RunOutputsOptions {

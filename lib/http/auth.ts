@@ -4,13 +4,12 @@
  * secrets so that errors and logs can mask them.
  * @module
  */
-import { type AuthConfig, authSchema, builtinAuthSchemas } from "./schema.ts";
+import { type AuthConfig, type AuthConfigInput, authSchema, builtinAuthSchemas } from "./schema.ts";
 import type { Clock } from "../core/clock.ts";
 import type { HttpRequest, HttpResult } from "./request.ts";
 import { ApiKeyAuth, BasicAuth, BearerAuth } from "./auth_static.ts";
 import { OAuth2ClientCredentialsAuth } from "./auth_oauth2.ts";
 import { LoginAuth } from "./auth_login.ts";
-import type { z } from "zod";
 import { type AuthContext, authKind, registerAuth } from "./auth_registry.ts";
 
 /** The parts of a request a provider may change. */
@@ -88,7 +87,7 @@ export const noAuth: AuthProvider = {
  * ```
  */
 export function createAuthProvider(
-  config: z.input<typeof authSchema> | AuthConfig,
+  config: AuthConfigInput | AuthConfig,
   options: AuthProviderOptions = {},
 ): AuthProvider {
   const auth = authSchema.parse(config);

@@ -4,8 +4,8 @@
  * signature, a vendor's token exchange).
  * @module
  */
-import type { z } from "zod";
 import { createRegistry, type Registry } from "../core/registry.ts";
+import type { StandardSchemaV1 } from "../core/standard_schema.ts";
 import type { AuthProvider, TokenSender } from "./auth.ts";
 import type { Clock } from "../core/clock.ts";
 
@@ -25,7 +25,7 @@ export interface AuthKind<C extends { type: string } = { type: string }> {
    * Checks the whole `auth:` object of this kind, `type` included (and `alias`, the name the
    * manifest records, if the kind takes one); issues are reported at `auth.<field>`.
    */
-  schema: z.ZodType<C>;
+  schema: StandardSchemaV1<unknown, C>;
   /** The provider for one run. Its secrets must be listed by `secrets()` so they are masked. */
   create(config: NoInfer<C>, context: AuthContext): AuthProvider;
 }

@@ -4,31 +4,32 @@
  * engine creates one per run and calls `client.fetch` for every page.
  * @module
  */
-import type { z } from "zod";
 import { redactText, redactUrl } from "../core/redact.ts";
 import { type AuthProvider, createAuthProvider } from "./auth.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { type EtagStore, MemoryEtagStore } from "./etag_store.ts";
 import { type FetchFunction, fetchResilient, type RetryEvent } from "./fetch_resilient.ts";
-import { type Limiter, RateLimiter } from "./rate_limiter.ts";
+import { type Limiter, type LimiterFactory, RateLimiter } from "./rate_limiter.ts";
 import type { HttpRequest, HttpResult } from "./request.ts";
 import { RetryBudget } from "./retry_budget.ts";
 import {
-  authSchema,
+  type AuthConfigInput,
   type RateLimitConfig,
+  type RateLimitConfigInput,
   rateLimitSchema,
   type RetryConfig,
+  type RetryConfigInput,
   retrySchema,
 } from "./schema.ts";
 
 /** Options of {@linkcode HttpClient}. */
 export interface HttpClientOptions {
   /** `retry:` config. @default retrySchema defaults */
-  retry?: z.input<typeof retrySchema>;
+  retry?: RetryConfigInput;
   /** `rate_limit:` config. @default rateLimitSchema defaults (adaptive, no fixed rate) */
-  rateLimit?: z.input<typeof rateLimitSchema>;
+  rateLimit?: RateLimitConfigInput;
   /** `auth:` config, or a ready provider. @default { type: "none" } */
-  auth?: z.input<typeof authSchema> | AuthProvider;
+  auth?: AuthConfigInput | AuthProvider;
   /** Base URL for relative request, token and login URLs. */
   baseUrl?: string | URL;
   /** Validators for conditional requests; `false` turns them off. @default a MemoryEtagStore */
@@ -43,7 +44,7 @@ export interface HttpClientOptions {
    * Makes the session's limiter from the parsed `rate_limit:` config (queue workers share one
    * budget across processes). @default a RateLimiter in this process
    */
-  limiter?: (config: RateLimitConfig, clock: Clock) => Limiter;
+  limiter?: LimiterFactory;
   /** Headers sent with every request. */
   headers?: HeadersInit;
   /** Told of every retry before its wait (one `http.retry` log line each). */

@@ -26,7 +26,12 @@ import {
 } from "./request.ts";
 import { RetryBudget } from "./retry_budget.ts";
 import { decideRetry } from "./retry_policy.ts";
-import { rateLimitSchema, retrySchema } from "./schema.ts";
+import {
+  type RateLimitConfigInput,
+  rateLimitSchema,
+  type RetryConfigInput,
+  retrySchema,
+} from "./schema.ts";
 
 /** The `fetch` to send with: global `fetch`, or e.g. `(url, init) => app.request(url, init)`. */
 export type FetchFunction = (input: string, init: RequestInit) => Response | Promise<Response>;
@@ -34,9 +39,9 @@ export type FetchFunction = (input: string, init: RequestInit) => Response | Pro
 /** Options of {@linkcode fetchResilient}. A run shares them through an `HttpClient`. */
 export interface FetchResilientOptions {
   /** `retry:` config (defaults filled in by `retrySchema`). */
-  retry?: z.input<typeof retrySchema>;
+  retry?: RetryConfigInput;
   /** `rate_limit:` config (`max_wait_s`; the bucket when no `limiter` is given). */
-  rateLimit?: z.input<typeof rateLimitSchema>;
+  rateLimit?: RateLimitConfigInput;
   /** The run's shared limiter. @default a new one from `rateLimit` */
   limiter?: Limiter;
   /** The run's shared retry budget. @default a new one from `retry` */

@@ -37,6 +37,7 @@ export interface HttpErrorDetails {
 
 /** A request that failed for good. Exit code 3. */
 export class HttpError extends TidemarkError {
+  /** 3: a request failed for good. */
   override exitCode = 3;
   /** The URL with secrets redacted. */
   readonly url: string;

@@ -22,6 +22,7 @@ export {
   type FetchFunction,
   fetchResilient,
   type FetchResilientOptions,
+  type RetryEvent,
 } from "./fetch_resilient.ts";
 export {
   HttpClient,
@@ -91,13 +92,13 @@ export {
   type WaitHint,
   waitHint,
 } from "./retry_after.ts";
-export {
-  type AuthConfig,
-  authSchema,
-  type RateLimitConfig,
-  rateLimitSchema,
-  type RetryConfig,
-  retrySchema,
+export type {
+  AuthConfig,
+  AuthConfigInput,
+  RateLimitConfig,
+  RateLimitConfigInput,
+  RetryConfig,
+  RetryConfigInput,
 } from "./schema.ts";
 export { isSensitiveParam, REDACTED, redactText, redactUrl } from "../core/redact.ts";
 export {

@@ -13,6 +13,7 @@
  */
 import { type Clock, systemClock } from "../core/clock.ts";
 import { readRateLimit } from "./retry_after.ts";
+import type { RateLimitConfig } from "./schema.ts";
 
 /** Options of a {@linkcode RateLimiter}. */
 export interface RateLimiterOptions {
@@ -64,6 +65,12 @@ export interface Limiter {
   /** Holds every request to `key` until `until` (epoch ms). */
   pause(key: string, until: number): void;
 }
+
+/**
+ * Makes a run's limiter from its parsed `rate_limit:` config (queue workers share one budget
+ * across processes through one).
+ */
+export type LimiterFactory = (config: RateLimitConfig, clock: Clock) => Limiter;
 
 /** The limiter would have to hold a request longer than `maxWaitMs`. */
 export class RateLimitWaitTooLong extends Error {

@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { customKindSchema, routeCustomKind } from "../core/registry.ts";
+import type { Assert, SchemaIs } from "../core/schema_type.ts";
+import { type CustomKindConfig, customKindSchema, routeCustomKind } from "../core/registry.ts";
 import { authRegistry } from "./auth_registry.ts";
 
 /** `retry:` — attempts, exponential backoff with full jitter, a run-wide budget, per-attempt timeout. */
@@ -27,8 +28,23 @@ export const retrySchema = z.strictObject({
    */
   max_body_mb: z.number().positive().default(256),
 });
-/** Parsed `retry:` config. */
-export type RetryConfig = z.infer<typeof retrySchema>;
+/** Parsed `retry:` config (see {@link retrySchema} for what each field means). */
+export interface RetryConfig {
+  /** Attempts per request, the first included. @default 6 */
+  max_attempts: number;
+  /** Backoff base: attempt n waits random(0, min(cap_ms, base_ms·2^n)). @default 500 */
+  base_ms: number;
+  /** Backoff cap for one wait. @default 8000 */
+  cap_ms: number;
+  /** Total sleep a whole run may spend on retries, in seconds. @default 600 */
+  budget_s: number;
+  /** Total retries a whole run may make. @default 10000 */
+  budget_retries: number;
+  /** Per-attempt timeout in seconds. @default 30 */
+  timeout_s: number;
+  /** Largest response body read, in MB. @default 256 */
+  max_body_mb: number;
+}
 
 /** `rate_limit:` — the client-side token bucket and the longest wait worth sleeping. */
 export const rateLimitSchema = z.strictObject({
@@ -48,8 +64,19 @@ export const rateLimitSchema = z.strictObject({
    */
   key: z.enum(["credential", "origin", "asset"]).default("credential"),
 });
-/** Parsed `rate_limit:` config. */
-export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
+/** Parsed `rate_limit:` config (see {@link rateLimitSchema} for what each field means). */
+export interface RateLimitConfig {
+  /** Steady request rate; omitted = learn it from the server's rate-limit headers. */
+  requests_per_second?: number;
+  /** Bucket size: requests that may go out back to back. @default 1 */
+  burst: number;
+  /** A server-requested wait longer than this skips the asset instead of sleeping. @default 120 */
+  max_wait_s: number;
+  /** Follow X-RateLimit-* / RateLimit headers to pace requests. @default true */
+  adaptive: boolean;
+  /** What one limiter covers. @default "credential" */
+  key: "credential" | "origin" | "asset";
+}
 
 const alias = z.string().min(1).optional();
 
@@ -116,5 +143,45 @@ export const authSchema = z.preprocess(
 
 /** The built-in auth kinds' schemas, by name (each registers with its own). */
 export const builtinAuthSchemas = builtinAuth;
-/** Parsed `auth:` config. */
-export type AuthConfig = z.infer<typeof authSchema>;
+/** Parsed `auth:` config: one of the built-in kinds, or a registered one. */
+export type AuthConfig =
+  | { type: "none" }
+  | { type: "bearer"; token: string; alias?: string }
+  | { type: "header"; name: string; key: string; alias?: string }
+  | { type: "query"; name: string; key: string; alias?: string }
+  | { type: "basic"; username: string; password: string; alias?: string }
+  | {
+    type: "oauth2";
+    token_url: string;
+    client_id: string;
+    client_secret: string;
+    scope?: string;
+    alias?: string;
+  }
+  | {
+    type: "login";
+    login_url: string;
+    refresh_url?: string;
+    username: string;
+    password: string;
+    alias?: string;
+  }
+  | CustomKindConfig;
+
+/** `auth:` as written: defaults may be left out; a registered kind is named by its `type`. */
+export type AuthConfigInput =
+  | Exclude<AuthConfig, { type: "header" | "query" } | CustomKindConfig>
+  | { type: "header" | "query"; name?: string; key: string; alias?: string }
+  | CustomKindConfig
+  | { type: string; [option: string]: unknown };
+
+/** `retry:` as written (every field has a default). */
+export type RetryConfigInput = Partial<RetryConfig>;
+/** `rate_limit:` as written (every field has a default or is optional). */
+export type RateLimitConfigInput = Partial<RateLimitConfig>;
+
+// The hand-written types above are the public ones (a published package cannot infer them from
+// zod); these lines fail to compile when a schema and its type drift apart.
+type _Retry = Assert<SchemaIs<typeof retrySchema, RetryConfig, RetryConfigInput>>;
+type _RateLimit = Assert<SchemaIs<typeof rateLimitSchema, RateLimitConfig, RateLimitConfigInput>>;
+type _Auth = Assert<SchemaIs<typeof authSchema, AuthConfig, AuthConfigInput>>;

@@ -4,13 +4,11 @@
  * is refused unless allowed.
  * @module
  */
-import type { PaginationConfig } from "./schema.ts";
+import type { BodyLinkPaginationConfig } from "./schema.ts";
+export type { BodyLinkPaginationConfig };
 import { select } from "../core/select.ts";
 import { cursorText, type Paginator, type StrategyOptions } from "./paginator.ts";
 import { linkWalkPaginator } from "./step.ts";
-
-/** The `body_link` pagination config. */
-export type BodyLinkPaginationConfig = Extract<PaginationConfig, { type: "body_link" }>;
 
 /**
  * A paginator that follows a URL read from the body.

@@ -4,13 +4,11 @@
  * (Datasette's `"next": null`).
  * @module
  */
-import type { PaginationConfig } from "./schema.ts";
+import type { CursorPaginationConfig } from "./schema.ts";
+export type { CursorPaginationConfig };
 import { select } from "../core/select.ts";
 import { cursorText, type Paginator, type StrategyOptions, withParams } from "./paginator.ts";
 import { limitParams, tokenWalkPaginator } from "./step.ts";
-
-/** The `cursor` pagination config. */
-export type CursorPaginationConfig = Extract<PaginationConfig, { type: "cursor" }>;
 
 /**
  * A paginator that follows a token from a body field.

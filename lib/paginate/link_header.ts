@@ -4,12 +4,10 @@
  * a link to another origin is refused unless allowed (the credential would go with it).
  * @module
  */
-import type { PaginationConfig } from "./schema.ts";
+import type { LinkPaginationConfig } from "./schema.ts";
+export type { LinkPaginationConfig };
 import type { Paginator, StrategyOptions } from "./paginator.ts";
 import { linkWalkPaginator } from "./step.ts";
-
-/** The `link` pagination config. */
-export type LinkPaginationConfig = Extract<PaginationConfig, { type: "link" }>;
 
 /** One link of a `Link` header: its target and parameters (names lower-cased). */
 export interface LinkValue {

@@ -59,7 +59,7 @@ export { bodyLinkPaginator } from "./body_link.ts";
 export { cursorPaginator } from "./cursor.ts";
 export { type GuardOptions, guardPaginator } from "./guard.ts";
 export { lastRecordPaginator } from "./last_record.ts";
-export { findLink, linkPaginator, parseLinkHeader } from "./link_header.ts";
+export { findLink, linkPaginator, type LinkValue, parseLinkHeader } from "./link_header.ts";
 export { nonePaginator } from "./none.ts";
 export { offsetPaginator } from "./offset.ts";
 export { pagePaginator, totalPages } from "./page.ts";
@@ -83,15 +83,13 @@ export {
   registerPaginator,
 } from "./registry.ts";
 export {
-  bodyLinkPaginationSchema,
-  cursorPaginationSchema,
-  customPaginationSchema,
-  linkPaginationSchema,
-  nonePaginationSchema,
-  offsetPaginationSchema,
-  pagePaginationSchema,
+  type BodyLinkPaginationConfig,
+  type CursorPaginationConfig,
+  type LinkPaginationConfig,
+  type OffsetPaginationConfig,
+  type PagePaginationConfig,
   PAGINATION_TYPES,
   type PaginationConfig,
-  paginationSchema,
-  timelinePaginationSchema,
+  type PaginationConfigInput,
+  type TimelinePaginationConfig,
 } from "./schema.ts";

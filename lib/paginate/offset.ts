@@ -4,7 +4,8 @@
  * without a total on an empty page (on a short one too with `stop_on_short_page`).
  * @module
  */
-import type { PaginationConfig } from "./schema.ts";
+import type { OffsetPaginationConfig } from "./schema.ts";
+export type { OffsetPaginationConfig };
 import { PaginationError } from "../core/errors.ts";
 import { select } from "../core/select.ts";
 import {
@@ -17,9 +18,6 @@ import {
   withParams,
 } from "./paginator.ts";
 import { firstRequest, resumeNumber, resumeRequest, stepRequest } from "./step.ts";
-
-/** The `offset` pagination config. */
-export type OffsetPaginationConfig = Extract<PaginationConfig, { type: "offset" }>;
 
 /**
  * A paginator over `offset` and `limit` parameters.

@@ -5,7 +5,8 @@
  * page).
  * @module
  */
-import type { PaginationConfig } from "./schema.ts";
+import type { PagePaginationConfig } from "./schema.ts";
+export type { PagePaginationConfig };
 import { PaginationError } from "../core/errors.ts";
 import { select } from "../core/select.ts";
 import {
@@ -18,9 +19,6 @@ import {
   withParams,
 } from "./paginator.ts";
 import { firstRequest, limitParams, resumeNumber, resumeRequest, stepRequest } from "./step.ts";
-
-/** The `page` pagination config. */
-export type PagePaginationConfig = Extract<PaginationConfig, { type: "page" }>;
 
 /**
  * The total number of pages a response announces (body path or header), or undefined.

@@ -4,8 +4,8 @@
  * names the kind in `pagination.type` and its options beside it.
  * @module
  */
-import type { z } from "zod";
 import { createRegistry, type Registry } from "../core/registry.ts";
+import type { StandardSchemaV1 } from "../core/standard_schema.ts";
 import type { Paginator } from "./paginator.ts";
 
 /** What a paginator is created with besides its options. */
@@ -26,7 +26,7 @@ export interface PaginatorKind<C extends { type: string } = { type: string }> {
    * Checks the whole `pagination:` object of this kind, `type` included, and fills its defaults;
    * its issues are reported at `assets[i].pagination.<field>` like the built-ins'.
    */
-  schema: z.ZodType<C>;
+  schema: StandardSchemaV1<unknown, C>;
   /** The paginator of one walk (wrapped by Tidemark in the repeated-cursor and `max_pages` guards). */
   create(config: NoInfer<C>, context: PaginatorContext): Paginator;
 }

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { selectorSchema } from "../core/select.ts";
-import { customKindSchema, routeCustomKind } from "../core/registry.ts";
+import type { Assert, DefaultsOptional, SchemaIs } from "../core/schema_type.ts";
+import { type CustomKindConfig, customKindSchema, routeCustomKind } from "../core/registry.ts";
 import { paginatorRegistry } from "./registry.ts";
 
 /** The pagination types a config may name, in the order error messages list them. */
@@ -159,5 +160,149 @@ export const paginationSchema = z.preprocess(
     customPaginationSchema,
   ]),
 );
-/** Parsed `pagination:`. */
-export type PaginationConfig = z.infer<typeof paginationSchema>;
+/** Parsed `pagination: { type: cursor }` (see {@link cursorPaginationSchema}). */
+export interface CursorPaginationConfig {
+  /** The kind. */
+  type: "cursor";
+  /** Query parameter the cursor is sent in. */
+  param: string;
+  /** Where the next cursor is in the body. @default "next" */
+  response_path: string;
+  /** A boolean in the body that says whether more pages follow. */
+  has_more_path?: string;
+  /** Page size sent in `limit_param`. */
+  limit?: number;
+  /** Query parameter for the page size. @default "limit" */
+  limit_param: string;
+}
+
+/** Parsed `pagination: { type: offset }` (see {@link offsetPaginationSchema}). */
+export interface OffsetPaginationConfig {
+  /** The kind. */
+  type: "offset";
+  /** Query parameter of the offset. @default "offset" */
+  param: string;
+  /** Page size. @default 100 */
+  limit: number;
+  /** Query parameter of the page size. @default "limit" */
+  limit_param: string;
+  /** Where the total record count is in the body. */
+  total_path?: string;
+  /** Without a total, end the walk on a page shorter than `limit`. @default false */
+  stop_on_short_page: boolean;
+  /** First offset. @default 0 */
+  start: number;
+}
+
+/** Parsed `pagination: { type: page }` (see {@link pagePaginationSchema}). */
+export interface PagePaginationConfig {
+  /** The kind. */
+  type: "page";
+  /** Query parameter of the page number. @default "page" */
+  param: string;
+  /** Number of the first page. @default 1 */
+  start: number;
+  /** Page size sent in `limit_param`. */
+  limit?: number;
+  /** Query parameter of the page size. @default "per_page" */
+  limit_param: string;
+  /** Where the total number of pages is in the body. */
+  total_pages_path?: string;
+  /** Response header holding the total number of pages. */
+  total_pages_header?: string;
+  /** Statuses that mean "past the last page". @default [] */
+  end_statuses: number[];
+  /** With a page size and no total, end the walk on a short page. @default false */
+  stop_on_short_page: boolean;
+}
+
+/** Parsed `pagination: { type: link }` (see {@link linkPaginationSchema}). */
+export interface LinkPaginationConfig {
+  /** The kind. */
+  type: "link";
+  /** The relation to follow. @default "next" */
+  rel: string;
+  /** Page size sent on the first request. */
+  limit?: number;
+  /** Query parameter of the page size. @default "per_page" */
+  limit_param: string;
+  /** Follow a next link to another origin. @default false */
+  allow_cross_origin: boolean;
+}
+
+/** Parsed `pagination: { type: body_link }` (see {@link bodyLinkPaginationSchema}). */
+export interface BodyLinkPaginationConfig {
+  /** The kind. */
+  type: "body_link";
+  /** Where the next URL is in the body. @default "links.next" */
+  response_path: string;
+  /** Page size sent on the first request. */
+  limit?: number;
+  /** Query parameter of the page size. @default "size" */
+  limit_param: string;
+  /** Follow a next link to another origin. @default false */
+  allow_cross_origin: boolean;
+}
+
+/** Parsed `pagination: { type: timeline }` (see {@link timelinePaginationSchema}). */
+export interface TimelinePaginationConfig {
+  /** The kind. */
+  type: "timeline";
+  /** Query parameter for "newer than". @default "since_id" */
+  since_param: string;
+  /** Query parameter for "older than". @default "until_id" */
+  until_param: string;
+  /** Query parameter of the page token. @default "pagination_token" */
+  token_param: string;
+  /** Where the next token is in the body. @default "meta.next_token" */
+  token_path: string;
+  /** Where the page's newest id is. @default "meta.newest_id" */
+  newest_path: string;
+  /** Where the page's oldest id is. @default "meta.oldest_id" */
+  oldest_path: string;
+  /** Record field holding the id. @default "id" */
+  id_field: string;
+  /** Page size. */
+  limit?: number;
+  /** Query parameter of the page size. @default "max_results" */
+  limit_param: string;
+}
+
+/** Parsed `pagination:`: one of the built-in kinds, or a registered one. */
+export type PaginationConfig =
+  | CursorPaginationConfig
+  | OffsetPaginationConfig
+  | PagePaginationConfig
+  | LinkPaginationConfig
+  | BodyLinkPaginationConfig
+  | TimelinePaginationConfig
+  | { type: "none" }
+  | CustomKindConfig;
+
+/**
+ * `pagination:` as written: a built-in kind with its defaults left out, or a registered kind
+ * named by its `type` with its own options beside it.
+ */
+export type PaginationConfigInput =
+  | DefaultsOptional<CursorPaginationConfig, "response_path" | "limit_param">
+  | DefaultsOptional<
+    OffsetPaginationConfig,
+    "param" | "limit" | "limit_param" | "stop_on_short_page" | "start"
+  >
+  | DefaultsOptional<
+    PagePaginationConfig,
+    "param" | "start" | "limit_param" | "end_statuses" | "stop_on_short_page"
+  >
+  | DefaultsOptional<LinkPaginationConfig, "rel" | "limit_param" | "allow_cross_origin">
+  | DefaultsOptional<
+    BodyLinkPaginationConfig,
+    "response_path" | "limit_param" | "allow_cross_origin"
+  >
+  | Partial<TimelinePaginationConfig> & { type: "timeline" }
+  | { type: "none" }
+  | CustomKindConfig
+  | { type: string; [option: string]: unknown };
+
+type _Pagination = Assert<
+  SchemaIs<typeof paginationSchema, PaginationConfig, PaginationConfigInput>
+>;

@@ -5,7 +5,8 @@
  * the engine can advance `X` and `X_oldest` once the walk is complete.
  * @module
  */
-import type { PaginationConfig } from "./schema.ts";
+import type { TimelinePaginationConfig } from "./schema.ts";
+export type { TimelinePaginationConfig };
 import { select } from "../core/select.ts";
 import { compareIds } from "../state/watermark.ts";
 import {
@@ -16,9 +17,6 @@ import {
   withParams,
 } from "./paginator.ts";
 import { limitParams, tokenWalkPaginator } from "./step.ts";
-
-/** The `timeline` pagination config. */
-export type TimelinePaginationConfig = Extract<PaginationConfig, { type: "timeline" }>;
 
 /** Options of {@link timelinePaginator}. */
 export interface TimelineOptions extends StrategyOptions {

@@ -15,6 +15,7 @@ import { loadManifest, type ManifestRecord, outputsOf } from "./manifest.ts";
 import { resolveOutPath } from "./snapshot.ts";
 import { type FileDigest, sha256File } from "../core/stamps.ts";
 import { formatBytes } from "../core/units.ts";
+import type { Assert, DefaultsOptional, SchemaIs } from "../core/schema_type.ts";
 
 /** One thing that does not match, naming the file. */
 export const verifyMismatchSchema = z.object({
@@ -38,8 +39,27 @@ export const verifyMismatchSchema = z.object({
   /** The manifest line concerned, if any (1-based). */
   line: z.int().optional(),
 });
-/** One mismatch found by {@link verifyOut}. */
-export type VerifyMismatch = z.infer<typeof verifyMismatchSchema>;
+/** One mismatch found by {@link verifyOut} (see {@link verifyMismatchSchema}). */
+export interface VerifyMismatch {
+  /** What kind of check failed. */
+  kind:
+    | "manifest_invalid"
+    | "snapshot_missing"
+    | "snapshot_hash"
+    | "snapshot_size"
+    | "output_missing"
+    | "part_hash"
+    | "state_unreadable"
+    | "state_without_manifest"
+    | "state_mismatch"
+    | "state_output_missing";
+  /** The file at fault, relative to the out folder. */
+  file: string;
+  /** What is wrong, in one sentence. */
+  message: string;
+  /** The manifest line concerned, if any (1-based). */
+  line?: number;
+}
 
 /** What {@link verifyOut} found: counts, mismatches (exit 1) and warnings. */
 export const verifyResultSchema = z.object({
@@ -69,8 +89,40 @@ export const verifyResultSchema = z.object({
   /** Things worth knowing that prove nothing wrong (crash leftovers, unchecked state). */
   warnings: z.array(z.string()),
 });
-/** The result of {@link verifyOut}. */
-export type VerifyResult = z.infer<typeof verifyResultSchema>;
+/** The result of {@link verifyOut} (see {@link verifyResultSchema}). */
+export interface VerifyResult {
+  /** The out folder verified. */
+  out: string;
+  /** `true` when there is no mismatch. */
+  ok: boolean;
+  /** Manifest lines read. */
+  manifest_lines: number;
+  /** Distinct files read or checked. */
+  files_checked: number;
+  /** Bytes re-hashed. */
+  bytes_checked: number;
+  /** Distinct snapshots re-hashed. */
+  snapshots_checked: number;
+  /** Distinct output parts found. */
+  outputs_checked: number;
+  /** Outputs superseded by a later write or discarded after a crash: not checked. */
+  outputs_superseded: number;
+  /** Committed state pages checked against the manifest. */
+  state_pages_checked: number;
+  /** Every mismatch, in the order found. */
+  mismatches: VerifyMismatch[];
+  /** Things worth knowing that prove nothing wrong. */
+  warnings: string[];
+}
+
+type _Mismatch = Assert<SchemaIs<typeof verifyMismatchSchema, VerifyMismatch, VerifyMismatch>>;
+type _Result = Assert<
+  SchemaIs<
+    typeof verifyResultSchema,
+    VerifyResult,
+    DefaultsOptional<VerifyResult, "outputs_superseded">
+  >
+>;
 
 /** Options of {@link verifyOut}. */
 export interface VerifyOptions {
@@ -113,111 +165,22 @@ export async function verifyOut(out: string, options: VerifyOptions = {}): Promi
     if (mismatches.length < maxMismatches) mismatches.push(m);
   };
   const warnings: string[] = [];
-
-  let entries: { line: number; record: ManifestRecord }[] = [];
-  try {
-    const loaded = await loadManifest(resolveOutPath(out, "manifest.jsonl"));
-    entries = loaded.entries;
-    if (loaded.torn) {
-      warnings.push(
-        `manifest.jsonl: line ${loaded.torn.line} is incomplete (a crash mid-write) and was ` +
-          "skipped; the next harvest trims it",
-      );
-    }
-  } catch (error) {
-    if (!(error instanceof VerifyError)) throw error;
-    fail({ kind: "manifest_invalid", file: "manifest.jsonl", message: error.message });
-  }
-
-  // Hash each distinct snapshot once, a few at a time.
-  const snapshots = new Map<string, FileDigest | null>();
-  for (const { record } of entries) if (record.snapshot) snapshots.set(record.snapshot, null);
-  await forEachLimited([...snapshots.keys()], options.concurrency ?? 4, async (path) => {
-    try {
-      snapshots.set(path, await sha256File(resolveOutPath(out, path)));
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  });
-
-  const outputs = new Map<string, FileDigest | "present" | null>();
-  const outputExists = async (path: string, wantHash: boolean) => {
-    const known = outputs.get(path);
-    if (known !== undefined && (known !== "present" || !wantHash)) return known;
-    let found: FileDigest | "present" | null;
-    try {
-      const full = resolveOutPath(out, path);
-      found = wantHash
-        ? await sha256File(full)
-        : ((await Deno.stat(full)).isFile ? "present" : null);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      found = null;
-    }
-    outputs.set(path, found);
-    return found;
-  };
-
+  const entries = await readEntries(out, fail, warnings);
+  const snapshots = await hashSnapshots(out, entries, options.concurrency ?? 4);
+  const outputs = new OutputFiles(out);
   const superseded = supersededLines(entries);
   const supersededPaths = new Set<string>();
   for (const { line, record } of entries) {
     if (superseded.has(line)) { for (const part of outputsOf(record)) supersededPaths.add(part); }
   }
   for (const { line, record } of entries) {
-    if (record.snapshot) {
-      const digest = snapshots.get(record.snapshot) ?? null;
-      if (digest === null) {
-        fail({
-          kind: "snapshot_missing",
-          file: record.snapshot,
-          line,
-          message: `snapshot of ${describe(record)} is missing`,
-        });
-      } else if (digest.sha256 !== record.sha256) {
-        fail({
-          kind: "snapshot_hash",
-          file: record.snapshot,
-          line,
-          message: `sha256 on disk ${digest.sha256} differs from the manifest's ${record.sha256}`,
-        });
-      } else if (digest.bytes !== record.bytes) {
-        fail({
-          kind: "snapshot_size",
-          file: record.snapshot,
-          line,
-          message: `size on disk ${digest.bytes} differs from the manifest's ${record.bytes}`,
-        });
-      }
-    }
-    const parts = superseded.has(line) ? [] : outputsOf(record);
-    const partHashes = record.part_sha256 === undefined
-      ? []
-      : Array.isArray(record.part_sha256)
-      ? record.part_sha256
-      : [record.part_sha256];
-    for (const [i, part] of parts.entries()) {
-      const want = partHashes.length === parts.length ? partHashes[i] : undefined;
-      const found = await outputExists(part, want !== undefined);
-      if (found === null) {
-        fail({
-          kind: "output_missing",
-          file: part,
-          line,
-          message: `output of ${describe(record)} is missing`,
-        });
-      } else if (want !== undefined && found !== "present" && found.sha256 !== want) {
-        fail({
-          kind: "part_hash",
-          file: part,
-          line,
-          message: `sha256 on disk ${found.sha256} differs from the manifest's ${want}`,
-        });
-      }
-    }
+    checkSnapshot(record, line, snapshots, fail);
+    if (!superseded.has(line)) await checkParts(record, line, outputs, fail);
   }
 
-  for (const part of outputs.keys()) supersededPaths.delete(part);
-  const state = await checkState(out, entries, outputExists, fail, warnings, supersededPaths);
+  for (const part of outputs.found.keys()) supersededPaths.delete(part);
+  const exists = (path: string, wantHash: boolean) => outputs.find(path, wantHash);
+  const state = await checkState(out, entries, exists, fail, warnings, supersededPaths);
   await findLeftovers(out, snapshots, warnings);
   if (total > mismatches.length) {
     warnings.push(`${total - mismatches.length} more mismatches not listed`);
@@ -225,9 +188,9 @@ export async function verifyOut(out: string, options: VerifyOptions = {}): Promi
 
   let bytes = 0;
   for (const d of snapshots.values()) bytes += d?.bytes ?? 0;
-  for (const d of outputs.values()) if (d !== null && d !== "present") bytes += d.bytes;
+  for (const d of outputs.found.values()) if (d !== null && d !== "present") bytes += d.bytes;
   const snapshotsFound = [...snapshots.values()].filter((d) => d !== null).length;
-  const outputsFound = [...outputs.values()].filter((d) => d !== null).length;
+  const outputsFound = [...outputs.found.values()].filter((d) => d !== null).length;
   return {
     out,
     ok: total === 0,
@@ -242,6 +205,143 @@ export async function verifyOut(out: string, options: VerifyOptions = {}): Promi
     mismatches,
     warnings,
   };
+}
+
+/** The manifest's lines; an invalid manifest is a mismatch, a torn last line a warning. */
+async function readEntries(
+  out: string,
+  fail: (m: VerifyMismatch) => void,
+  warnings: string[],
+): Promise<{ line: number; record: ManifestRecord }[]> {
+  try {
+    const loaded = await loadManifest(resolveOutPath(out, "manifest.jsonl"));
+    if (loaded.torn) {
+      warnings.push(
+        `manifest.jsonl: line ${loaded.torn.line} is incomplete (a crash mid-write) and was ` +
+          "skipped; the next harvest trims it",
+      );
+    }
+    return loaded.entries;
+  } catch (error) {
+    if (!(error instanceof VerifyError)) throw error;
+    fail({ kind: "manifest_invalid", file: "manifest.jsonl", message: error.message });
+    return [];
+  }
+}
+
+/** Each distinct snapshot hashed once, a few at a time; `null` for a missing one. */
+async function hashSnapshots(
+  out: string,
+  entries: readonly { record: ManifestRecord }[],
+  concurrency: number,
+): Promise<Map<string, FileDigest | null>> {
+  const snapshots = new Map<string, FileDigest | null>();
+  for (const { record } of entries) if (record.snapshot) snapshots.set(record.snapshot, null);
+  await forEachLimited([...snapshots.keys()], concurrency, async (path) => {
+    try {
+      snapshots.set(path, await sha256File(resolveOutPath(out, path)));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  });
+  return snapshots;
+}
+
+/** A line's snapshot against its hash and size in the manifest. */
+function checkSnapshot(
+  record: ManifestRecord,
+  line: number,
+  snapshots: ReadonlyMap<string, FileDigest | null>,
+  fail: (m: VerifyMismatch) => void,
+): void {
+  if (!record.snapshot) return;
+  const digest = snapshots.get(record.snapshot) ?? null;
+  const file = record.snapshot;
+  if (digest === null) {
+    fail({
+      kind: "snapshot_missing",
+      file,
+      line,
+      message: `snapshot of ${describe(record)} is missing`,
+    });
+  } else if (digest.sha256 !== record.sha256) {
+    fail({
+      kind: "snapshot_hash",
+      file,
+      line,
+      message: `sha256 on disk ${digest.sha256} differs from the manifest's ${record.sha256}`,
+    });
+  } else if (digest.bytes !== record.bytes) {
+    fail({
+      kind: "snapshot_size",
+      file,
+      line,
+      message: `size on disk ${digest.bytes} differs from the manifest's ${record.bytes}`,
+    });
+  }
+}
+
+/** A line's output parts: present, and equal to their hashes when the manifest has them. */
+async function checkParts(
+  record: ManifestRecord,
+  line: number,
+  outputs: OutputFiles,
+  fail: (m: VerifyMismatch) => void,
+): Promise<void> {
+  const parts = outputsOf(record);
+  const partHashes = record.part_sha256 === undefined
+    ? []
+    : Array.isArray(record.part_sha256)
+    ? record.part_sha256
+    : [record.part_sha256];
+  for (const [i, part] of parts.entries()) {
+    const want = partHashes.length === parts.length ? partHashes[i] : undefined;
+    const found = await outputs.find(part, want !== undefined);
+    if (found === null) {
+      fail({
+        kind: "output_missing",
+        file: part,
+        line,
+        message: `output of ${describe(record)} is missing`,
+      });
+    } else if (want !== undefined && found !== "present" && found.sha256 !== want) {
+      fail({
+        kind: "part_hash",
+        file: part,
+        line,
+        message: `sha256 on disk ${found.sha256} differs from the manifest's ${want}`,
+      });
+    }
+  }
+}
+
+/** Output files looked up once each: hashed when a hash is wanted, else only found. */
+class OutputFiles {
+  /** What each path looked up turned out to be (`null`: missing). */
+  readonly found: Map<string, FileDigest | "present" | null> = new Map();
+  readonly #out: string;
+
+  constructor(out: string) {
+    this.#out = out;
+  }
+
+  /** The file at `path` (relative to the out folder), hashed if `wantHash`. */
+  async find(path: string, wantHash: boolean): Promise<FileDigest | "present" | null> {
+    const known = this.found.get(path);
+    if (known !== undefined && (known !== "present" || !wantHash)) return known;
+    let found: FileDigest | "present" | null;
+    try {
+      const full = resolveOutPath(this.#out, path);
+      found = wantHash
+        ? await sha256File(full)
+        : ((await Deno.stat(full)).isFile ? "present" : null);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      found = null;
+    }
+    this.found.set(path, found);
+    return found;
+  }
 }
 
 function describe(record: ManifestRecord): string {

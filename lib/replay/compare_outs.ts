@@ -11,8 +11,9 @@
 import pl from "nodejs-polars";
 import { parse } from "csv-parse/sync";
 import { join } from "node:path";
-import { filesUnder } from "../harvest/output_files.ts";
-import { canonicalJson, sha256Hex } from "../core/stamps.ts";
+import { filesUnder } from "../pipeline/output_files.ts";
+import { canonicalJson } from "../core/json_text.ts";
+import { sha256Hex } from "../core/stamps.ts";
 
 /** The digest of one dataset folder. */
 export interface DatasetDigest {

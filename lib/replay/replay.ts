@@ -30,12 +30,11 @@ import {
 import { contractColumnTypes, getContract } from "../contracts/mod.ts";
 import { writeRejects } from "../contracts/rejects.ts";
 import { UsageError, VerifyError } from "../core/errors.ts";
-import { type AssetOutput, openAssetOutput } from "../harvest/asset_output.ts";
-import { rowsFromBytes, rowsOfPage } from "../harvest/page_rows.ts";
-import { shapeRows } from "../harvest/record_shape.ts";
-import { configStampPath } from "../harvest/run_outputs.ts";
-import { boundarySchema, WatermarkTracker } from "../harvest/watermark_tracker.ts";
-import { watermarkKind } from "../harvest/plan.ts";
+import { type AssetOutput, openAssetOutput } from "../pipeline/asset_output.ts";
+import { rowsFromBytes, rowsOfPage } from "../pipeline/page_rows.ts";
+import { shapedWriter } from "../pipeline/record_shape.ts";
+import { configStampPath } from "../provenance/config_stamp.ts";
+import { boundarySchema, watermarkKind, WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 import { runDeriveStep } from "../transform/derive_step.ts";
 import { discardedSnapshots } from "../provenance/live_outputs.ts";
 import { loadManifest, type ManifestRecord, outputsOf } from "../provenance/manifest.ts";
@@ -269,15 +268,12 @@ async function replayInto(
           `(its manifest names no part for them) were written by replay`,
       );
     }
-    let rows = batch.rows;
-    if (state.config.transform) {
-      // As the harvest's shapedWriter: every row of a run is stamped with the run's start.
-      rows = shapeRows(rows, state.config.transform, {
-        runId: batch.runId,
-        now: runIdTime(batch.runId) ?? loadTimeOf(batch.firstOutput, batch.runId),
-      });
-    }
-    await writer.write(rows, key ?? `replay-${state.stats.pages}`);
+    // The harvest's own writer: rows are shaped (`transform:`) exactly as it shaped them.
+    const shaped = shapedWriter(writer, state.config, {
+      runId: batch.runId,
+      now: loadTimeOf(batch.firstOutput, batch.runId),
+    });
+    await shaped.write(batch.rows, key ?? `replay-${state.stats.pages}`);
   };
 
   if (only) {

@@ -12,6 +12,8 @@ import { writeFileAtomic } from "../core/atomic_file.ts";
 import { UsageError } from "../core/errors.ts";
 import { redactText } from "../core/redact.ts";
 import { envStampSchema, loadManifest, type ManifestRecord } from "../provenance/manifest.ts";
+import type { EnvStamp } from "../core/stamps.ts";
+import type { Assert, SchemaIs } from "../core/schema_type.ts";
 import { runIdTime } from "../core/stamps.ts";
 import { renderHtmlReport } from "./html.ts";
 
@@ -28,8 +30,15 @@ export const startDecisionSchema = z.strictObject({
   /** Why, in words: `watermark 1997-05-06 in state (lookback 1 day)`. */
   reason: z.string(),
 });
-/** A starting-point decision. */
-export type StartDecision = z.infer<typeof startDecisionSchema>;
+/** A starting-point decision (see {@link startDecisionSchema}). */
+export interface StartDecision {
+  /** Which rule decided. */
+  source: "full_refresh" | "since" | "state" | "output" | "initial" | "none";
+  /** The starting value used (a watermark, a date), if any. */
+  value: string | number | null;
+  /** Why, in words. */
+  reason: string;
+}
 
 /** One attempt drawn on the timeline, in milliseconds from the run's start. */
 export const timelineTrySchema = z.strictObject({
@@ -67,8 +76,57 @@ export const requestEntrySchema = z.strictObject({
   /** Every attempt (one, synthesized from the line, when the manifest has no history). */
   tries: z.array(timelineTrySchema),
 });
-/** One request of the timeline. */
-export type RequestEntry = z.infer<typeof requestEntrySchema>;
+/** One attempt on the timeline (see {@link timelineTrySchema}). */
+export interface TimelineTry {
+  /** 1-based attempt number. */
+  attempt: number;
+  /** How it ended. */
+  kind: "http" | "timeout" | "reset" | "truncated" | "network";
+  /** HTTP status, when a response arrived. */
+  status: number | null;
+  /** When the attempt was sent, ms after the run started. */
+  offset_ms: number;
+  /** Milliseconds from sending to the end of the body or the failure. */
+  elapsed_ms: number;
+  /** Held by the client rate limiter before it was sent. */
+  queued_ms: number;
+  /** Slept after it (backoff or a server-requested wait). */
+  slept_ms: number;
+}
+
+/** One request of the timeline (see {@link requestEntrySchema}). */
+export interface RequestEntry {
+  /** The asset. */
+  asset: string;
+  /** Its partition, if any. */
+  partition: string | null;
+  /** Page number within the walk. */
+  page: number;
+  /** Final status; `null` for SQL parts. */
+  status: number | null;
+  /** Attempts made. */
+  attempts: number;
+  /** When the final attempt was sent (manifest `timestamp`). */
+  timestamp: string;
+  /** Same, in ms after the run started. */
+  offset_ms: number;
+  /** Milliseconds of the final attempt. */
+  elapsed_ms: number;
+  /** Milliseconds slept before it. */
+  slept_ms: number;
+  /** A server-requested wait, in seconds. */
+  retry_after: number | null;
+  /** Body bytes. */
+  bytes: number;
+  /** Records. */
+  rows: number;
+  /** Answered 304 / unchanged. */
+  unchanged: boolean;
+  /** The snapshot file, relative to the out folder. */
+  snapshot: string | null;
+  /** Every attempt. */
+  tries: TimelineTry[];
+}
 
 const counters = {
   /** Distinct pages (or SQL parts) committed. */
@@ -106,8 +164,43 @@ export const failedPageSchema = z.strictObject({
   /** The last error, secrets masked. */
   error: z.string(),
 });
-/** A failed page of the report. */
-export type FailedPage = z.infer<typeof failedPageSchema>;
+/** A failed page of the report (see {@link failedPageSchema}). */
+export interface FailedPage {
+  /** The partition ("" when the asset is not partitioned). */
+  partition: string;
+  /** The page number within the partition's walk. */
+  page: number;
+  /** The cursor it was requested with, if any. */
+  cursor: string | null;
+  /** The last error, secrets masked. */
+  error: string;
+}
+
+/** The counters of an asset's line and of the run's totals. */
+export interface ReportCounters {
+  /** Distinct pages (or SQL parts) committed. */
+  pages: number;
+  /** Manifest lines (responses received, parts written). */
+  requests: number;
+  /** Records received. */
+  records: number;
+  /** Records refused by the contract. */
+  rejects: number;
+  /** Attempts beyond the first. */
+  retries: number;
+  /** Responses with status 429. */
+  status_429: number;
+  /** Responses with status 304 (unchanged). */
+  status_304: number;
+  /** Times the asset was skipped (rate-limit wait above `max_wait_s`). */
+  skips: number;
+  /** Bytes received (snapshots) or written (SQL parts). */
+  bytes: number;
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** Pages whose request failed for good. */
+  pages_failed: number;
+}
 
 /** One asset's line of the report. */
 export const assetReportSchema = z.strictObject({
@@ -124,8 +217,25 @@ export const assetReportSchema = z.strictObject({
   /** Pages whose request failed for good, each with its last error. */
   failed_pages: z.array(failedPageSchema).default([]),
 });
-/** One asset's report. */
-export type AssetReport = z.infer<typeof assetReportSchema>;
+/** One asset's report (see {@link assetReportSchema}). */
+export interface AssetReport extends ReportCounters {
+  /** The asset. */
+  asset: string;
+  /** A REST asset or a SQL extraction. */
+  kind: "http" | "sql";
+  /** `incomplete` when the run ended (or crashed) before the asset was finished. */
+  status: "ok" | "failed" | "skipped" | "unchanged" | "incomplete";
+  /** Where it started from. */
+  start: StartDecision | null;
+  /** Errors, secrets masked. */
+  errors: string[];
+  /** Why it was skipped. */
+  skip_reasons: string[];
+  /** Anything else worth saying. */
+  notes: string[];
+  /** Pages whose request failed for good. */
+  failed_pages: FailedPage[];
+}
 
 /** The report of one run; written to `<out>/reports/<run_id>.json`. */
 export const runReportSchema = z.strictObject({
@@ -144,8 +254,31 @@ export const runReportSchema = z.strictObject({
   assets: z.array(assetReportSchema),
   requests: z.array(requestEntrySchema),
 });
-/** A run report. */
-export type RunReport = z.infer<typeof runReportSchema>;
+/** A run report (see {@link runReportSchema}). */
+export interface RunReport {
+  /** The run. */
+  run_id: string;
+  /** `partial`: some assets failed or were skipped; `incomplete`: rebuilt from a crashed run. */
+  status: "succeeded" | "partial" | "failed" | "incomplete";
+  /** UTC ISO-8601. */
+  started_at: string;
+  /** UTC ISO-8601, or null for an unfinished run. */
+  finished_at: string | null;
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** Hash of the config the run used. */
+  config_sha256: string | null;
+  /** The versions the run used (reports of later versions may hold more fields). */
+  env: (EnvStamp & { [field: string]: unknown }) | null;
+  /** Sums over the assets. */
+  totals: ReportCounters & { assets: number; errors: number };
+  /** One line per asset. */
+  assets: AssetReport[];
+  /** Every request, for the timeline. */
+  requests: RequestEntry[];
+}
+
+type _RunReport = Assert<SchemaIs<typeof runReportSchema, RunReport, never>>;
 
 /** Options of {@link RunReportBuilder}. */
 export interface RunReportBuilderOptions {

@@ -18,6 +18,7 @@ import {
   EPOCH_FORMATS,
 } from "./column_types.ts";
 import { compileDateFormat } from "./date_text.ts";
+import type { Assert, SchemaIs } from "../core/schema_type.ts";
 
 /** Validates a column type (see {@link ColumnType}). */
 export const columnTypeSchema: z.ZodType<ColumnType> = z.union([
@@ -87,4 +88,16 @@ export const columnDeclSchema = z.preprocess(
  * A column declaration as written (a config's `columns:` entry, or `ExtractOptions.columns`):
  * a type name such as `"decimal(10,2)"`, or `{ type, format?, nullable?, rename? }`.
  */
-export type ColumnDeclInput = z.input<typeof columnDeclSchema>;
+export type ColumnDeclInput = string | {
+  /** string, int, float, decimal(p,s), bool, date, timestamp, timestamp_tz or json. */
+  type: string;
+  /** How date cells are written (strftime directives, or `epoch`, `epoch_ms`, `epoch_us`). */
+  format?: string;
+  /** False: a null in this column rejects the row. @default true */
+  nullable?: boolean;
+  /** The name the column is written under. @default its name in the source */
+  rename?: string;
+};
+
+// The public types are written out; this fails to compile when the schema drifts from them.
+type _ColumnDecl = Assert<SchemaIs<typeof columnDeclSchema, ColumnDecl, ColumnDeclInput>>;

@@ -11,11 +11,11 @@
  * @module
  */
 import { ContractError } from "../core/errors.ts";
-import { jsonText } from "./json_text.ts";
+import { jsonText } from "../core/json_text.ts";
 import { compileDateFormat, parseIsoDateTime, partsToMicros } from "./date_text.ts";
 
 /** The column types without parameters (a decimal has its precision and scale: `decimal(p,s)`). */
-export const BASE_COLUMN_TYPES = [
+export const BASE_COLUMN_TYPES: readonly BaseColumnType[] = [
   "int64",
   "float64",
   "string",
@@ -25,7 +25,19 @@ export const BASE_COLUMN_TYPES = [
   "timestamp",
   "timestamp_tz",
   "json",
-] as const;
+];
+
+/** A column type without parameters. */
+export type BaseColumnType =
+  | "int64"
+  | "float64"
+  | "string"
+  | "boolean"
+  | "date"
+  | "datetime"
+  | "timestamp"
+  | "timestamp_tz"
+  | "json";
 
 /** A decimal type: `decimal(precision,scale)`, precision 1–38, scale 0–precision. */
 export type DecimalType = `decimal(${number},${number})`;
@@ -36,7 +48,7 @@ export type DecimalType = `decimal(${number},${number})`;
  * TIMESTAMP(µs) without a zone (wall-clock time as written), timestamp_tz → TIMESTAMP(µs, UTC),
  * json → STRING holding JSON text, `decimal(p,s)` → DECIMAL(p,s).
  */
-export type ColumnType = (typeof BASE_COLUMN_TYPES)[number] | DecimalType;
+export type ColumnType = BaseColumnType | DecimalType;
 
 const DECIMAL_TYPE = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
 

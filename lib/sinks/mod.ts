@@ -36,10 +36,9 @@ import {
   type VectorColumn,
 } from "./vectors.ts";
 
-export type { ColumnType, TypedColumn } from "./column_types.ts";
+export type { CellValue, ColumnType, TypedColumn } from "./column_types.ts";
 export type { WrittenPart } from "./part_writer.ts";
-export type { VectorBatch, VectorColumn } from "./vectors.ts";
-export { columnTypeSchema } from "./column_schema.ts";
+export type { DictText, IntegerLikeType, VectorBatch, VectorColumn } from "./vectors.ts";
 
 /** Output formats of a sink. */
 export type SinkFormat = "parquet" | "csv" | "jsonl" | "raw";

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { ContractError } from "../core/errors.ts";
 import type { ColumnType } from "./column_types.ts";
-import { canonicalJson } from "./json_text.ts";
+import { canonicalJson } from "../core/json_text.ts";
 
 /** Column types of the raw-load columns (the `id` type is inferred unless declared). */
 export const RAW_LOAD_COLUMNS: Readonly<Record<string, ColumnType>> = {

@@ -32,6 +32,7 @@ import { checkRejectRatio, writeRejects } from "../contracts/rejects.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
 import { beginWrite, commitReplace } from "../sinks/write_mode.ts";
 import { openSqliteState, type StateStore } from "../state/mod.ts";
+import { resetCommand } from "../state/stored_json.ts";
 import { type ManifestRecordInput, ManifestWriter } from "../provenance/manifest.ts";
 import { configSha256, envStamp, newRunId, sha256Hex } from "../core/stamps.ts";
 import { safePathSegment } from "../provenance/snapshot.ts";
@@ -262,7 +263,9 @@ async function extractLocked(
     if (incremental && previous && previous.column !== incremental) {
       throw new UsageError(
         `asset "${asset}" has a watermark on column ${previous.column}, not ${incremental}; ` +
-          `use --incremental-column ${previous.column}, or reset it with 'tidemark state reset ${asset}'`,
+          `use --incremental-column ${previous.column}, or forget it: ${
+            resetCommand(asset, options.out)
+          }`,
       );
     }
   }

@@ -9,8 +9,8 @@
  * @module
  */
 import { z } from "zod";
-import { SqlError } from "../core/errors.ts";
 import type { StateStore } from "../state/mod.ts";
+import { readStoredJson } from "../state/stored_json.ts";
 import type { Boundary } from "./boundary.ts";
 import { type ParamValue, singleStatement, type SqlDialect } from "./params.ts";
 import { quoteIdentifier } from "./source.ts";
@@ -45,22 +45,12 @@ export async function readBoundary(
   state: StateStore,
   asset: string,
 ): Promise<Boundary | undefined> {
-  const record = await state.getWatermark(asset, BOUNDARY_DATA_TYPE);
-  if (!record?.lastId) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(record.lastId);
-  } catch {
-    parsed = undefined;
-  }
-  const result = boundarySchema.safeParse(parsed);
-  if (!result.success) {
-    throw new SqlError(
-      `the stored watermark of asset "${asset}" is unreadable; reset it with ` +
-        `'tidemark state reset ${asset}' and run again`,
-    );
-  }
-  return result.data;
+  return await readStoredJson(state, {
+    asset,
+    dataType: BOUNDARY_DATA_TYPE,
+    schema: boundarySchema,
+    what: "watermark",
+  });
 }
 
 /** Stores an asset's boundary and its plain watermark value (shown by `tidemark state`). */

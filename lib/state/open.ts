@@ -6,8 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { z } from "zod";
-import type { stateConfigSchema } from "../config/schema.ts";
+import type { StateConfigInput } from "./schema.ts";
 import { StateError } from "../core/errors.ts";
 import { openKvState } from "./kv.ts";
 import type { StateStore } from "./mod.ts";
@@ -17,7 +16,7 @@ import { redactUrl } from "../core/redact.ts";
 import { isPostgresUrl } from "../core/postgres_url.ts";
 
 /** A config's `state:` as written (`backend` defaults to `sqlite`). */
-export type StateSpec = z.input<typeof stateConfigSchema>;
+export type StateSpec = StateConfigInput;
 
 /** Options of {@link openStateStore} and {@link stateLocation}. */
 export interface OpenStateOptions {

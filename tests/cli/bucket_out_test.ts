@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { openBucket } from "../../lib/deploy/bucket.ts";
-import { filesUnder } from "../../lib/harvest/output_files.ts";
+import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { northwindYaml, run, withMockRun, yamlConfig } from "../harvest/fixture.ts";
 import { startS3rver } from "../object_store/s3_fixture.ts";

@@ -21,7 +21,7 @@ import { memoryBucket } from "./memory_bucket.ts";
 const withDir = tempFolders("tidemark-deploy-");
 const ADMIN = "admin-secret";
 
-function orders(size: number): string {
+function orders(size: number, incremental = false): string {
   return `name: shop
 base_url: ${BASE_URL}
 auth: { type: bearer, token: \${API_TOKEN} }
@@ -32,12 +32,16 @@ assets:
     pagination: { type: cursor, param: _next, response_path: next }
     data_path: rows
     primary_key: [OrderID]
+${incremental ? "    incremental: { cursor_field: OrderID, kind: id, param: OrderID__gte }\n" : ""}\
     output: { partition_by: [ShipCountry] }
 `;
 }
 
-async function setup(dir: string, options: { size?: number } = {}) {
-  await Deno.writeTextFile(join(dir, "shop.yaml"), orders(options.size ?? 100));
+async function setup(dir: string, options: { size?: number; incremental?: boolean } = {}) {
+  await Deno.writeTextFile(
+    join(dir, "shop.yaml"),
+    orders(options.size ?? 100, options.incremental),
+  );
   await Deno.writeTextFile(
     join(dir, "broken.yaml"),
     "name: broken\nbase_url: http://127.0.0.1:9\nassets: [{ name: x, path: /x, pagination: { type: cursr } }]\n",
@@ -62,7 +66,6 @@ async function setup(dir: string, options: { size?: number } = {}) {
     bucket,
     fetch: fixture.fetch,
     logOutput: null,
-    scratchRoot: dir,
   });
   return { fixture, kv, bucket, deployment };
 }
@@ -166,12 +169,13 @@ Deno.test("the lock: two concurrent runs of one job → one 202, one 409", async
   });
 });
 
-Deno.test("a slice stopped at a page boundary hands over, and the next completes the run exactly", async () => {
+/** A run cut after three data requests, then finished by a second slice. */
+async function slicedRun(incremental: boolean): Promise<void> {
   forceParquetEngine("js");
   try {
     await withDir(async (dir) => {
       let budget = new AbortController();
-      const { deployment, kv, bucket, fixture } = await setup(dir, { size: 50 });
+      const { deployment, kv, bucket, fixture } = await setup(dir, { size: 50, incremental });
       let requests = 0;
       // A runner whose slice budget ends after the third data request.
       const sliced = new DeployRunner({
@@ -184,7 +188,6 @@ Deno.test("a slice stopped at a page boundary hands over, and the next completes
           return fixture.fetch(input, init);
         },
         logOutput: null,
-        scratchRoot: dir,
         sliceBudget: () => budget.signal,
       });
       const run = await sliced.start("shop", "manual");
@@ -210,6 +213,16 @@ Deno.test("a slice stopped at a page boundary hands over, and the next completes
   } finally {
     forceParquetEngine(undefined);
   }
+}
+
+Deno.test("a slice stopped at a page boundary hands over, and the next completes the run exactly", async () => {
+  await slicedRun(false);
+});
+
+Deno.test("a slice stopped in an incremental asset: the next re-reads the committed pages' snapshots, hydrated from the bucket, and completes exactly", async () => {
+  // The resume feeds the committed pages to the watermark tracker from their snapshots, which
+  // the first slice uploaded under its own run id.
+  await slicedRun(true);
 });
 
 Deno.test("missing S3 credentials or TIDEMARK_OUT: one line naming the variable", () => {

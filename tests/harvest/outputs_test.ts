@@ -7,7 +7,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { ConfigError } from "../../lib/core/errors.ts";
-import { filesUnder } from "../../lib/harvest/output_files.ts";
+import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { loadManifest, outputsOf } from "../../lib/provenance/manifest.ts";
 import { sha256File } from "../../lib/core/stamps.ts";
 import { verifyOut } from "../../lib/provenance/verify.ts";

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { assetSchema } from "../../lib/config/schema.ts";
-import { paginationSchema } from "../../lib/paginate/mod.ts";
+import { paginationSchema } from "../../lib/paginate/schema.ts";
 import { HttpClient } from "../../lib/http/client.ts";
 import type { PageStepContext } from "../../lib/harvest/page_step.ts";
 import { walkPartition } from "../../lib/harvest/partition_walk.ts";

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { parseHarvestArgs } from "../../lib/cli/harvest_args.ts";
-import { filesUnder } from "../../lib/harvest/output_files.ts";
+import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { assert, assertEquals } from "../assert.ts";
 import {

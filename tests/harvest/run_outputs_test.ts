@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
-import { configStampPath } from "../../lib/harvest/run_outputs.ts";
+import { configStampPath } from "../../lib/provenance/config_stamp.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { northwindYaml, run, TOKEN, withMockRun, yamlConfig } from "./fixture.ts";
 

@@ -1,6 +1,6 @@
 import { offsetPaginator, type PageRequest } from "../../lib/paginate/mod.ts";
 import { PaginationError } from "../../lib/core/errors.ts";
-import { offsetPaginationSchema } from "../../lib/paginate/mod.ts";
+import { offsetPaginationSchema } from "../../lib/paginate/schema.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 import { response } from "./fixtures.ts";
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { parseConfig } from "../../lib/config/load.ts";
 import { ConfigError } from "../../lib/core/errors.ts";
 import { type Paginator, paginatorKinds, registerPaginator } from "../../lib/paginate/mod.ts";
+import type { StandardSchemaV1 } from "../../lib/core/standard_schema.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 import {
   BASE_URL,
@@ -126,4 +127,69 @@ Deno.test("an unknown kind lists the built-in and registered kinds", () => {
 Deno.test("a kind's name is checked, and a built-in cannot be replaced", () => {
   assertThrows(() => registerPaginator("cursor", skipToken), TypeError, "already registered");
   assertThrows(() => registerPaginator("Skip-Token", skipToken), TypeError, "lower-case");
+});
+
+/** A kind's schema written against the Standard Schema interface alone (any library's, or none). */
+function standardSchema(
+  validate: (value: unknown) => unknown,
+): StandardSchemaV1<unknown, { type: string; param: string }> {
+  return {
+    "~standard": {
+      version: 1,
+      vendor: "hand-written",
+      validate: validate as StandardSchemaV1<unknown, { type: string; param: string }>[
+        "~standard"
+      ]["validate"],
+    },
+  };
+}
+
+Deno.test("a kind's schema may be any Standard Schema, not only zod", () => {
+  const unregister = registerPaginator("plain_token", {
+    schema: standardSchema((value) => {
+      const v = value as Record<string, unknown>;
+      return typeof v.param === "string"
+        ? { value: { type: "plain_token", param: v.param } }
+        : { issues: [{ message: "expected a parameter name", path: [{ key: "param" }] }] };
+    }),
+    create: skipToken.create as never,
+  });
+  try {
+    const ok = parseConfig(yaml("{ type: plain_token, param: _next }"), {
+      env: { API_TOKEN: TOKEN },
+    });
+    assertEquals(ok.config.assets[0].pagination, {
+      type: "custom",
+      kind: "plain_token",
+      options: { param: "_next" },
+    });
+    const error = assertThrows(
+      () => parseConfig(yaml("{ type: plain_token }"), { env: { API_TOKEN: TOKEN } }),
+      ConfigError,
+    );
+    assertEquals(error.issues, [{
+      path: "assets[0].pagination.param",
+      message: "expected a parameter name",
+    }]);
+  } finally {
+    unregister();
+  }
+});
+
+Deno.test("a kind whose schema answers asynchronously is refused with a message saying so", () => {
+  const unregister = registerPaginator("async_token", {
+    schema: standardSchema(() => Promise.resolve({ value: { type: "async_token", param: "p" } })),
+    create: skipToken.create as never,
+  });
+  try {
+    const error = assertThrows(
+      () => parseConfig(yaml("{ type: async_token }"), { env: { API_TOKEN: TOKEN } }),
+      ConfigError,
+    );
+    assertEquals(error.issues.map((i) => i.message), [
+      'the schema of kind "async_token" is asynchronous; register a synchronous one',
+    ]);
+  } finally {
+    unregister();
+  }
 });

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { filesUnder } from "../../lib/harvest/output_files.ts";
+import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { replayOut } from "../../lib/replay/replay.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { northwindYaml, run, withMockRun, yamlConfig } from "../harvest/fixture.ts";

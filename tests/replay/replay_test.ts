@@ -10,7 +10,7 @@
 import pl from "nodejs-polars";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { filesUnder } from "../../lib/harvest/output_files.ts";
+import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { compareOuts } from "../../lib/replay/compare_outs.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { replayOut } from "../../lib/replay/replay.ts";

@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects } from "../assert.ts";
 import { createHash } from "node:crypto";
 import { openSink } from "../../lib/sinks/mod.ts";
-import { canonicalJson } from "../../lib/sinks/json_text.ts";
+import { canonicalJson } from "../../lib/core/json_text.ts";
 import { ContractError } from "../../lib/core/errors.ts";
 import { parquetDtypes, parquetRows } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";

@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from "zod";
+import type { AssetConfig } from "../config/schema.ts";
 import { compileSelector, type Selector } from "../core/select.ts";
 import { StateError } from "../core/errors.ts";
 import {
@@ -316,4 +317,9 @@ export class WatermarkTracker {
     if (this.#kind === "timestamp") return a < b ? -1 : a > b ? 1 : 0;
     return compareIds(a, b);
   }
+}
+
+/** How an asset's watermark values compare. */
+export function watermarkKind(asset: AssetConfig): WatermarkKind {
+  return asset.incremental?.kind ?? "timestamp";
 }

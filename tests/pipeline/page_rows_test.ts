@@ -1,5 +1,5 @@
 /** Bytes → records → rows, pure: what harvest and replay share. */
-import { rowsFromBytes, selectRecords } from "../../lib/harvest/page_rows.ts";
+import { rowsFromBytes, selectRecords } from "../../lib/pipeline/page_rows.ts";
 import { pagesOfPart, partKey } from "../../lib/harvest/page_step.ts";
 import { getContract } from "../../lib/contracts/mod.ts";
 import { PaginationError } from "../../lib/core/errors.ts";

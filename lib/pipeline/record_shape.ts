@@ -9,16 +9,19 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { z } from "zod";
-import type { AssetConfig, transformSchema } from "../config/schema.ts";
+import type { AssetConfig, TransformConfig } from "../config/schema.ts";
 import { renderTemplate } from "../config/templating.ts";
 import { runIdTime } from "../core/stamps.ts";
 import { select } from "../core/select.ts";
-import { canonicalJson, jsonText } from "../sinks/json_text.ts";
-import type { RowWriter } from "./page_step.ts";
+import { canonicalJson, jsonText } from "../core/json_text.ts";
 
-/** A parsed `transform:`. */
-export type TransformConfig = z.infer<typeof transformSchema>;
+/** Where a batch's rows go: `write(rows, key)` resolves to part paths relative to the out folder. */
+export interface RowWriter {
+  /** Writes complete part(s) for one batch of pages. */
+  write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]>;
+  /** Object URLs of parts uploaded to `output.destination`, for the manifest's `object_url`. */
+  objectUrls?(paths: readonly string[]): string | string[] | undefined;
+}
 
 /** Options of {@link shapeRows}. */
 export interface ShapeRowsOptions {

@@ -2,9 +2,9 @@
  * `transform:`: flattened columns or the ELT shape (`raw_data`, `extracted_at`), key
  * fields and their `insert_id`, added fields rendered from the run and the record.
  */
-import { shapedWriter, shapeRows } from "../../lib/harvest/record_shape.ts";
+import { shapedWriter, shapeRows } from "../../lib/pipeline/record_shape.ts";
 import { assertEquals, assertNotEquals } from "../assert.ts";
-import { yamlConfig } from "./fixture.ts";
+import { yamlConfig } from "../harvest/fixture.ts";
 
 const NOW = new Date("2026-01-02T03:04:05.000Z");
 const OPTIONS = { runId: "20260102T030405Z-abcdef", now: NOW };

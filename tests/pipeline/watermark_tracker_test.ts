@@ -1,5 +1,5 @@
 /** The watermark tracker: max/min of the cursor, the boundary window, and exact de-duplication. */
-import { WatermarkTracker } from "../../lib/harvest/watermark_tracker.ts";
+import { WatermarkTracker } from "../../lib/pipeline/watermark_tracker.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 
 const order = (id: number, date: string) => ({ OrderID: id, OrderDate: date });
