@@ -5,8 +5,7 @@
  * @module
  */
 import type { Command } from "./lib/cli/args.ts";
-import { formatHelp } from "./lib/cli/args.ts";
-import { TidemarkError } from "./lib/core/errors.ts";
+import { runCommand } from "./lib/cli/run_command.ts";
 import { VERSION } from "./lib/core/version.ts";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -92,28 +91,8 @@ export async function runCli(args: string[]): Promise<number> {
     );
     return 2;
   }
-  try {
-    const { command } = await entry.load();
-    if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(formatHelp(command.spec));
-      return 0;
-    }
-    return await command.run(rest);
-  } catch (error) {
-    if (error instanceof TidemarkError) {
-      console.error(`tidemark ${name}: ${error.message}`);
-      return error.exitCode;
-    }
-    if (error instanceof Deno.errors.NotCapable) {
-      console.error(
-        `tidemark ${name}: permission denied: ${(error as Error).message}\n` +
-          "  run it through its deno task (see README), which grants the permissions it needs;\n" +
-          "  `deno task harvest` grants only the config's hosts and folders (--show-permissions)",
-      );
-      return 2;
-    }
-    throw error;
-  }
+  const { command } = await entry.load();
+  return await runCommand(name, command, rest);
 }
 
 // On Deno Deploy a project whose entry is main.ts gets what deploy.ts is: its crons register

@@ -17,7 +17,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   mock_api: () => import("./mock_api.ts"),
   sinks: () => import("./sinks.ts"),
   http_rate_limit: () => import("./http_rate_limit.ts"),
-  sql_extract: () => import("./sql_extract.ts"),
+  sql: () => import("./sql_extract.ts"),
   harvest: () => import("./harvest.ts"),
   scale: () => import("./scale.ts"),
 };

@@ -1,41 +1,37 @@
 /**
- * SQL extractor benchmark: the Northwind line-items query (Orders ⋈ Order Details from 1997-01-01,
- * ≈ 1.9 M rows at scale 1200) against three ways of reading it, measured in the same run, each
- * in its own process so its peak RSS is its own:
+ * SQL extractor benchmark: the Northwind line-items query (Orders ⋈ Order Details from
+ * 1997-01-01, ordered by date) at scales 100, 300 and 1000 (≈ 0.16 M, 0.47 M and 1.57 M rows),
+ * extracted by `tidemark extract` to Parquet partitioned by year, against the `sqlite3` shell
+ * dumping the same query as CSV (`.mode csv`, the parameter bound by the shell) — measured in
+ * the same run, interleaved, each in its own process so its peak RSS is its own.
  *
- * - `sqlite3` (the command-line tool) dumping the query as CSV to a file — the floor;
- * - bare `node:sqlite`: `StatementSync.iterate()` in array mode, doing nothing with the rows;
- * - `tidemark extract` → Parquet partitioned by year (manifest, state and report included).
+ * Prints a table — scale, rows, sqlite3 seconds and CSV MB, Tidemark seconds, the ratio, peak
+ * RSS — then the goals (extract ≤ 1.5 × the sqlite3 dump at scale 300; peak RSS ≤ 200 MB at
+ * every scale and flat from 100 to 1000) with met yes/no, then the reasons for the design with
+ * the numbers measured in this run (how the reader reads, what an extraction of no rows costs,
+ * where the CPU goes, what is left).
  *
- * Prints median wall seconds, CPU seconds and peak RSS, the ratios, `tidemark extract`'s peak
- * RSS at scale 300 against 1200, and one run with smaller chunks (the memory/part-size lever). Goals: extract ≤ 1.5 × the sqlite3 dump and ≤ 2 × the
- * bare iterate; peak RSS ≤ 200 MB and flat between the scales. Databases are generated once
- * and cached under `.bench/`.
+ * Tidemark runs with the permissions and V8 flags `deno task extract` gives it. Databases are
+ * generated once and cached under `.bench/sql_extract/` (scale 1000 takes a minute).
  *
- * Run: `deno task bench sql_extract` (or `deno run -A bench/sql_extract.ts`).
+ * Run: `deno task bench sql` (median of 3 runs each).
  * @module
  */
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { commitTemporaryFile, temporaryPathFor } from "../lib/core/atomic_file.ts";
+import { EXTRACT_MAIN, extractPermissions } from "../lib/cli/extract_task.ts";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
 import { LINE_ITEMS_QUERY } from "../jobs/northwind_sql.ts";
+import type { ReadTimes } from "./sql_iterate.ts";
 
 const DIR = ".bench/sql_extract";
 const START = "1997-01-01";
 const REPEATS = 3;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const ITERATE = new URL("./sql_iterate.ts", import.meta.url).pathname;
-/** The permissions of `deno task extract`, so the benchmark measures what users run. */
-const EXTRACT_PERMISSIONS = [
-  "--allow-net=127.0.0.1,localhost",
-  "--allow-read",
-  "--allow-write=.",
-  "--allow-ffi",
-  "--allow-env",
-  "--allow-sys",
-  "--v8-flags=--expose-gc,--max-semi-space-size=4",
-];
+const SCALES = [100, 300, 1000];
+/** The scale the speed goal is measured at. */
+const GOAL_SCALE = 300;
+const READS = new URL("./sql_iterate.ts", import.meta.url).pathname;
 
 /** One measured process. */
 interface Measure {
@@ -165,43 +161,47 @@ async function procStats(
 }
 
 function sqlite3Dump(db: string, csv: string): Promise<Measure> {
-  // The query is sent on stdin with the parameter bound by the tool, as a client would bind it.
-  const script = `.parameter set :start '${START}'\n.headers on\n.mode csv\n.output ${csv}\n` +
-    `${LINE_ITEMS_QUERY};\n`;
+  // The query is sent on stdin with the parameter bound by the shell, as a client binds it.
+  // `.parameter set` evaluates its value as SQL: the quotes make it the text '1997-01-01'
+  // (unquoted it would be the number 1997 - 1 - 1, and every row would pass the filter).
+  const script = `.parameter set :start "'${START}'"\n.headers on\n.mode csv\n` +
+    `.output ${csv}\n${LINE_ITEMS_QUERY};\n`;
   return measure("sqlite3", [db], script);
 }
 
-function bareIterate(db: string): Promise<Measure> {
-  return measure(Deno.execPath(), ["run", "--allow-read", ITERATE, db, LINE_ITEMS_QUERY, START]);
+/**
+ * `tidemark extract` of the line-items query; `start` = a date after every order measures
+ * what an extraction costs whatever its rows (process, reader thread, modules, state,
+ * manifest, report).
+ */
+async function tidemarkExtract(db: string, out: string, start = START): Promise<Measure> {
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  const args = [
+    "--db",
+    db,
+    "--out",
+    out,
+    "--asset",
+    "line_items",
+    "--query",
+    LINE_ITEMS_QUERY,
+    "--param",
+    `start=${start}`,
+    "--partition-by",
+    "year(OrderDate)",
+  ];
+  // Exactly what `deno task extract` runs: its entry point, permissions and V8 flags.
+  const { flags } = extractPermissions(args);
+  return measure(Deno.execPath(), ["run", ...flags, EXTRACT_MAIN, ...args], undefined, true);
 }
 
-async function tidemarkExtract(db: string, out: string, chunkRows = 100_000): Promise<Measure> {
-  await Deno.remove(out, { recursive: true }).catch(() => {});
-  return measure(
-    Deno.execPath(),
-    [
-      "run",
-      ...EXTRACT_PERMISSIONS,
-      MAIN,
-      "extract",
-      "--db",
-      db,
-      "--out",
-      out,
-      "--asset",
-      "line_items",
-      "--query",
-      LINE_ITEMS_QUERY,
-      "--param",
-      `start=${START}`,
-      "--partition-by",
-      "year(OrderDate)",
-      "--chunk-rows",
-      String(chunkRows),
-    ],
-    undefined,
-    true,
-  );
+async function readTimes(db: string): Promise<ReadTimes> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", READS, db, LINE_ITEMS_QUERY, START],
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error("bench/sql_iterate.ts failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 function median(values: number[]): number {
@@ -230,83 +230,170 @@ function rowCount(db: string): number {
   }
 }
 
-/** Runs the benchmark and prints its table. */
+/** The thread split of the run closest to the median that has one. */
+function threadSplit(runs: Measure[], median: Measure): Record<string, number> | undefined {
+  return runs
+    .filter((m) => m.threads && Object.keys(m.threads).length > 0)
+    .sort((a, b) => Math.abs(a.seconds - median.seconds) - Math.abs(b.seconds - median.seconds))[0]
+    ?.threads;
+}
+
+/** Runs the benchmark and prints its table, goals and reasons. */
 export async function run(): Promise<void> {
-  const big = await database(1200);
-  const small = await database(300);
-  const rows = rowCount(big);
+  const dbs = new Map<number, string>();
+  for (const scale of SCALES) dbs.set(scale, await database(scale));
+  const rows = new Map(SCALES.map((scale) => [scale, rowCount(dbs.get(scale)!)]));
   const haveSqlite3 = new Deno.Command("sh", { args: ["-c", "command -v sqlite3"] })
     .outputSync().success;
   if (!haveSqlite3) {
-    console.log("sqlite3 is not installed (apt-get install -y sqlite3): its row is skipped");
+    console.log("sqlite3 is not installed (apt-get install -y sqlite3): no ratio can be given");
   }
   console.log(
-    `${rows.toLocaleString("en")} rows; ${REPEATS} runs each, interleaved; ` +
-      `peak RSS from ${hasTool(TIME) ? "/usr/bin/time" : "/proc VmHWM samples"}`,
+    `${REPEATS} runs each, interleaved; medians; peak RSS from ${
+      hasTool(TIME) ? "/usr/bin/time" : "/proc VmHWM samples"
+    }`,
   );
-  const dumps: Measure[] = [], iterates: Measure[] = [], extracts: Measure[] = [];
+  const dumps = new Map<number, Measure[]>();
+  const extracts = new Map<number, Measure[]>();
+  const csvMb = new Map<number, number>();
   for (let i = 0; i < REPEATS; i++) {
-    if (haveSqlite3) dumps.push(await sqlite3Dump(big, join(DIR, "dump.csv")));
-    iterates.push(await bareIterate(big));
-    extracts.push(await tidemarkExtract(big, join(DIR, "out-1200")));
-  }
-  const extractSmall = summarize([await tidemarkExtract(small, join(DIR, "out-300"))]);
-  const extractSmallChunks = summarize([
-    await tidemarkExtract(big, join(DIR, "out-1200-25k"), 25_000),
-  ]);
-  await Deno.remove(join(DIR, "dump.csv")).catch(() => {});
-  const dump = dumps.length ? summarize(dumps) : null;
-  const iterate = summarize(iterates);
-  const extract = summarize(extracts);
-
-  const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : "–");
-  const line = (name: string, m: Measure) =>
-    `| ${name.padEnd(34)} | ${m.seconds.toFixed(2).padStart(6)} | ${
-      (m.cpu?.toFixed(2) ?? "–").padStart(6)
-    } | ${ratio(m.seconds, dump?.seconds).padStart(10)} | ${
-      ratio(m.seconds, iterate.seconds).padStart(10)
-    } | ${m.rssMb.toFixed(0).padStart(6)} |`;
-  console.log("");
-  console.log(
-    "| case (scale 1200)                  | wall s |  cpu s | × sqlite3  | × iterate  | RSS MB |",
-  );
-  console.log(
-    "|------------------------------------|--------|--------|------------|------------|--------|",
-  );
-  if (dump) console.log(line("sqlite3 CSV dump (floor)", dump));
-  console.log(line("node:sqlite iterate, bare", iterate));
-  console.log(line("tidemark extract → Parquet by year", extract));
-  console.log(line("  same, --chunk-rows 25000 (1 run)", extractSmallChunks));
-  console.log("");
-  // The thread split of the run closest to the median that has one.
-  const threads = extracts
-    .filter((m) => m.threads && Object.keys(m.threads).length > 0)
-    .sort((a, b) =>
-      Math.abs(a.seconds - extract.seconds) - Math.abs(b.seconds - extract.seconds)
-    )[0]
-    ?.threads;
-  if (threads && Object.keys(threads).length > 0) {
-    const top = Object.entries(threads).sort((a, b) => b[1] - a[1]).slice(0, 4)
-      .map(([name, cpu]) =>
-        `${name === "worker" ? "reader thread (worker)" : name} ${cpu.toFixed(2)}`
+    for (const scale of SCALES) {
+      const db = dbs.get(scale)!;
+      if (haveSqlite3) {
+        const csv = join(DIR, "dump.csv");
+        (dumps.get(scale) ?? dumps.set(scale, []).get(scale)!).push(await sqlite3Dump(db, csv));
+        csvMb.set(scale, (await Deno.stat(csv)).size / 1e6);
+        await Deno.remove(csv).catch(() => {});
+      }
+      const out = join(DIR, `out-${scale}`);
+      (extracts.get(scale) ?? extracts.set(scale, []).get(scale)!).push(
+        await tidemarkExtract(db, out),
       );
+    }
+  }
+  const reads = await readTimes(dbs.get(GOAL_SCALE)!);
+  const fixedRuns: Measure[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const out = join(DIR, "out-empty");
+    fixedRuns.push(await tidemarkExtract(dbs.get(GOAL_SCALE)!, out, "9999-01-01"));
+  }
+  const fixed = summarize(fixedRuns);
+
+  const dump = new Map([...dumps].map(([scale, runs]) => [scale, summarize(runs)]));
+  const extract = new Map([...extracts].map(([scale, runs]) => [scale, summarize(runs)]));
+  const ratio = (scale: number) => {
+    const d = dump.get(scale);
+    return d ? extract.get(scale)!.seconds / d.seconds : undefined;
+  };
+  console.log("");
+  console.log(
+    "| work: line items → Parquet by year | sqlite3 -csv s | CSV MB | tidemark s | ratio  | tidemark cpu s | peak RSS MB |",
+  );
+  console.log(
+    "|------------------------------------|----------------|--------|------------|--------|----------------|-------------|",
+  );
+  for (const scale of SCALES) {
+    const d = dump.get(scale);
+    const e = extract.get(scale)!;
+    const r = ratio(scale);
+    const work = `scale ${scale}, ${rows.get(scale)!.toLocaleString("en")} rows`;
     console.log(
-      `tidemark extract CPU s by thread (median run): ${top.join(", ")} — the reader thread ` +
-        `is the critical path; bare iterate ${iterate.cpu?.toFixed(2) ?? "?"} s`,
+      `| ${work.padEnd(34)} | ${(d ? d.seconds.toFixed(2) : "–").padStart(14)} | ${
+        (csvMb.has(scale) ? csvMb.get(scale)!.toFixed(0) : "–").padStart(6)
+      } | ${e.seconds.toFixed(2).padStart(10)} | ${(r ? `${r.toFixed(2)}×` : "–").padStart(6)} | ${
+        (e.cpu?.toFixed(2) ?? "–").padStart(14)
+      } | ${e.rssMb.toFixed(0).padStart(11)} |`,
+    );
+  }
+  console.log("");
+  const goalRatio = ratio(GOAL_SCALE);
+  const peaks = SCALES.map((scale) => extract.get(scale)!.rssMb);
+  const flat = extract.get(SCALES.at(-1)!)!.rssMb / extract.get(SCALES[0])!.rssMb;
+  const goals: [string, string, boolean | undefined][] = [
+    [
+      `extract ≤ 1.5 × the sqlite3 dump at scale ${GOAL_SCALE}`,
+      goalRatio ? `${goalRatio.toFixed(2)}×` : "no sqlite3",
+      goalRatio === undefined ? undefined : goalRatio <= 1.5,
+    ],
+    [
+      "peak RSS ≤ 200 MB at every scale",
+      `max ${Math.max(...peaks).toFixed(0)} MB`,
+      Math.max(...peaks) <= 200,
+    ],
+    [
+      `peak RSS flat from scale ${SCALES[0]} to ${SCALES.at(-1)} (≤ 1.2×)`,
+      `${flat.toFixed(2)}×`,
+      flat <= 1.2,
+    ],
+  ];
+  console.log("| goal                                           | measured     | met |");
+  console.log("|------------------------------------------------|--------------|-----|");
+  for (const [goal, measured, met] of goals) {
+    console.log(
+      `| ${goal.padEnd(46)} | ${measured.padEnd(12)} | ${
+        (met === undefined ? "–" : met ? "yes" : "no").padEnd(3)
+      } |`,
+    );
+  }
+  console.log("");
+  const us = (seconds: number) => (seconds / reads.rows * 1e6).toFixed(2);
+  const split = threadSplit(extracts.get(GOAL_SCALE)!, extract.get(GOAL_SCALE)!);
+  const top = split
+    ? Object.entries(split).sort((a, b) => b[1] - a[1]).slice(0, 4)
+      .map(([name, cpu]) => `${name} ${cpu.toFixed(2)} s`).join(", ")
+    : "not sampled (no /proc)";
+  const sqliteCpu = dump.get(GOAL_SCALE)?.cpu;
+  console.log(`Why it is built this way (measured in this run, scale ${GOAL_SCALE}):`);
+  console.log(
+    `- Reading: StatementSync.iterate() costs ${us(reads.iterateSeconds)} µs/row (query ` +
+      `included), one call into SQLite per row. Instead the query runs once into a temporary ` +
+      `table (${reads.fillSeconds.toFixed(2)} s, inside SQLite: the sort and join cost what ` +
+      `they cost in the sqlite3 shell) and is read back by rowid pages of 4096: all() ` +
+      `${us(reads.pageSeconds)} µs/row, json_group_array() per column ` +
+      `${us(reads.jsonSeconds)} µs/row on the reader thread + JSON.parse ` +
+      `${us(reads.parseSeconds)} µs/row on the main thread. Each column's JSON comes out as ` +
+      "a BLOB, whose buffer moves to the main thread without a copy and waits there outside " +
+      "the heap (text would be copied twice and copied again by every young-generation " +
+      "collection while it waits). The temporary file, not the heap, holds the result; a " +
+      "query failing part-way fails before any part is written.",
+  );
+  console.log(
+    "- Start-up: an extraction of no rows takes " +
+      `${fixed.seconds.toFixed(2)} s (CPU ${fixed.cpu?.toFixed(2) ?? "–"} s): the process, ` +
+      "the reader thread, the extractor's modules, state, manifest and report. The query " +
+      "starts before most of that: the task runs lib/cli/extract_main.ts (main.ts would " +
+      "first make Deno read the graph of every command, about 0.2 s), which boots the " +
+      "reader thread before it even loads the command, and that thread loads node:zlib " +
+      "(about 0.1 s) only once the rows are being read; the main thread loads the extractor " +
+      "while the query runs.",
+  );
+  console.log(
+    "- Threads: the reader thread runs SQLite and, between its pages, compresses the " +
+      "Parquet pages (zstd). The main thread parses pages into typed columns (Float64Array, " +
+      "Int32Array days, µs timestamps, dictionary-coded text) and encodes Parquet from them " +
+      "in TypeScript. Polars is not used: it needs the columns re-encoded as Arrow, copies " +
+      "them and keeps them until a GC — tens of MB and a few hundred ms more per million " +
+      `rows. CPU by thread, median run: ${top}` +
+      (sqliteCpu ? `; sqlite3 itself ${sqliteCpu.toFixed(2)} s.` : "."),
+  );
+  const goal = extract.get(GOAL_SCALE)!;
+  const dumpGoal = dump.get(GOAL_SCALE);
+  if (dumpGoal) {
+    console.log(
+      `- What is left: at scale ${GOAL_SCALE} the dump takes ${dumpGoal.seconds.toFixed(2)} ` +
+        `s and Tidemark ${goal.seconds.toFixed(2)} s. The query into the temporary table ` +
+        `(${reads.fillSeconds.toFixed(2)} s alone, inside SQLite) is on Tidemark's critical ` +
+        "path, the main thread loading the extractor meanwhile; reading back, converting and " +
+        "encoding take most of the rest, both threads busy (CPU above), then the manifest, " +
+        `state and report. An extraction of no rows takes ${fixed.seconds.toFixed(2)} s. ` +
+        "Wall times are this machine's as it is: when other processes load it, they stretch " +
+        "for both, and CPU seconds compare better.",
     );
   }
   console.log(
-    `tidemark extract peak RSS: scale 300 ${extractSmall.rssMb.toFixed(0)} MB, scale 1200 ` +
-      `${extract.rssMb.toFixed(0)} MB (${ratio(extract.rssMb, extractSmall.rssMb)})`,
-  );
-  const goals = [
-    dump ? ["extract ≤ 1.5 × sqlite3 dump", extract.seconds <= 1.5 * dump.seconds] : null,
-    ["extract ≤ 2 × bare iterate", extract.seconds <= 2 * iterate.seconds],
-    ["extract peak RSS ≤ 200 MB", extract.rssMb <= 200],
-    ["RSS flat (1200 ≤ 1.25 × 300)", extract.rssMb <= 1.25 * extractSmall.rssMb],
-  ].filter((g): g is [string, boolean] => g !== null);
-  console.log(
-    `goals: ${goals.map(([name, ok]) => `${name}: ${ok ? "met" : "NOT met"}`).join("; ")}`,
+    "- Memory: one chunk (100,000 rows) in flight, its buffers reused once written, a full " +
+      "collection of the small main heap every second chunk, at most 8 pages read ahead: " +
+      "the peak RSS does not grow with the scale.",
   );
 }
 

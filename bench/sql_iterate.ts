@@ -1,25 +1,98 @@
 /**
- * The bare-iterate floor of `bench/sql_extract.ts`, run as its own process: iterates a query
- * with `node:sqlite` (`StatementSync.iterate()`, array mode) and does nothing with the rows.
- * Imports nothing else, so its time and RSS are node:sqlite's alone.
+ * The reader measurement behind `bench/sql_extract.ts`'s reasons, run as its own process so
+ * nothing else shares its heap: one query read two ways with `node:sqlite`, doing nothing with
+ * the rows —
+ *
+ * - `StatementSync.iterate()` in array mode (one call into SQLite per row);
+ * - the query run once into a temporary table (`INSERT … SELECT`), then read back a page of
+ *   4096 rows at a time by rowid, with `all()` (an array per row) and as one
+ *   `json_group_array()` per column, parsed with `JSON.parse` — what `lib/sql/sqlite_read.ts`
+ *   does (SQLite's half on the reader thread, the parse on the main thread).
+ *
+ * Prints one JSON line: rows and seconds of each.
  *
  * Usage: `deno run --allow-read bench/sql_iterate.ts DB QUERY START`
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
+type ArrayStatement = StatementSync & { setReturnArrays(on: boolean): void };
+
+/** What one read cost. */
+export interface ReadTimes {
+  /** Rows of the result. */
+  rows: number;
+  /** `iterate()` over the query: wall seconds. */
+  iterateSeconds: number;
+  /** Filling the temporary table: wall seconds. */
+  fillSeconds: number;
+  /** Reading the table back page by page with `all()`: wall seconds. */
+  pageSeconds: number;
+  /** Reading it back as JSON columns: SQLite's seconds (the reader thread's share). */
+  jsonSeconds: number;
+  /** Parsing those JSON columns: seconds (the main thread's share). */
+  parseSeconds: number;
+}
+
+/** Reads `query` both ways on `path`. */
+export function measureReads(path: string, query: string, start: string): ReadTimes {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    let t0 = performance.now();
+    const statement = db.prepare(query) as ArrayStatement;
+    statement.setReturnArrays(true);
+    let rows = 0;
+    for (const _ of statement.iterate({ start })) rows++;
+    const iterateSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    db.exec("PRAGMA temp_store = FILE");
+    const width = statement.columns().length;
+    db.exec(`CREATE TEMP TABLE r (${Array.from({ length: width }, (_, i) => `c${i}`).join(", ")})`);
+    db.prepare(`INSERT INTO temp.r SELECT * FROM (${query})`).run({ start });
+    const fillSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const page = db.prepare(
+      "SELECT * FROM temp.r WHERE rowid > ? ORDER BY rowid LIMIT 4096",
+    ) as ArrayStatement;
+    page.setReturnArrays(true);
+    let last = 0;
+    for (;;) {
+      const got = page.all(last).length;
+      if (got === 0) break;
+      last += got;
+    }
+    const pageSeconds = (performance.now() - t0) / 1000;
+    if (last !== rows) throw new Error(`paged ${last} rows, iterated ${rows}`);
+    const columns = Array.from({ length: width }, (_, i) => `json_group_array(c${i})`).join(", ");
+    const json = db.prepare(
+      `SELECT count(*), ${columns} FROM temp.r WHERE rowid BETWEEN ? AND ?`,
+    ) as ArrayStatement;
+    json.setReturnArrays(true);
+    let jsonSeconds = 0;
+    let parseSeconds = 0;
+    last = 0;
+    for (;;) {
+      t0 = performance.now();
+      const [count, ...texts] = json.get(last + 1, last + 4096) as unknown as [number, ...string[]];
+      const t1 = performance.now();
+      jsonSeconds += (t1 - t0) / 1000;
+      if (count === 0) break;
+      for (const text of texts) JSON.parse(text);
+      parseSeconds += (performance.now() - t1) / 1000;
+      last += count;
+    }
+    return { rows, iterateSeconds, fillSeconds, pageSeconds, jsonSeconds, parseSeconds };
+  } finally {
+    db.close();
+  }
+}
+
 if (import.meta.main) {
   const [db, query, start] = Deno.args;
-  const conn = new DatabaseSync(db, { readOnly: true });
-  const statement = conn.prepare(query) as StatementSync & {
-    setReturnArrays(on: boolean): void;
-  };
-  statement.setReturnArrays(true);
-  let rows = 0;
-  for (const _ of statement.iterate({ start })) rows++;
-  conn.close();
-  if (rows === 0) {
+  const times = measureReads(db, query, start);
+  if (times.rows === 0) {
     console.error("the query returned no rows");
     Deno.exit(1);
   }
+  console.log(JSON.stringify(times));
 }

@@ -17,8 +17,8 @@ import {
   stringFlag,
 } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
-import { parseParamFlags } from "../sql/params.ts";
-import { type ExtractFormat, type ExtractResult, runExtract } from "../sql/extract.ts";
+import { bindQuery, type ParamValue, parseParamFlags } from "../sql/params.ts";
+import type { ExtractFormat, ExtractResult } from "../sql/extract.ts";
 import { spec } from "./extract_args.ts";
 
 /** The `extract` command. */
@@ -55,27 +55,65 @@ export const command: Command = {
       );
     }
     const select = listFlag(flags, "select");
-    const result = await runExtract({
-      db,
-      query,
-      params: parseParamFlags(listFlag(flags, "param")),
-      columns: parseColumnFlags(listFlag(flags, "column")),
-      select: select.length > 0 ? select : undefined,
-      maxRejectRatio,
-      out,
-      asset: stringFlag(flags, "asset") ?? (file ? assetFromFile(file) : "extract"),
-      partitionBy: listFlag(flags, "partition-by"),
-      chunkRows: intFlag(flags, "chunk-rows", { min: 1 }) ?? 100_000,
-      format,
-      incrementalColumn: stringFlag(flags, "incremental-column"),
-      keys: listFlag(flags, "key").length > 0 ? listFlag(flags, "key") : undefined,
-      // Unset, the mode follows from the run: a full extraction replaces, an incremental one appends.
-      mode: booleanFlag(flags, "replace") ? "replace" : undefined,
-    });
-    console.log(formatResult(result));
-    return 0;
+    const params = parseParamFlags(listFlag(flags, "param"));
+    // A full extraction's query is known now: start it on the reader thread while the
+    // extractor loads (an incremental one needs the watermark from the state first).
+    const stop = stringFlag(flags, "incremental-column") === undefined
+      ? await startEarly(db, query, params)
+      : undefined;
+    try {
+      // Not a literal specifier: Deno reads the graph behind a literal import() when the
+      // process starts, and the reader thread starts sooner without that wait.
+      const { runExtract }: typeof import("../sql/extract.ts") = await import(
+        new URL("../sql/extract.ts", import.meta.url).href
+      );
+      const result = await runExtract({
+        db,
+        query,
+        params,
+        columns: parseColumnFlags(listFlag(flags, "column")),
+        select: select.length > 0 ? select : undefined,
+        maxRejectRatio,
+        out,
+        asset: stringFlag(flags, "asset") ?? (file ? assetFromFile(file) : "extract"),
+        partitionBy: listFlag(flags, "partition-by"),
+        chunkRows: intFlag(flags, "chunk-rows", { min: 1 }) ?? 100_000,
+        format,
+        incrementalColumn: stringFlag(flags, "incremental-column"),
+        keys: listFlag(flags, "key").length > 0 ? listFlag(flags, "key") : undefined,
+        // Unset, the mode follows from the run: a full extraction replaces, an incremental one appends.
+        mode: booleanFlag(flags, "replace") ? "replace" : undefined,
+      });
+      console.log(formatResult(result));
+      return 0;
+    } finally {
+      await stop?.();
+    }
   },
 };
+
+/**
+ * Starts a SQLite query on its reader thread before the extractor is loaded (see
+ * `startSqliteQuery`); undefined for PostgreSQL, or when the query does not bind (the
+ * extraction then reports why).
+ */
+async function startEarly(
+  db: string,
+  query: string,
+  params: Record<string, ParamValue>,
+): Promise<(() => Promise<void>) | undefined> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) return undefined;
+  let bound;
+  try {
+    bound = bindQuery(query, params, { dialect: "sqlite" });
+  } catch {
+    return undefined;
+  }
+  const { startSqliteQuery }: typeof import("../sql/sqlite_start.ts") = await import(
+    new URL("../sql/sqlite_start.ts", import.meta.url).href
+  );
+  return startSqliteQuery(db, bound);
+}
 
 /**
  * Parses `--column NAME=TYPE[:FORMAT]` flags into declarations (`day=date:%d/%m/%Y`); a type

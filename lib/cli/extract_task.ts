@@ -4,7 +4,8 @@
  * the query file and Tidemark's code, write of `--out`. A full extraction replaces the asset's
  * previous one by switching folders with `Deno.symlink`, which Deno allows only with unscoped read
  * and write; an incremental one (`--incremental-column`, appended, unless `--replace`) is scoped
- * to those folders. `--show-permissions` prints the command and runs nothing.
+ * to those folders. It runs `extract_main.ts`, the command's own entry point, rather than
+ * main.ts (see there why). `--show-permissions` prints the command and runs nothing.
  * @module
  */
 import { dirname, join, resolve } from "node:path";
@@ -14,6 +15,9 @@ import { booleanFlag, parseFlags, stringFlag } from "./args.ts";
 import { spec } from "./extract_args.ts";
 import { isPostgresUrl, postgresNetHost } from "../core/postgres_url.ts";
 import { MAIN, SHOW_PERMISSIONS, type Spawn, spawnDeno } from "./harvest_task.ts";
+
+/** The extract command's own entry point (`extract_main.ts`), which starts faster than main.ts. */
+export const EXTRACT_MAIN: string = fileURLToPath(new URL("./extract_main.ts", import.meta.url));
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -89,8 +93,8 @@ export async function launchExtract(args: string[], spawn: Spawn = spawnDeno): P
   }
   for (const note of permissions.notes) console.error(`tidemark extract: ${note}`);
   if (show) {
-    console.log(`deno run ${permissions.flags.join(" ")} ${MAIN} extract ${rest.join(" ")}`);
+    console.log(`deno run ${permissions.flags.join(" ")} ${EXTRACT_MAIN} ${rest.join(" ")}`);
     return 0;
   }
-  return await spawn(["run", ...permissions.flags, MAIN, "extract", ...rest]);
+  return await spawn(["run", ...permissions.flags, EXTRACT_MAIN, ...rest]);
 }

@@ -28,7 +28,13 @@ import {
   type PartitionSpec,
 } from "./partition.ts";
 import { RAW_LOAD_COLUMNS, rawLoadColumns } from "./raw_load.ts";
-import { gatherVector, toTypedColumn, type VectorBatch, type VectorColumn } from "./vectors.ts";
+import {
+  gatherVector,
+  sliceVector,
+  toTypedColumn,
+  type VectorBatch,
+  type VectorColumn,
+} from "./vectors.ts";
 
 export type { CellValue, ColumnType, TypedColumn } from "./column_types.ts";
 export type { WrittenPart } from "./part_writer.ts";
@@ -57,6 +63,12 @@ export interface SinkOptions {
   idField?: string;
   /** CSV line ending. @default "crlf" */
   lineEnding?: "crlf" | "lf";
+  /**
+   * Parquet from column vectors (`writeVectors`): compresses one page with zstd somewhere else
+   * — another thread, when the caller's is the busy one — and resolves to its zstd frame (it
+   * may take the page's buffer). @default zstd on the caller's thread
+   */
+  compressor?: (page: Uint8Array) => Promise<Uint8Array>;
   /**
    * Parquet and raw: where frames are built, compressed and written — on the caller's thread
    * (`main`) or on the process's shared Parquet thread (`worker`), which leaves the caller only
@@ -213,6 +225,7 @@ function createWriter(options: SinkOptions): PartWriter {
         compression: options.compression,
         rowGroupRows: options.rowGroupRows,
         thread: options.thread,
+        compressor: options.compressor,
       });
   }
 }
@@ -411,10 +424,14 @@ class PartitionedSink implements Sink {
     this.#schema = schema;
     const written: WrittenPart[] = [];
     for (const group of groups) {
-      const rows = group.rows.length;
-      const subset = groups.length === 1
+      const { start, end } = group;
+      const rows = group.rows ? group.rows.length : end - start;
+      // Consecutive rows (sorted results) are a view of the batch; others are gathered.
+      const subset = group.rows
+        ? columns.map((c) => gatherVector(c, group.rows!))
+        : start === 0 && end === length
         ? columns
-        : columns.map((c) => gatherVector(c, group.rows));
+        : columns.map((c) => sliceVector(c, start, end));
       let name = `part-${this.#options.runId}-${key}.${this.#writer.extension}`;
       if (this.#writer.streamed) {
         name = this.#streamNames.get(group.path) ?? name;

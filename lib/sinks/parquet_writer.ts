@@ -1,24 +1,53 @@
 /**
- * The Parquet part writer a sink gets: the polars engine (`polars_writer.ts`, nodejs-polars
- * through Arrow, on the caller's thread or the shared Parquet thread) when FFI is permitted, else
- * the pure-JS writer (`parquet_wasm.ts`, hyparquet-writer). The polars engine is loaded by a
- * dynamic import on first write, so a process without FFI (Deno Deploy, `--deny-ffi`) never
- * imports it. Both take typed columns and column vectors and write the same schema and rows (see
+ * The Parquet part writer a sink gets, one file per batch per partition, from one of three
+ * writers:
+ * - Column vectors (the SQL extractor's typed arrays), zstd or uncompressed, when FFI is
+ *   permitted: the TypeScript encoder (`parquet_encode.ts`), on the caller's thread with its
+ *   pages compressed there or by the `compressor` given (the SQLite reader thread). No frame,
+ *   no Arrow copy, no polars: that is most of the extractor's speed.
+ * - Boxed typed columns (the harvest's), and vectors in Snappy (no Snappy in the runtime), when
+ *   FFI is permitted: the polars engine (`polars_writer.ts`, nodejs-polars through Arrow, on the
+ *   caller's thread or the shared Parquet thread).
+ * - Everything when FFI is not permitted (Deno Deploy, `--deny-ffi`): the pure-JS engine
+ *   (`parquet_wasm.ts`, hyparquet-writer, Snappy), whose reader (hyparquet, for merges on that
+ *   path) reads Snappy but not zstd — so vectors go there too, not to the zstd encoder.
+ *
+ * The polars engine is loaded by a dynamic import on its first write, so a process without FFI
+ * never imports it. All three write the same schema and rows for the same column types (see
  * `parquet_wasm.ts` for the one difference in decimals' physical type).
  * @module
  */
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import { temporaryPathFor } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
+import { encodeParquetPieces, encodeParquetPiecesWith } from "./parquet_encode.ts";
 import { createJsParquetWriter } from "./parquet_wasm.ts";
-import type { ParquetWriterOptions } from "./polars_writer.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 import type { TypedColumn } from "./column_types.ts";
 import type { VectorColumn } from "./vectors.ts";
 
-export type { ParquetWriterOptions } from "./polars_writer.ts";
+/** Options of {@link createParquetPartWriter} (the polars engine takes all but `compressor`). */
+export interface ParquetWriterOptions {
+  /**
+   * Compression codec of every column chunk (the pure-JS engine always writes Snappy).
+   * @default "zstd"
+   */
+  compression?: "zstd" | "snappy" | "none";
+  /** Rows per row group. @default 100_000 */
+  rowGroupRows?: number;
+  /**
+   * Where the polars engine builds, compresses and writes frames: on the caller's thread
+   * (`main`), or on the shared Parquet thread (`worker`, see `parquet_thread.ts`), leaving the
+   * caller only the cast and the Arrow encoding. @default "main"
+   */
+  thread?: "main" | "worker";
+  /** Compresses a zstd page of a vector batch elsewhere (see `SinkOptions.compressor`). */
+  compressor?: (page: Uint8Array) => Promise<Uint8Array>;
+}
 
 /**
- * A Parquet part writer choosing its engine at first use (see the module doc). `thread` only
- * matters to the polars engine; the JS engine always writes on the caller's thread.
+ * A Parquet part writer choosing its engine at first use (see the module doc).
  *
  * @example
  * ```ts
@@ -28,11 +57,13 @@ export type { ParquetWriterOptions } from "./polars_writer.ts";
  * ```
  */
 export function createParquetPartWriter(options: ParquetWriterOptions = {}): PartWriter {
+  const compression = options.compression ?? "zstd";
+  const rowGroupRows = options.rowGroupRows ?? 100_000;
   let chosen: Promise<PartWriter> | undefined;
   const engine = () =>
     chosen ??= parquetEngine() === "polars"
       ? import("./polars_writer.ts").then((m) => m.createPolarsParquetWriter(options))
-      : Promise.resolve(createJsParquetWriter({ rowGroupRows: options.rowGroupRows }));
+      : Promise.resolve(createJsParquetWriter({ rowGroupRows }));
   return {
     extension: "parquet",
     streamed: false,
@@ -44,12 +75,53 @@ export function createParquetPartWriter(options: ParquetWriterOptions = {}): Par
       columns: VectorColumn[],
       length: number,
     ): Promise<WrittenPart> {
-      // Both engines write vectors; the check keeps PartWriter's method optional.
-      const writer = await engine();
-      if (!writer.writeVectors) throw new Error("the Parquet engine does not take vectors");
-      return await writer.writeVectors(target, columns, length);
+      if (compression === "snappy" || parquetEngine() === "js") {
+        // Both engines write vectors; the check keeps PartWriter's method optional.
+        const writer = await engine();
+        if (!writer.writeVectors) throw new Error("the Parquet engine does not take vectors");
+        return await writer.writeVectors(target, columns, length);
+      }
+      const pieces = compression === "zstd" && options.compressor
+        ? await encodeParquetPiecesWith(columns, length, { rowGroupRows }, options.compressor)
+        : encodeParquetPieces(columns, length, { compression, rowGroupRows });
+      const { bytes, sha256 } = await writePiecesAtomic(target.path, pieces);
+      return { ...target, rows: length, bytes, sha256, complete: true };
     },
     close: async () => chosen ? await (await chosen).close() : [],
     abort: async () => chosen ? await (await chosen).abort() : undefined,
   };
+}
+
+/**
+ * Writes a file from its pieces to a temporary name, fsyncs and renames it into place, hashing
+ * as it writes (the pieces are never joined: a part's pages stay separate buffers); a failure
+ * removes the temporary file.
+ */
+async function writePiecesAtomic(
+  path: string,
+  pieces: readonly Uint8Array[],
+): Promise<{ bytes: number; sha256: string }> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = temporaryPathFor(path);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  try {
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    try {
+      for (const piece of pieces) {
+        let written = 0;
+        while (written < piece.length) written += await file.write(piece.subarray(written));
+        hash.update(piece);
+        bytes += piece.length;
+      }
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+  return { bytes, sha256: hash.digest("hex") };
 }

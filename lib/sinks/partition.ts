@@ -253,68 +253,106 @@ function datePart(spec: PartitionSpec, value: unknown, row: number): string {
     : iso.slice(8, 10);
 }
 
+/** The rows of a batch in one partition: a range `start..end-1`, or the rows listed. */
+export interface VectorGroup extends PartitionRow {
+  /** First row. */
+  start: number;
+  /** One past the last row. */
+  end: number;
+  /** Rows of the group, ascending; null when they are exactly `start..end-1` (sorted input). */
+  rows: Int32Array | null;
+}
+
 /**
  * {@link groupByPartition} for a batch of column vectors: the same folders and values, read
  * from typed arrays (a date-derived partition of a date or timestamp column computes the day
- * from the stored number, once per distinct day). Throws {@link ContractError} when a
- * date-derived partition's column is not a date or timestamp, or a plain column is missing.
+ * from the stored number, once per distinct day). A group whose rows are consecutive — every
+ * group, when the rows come sorted by the partition column — is returned as a range, which the
+ * sink slices without copying. Throws {@link ContractError} when a date-derived partition's
+ * column is not a date or timestamp, or a plain column is missing.
  *
  * @example
  * ```ts
  * import { groupVectorsByPartition, parsePartitionSpecs } from "./partition.ts";
  * const days = { name: "d", type: "date" as const, values: Int32Array.of(9681, 9862), valid: null };
  * groupVectorsByPartition(parsePartitionSpecs(["year(d)"]), { length: 2, columns: [days] })
- *   .map((g) => g.path); // ["year=1996", "year=1997"]
+ *   .map((g) => [g.path, g.start, g.end]); // [["year=1996", 0, 1], ["year=1997", 1, 2]]
  * ```
  */
 export function groupVectorsByPartition(
   specs: readonly PartitionSpec[],
   batch: VectorBatch,
   loadTime: Date = new Date(),
-): PartitionGroup[] {
+): VectorGroup[] {
   const { length } = batch;
-  if (specs.length === 0) {
-    const rows = new Array<number>(length);
-    for (let i = 0; i < length; i++) rows[i] = i;
-    return [{ path: "", values: {}, rows }];
-  }
-  const perSpec = specs.map((spec) => vectorTexts(spec, batch, loadTime));
-  const groups = new Map<string, PartitionGroup>();
-  const segmentCache = specs.map(() => new Map<string, string>());
+  if (specs.length === 0) return [{ path: "", values: {}, start: 0, end: length, rows: null }];
+  const perSpec = specs.map((spec) => specCodes(spec, batch, loadTime));
   const keys = specs.map((spec) => encodePartitionValue(spec.key));
+  const groups: (VectorGroup & { count: number })[] = [];
+  const byKey = new Map<string, number>();
+  const groupOf = new Int32Array(length);
+  let last = -1;
   for (let i = 0; i < length; i++) {
-    let path = "";
-    for (let s = 0; s < perSpec.length; s++) {
-      const text = perSpec[s][i];
-      let segment = segmentCache[s].get(text);
-      if (segment === undefined) {
-        segment = `${keys[s]}=${encodeText(text)}`;
-        segmentCache[s].set(text, segment);
+    // Rows of one partition come in runs (sorted results): only a change needs a lookup.
+    let same = last >= 0;
+    for (let s = 0; same && s < perSpec.length; s++) {
+      same = perSpec[s].codes[i] === perSpec[s].codes[i - 1];
+    }
+    if (!same) {
+      let key = "";
+      for (let s = 0; s < perSpec.length; s++) key += `${perSpec[s].codes[i]},`;
+      let g = byKey.get(key);
+      if (g === undefined) {
+        const values: Record<string, string> = {};
+        const segments: string[] = [];
+        for (let s = 0; s < perSpec.length; s++) {
+          const text = perSpec[s].texts[perSpec[s].codes[i]];
+          values[specs[s].key] = text;
+          segments.push(`${keys[s]}=${encodeText(text)}`);
+        }
+        g = groups.push({
+          path: segments.join("/"),
+          values,
+          start: i,
+          end: i + 1,
+          rows: null,
+          count: 0,
+        }) - 1;
+        byKey.set(key, g);
       }
-      path = s === 0 ? segment : `${path}/${segment}`;
+      last = g;
     }
-    let group = groups.get(path);
-    if (!group) {
-      const values: Record<string, string> = {};
-      for (let s = 0; s < perSpec.length; s++) values[specs[s].key] = perSpec[s][i];
-      group = { path, values, rows: [] };
-      groups.set(path, group);
-    }
-    group.rows.push(i);
+    groupOf[i] = last;
+    const group = groups[last];
+    group.end = i + 1;
+    group.count++;
   }
-  return [...groups.values()];
+  return groups.map(({ count, ...group }) => {
+    if (group.end - group.start === count) return group;
+    const rows = new Int32Array(count);
+    const g = groupOf[group.start];
+    let k = 0;
+    for (let i = group.start; i < group.end; i++) if (groupOf[i] === g) rows[k++] = i;
+    return { ...group, rows };
+  });
 }
 
-/** The partition text of every row of a batch for one spec. */
-function vectorTexts(spec: PartitionSpec, batch: VectorBatch, loadTime: Date): string[] {
+/** Each row's partition value for one spec, as an index into its distinct texts. */
+interface SpecCodes {
+  codes: Int32Array;
+  texts: string[];
+}
+
+/** The partition values of every row of a batch for one spec (see {@link SpecCodes}). */
+function specCodes(spec: PartitionSpec, batch: VectorBatch, loadTime: Date): SpecCodes {
   const { length } = batch;
-  const texts = new Array<string>(length);
+  const codes = new Int32Array(length);
   if (spec.kind === "load_date" || spec.kind === "load_time") {
     const iso = loadTime.toISOString();
     const text = spec.kind === "load_date"
       ? iso.slice(0, 10)
       : `${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
-    return texts.fill(text);
+    return { codes, texts: [text] };
   }
   const column = batch.columns.find((c) => c.name === spec.column);
   if (!column) {
@@ -324,39 +362,51 @@ function vectorTexts(spec: PartitionSpec, batch: VectorBatch, loadTime: Date): s
         `(columns: ${batch.columns.map((c) => c.name).slice(0, 12).join(", ") || "none"})`,
     }]);
   }
+  const texts: string[] = [];
+  const index = new Map<string, number>();
+  const codeOf = (text: string) => {
+    let code = index.get(text);
+    if (code === undefined) {
+      code = texts.push(text) - 1;
+      index.set(text, code);
+    }
+    return code;
+  };
   if (spec.kind === "column") {
     const text = cellText(column);
-    let last = NaN as unknown;
-    let lastText = "";
+    let last: unknown = NaN;
+    let lastCode = 0;
     for (let i = 0; i < length; i++) {
       const cell = cellAt(column, i);
       if (cell !== last) {
         last = cell;
-        lastText = text(cell);
+        lastCode = codeOf(text(cell));
       }
-      texts[i] = lastText;
+      codes[i] = lastCode;
     }
-    return texts;
+    return { codes, texts };
   }
-  const dayOf = dayReader(spec, column);
+  const days = dayNumbers(spec, column, length);
   let lastDay = NaN;
-  let lastText = NULL_PARTITION;
+  let lastCode = 0;
   for (let i = 0; i < length; i++) {
-    const day = dayOf(i);
+    const day = days[i];
     if (day !== lastDay) {
       lastDay = day;
       if (Number.isNaN(day)) {
-        lastText = NULL_PARTITION;
+        lastCode = codeOf(NULL_PARTITION);
       } else {
         const [y, m, d] = civilFromDays(day);
-        lastText = spec.kind === "year"
-          ? String(y).padStart(4, "0")
-          : String(spec.kind === "month" ? m : d).padStart(2, "0");
+        lastCode = codeOf(
+          spec.kind === "year"
+            ? String(y).padStart(4, "0")
+            : String(spec.kind === "month" ? m : d).padStart(2, "0"),
+        );
       }
     }
-    texts[i] = lastText;
+    codes[i] = lastCode;
   }
-  return texts;
+  return { codes, texts };
 }
 
 /** How a plain partition column's cells read as folder values. */
@@ -376,14 +426,16 @@ function cellText(column: VectorColumn): (cell: unknown) => string {
   }
 }
 
-/** Row → days since 1970-01-01 of a date-derived partition's column (NaN for null). */
-function dayReader(spec: PartitionSpec, column: VectorColumn): (row: number) => number {
+/** Days since 1970-01-01 of every row of a date-derived partition's column (NaN for null). */
+function dayNumbers(spec: PartitionSpec, column: VectorColumn, length: number): Float64Array {
+  const days = new Float64Array(length);
   const valid = column.valid;
   const values = column.values;
   switch (column.type) {
     case "date": {
-      const days = values as Int32Array;
-      return (i) => valid !== null && valid[i] === 0 ? NaN : days[i];
+      const stored = values as Int32Array;
+      for (let i = 0; i < length; i++) days[i] = stored[i];
+      break;
     }
     case "timestamp":
     case "timestamp_tz":
@@ -391,30 +443,38 @@ function dayReader(spec: PartitionSpec, column: VectorColumn): (row: number) => 
       const unit = column.type === "datetime" ? 86_400_000 : MICROS_PER_DAY;
       if (values instanceof BigInt64Array) {
         const perDay = BigInt(unit);
-        return (i) => {
-          if (valid !== null && valid[i] === 0) return NaN;
+        for (let i = 0; i < length; i++) {
           const v = values[i];
           const d = v / perDay;
-          return Number(v < 0n && d * perDay !== v ? d - 1n : d);
-        };
+          days[i] = Number(v < 0n && d * perDay !== v ? d - 1n : d);
+        }
+      } else {
+        const numbers = values as Float64Array;
+        for (let i = 0; i < length; i++) days[i] = Math.floor(numbers[i] / unit);
       }
-      const numbers = values as Float64Array;
-      return (i) => valid !== null && valid[i] === 0 ? NaN : Math.floor(numbers[i] / unit);
+      break;
     }
+    default:
+      // Text or numbers: read as the row-based partitions do (ISO text, epoch milliseconds).
+      for (let i = 0; i < length; i++) {
+        const cell = cellAt(column, i);
+        if (cell === null) {
+          days[i] = NaN;
+          continue;
+        }
+        const ms = epochMsOf(cell);
+        if (ms === undefined) {
+          throw new ContractError(
+            `partition ${spec.source} needs a date in column "${spec.column}" but row ${i} ` +
+              `holds ${
+                JSON.stringify(String(cell)).slice(0, 60)
+              }; partition by a date column or fix the source`,
+          );
+        }
+        days[i] = Math.floor(ms / 86_400_000);
+      }
+      return days;
   }
-  // Text or numbers: read as the row-based partitions do (ISO text, epoch milliseconds).
-  return (i) => {
-    const cell = cellAt(column, i);
-    if (cell === null) return NaN;
-    const ms = epochMsOf(cell);
-    if (ms === undefined) {
-      throw new ContractError(
-        `partition ${spec.source} needs a date in column "${spec.column}" but row ${i} holds ` +
-          `${
-            JSON.stringify(String(cell)).slice(0, 60)
-          }; partition by a date column or fix the source`,
-      );
-    }
-    return Math.floor(ms / 86_400_000);
-  };
+  if (valid !== null) { for (let i = 0; i < length; i++) if (valid[i] === 0) days[i] = NaN; }
+  return days;
 }

@@ -12,26 +12,13 @@ import { encodeArrowStream, encodeArrowVectors } from "./arrow_ipc.ts";
 import type { TypedColumn } from "./column_types.ts";
 import { estimateFrameBytes, noteReleasedFrame } from "./memory_pressure.ts";
 import { parquetThread } from "./parquet_thread.ts";
+import type { ParquetWriterOptions } from "./parquet_writer.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 import type { VectorColumn } from "./vectors.ts";
 
-/** Options of {@link createPolarsParquetWriter} (and of `createParquetPartWriter`). */
-export interface ParquetWriterOptions {
-  /** Compression codec of every column chunk. @default "zstd" */
-  compression?: "zstd" | "snappy" | "none";
-  /** Rows per row group. @default 100_000 */
-  rowGroupRows?: number;
-  /**
-   * Where frames are built, compressed and written: on the caller's thread (`main`), or on the
-   * shared Parquet thread (`worker`, see `parquet_thread.ts`), leaving the caller only the cast
-   * and the Arrow encoding. @default "main"
-   */
-  thread?: "main" | "worker";
-}
-
 /**
  * A part writer that writes one Parquet file per batch per partition through polars (typed
- * columns or column vectors, both encoded to Arrow first).
+ * columns, or column vectors when they are to be in Snappy, both encoded to Arrow first).
  *
  * @example
  * ```ts

@@ -35,7 +35,7 @@ import {
   isTextType,
 } from "../sinks/column_types.ts";
 import { parseIsoDateTime } from "../sinks/date_text.ts";
-import { gatherVector, type VectorBatch, type VectorColumn } from "../sinks/vectors.ts";
+import { gatherVector, isDict, type VectorBatch, type VectorColumn } from "../sinks/vectors.ts";
 import { type Boundary, BoundaryTracker } from "./boundary.ts";
 
 /**
@@ -159,19 +159,57 @@ export function planOutput(
   return out;
 }
 
+/** Rows being written, as columns in result order: row `r` is `columns[c][r]` for every `c`. */
+interface Page {
+  readonly columns: readonly (readonly unknown[])[];
+}
+
 /** Collects the rejects of a chunk: one per row, with every failed column. */
 class Rejects {
   readonly byRow = new Map<number, RejectedRow>();
   constructor(readonly names: readonly string[]) {}
-  add(at: number, row: readonly unknown[], column: string, message: string): void {
+  add(at: number, page: Page, r: number, column: string, message: string): void {
     let reject = this.byRow.get(at);
     if (!reject) {
       const record: Record<string, unknown> = {};
-      this.names.forEach((name, c) => record[name] = row[c]);
+      this.names.forEach((name, c) => record[name] = page.columns[c][r]);
       reject = { row: record, index: at, issues: [], reason: "column_type" };
       this.byRow.set(at, reject);
     }
     reject.issues.push({ path: column, message });
+  }
+}
+
+type PooledArray = Float64Array | Int32Array | Uint8Array | Uint32Array;
+
+/**
+ * The typed arrays of whole chunks, handed back ({@link ChunkBuilder.release}) once a chunk is
+ * written and taken again by the next: the builder allocates a chunk's arrays a few times per
+ * run, not once per chunk. Without it, each chunk's arrays outlive a few young-generation
+ * collections, move to the old generation and wait there for a full collection — tens of MB
+ * of dead buffers at any time.
+ */
+class BufferPool {
+  readonly #free = new Map<unknown, PooledArray[]>();
+  constructor(readonly capacity: number) {}
+  /** A chunk-sized array of `kind` (zeroed only when new: writers overwrite what they use). */
+  take<T extends PooledArray>(kind: { new (length: number): T }): T {
+    const array = this.#free.get(kind)?.pop();
+    return (array as T | undefined) ?? new kind(this.capacity);
+  }
+  /** Takes back a chunk-sized array no one reads any more. */
+  give(array: unknown): void {
+    if (
+      !(array instanceof Float64Array || array instanceof Int32Array ||
+        array instanceof Uint8Array || array instanceof Uint32Array) ||
+      array.length !== this.capacity
+    ) {
+      return;
+    }
+    const list = this.#free.get(array.constructor) ?? [];
+    // A handful per kind covers the chunks in flight; more would only hold memory.
+    if (list.length < 16) list.push(array);
+    this.#free.set(array.constructor, list);
   }
 }
 
@@ -180,30 +218,41 @@ abstract class ColumnWriter {
   protected valid: Uint8Array | null = null;
   constructor(
     readonly out: OutputColumn & { type: ColumnType },
-    readonly capacity: number,
+    readonly pool: BufferPool,
     readonly nullable: boolean,
   ) {}
+  /** Rows per chunk. */
+  get capacity(): number {
+    return this.pool.capacity;
+  }
+  /** Rows `0..length-1` of a chunk-sized array: itself when full, else a copy (the array goes back). */
+  protected trim<T extends PooledArray | BigInt64Array>(array: T, length: number): T {
+    if (length === this.capacity) return array;
+    const copy = array.slice(0, length) as T;
+    this.pool.give(array);
+    return copy;
+  }
   /** A null at `at`: a reject when the column is declared not nullable. */
-  protected checkNull(at: number, row: readonly unknown[], rejects: Rejects): void {
+  protected checkNull(at: number, page: Page, r: number, rejects: Rejects): void {
     if (!this.nullable) {
-      rejects.add(at, row, this.out.source, "null in a column declared nullable: false");
+      rejects.add(at, page, r, this.out.source, "null in a column declared nullable: false");
     }
   }
   /** A null at `at` of a fixed-width column: marked in the validity bytes. */
-  protected setNull(at: number, row: readonly unknown[], rejects: Rejects): void {
-    this.checkNull(at, row, rejects);
-    if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
+  protected setNull(at: number, page: Page, r: number, rejects: Rejects): void {
+    this.checkNull(at, page, r, rejects);
+    if (this.valid === null) this.valid = this.pool.take(Uint8Array).fill(1);
     this.valid[at] = 0;
   }
   /** Rows `from..to-1` of the chunk are null (they came before the column's type was known). */
   markNulls(from: number, to: number): void {
     if (from >= to) return;
-    if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
+    if (this.valid === null) this.valid = this.pool.take(Uint8Array).fill(1);
     this.valid.fill(0, from, to);
   }
   /** Writes cells of column `c` of `rows[from..to)` at chunk positions `at..`. */
   abstract fill(
-    rows: readonly (readonly unknown[])[],
+    page: Page,
     c: number,
     from: number,
     to: number,
@@ -216,7 +265,7 @@ abstract class ColumnWriter {
     const valid = this.valid;
     this.valid = null;
     if (valid === null) return null;
-    return length === this.capacity ? valid : valid.slice(0, length);
+    return this.trim(valid, length);
   }
 }
 
@@ -241,14 +290,14 @@ class IntegerWriter extends ColumnWriter {
   floating = false;
   constructor(
     out: OutputColumn & { type: ColumnType },
-    capacity: number,
+    pool: BufferPool,
     nullable: boolean,
     public fallback: Fallback,
     /** Convert every non-null value (timestamps from text), not only the misfits. */
     readonly convertAll: boolean,
   ) {
-    super(out, capacity, nullable);
-    this.#values = new Float64Array(capacity);
+    super(out, pool, nullable);
+    this.#values = pool.take(Float64Array);
   }
   /** Switches to float64 for good: integers stored so far become doubles. */
   #toFloat(at: number): void {
@@ -263,19 +312,19 @@ class IntegerWriter extends ColumnWriter {
     this.fallback = { ...this.fallback, converter: declaredConverter({ type: "float64" }) };
   }
   fill(
-    rows: readonly (readonly unknown[])[],
+    page: Page,
     c: number,
     from: number,
     to: number,
     at: number,
     rejects: Rejects,
   ): void {
+    const cells = page.columns[c];
     const convert = this.fallback.converter.convert;
     let lastText: unknown = undefined;
     let lastValue: number | bigint | undefined = undefined;
     for (let r = from; r < to; r++, at++) {
-      const row = rows[r];
-      const value = row[c];
+      const value = cells[r];
       const values = this.#values;
       if (!this.convertAll && values instanceof Float64Array) {
         if (typeof value === "number" && Number.isSafeInteger(value)) {
@@ -293,7 +342,7 @@ class IntegerWriter extends ColumnWriter {
         }
       }
       if (value === null || value === undefined) {
-        this.setNull(at, row, rejects);
+        this.setNull(at, page, r, rejects);
         continue;
       }
       if (value instanceof Uint8Array) throw blobError(this.out.source);
@@ -310,7 +359,7 @@ class IntegerWriter extends ColumnWriter {
         lastValue = cell;
       }
       if (cell === undefined) {
-        rejects.add(at, row, this.out.source, this.#reason(value));
+        rejects.add(at, page, r, this.out.source, this.#reason(value));
         continue;
       }
       this.#set(at, cell);
@@ -340,11 +389,11 @@ class IntegerWriter extends ColumnWriter {
   }
   finish(length: number): VectorColumn {
     const values = this.#values;
-    this.#values = new Float64Array(this.capacity);
+    this.#values = this.pool.take(Float64Array);
     return {
       name: this.out.name,
       type: (this.floating ? "float64" : this.out.type) as "int64",
-      values: length === this.capacity ? values : values.slice(0, length),
+      values: this.trim(values, length),
       valid: this.takeValid(length),
     };
   }
@@ -354,29 +403,29 @@ class FloatWriter extends ColumnWriter {
   #values: Float64Array;
   constructor(
     out: OutputColumn & { type: ColumnType },
-    capacity: number,
+    pool: BufferPool,
     nullable: boolean,
     readonly fallback: Fallback,
   ) {
-    super(out, capacity, nullable);
-    this.#values = new Float64Array(capacity);
+    super(out, pool, nullable);
+    this.#values = pool.take(Float64Array);
   }
   fill(
-    rows: readonly (readonly unknown[])[],
+    page: Page,
     c: number,
     from: number,
     to: number,
     at: number,
     rejects: Rejects,
   ): void {
+    const cells = page.columns[c];
     const values = this.#values;
     for (let r = from; r < to; r++, at++) {
-      const row = rows[r];
-      const value = row[c];
+      const value = cells[r];
       if (typeof value === "number") {
         values[at] = value;
       } else if (value === null || value === undefined) {
-        this.setNull(at, row, rejects);
+        this.setNull(at, page, r, rejects);
       } else if (typeof value === "bigint") {
         values[at] = Number(value);
       } else {
@@ -386,7 +435,8 @@ class FloatWriter extends ColumnWriter {
         else {
           rejects.add(
             at,
-            row,
+            page,
+            r,
             this.out.source,
             this.fallback.converter.explain(value) + this.fallback.context,
           );
@@ -396,11 +446,11 @@ class FloatWriter extends ColumnWriter {
   }
   finish(length: number): VectorColumn {
     const values = this.#values;
-    this.#values = new Float64Array(this.capacity);
+    this.#values = this.pool.take(Float64Array);
     return {
       name: this.out.name,
       type: "float64",
-      values: length === this.capacity ? values : values.slice(0, length),
+      values: this.trim(values, length),
       valid: this.takeValid(length),
     };
   }
@@ -410,27 +460,27 @@ class BooleanWriter extends ColumnWriter {
   #values: Uint8Array;
   constructor(
     out: OutputColumn & { type: ColumnType },
-    capacity: number,
+    pool: BufferPool,
     nullable: boolean,
     readonly fallback: Fallback,
   ) {
-    super(out, capacity, nullable);
-    this.#values = new Uint8Array(capacity);
+    super(out, pool, nullable);
+    this.#values = pool.take(Uint8Array);
   }
   fill(
-    rows: readonly (readonly unknown[])[],
+    page: Page,
     c: number,
     from: number,
     to: number,
     at: number,
     rejects: Rejects,
   ): void {
+    const cells = page.columns[c];
     const values = this.#values;
     for (let r = from; r < to; r++, at++) {
-      const row = rows[r];
-      const value = row[c];
+      const value = cells[r];
       if (value === null || value === undefined) {
-        this.setNull(at, row, rejects);
+        this.setNull(at, page, r, rejects);
         continue;
       }
       if (value instanceof Uint8Array) throw blobError(this.out.source);
@@ -442,7 +492,8 @@ class BooleanWriter extends ColumnWriter {
       } else {
         rejects.add(
           at,
-          row,
+          page,
+          r,
           this.out.source,
           this.fallback.converter.explain(value) + this.fallback.context,
         );
@@ -451,11 +502,11 @@ class BooleanWriter extends ColumnWriter {
   }
   finish(length: number): VectorColumn {
     const values = this.#values;
-    this.#values = new Uint8Array(this.capacity);
+    this.#values = this.pool.take(Uint8Array);
     return {
       name: this.out.name,
       type: "boolean",
-      values: length === this.capacity ? values : values.slice(0, length),
+      values: this.trim(values, length),
       valid: this.takeValid(length),
     };
   }
@@ -465,29 +516,29 @@ class DateWriter extends ColumnWriter {
   #values: Int32Array;
   constructor(
     out: OutputColumn & { type: ColumnType },
-    capacity: number,
+    pool: BufferPool,
     nullable: boolean,
     readonly fallback: Fallback,
   ) {
-    super(out, capacity, nullable);
-    this.#values = new Int32Array(capacity);
+    super(out, pool, nullable);
+    this.#values = pool.take(Int32Array);
   }
   fill(
-    rows: readonly (readonly unknown[])[],
+    page: Page,
     c: number,
     from: number,
     to: number,
     at: number,
     rejects: Rejects,
   ): void {
+    const cells = page.columns[c];
     const values = this.#values;
     let last: unknown = undefined;
     let lastDay: number | undefined = undefined;
     for (let r = from; r < to; r++, at++) {
-      const row = rows[r];
-      const value = row[c];
+      const value = cells[r];
       if (value === null || value === undefined) {
-        this.setNull(at, row, rejects);
+        this.setNull(at, page, r, rejects);
         continue;
       }
       if (value instanceof Uint8Array) throw blobError(this.out.source);
@@ -499,7 +550,8 @@ class DateWriter extends ColumnWriter {
       if (lastDay === undefined) {
         rejects.add(
           at,
-          row,
+          page,
+          r,
           this.out.source,
           this.fallback.converter.explain(value) + this.fallback.context,
         );
@@ -510,11 +562,11 @@ class DateWriter extends ColumnWriter {
   }
   finish(length: number): VectorColumn {
     const values = this.#values;
-    this.#values = new Int32Array(this.capacity);
+    this.#values = this.pool.take(Int32Array);
     return {
       name: this.out.name,
       type: "date",
-      values: length === this.capacity ? values : values.slice(0, length),
+      values: this.trim(values, length),
       valid: this.takeValid(length),
     };
   }
@@ -539,14 +591,14 @@ class TextWriter extends ColumnWriter {
   #lastScanned: string | undefined;
   constructor(
     out: OutputColumn & { type: ColumnType },
-    capacity: number,
+    pool: BufferPool,
     nullable: boolean,
     readonly fallback: Fallback | null,
     readonly encode: boolean,
   ) {
-    super(out, capacity, nullable);
-    this.#limit = Math.max(16, capacity >> 2);
-    this.#codes = encode ? new Uint32Array(capacity) : null;
+    super(out, pool, nullable);
+    this.#limit = Math.max(16, pool.capacity >> 2);
+    this.#codes = encode ? pool.take(Uint32Array) : null;
     if (!encode) this.#plain = [];
   }
   /** The one date type every value read so far has (see the class notes), or undefined. */
@@ -589,20 +641,20 @@ class TextWriter extends ColumnWriter {
     else for (let i = from; i < to; i++) this.#plain![i] = null;
   }
   fill(
-    rows: readonly (readonly unknown[])[],
+    page: Page,
     c: number,
     from: number,
     to: number,
     at: number,
     rejects: Rejects,
   ): void {
+    const cells = page.columns[c];
     const converter = this.fallback?.converter;
     for (let r = from; r < to; r++, at++) {
-      const row = rows[r];
-      const value = row[c];
+      const value = cells[r];
       let text: string | null;
       if (value === null || value === undefined) {
-        this.checkNull(at, row, rejects);
+        this.checkNull(at, page, r, rejects);
         text = null;
       } else if (converter === undefined) {
         if (typeof value === "string") {
@@ -619,7 +671,13 @@ class TextWriter extends ColumnWriter {
         if (value instanceof Uint8Array) throw blobError(this.out.source);
         const cell = converter.convert(value);
         if (typeof cell !== "string") {
-          rejects.add(at, row, this.out.source, converter.explain(value) + this.fallback!.context);
+          rejects.add(
+            at,
+            page,
+            r,
+            this.out.source,
+            converter.explain(value) + this.fallback!.context,
+          );
           text = null;
         } else {
           text = cell;
@@ -654,14 +712,14 @@ class TextWriter extends ColumnWriter {
     const plain = this.#plain;
     this.#index = new Map();
     this.#dict = [];
-    this.#codes = this.encode ? new Uint32Array(this.capacity) : null;
+    this.#codes = this.encode ? this.pool.take(Uint32Array) : null;
     this.#plain = this.encode ? null : [];
     this.valid = null;
     if (codes !== null) {
       return {
         name: this.out.name,
         type: this.out.type,
-        values: { codes: length === this.capacity ? codes : codes.slice(0, length), dict },
+        values: { codes: this.trim(codes, length), dict },
         valid: null,
       };
     }
@@ -723,6 +781,7 @@ export class ChunkBuilder {
   #dropped = 0;
   #rowsBefore = 0;
   #rejects: Rejects;
+  readonly #pool: BufferPool;
   /** Chunk position → row read, once the chunk dropped a row (else they are equal). */
   #rowMap: Int32Array | null = null;
   /** Result indexes of the incremental column and the key columns. */
@@ -736,6 +795,7 @@ export class ChunkBuilder {
     }
     this.#columns = columns;
     this.#chunkRows = chunkRows;
+    this.#pool = new BufferPool(chunkRows);
     this.#shape = options.shape ?? {};
     this.#encodeText = options.encodeText ?? true;
     this.#output = planOutput(columns, this.#shape);
@@ -796,12 +856,29 @@ export class ChunkBuilder {
 
   /** Adds a page of rows (cells in result-column order); returns the chunks it completed. */
   push(rows: readonly (readonly unknown[])[]): BuiltChunk[] {
+    const width = this.#columns.length;
+    const columns: unknown[][] = Array.from({ length: width }, () => new Array(rows.length));
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      for (let c = 0; c < width; c++) columns[c][r] = row[c];
+    }
+    return this.pushColumns(columns, rows.length);
+  }
+
+  /**
+   * Adds a page of `length` rows given as columns in result order (`columns[c][r]`, as a
+   * SQLite JSON page decodes); returns the chunks it completed.
+   */
+  pushColumns(columns: readonly (readonly unknown[])[], length: number): BuiltChunk[] {
     const done: BuiltChunk[] = [];
     let from = 0;
-    while (from < rows.length) {
+    while (from < length) {
       const room = this.#chunkRows - this.#read;
-      const to = Math.min(rows.length, from + room);
-      this.#write(from === 0 && to === rows.length ? rows : rows.slice(from, to));
+      const to = Math.min(length, from + room);
+      const page = from === 0 && to === length
+        ? { columns }
+        : { columns: columns.map((column) => column.slice(from, to)) };
+      this.#write(page, to - from);
       if (this.#read >= this.#chunkRows) done.push(this.#take());
       from = to;
     }
@@ -811,6 +888,18 @@ export class ChunkBuilder {
   /** The last, partial chunk; an empty one when the result had no row (its types). */
   finish(): BuiltChunk | undefined {
     return this.#read > 0 || this.#rowsBefore === 0 ? this.#take() : undefined;
+  }
+
+  /**
+   * Takes back the arrays of a chunk whose rows nobody reads any more (the sink has written
+   * them), for the next chunks to fill. Optional: a chunk not released is left to the GC.
+   */
+  release(chunk: BuiltChunk): void {
+    for (const column of chunk.batch.columns) {
+      this.#pool.give(column.valid);
+      const values = column.values;
+      this.#pool.give(isDict(values) ? values.codes : values);
+    }
   }
 
   /** The boundary to store after the run (incremental); the previous one when no row came. */
@@ -825,7 +914,7 @@ export class ChunkBuilder {
       converter: declaredConverter({ type, format: slot.decl?.format }),
       context,
     };
-    const writer = makeWriter(slot.out, this.#chunkRows, slot.decl, fallback, {
+    const writer = makeWriter(slot.out, this.#pool, slot.decl, fallback, {
       encode: this.#encodeText,
       convertText: slot.decl !== undefined || type !== "string",
     });
@@ -858,21 +947,24 @@ export class ChunkBuilder {
     );
   }
 
-  /** Writes a page into the current chunk (after the incremental filter). */
-  #write(page: readonly (readonly unknown[])[]): void {
+  /** Writes a page of `length` rows into the current chunk (after the incremental filter). */
+  #write(input: Page, length: number): void {
     const readBefore = this.#read;
-    this.#read += page.length;
-    let rows = page;
+    this.#read += length;
+    let page = input;
+    let rows = length;
     let keep: number[] | null = null;
     if (this.#incremental) {
-      const tracker = this.#tracker ?? this.#startTracker(page);
+      const tracker = this.#tracker ?? this.#startTracker(input, length);
       if (tracker) {
-        const cells: Record<string, unknown[]> = {};
-        for (const [name, c] of this.#trackedColumns) cells[name] = page.map((row) => row[c]);
-        keep = tracker.visit(cells, page.length);
+        const cells: Record<string, readonly unknown[]> = {};
+        for (const [name, c] of this.#trackedColumns) cells[name] = input.columns[c];
+        keep = tracker.visit(cells as Record<string, unknown[]>, length);
         if (keep) {
-          this.#dropped += page.length - keep.length;
-          rows = keep.map((i) => page[i]);
+          const kept = keep;
+          this.#dropped += length - kept.length;
+          page = { columns: input.columns.map((column) => kept.map((i) => column[i])) };
+          rows = kept.length;
         }
       }
     }
@@ -882,7 +974,7 @@ export class ChunkBuilder {
         this.#rowMap = new Int32Array(this.#chunkRows);
         for (let i = 0; i < this.#length; i++) this.#rowMap[i] = i;
       }
-      for (let j = 0; j < rows.length; j++) {
+      for (let j = 0; j < rows; j++) {
         this.#rowMap[this.#length + j] = readBefore + (keep ? keep[j] : j);
       }
     }
@@ -892,26 +984,29 @@ export class ChunkBuilder {
       let from = 0;
       if (writer === null) {
         // An untyped column that showed only nulls so far: its first value decides.
-        while (from < rows.length && (rows[from][slot.c] ?? null) === null) from++;
-        if (from === rows.length) continue;
-        writer = this.#decideByValue(slot, rows[from][slot.c]);
+        const cells = page.columns[slot.c];
+        while (from < rows && (cells[from] ?? null) === null) from++;
+        if (from === rows) continue;
+        writer = this.#decideByValue(slot, cells[from]);
         writer.markNulls(0, at + from);
       }
-      writer.fill(rows, slot.c, from, rows.length, at + from, this.#rejects);
+      writer.fill(page, slot.c, from, rows, at + from, this.#rejects);
     }
-    this.#length += rows.length;
+    this.#length += rows;
   }
 
   /** The tracker, once a page shows a value of the incremental column (its type by it). */
-  #startTracker(page: readonly (readonly unknown[])[]): BoundaryTracker | undefined {
+  #startTracker(page: Page, length: number): BoundaryTracker | undefined {
     const { column, keys, previous } = this.#incremental!;
     const c = this.#columns.findIndex((x) => x.name === column);
     const hint = this.#columns[c].hint;
     let type = previous?.type as ColumnType | undefined;
     if (type === undefined && (hint === "int64" || hint === "float64")) type = hint;
     if (type === undefined && (hint === "any" || hint === "numeric")) {
-      const value = page.find((row) => row[c] !== null && row[c] !== undefined)?.[c];
-      if (value === undefined) return undefined; // nothing to follow yet
+      const cells = page.columns[c];
+      let value: unknown = null;
+      for (let r = 0; r < length && (value === null || value === undefined); r++) value = cells[r];
+      if (value === null || value === undefined) return undefined; // nothing to follow yet
       type = typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value))
         ? "int64"
         : typeof value === "number"
@@ -951,8 +1046,7 @@ export class ChunkBuilder {
         `; the column is ${form}, as every value of its first chunk reads: declare it under ` +
           "columns: (type: string keeps text)",
       );
-      const rows = values.map((v) => [v]);
-      typed.fill(rows, 0, 0, length, 0, this.#rejects);
+      typed.fill({ columns: [values] }, 0, 0, length, 0, this.#rejects);
     }
   }
 
@@ -993,7 +1087,7 @@ export class ChunkBuilder {
 
 function makeWriter(
   out: OutputColumn & { type: ColumnType },
-  capacity: number,
+  pool: BufferPool,
   decl: ColumnDecl | undefined,
   fallback: Fallback,
   options: { encode: boolean; convertText: boolean },
@@ -1001,22 +1095,22 @@ function makeWriter(
   const nullable = decl?.nullable ?? true;
   switch (out.type) {
     case "int64":
-      return new IntegerWriter(out, capacity, nullable, fallback, false);
+      return new IntegerWriter(out, pool, nullable, fallback, false);
     case "timestamp":
     case "timestamp_tz":
     case "datetime":
-      return new IntegerWriter(out, capacity, nullable, fallback, true);
+      return new IntegerWriter(out, pool, nullable, fallback, true);
     case "float64":
-      return new FloatWriter(out, capacity, nullable, fallback);
+      return new FloatWriter(out, pool, nullable, fallback);
     case "boolean":
-      return new BooleanWriter(out, capacity, nullable, fallback);
+      return new BooleanWriter(out, pool, nullable, fallback);
     case "date":
-      return new DateWriter(out, capacity, nullable, fallback);
+      return new DateWriter(out, pool, nullable, fallback);
   }
   if (!isTextType(out.type)) throw new Error(`no writer for column type ${out.type}`);
   return new TextWriter(
     out,
-    capacity,
+    pool,
     nullable,
     options.convertText ? fallback : null,
     options.encode,

@@ -305,6 +305,7 @@ class PostgresSource implements SqlSource {
       columns,
       chunks: chunks(),
       boundary: (): Boundary | undefined => builder.boundary(),
+      release: (chunk: BuiltChunk) => builder.release(chunk),
       cancel: () => finish(false),
     };
   }

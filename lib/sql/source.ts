@@ -30,6 +30,17 @@ export interface QueryStream {
   chunks: AsyncIterable<BuiltChunk>;
   /** The watermark boundary once every chunk has been read (incremental queries). */
   boundary(): Boundary | undefined;
+  /**
+   * Hands a chunk's buffers back once its rows are written, for later chunks to reuse (keeps
+   * memory flat without waiting for the garbage collector). The chunk must not be read after.
+   */
+  release(chunk: BuiltChunk): void;
+  /**
+   * Compresses a Parquet page with zstd on the source's reader thread, which waits for SQLite
+   * or for the consumer most of the time (see `SinkOptions.compressor`); absent when the source
+   * has no such thread.
+   */
+  compressor?: (page: Uint8Array) => Promise<Uint8Array>;
   /** Stops the query early and frees its resources. Idempotent. */
   cancel(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * prints and runs nothing; a bad command line exits 2 before anything starts.
  */
 import { resolve } from "node:path";
-import { extractPermissions, launchExtract } from "../../lib/cli/extract_task.ts";
+import { EXTRACT_MAIN, extractPermissions, launchExtract } from "../../lib/cli/extract_task.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { capture } from "./capture.ts";
 
@@ -50,9 +50,9 @@ Deno.test("extract task: --show-permissions only prints; a bad line exits 2 and 
   const args = ["--db", "shop.db", "--query", "SELECT 1", "--out", "/srv/out"];
   const shown = await capture(() => launchExtract([...args, "--show-permissions"], spawn));
   assertEquals([shown.result, started.length], [0, 0]);
-  assertStringIncludes(shown.stdout, "extract --db shop.db");
+  assertStringIncludes(shown.stdout, `${EXTRACT_MAIN} --db shop.db`);
   const bad = await capture(() => launchExtract(["--db", "shop.db"], spawn));
   assertEquals([bad.result, started.length], [2, 0]);
   assertEquals(await launchExtract(args, spawn), 0);
-  assertEquals(started[0].slice(-7), ["extract", ...args]);
+  assertEquals(started[0].slice(-7), [EXTRACT_MAIN, ...args]);
 });

@@ -15,6 +15,8 @@ export interface ParquetFooter {
   rowGroups: number[];
   /** Codec names of the column chunks of the first row group (UNCOMPRESSED, SNAPPY, ZSTD, …). */
   codecs: string[];
+  /** The writer's `created_by` (`tidemark` for the TypeScript encoder, polars names itself). */
+  createdBy: string;
 }
 
 const CODECS = ["UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"];
@@ -34,6 +36,9 @@ export async function readParquetFooter(path: string): Promise<ParquetFooter> {
     rows: Number(meta.get(3)),
     rowGroups: groups.map((g) => Number(g.get(3))),
     codecs: firstColumns.map((c) => CODECS[Number((c.get(3) as Struct).get(4))]),
+    createdBy: new TextDecoder().decode(
+      (meta.get(6) as Uint8Array | undefined) ?? new Uint8Array(),
+    ),
   };
 }
 

@@ -24,6 +24,7 @@ import {
   partsToMicros,
 } from "../../lib/sinks/date_text.ts";
 import { openSink, openWorkerSink } from "../../lib/sinks/mod.ts";
+import { groupVectorsByPartition, parsePartitionSpecs } from "../../lib/sinks/partition.ts";
 import type { VectorBatch } from "../../lib/sinks/vectors.ts";
 import { listFiles, parquetDtypes, parquetRows } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
@@ -269,4 +270,35 @@ Deno.test("a vector whose type differs from the column's earlier type is refused
     assert(message.includes('column "x" is string in this batch but float64'), message);
     await sink.close();
   });
+});
+
+Deno.test("vector partitions: runs become views, interleaved rows are gathered, nulls go to __null__", () => {
+  const specs = parsePartitionSpecs(["country", "year(at)"]);
+  const day = 86_400_000_000;
+  const groups = groupVectorsByPartition(specs, {
+    length: 5,
+    columns: [
+      {
+        name: "country",
+        type: "string",
+        values: { codes: Uint32Array.of(1, 2, 1, 1, 0), dict: ["France", "Brazil"] },
+        valid: null,
+      },
+      {
+        name: "at",
+        type: "timestamp",
+        values: Float64Array.of(9681 * day, 9681 * day, 9681 * day, 9862 * day, 0),
+        valid: Uint8Array.of(1, 1, 1, 1, 0),
+      },
+    ],
+  });
+  assertEquals(
+    groups.map((g) => [g.path, g.start, g.end, g.rows && [...g.rows]]),
+    [
+      ["country=France/year=1996", 0, 3, [0, 2]],
+      ["country=Brazil/year=1996", 1, 2, null],
+      ["country=France/year=1997", 3, 4, null],
+      ["country=__null__/year=__null__", 4, 5, null],
+    ],
+  );
 });

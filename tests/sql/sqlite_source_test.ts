@@ -12,6 +12,7 @@ import type { SqlSource } from "../../lib/sql/source.ts";
 import { vectorCells } from "../../lib/sinks/vectors.ts";
 import { SqlError } from "../../lib/core/errors.ts";
 import { LINE_ITEMS_QUERY, northwindDb } from "./northwind_fixture.ts";
+import { prestartReaderThread } from "../../lib/sql/sqlite_start.ts";
 
 async function readAll(
   source: SqlSource,
@@ -221,4 +222,19 @@ Deno.test("SQLite declared types map to column types by affinity", () => {
     "any",
     "boolean",
   ]);
+});
+
+Deno.test("a reader thread booted before the query is known reads that query's rows", async () => {
+  const path = await northwindDb();
+  // As lib/cli/extract_main.ts does: the thread boots first, the source takes it.
+  prestartReaderThread();
+  const source = await openSqliteSource(path);
+  try {
+    const { rows } = await readAll(source, "SELECT OrderID, ShipCountry FROM Orders ORDER BY 1");
+    const want = expected(path, "SELECT OrderID, ShipCountry FROM Orders ORDER BY 1");
+    assertEquals(rows.OrderID, want.map((r) => r.OrderID));
+    assertEquals(rows.ShipCountry, want.map((r) => r.ShipCountry));
+  } finally {
+    await source.close();
+  }
 });
