@@ -68,6 +68,11 @@ export class RunRecord {
     this.state = deferWrites(store, () => this.begin());
   }
 
+  /** Hash of the config (or options) the run uses. */
+  get configSha256(): string {
+    return this.#options.configSha256;
+  }
+
   /** Whether the run has begun (written its row). */
   get began(): boolean {
     return this.#began !== undefined;

@@ -39,7 +39,7 @@ import { safePathSegment } from "../provenance/snapshot.ts";
 import {
   type RunReport,
   RunReportBuilder,
-  writeRunReport,
+  type StartDecision,
   type WrittenReport,
 } from "../report/run_report.ts";
 import { planOutput, type ShapeOptions, type SqlColumn } from "./chunker.ts";
@@ -56,6 +56,7 @@ import type { QueryStream, SqlSource } from "./source.ts";
 import { openSqliteSource } from "./sqlite_source.ts";
 import { pathExists } from "../core/atomic_file.ts";
 import { lockOutFolder } from "../run/out_lock.ts";
+import { RunRecord } from "../run/run_record.ts";
 
 /** Output formats of an extraction. */
 export type ExtractFormat = "parquet" | "csv" | "jsonl";
@@ -234,21 +235,189 @@ interface ExtractRun {
   runId: string;
 }
 
+/** What an extraction settled before it opened its source: where, from where, how. */
+interface ExtractPlan {
+  assetDir: string;
+  statePath: string;
+  incremental: string | undefined;
+  previous: Boundary | undefined;
+  unfinished: Set<string>;
+  bound: BoundQuery;
+  mode: "append" | "replace";
+  shape: ShapeOptions;
+  partitionColumns: string[];
+}
+
 /** {@link runExtract} with the out folder locked; `writing()` is called before the first write. */
 async function extractLocked(
   options: ExtractOptions,
   run: ExtractRun,
   writing: () => void,
 ): Promise<ExtractResult> {
-  const { started, asset, format, chunkRows, runId } = run;
+  const { asset, runId } = run;
+  const plan = await planExtraction(options, run);
+  const { source, stream, outputNames } = await openQuery(options, run, plan);
+
+  // From here on, files are written (the out folder exists: the lock made it).
+  writing();
+  const env = { ...envStamp() };
+  const report = new RunReportBuilder(runId, { env });
+  const record = new RunRecord(openSqliteState(plan.statePath), {
+    runId,
+    command: "extract",
+    configSha256: configSha256(extractionConfig(options, run, plan, source.description)),
+    assets: () => [asset],
+    secrets: passwordsOf(options.db),
+    html: options.htmlReport,
+  });
+  let sink: Sink | undefined;
+  let target = plan.assetDir;
+  try {
+    await removeOrphans(plan.assetDir, plan.unfinished);
+    // Append writes into the asset folder; replace into a staging folder swapped in at the end.
+    target = await beginWrite(plan.assetDir, { mode: plan.mode, runId });
+    await record.begin();
+    report.startAsset(asset, startDecision(plan));
+    // Parquet is encoded on this thread and its pages compressed on the SQLite reader's
+    // (`stream.compressor`, idle between pages): a third JavaScript thread (the shared Parquet
+    // thread) would only add its memory (about 35 MB) and start-up.
+    sink = await openSink(target, {
+      format: run.format,
+      runId,
+      partitionBy: options.partitionBy,
+      compression: options.compression,
+      rowGroupRows: run.chunkRows,
+      compressor: stream.compressor,
+    });
+    const chunks = await writeChunks(stream, sink, options, run);
+    if (chunks.rejected > 0) {
+      report.rejects(asset, chunks.rejected);
+      checkRejectRatio({ rejected: chunks.rejected, total: chunks.read - chunks.dropped }, {
+        asset,
+        maxRejectRatio: options.maxRejectRatio,
+        minRejectsToFail: options.minRejectsToFail,
+      });
+    }
+    return await completeExtraction(options, run, plan, {
+      sink,
+      target,
+      chunks,
+      stream,
+      record,
+      report,
+      env,
+      source: source.description,
+      outputNames,
+    });
+  } catch (error) {
+    await stream.cancel();
+    await sink?.abort().catch(() => {});
+    await removeRunParts(plan.assetDir, runId);
+    if (target !== plan.assetDir) await Deno.remove(target, { recursive: true }).catch(() => {});
+    report.error(asset, (error as Error).message);
+    report.finishAsset(asset, "failed");
+    await record.abandon(options.out, report.build("failed"));
+    throw error;
+  } finally {
+    await source.close();
+    await record.close();
+  }
+}
+
+/** What an extraction hands over once every chunk was written. */
+interface WrittenChunks {
+  sink: Sink;
+  target: string;
+  chunks: ChunksWritten;
+  stream: QueryStream;
+  record: RunRecord;
+  report: RunReportBuilder;
+  env: ManifestRecordInput["env"];
+  source: string;
+  outputNames: string[];
+}
+
+/**
+ * Closes the parts (a replace swaps its folder in), records them in the manifest, moves the
+ * watermark, writes the report and finishes the run.
+ */
+async function completeExtraction(
+  options: ExtractOptions,
+  run: ExtractRun,
+  plan: ExtractPlan,
+  done: WrittenChunks,
+): Promise<ExtractResult> {
+  const { asset, runId } = run;
+  const { sink, target, chunks, stream, record, report, env, outputNames } = done;
+  const closing = performance.now();
+  await sink.close();
+  // Streamed formats (CSV, JSONL) complete their files on close.
+  const runParts = sink.parts;
+  if (plan.mode === "replace") await commitReplace(plan.assetDir, { runId });
+  // Parts as they are now: under the asset folder (replace moved them out of staging).
+  const moved = (path: string) => join(plan.assetDir, relative(target, path));
+  const parts = runParts.map((p) => ({ ...p, path: moved(p.path) }));
+  const timings = new Map(chunks.written.map((w) => [moved(w.part.path), w]));
+  const lines = await appendPartLines(options, run, plan, {
+    parts,
+    timings,
+    closing,
+    source: done.source,
+    configSha256: record.configSha256,
+    env,
+  });
+  for (const line of lines) report.request(line);
+  const boundary = plan.incremental ? stream.boundary() : undefined;
+  if (plan.incremental && boundary) await writeBoundary(record.state, asset, boundary);
+  const bytes = parts.reduce((n, p) => n + p.bytes, 0);
+  noteOutcome(report, options, asset, chunks);
+  report.finishAsset(asset, parts.length === 0 ? "unchanged" : "ok");
+  const built = report.build();
+  const reportPaths = await record.finish(options.out, built, {
+    rows: chunks.rows,
+    parts: parts.length,
+    bytes,
+    duplicates: chunks.dropped,
+    rejected: chunks.rejected,
+  });
+  return {
+    runId,
+    asset,
+    rows: chunks.rows,
+    duplicatesDropped: chunks.dropped,
+    rejected: chunks.rejected,
+    rejectsPath: chunks.rejectsFile ? toOutPath(options.out, chunks.rejectsFile) : null,
+    parts: parts.map((p) => ({ ...p, path: toOutPath(options.out, p.path) })),
+    bytes,
+    seconds: (performance.now() - run.started) / 1000,
+    source: done.source,
+    querySha256: sha256Hex(plan.bound.text),
+    watermark: plan.incremental
+      ? {
+        column: plan.incremental,
+        before: plan.previous?.value ?? null,
+        after: boundary?.value ?? null,
+      }
+      : null,
+    schema: chunks.schema ?? Object.fromEntries(
+      outputNames.map((name) => [name, hintOf(stream.columns, plan.shape, name)]),
+    ),
+    report: built,
+    reportPaths,
+  };
+}
+
+/**
+ * What earlier runs left (the watermark; the runs that never finished, whose parts are orphans)
+ * read without creating anything, and the query bound to it.
+ */
+async function planExtraction(options: ExtractOptions, run: ExtractRun): Promise<ExtractPlan> {
+  const { asset, format } = run;
   const partitionColumns = parsePartitionSpecs(options.partitionBy ?? [])
     .flatMap((spec) => spec.column ? [spec.column] : []);
   const assetDir = join(options.out, format, safePathSegment(asset));
   const statePath = join(options.out, "state.sqlite");
   const dialect: SqlDialect = /^postgres(ql)?:\/\//i.test(options.db) ? "postgres" : "sqlite";
-
-  // What earlier runs left: the watermark, and the runs that never finished (their parts are
-  // orphans, removed below). Read without creating anything.
   const incremental = options.incrementalColumn;
   let previous: Boundary | undefined;
   let unfinished = new Set<string>();
@@ -269,8 +438,7 @@ async function extractLocked(
       );
     }
   }
-  const userParams = options.params ?? {};
-  const bound = bindUserQuery(options.query, userParams, dialect, incremental, previous);
+  const bound = bindUserQuery(options.query, options.params ?? {}, dialect, incremental, previous);
   const mode = options.mode ?? (incremental ? "append" : "replace");
   if (mode !== "append" && mode !== "replace") {
     throw new UsageError(
@@ -279,239 +447,214 @@ async function extractLocked(
     );
   }
   if (!incremental && mode === "append") await refuseSecondRun(assetDir, asset, unfinished);
-
   const shape: ShapeOptions = { columns: parseColumns(options.columns), select: options.select };
+  return {
+    assetDir,
+    statePath,
+    incremental,
+    previous,
+    unfinished,
+    bound,
+    mode,
+    shape,
+    partitionColumns,
+  };
+}
+
+/** Opens the source and starts the query; its columns are checked before anything is written. */
+async function openQuery(options: ExtractOptions, run: ExtractRun, plan: ExtractPlan) {
   const source = await openSqlSource(options.db, { worker: options.worker });
-  let stream: QueryStream;
-  let outputNames: string[];
   try {
-    stream = await source.query(bound, {
-      chunkRows,
+    const { incremental, previous, shape } = plan;
+    const stream = await source.query(plan.bound, {
+      chunkRows: run.chunkRows,
       shape,
       incremental: incremental ? { column: incremental, keys: options.keys, previous } : undefined,
     });
-    outputNames = planOutput(stream.columns, shape).map((c) => c.name);
-    checkColumns(stream.columns, outputNames, asset, incremental, options.keys, partitionColumns);
+    const outputNames = planOutput(stream.columns, shape).map((c) => c.name);
+    checkColumns(
+      stream.columns,
+      outputNames,
+      run.asset,
+      incremental,
+      options.keys,
+      plan.partitionColumns,
+    );
+    return { source, stream, outputNames };
   } catch (error) {
     await source.close();
     throw error;
   }
+}
 
-  // From here on, files are written (the out folder exists: the lock made it).
-  writing();
-  const state = openSqliteState(statePath);
-  const env = { ...envStamp() };
-  const report = new RunReportBuilder(runId, { env });
-  const secrets = passwordsOf(options.db);
-  const config = {
+/** The options an extraction's hash covers: what makes its rows what they are. */
+function extractionConfig(
+  options: ExtractOptions,
+  run: ExtractRun,
+  plan: ExtractPlan,
+  source: string,
+): Record<string, unknown> {
+  return {
     command: "extract",
-    asset,
-    db: source.description,
+    asset: run.asset,
+    db: source,
     query: options.query,
-    params: userParams,
-    format,
+    params: options.params ?? {},
+    format: run.format,
     partition_by: options.partitionBy ?? [],
-    chunk_rows: chunkRows,
-    incremental_column: incremental ?? null,
+    chunk_rows: run.chunkRows,
+    incremental_column: plan.incremental ?? null,
     keys: options.keys ?? null,
-    ...(options.columns ? { columns: shape.columns } : {}),
+    ...(options.columns ? { columns: plan.shape.columns } : {}),
     ...(options.select ? { select: options.select } : {}),
   };
-  const configHash = configSha256(config);
-  const startedAt = new Date().toISOString();
-  let sink: Sink | undefined;
-  let target = assetDir;
-  try {
-    await removeOrphans(assetDir, unfinished);
-    // Append writes into the asset folder; replace into a staging folder swapped in at the end.
-    target = await beginWrite(assetDir, { mode, runId });
-    await state.startRun({
-      runId,
-      startedAt,
-      configSha256: configHash,
-      command: "extract",
-      assets: [asset],
-    });
-    report.startAsset(
-      asset,
-      incremental
-        ? previous
-          ? {
-            source: "state",
-            value: previous.value,
-            reason: `watermark ${incremental} >= ${previous.value} in state`,
-          }
-          : { source: "none", value: null, reason: "no watermark yet: every row" }
-        : undefined,
-    );
-    // Parquet is encoded on this thread and its pages compressed on the SQLite reader's
-    // (`stream.compressor`, idle between pages): a third JavaScript thread (the shared Parquet
-    // thread) would only add its memory (about 35 MB) and start-up.
-    sink = await openSink(target, {
-      format,
-      runId,
-      partitionBy: options.partitionBy,
-      compression: options.compression,
-      rowGroupRows: chunkRows,
-      compressor: stream.compressor,
-    });
-    let rows = 0;
-    let read = 0;
-    let rejected = 0;
-    let dropped = 0;
-    let rejectsFile: string | null = null;
-    let chunkNo = 0;
-    let schema: Record<string, string> | undefined;
-    const written: { part: WrittenPart; at: string; ms: number }[] = [];
-    let pending: Promise<void> = Promise.resolve();
-    for await (const chunk of stream.chunks) {
-      chunkNo += 1;
-      read += chunk.rowsRead;
-      dropped += chunk.dropped;
-      schema ??= Object.fromEntries(chunk.batch.columns.map((c) => [c.name, c.type]));
-      if (chunk.rejects.length > 0) {
-        rejected += chunk.rejects.length;
-        rejectsFile = await writeRejects(options.out, chunk.rejects, {
-          asset,
-          runId,
-          provenance: { snapshot: null, page: chunkNo, sha256: null },
-        });
-      }
-      const { batch } = chunk;
-      if (batch.length === 0) continue;
-      // One write in flight: the next chunk is read and converted while this one is encoded.
-      await pending;
-      const t0 = performance.now();
-      rows += batch.length;
-      const activeSink = sink;
-      const number = chunkNo;
-      pending = activeSink.writeVectors(batch, { key: String(number).padStart(5, "0") })
-        .then((parts) => {
-          // Written: its buffers can take the next chunks' rows; every other chunk, the garbage
-          // of turning pages into chunks goes while it is little (see collectGarbage).
-          stream.release(chunk);
-          if (number % 2 === 0) collectGarbage();
-          const at = new Date().toISOString();
-          for (const part of parts) written.push({ part, at, ms: performance.now() - t0 });
-          options.onProgress?.({ rows, parts: written.length });
-        });
-      // Handled here so a failure surfaces at the next await, not as an unhandled rejection.
-      pending.catch(() => {});
+}
+
+/** Where an incremental extraction starts, for the report. */
+function startDecision(plan: ExtractPlan): StartDecision | undefined {
+  if (!plan.incremental) return undefined;
+  return plan.previous
+    ? {
+      source: "state",
+      value: plan.previous.value,
+      reason: `watermark ${plan.incremental} >= ${plan.previous.value} in state`,
     }
-    await pending;
-    if (rejected > 0) {
-      report.rejects(asset, rejected);
-      checkRejectRatio({ rejected, total: read - dropped }, {
-        asset,
-        maxRejectRatio: options.maxRejectRatio,
-        minRejectsToFail: options.minRejectsToFail,
+    : { source: "none", value: null, reason: "no watermark yet: every row" };
+}
+
+/** What {@link writeChunks} wrote and counted. */
+interface ChunksWritten {
+  rows: number;
+  read: number;
+  rejected: number;
+  dropped: number;
+  rejectsFile: string | null;
+  schema: Record<string, string> | undefined;
+  written: { part: WrittenPart; at: string; ms: number }[];
+}
+
+/** Writes the query's chunks to the sink (one write in flight) and their rejects to the rejects file. */
+async function writeChunks(
+  stream: QueryStream,
+  sink: Sink,
+  options: ExtractOptions,
+  run: ExtractRun,
+): Promise<ChunksWritten> {
+  const out: ChunksWritten = {
+    rows: 0,
+    read: 0,
+    rejected: 0,
+    dropped: 0,
+    rejectsFile: null,
+    schema: undefined,
+    written: [],
+  };
+  let chunkNo = 0;
+  let pending: Promise<void> = Promise.resolve();
+  for await (const chunk of stream.chunks) {
+    chunkNo += 1;
+    out.read += chunk.rowsRead;
+    out.dropped += chunk.dropped;
+    out.schema ??= Object.fromEntries(chunk.batch.columns.map((c) => [c.name, c.type]));
+    if (chunk.rejects.length > 0) {
+      out.rejected += chunk.rejects.length;
+      out.rejectsFile = await writeRejects(options.out, chunk.rejects, {
+        asset: run.asset,
+        runId: run.runId,
+        provenance: { snapshot: null, page: chunkNo, sha256: null },
       });
     }
-    const closing = performance.now();
-    await sink.close();
-    // Streamed formats (CSV, JSONL) complete their files on close.
-    const runParts = sink.parts;
-    if (mode === "replace") await commitReplace(assetDir, { runId });
-    // Parts as they are now: under the asset folder (replace moved them out of staging).
-    const parts = runParts.map((p) => ({ ...p, path: join(assetDir, relative(target, p.path)) }));
-    const byPath = new Map(written.map((w) => [join(assetDir, relative(target, w.part.path)), w]));
-    const manifest = new ManifestWriter(options.out, { secrets, checkSnapshot: false });
-    const watermarkIn = previous?.value ?? null;
-    const querySha256 = sha256Hex(bound.text);
-    for (const [i, part] of parts.entries()) {
-      const seen = byPath.get(part.path);
-      const record: ManifestRecordInput = {
-        kind: "sql",
-        run_id: runId,
-        asset,
-        page: i + 1,
-        timestamp: seen?.at ?? new Date().toISOString(),
-        method: "SQL",
-        source: source.description,
-        params: jsonParams(bound.params),
-        status: null,
-        elapsed_ms: Math.round(seen?.ms ?? performance.now() - closing),
-        sha256: null,
-        bytes: part.bytes,
-        rows: part.rows,
-        watermark_in: watermarkIn,
-        snapshot: null,
-        output: toOutPath(options.out, part.path),
-        config_sha256: configHash,
-        env,
-        partition: Object.entries(part.partition).map(([k, v]) => `${k}=${v}`).join("/") || null,
-        query_sha256: querySha256,
-        part_sha256: part.sha256,
-      };
-      const appended = await manifest.append(record);
-      report.request(appended);
-    }
-    const boundary = incremental ? stream.boundary() : undefined;
-    if (incremental && boundary) await writeBoundary(state, asset, boundary);
-    const bytes = parts.reduce((n, p) => n + p.bytes, 0);
-    await state.finishRun(runId, {
-      status: "succeeded",
-      finishedAt: new Date().toISOString(),
-      counts: { rows, parts: parts.length, bytes, duplicates: dropped, rejected },
-    });
-    if (dropped > 0) {
-      report.note(asset, `${dropped} rows re-read at the watermark were dropped`);
-    }
-    if (rejected > 0) {
-      report.note(
-        asset,
-        `${rejected} rows did not fit their columns' types: see ${
-          toOutPath(options.out, rejectsFile!)
-        }`,
-      );
-    }
-    report.finishAsset(asset, parts.length === 0 ? "unchanged" : "ok");
-    const built = report.build();
-    const reportPaths = await writeRunReport(options.out, built, {
-      secrets,
-      html: options.htmlReport,
-    });
-    return {
-      runId,
-      asset,
-      rows,
-      duplicatesDropped: dropped,
-      rejected,
-      rejectsPath: rejectsFile ? toOutPath(options.out, rejectsFile) : null,
-      parts: parts.map((p) => ({ ...p, path: toOutPath(options.out, p.path) })),
-      bytes,
-      seconds: (performance.now() - started) / 1000,
-      source: source.description,
-      querySha256,
-      watermark: incremental
-        ? { column: incremental, before: watermarkIn, after: boundary?.value ?? null }
-        : null,
-      schema: schema ?? Object.fromEntries(
-        outputNames.map((name) => [name, hintOf(stream.columns, shape, name)]),
-      ),
-      report: built,
-      reportPaths,
+    const { batch } = chunk;
+    if (batch.length === 0) continue;
+    // One write in flight: the next chunk is read and converted while this one is encoded.
+    await pending;
+    const t0 = performance.now();
+    out.rows += batch.length;
+    const number = chunkNo;
+    pending = sink.writeVectors(batch, { key: String(number).padStart(5, "0") })
+      .then((parts) => {
+        // Written: its buffers can take the next chunks' rows; every other chunk, the garbage
+        // of turning pages into chunks goes while it is little (see collectGarbage).
+        stream.release(chunk);
+        if (number % 2 === 0) collectGarbage();
+        const at = new Date().toISOString();
+        for (const part of parts) out.written.push({ part, at, ms: performance.now() - t0 });
+        options.onProgress?.({ rows: out.rows, parts: out.written.length });
+      });
+    // Handled here so a failure surfaces at the next await, not as an unhandled rejection.
+    pending.catch(() => {});
+  }
+  await pending;
+  return out;
+}
+
+/** One manifest line per part written, in part order; returns the lines as appended. */
+async function appendPartLines(
+  options: ExtractOptions,
+  run: ExtractRun,
+  plan: ExtractPlan,
+  written: {
+    parts: WrittenPart[];
+    timings: Map<string, { at: string; ms: number }>;
+    closing: number;
+    source: string;
+    configSha256: string;
+    env: ManifestRecordInput["env"];
+  },
+) {
+  const manifest = new ManifestWriter(options.out, {
+    secrets: passwordsOf(options.db),
+    checkSnapshot: false,
+  });
+  const querySha256 = sha256Hex(plan.bound.text);
+  const lines = [];
+  for (const [i, part] of written.parts.entries()) {
+    const seen = written.timings.get(part.path);
+    const record: ManifestRecordInput = {
+      kind: "sql",
+      run_id: run.runId,
+      asset: run.asset,
+      page: i + 1,
+      timestamp: seen?.at ?? new Date().toISOString(),
+      method: "SQL",
+      source: written.source,
+      params: jsonParams(plan.bound.params),
+      status: null,
+      elapsed_ms: Math.round(seen?.ms ?? performance.now() - written.closing),
+      sha256: null,
+      bytes: part.bytes,
+      rows: part.rows,
+      watermark_in: plan.previous?.value ?? null,
+      snapshot: null,
+      output: toOutPath(options.out, part.path),
+      config_sha256: written.configSha256,
+      env: written.env,
+      partition: Object.entries(part.partition).map(([k, v]) => `${k}=${v}`).join("/") || null,
+      query_sha256: querySha256,
+      part_sha256: part.sha256,
     };
-  } catch (error) {
-    await stream.cancel();
-    await sink?.abort().catch(() => {});
-    await removeRunParts(assetDir, runId);
-    if (target !== assetDir) await Deno.remove(target, { recursive: true }).catch(() => {});
-    await state.finishRun(runId, {
-      status: "failed",
-      finishedAt: new Date().toISOString(),
-      counts: {},
-    }).catch(() => {});
-    report.error(asset, (error as Error).message);
-    report.finishAsset(asset, "failed");
-    await writeRunReport(options.out, report.build("failed"), {
-      secrets,
-      html: options.htmlReport,
-    }).catch(() => {});
-    throw error;
-  } finally {
-    await source.close();
-    await state.close();
+    lines.push(await manifest.append(record));
+  }
+  return lines;
+}
+
+/** The report's notes on rows dropped at the watermark and rows rejected. */
+function noteOutcome(
+  report: RunReportBuilder,
+  options: ExtractOptions,
+  asset: string,
+  chunks: ChunksWritten,
+): void {
+  if (chunks.dropped > 0) {
+    report.note(asset, `${chunks.dropped} rows re-read at the watermark were dropped`);
+  }
+  if (chunks.rejected > 0) {
+    report.note(
+      asset,
+      `${chunks.rejected} rows did not fit their columns' types: see ${
+        toOutPath(options.out, chunks.rejectsFile!)
+      }`,
+    );
   }
 }
 
