@@ -174,17 +174,218 @@ async function replayInto(
   options: ReplayOptions,
 ): Promise<Omit<ReplayResult, "to">> {
   const { entries } = await loadManifest(manifestPath);
-  const discarded = discardedSnapshots(entries);
-  const only = options.assets ? new Set(options.assets) : null;
-  const warnings = new Set<string>();
-  const stamps = new Map<string, Record<string, unknown>>();
-  const states = new Map<string, AssetState>();
-  const derivedStats = new Map<string, ReplayedAsset>();
+  const walk = new ReplayWalk(out, to, discardedSnapshots(entries));
+  const only = options.assets ? await walk.withDeriveInputs(entries, options.assets) : null;
+  for (const { record } of entries) {
+    if (only && !only.has(record.asset)) continue;
+    if (record.kind === "sql") {
+      walk.warnings.add(
+        `${record.asset}: SQL extraction parts have no snapshots to replay; run the extract again`,
+      );
+    } else if (record.kind === "event") {
+      await walk.event(record);
+    } else if (record.snapshot !== null) { // 304: nothing new, nothing written
+      await walk.page(record, record.snapshot);
+    }
+  }
+  for (const state of walk.states.values()) await walk.flush(state);
+  return {
+    out,
+    manifestLines: entries.length,
+    assets: [...[...walk.states.values()].map((s) => s.stats), ...walk.derived.values()],
+    warnings: [...walk.warnings],
+  };
+}
 
-  const stampOf = async (sha: string): Promise<Record<string, unknown>> => {
-    let stamp = stamps.get(sha);
+/**
+ * One replay's walk over the manifest, line by line: each asset's state (its config from the
+ * run's config stamp, watermark tracker, writers per run, the batch of rows of one part), the
+ * pages re-read from their snapshots through the pipeline, the events that open and complete a
+ * run, and the derived datasets rebuilt from their inputs.
+ */
+class ReplayWalk {
+  /** Each asset's state, by name. */
+  readonly states: Map<string, AssetState> = new Map();
+  /** Derived datasets rebuilt, by name. */
+  readonly derived: Map<string, ReplayedAsset> = new Map();
+  /** Things worth knowing about the replay. */
+  readonly warnings: Set<string> = new Set();
+  readonly #stamps = new Map<string, Record<string, unknown>>();
+  readonly #out: string;
+  readonly #to: string;
+  readonly #discarded: ReadonlySet<string>;
+
+  constructor(out: string, to: string, discarded: ReadonlySet<string>) {
+    this.#out = out;
+    this.#to = to;
+    this.#discarded = discarded;
+  }
+
+  /**
+   * `assets` and, for a derived dataset among them, its inputs (later steps first, so a step
+   * reading an earlier one brings that one's inputs as well).
+   */
+  async withDeriveInputs(
+    entries: readonly { record: ManifestRecord }[],
+    assets: readonly string[],
+  ): Promise<Set<string>> {
+    const only = new Set(assets);
+    const derives = entries.filter((e) => e.record.event === "derive").reverse();
+    for (const { record } of derives) {
+      if (!only.has(record.asset)) continue;
+      const step = await this.#deriveStep(record);
+      for (const input of step?.from ?? []) only.add(input);
+    }
+    return only;
+  }
+
+  /** A `plan`, `complete` or `derive` line (discards and probes hold no rows). */
+  async event(record: ManifestRecord): Promise<void> {
+    if (record.event === "derive") return await this.#derive(record);
+    if (record.event === "discard" || record.event === "probe") return;
+    const state = await this.#stateOf(record);
+    await this.flush(state);
+    if (record.event === "plan") {
+      state.writers.clear();
+      state.planRunId = record.run_id;
+      state.tracker = trackerOf(state.config, record.boundary ?? null);
+    } else if (record.event === "complete") {
+      const writer = await this.#writerOf(state, record.run_id, null);
+      await writer.finish();
+      state.writers.clear();
+    }
+  }
+
+  /** A page line: its snapshot re-read, checked, and walked to rows as the harvest walked it. */
+  async page(record: ManifestRecord, snapshot: string): Promise<void> {
+    const state = await this.#stateOf(record);
+    if (this.#discarded.has(snapshot)) {
+      state.stats.discarded++;
+      return;
+    }
+    if (state.planRunId === null) {
+      this.warnings.add(
+        `${record.asset}: lines written before plan events existed; replayed without the ` +
+          `previous boundary (rows re-read at a watermark boundary may appear twice)`,
+      );
+      state.planRunId = record.run_id;
+      state.tracker = trackerOf(state.config, null);
+    }
+    const bytes = await Deno.readFile(resolveOutPath(this.#out, snapshot));
+    const sha256 = sha256Hex(bytes);
+    if (sha256 !== record.sha256) {
+      throw new VerifyError(
+        `${snapshot}: sha256 ${sha256} differs from the manifest's ${record.sha256}; ` +
+          `the snapshot was altered, so its rows cannot be trusted (run tidemark verify)`,
+      );
+    }
+    const config = state.config;
+    const { records } = rowsFromBytes(bytes, {
+      dataPath: config.data_path,
+      dataOptional: dataOptional(config),
+      label: record.asset,
+    });
+    const { rows, rejects, dropped } = rowsOfPage(records, {
+      tracker: state.tracker,
+      typing: replayTyping(state, record.run_id),
+      cursorField: config.incremental?.cursor_field,
+    });
+    state.stats.pages++;
+    state.stats.records += records.length;
+    state.stats.dropped += dropped;
+    state.stats.rejected += rejects.length;
+    state.stats.rows += rows.length;
+    if (rejects.length > 0) {
+      await writeRejects(this.#to, rejects, {
+        asset: record.asset,
+        runId: record.run_id,
+        provenance: { snapshot, page: record.page, sha256 },
+      });
+    }
+    await this.#batch(state, record, rows);
+  }
+
+  /** Adds a page's rows to the batch of its part (a new part flushes the last one). */
+  async #batch(
+    state: AssetState,
+    record: ManifestRecord,
+    rows: Record<string, unknown>[],
+  ): Promise<void> {
+    const parts = outputsOf(record);
+    const key = JSON.stringify(parts);
+    if (state.batch && (state.batch.outputs !== key || state.batch.runId !== record.run_id)) {
+      await this.flush(state);
+    }
+    if (parts.length === 0 && rows.length === 0) return;
+    state.batch ??= { runId: record.run_id, outputs: key, firstOutput: parts[0] ?? null, rows: [] };
+    for (const row of rows) state.batch.rows.push(row);
+    if (parts.length === 0) await this.flush(state);
+  }
+
+  /** Writes an asset's batch as the part the harvest wrote for it. */
+  async flush(state: AssetState): Promise<void> {
+    const batch = state.batch;
+    state.batch = null;
+    if (!batch || batch.rows.length === 0) return;
+    const writer = await this.#writerOf(state, batch.runId, batch.firstOutput);
+    const key = batch.firstOutput ? partKeyOf(batch.firstOutput, batch.runId) : null;
+    if (key === null) {
+      this.warnings.add(
+        `${state.stats.asset}: rows of run ${batch.runId} that the harvest did not write ` +
+          `(its manifest names no part for them) were written by replay`,
+      );
+    }
+    // The harvest's own writer: rows are shaped (`transform:`) exactly as it shaped them.
+    const shaped = shapedWriter(writer, state.config, {
+      runId: batch.runId,
+      now: loadTimeOf(batch.firstOutput, batch.runId),
+    });
+    await shaped.write(batch.rows, key ?? `replay-${state.stats.pages}`);
+  }
+
+  /** Rebuilds a derived dataset from its inputs, after every asset's rows are written. */
+  async #derive(record: ManifestRecord): Promise<void> {
+    for (const state of this.states.values()) await this.flush(state);
+    const step = await this.#deriveStep(record);
+    if (!step) {
+      throw new UsageError(
+        `${configStampPath(record.config_sha256)} has no derive step "${record.asset}"`,
+      );
+    }
+    const first = outputsOf(record)[0] ?? null;
+    const result = await runDeriveStep(this.#to, deriveStepSchema.parse(step), {
+      runId: record.run_id,
+      loadTime: loadTimeOf(first, record.run_id),
+    });
+    this.derived.set(record.asset, {
+      asset: record.asset,
+      pages: 0,
+      records: 0,
+      rows: result.rows,
+      dropped: 0,
+      rejected: 0,
+      discarded: 0,
+      folder: `parquet/${record.asset}`,
+      primaryKey: [],
+      derived: true,
+    });
+  }
+
+  /** The derive step a `derive` line ran, from its config stamp. */
+  async #deriveStep(
+    record: ManifestRecord,
+  ): Promise<{ name: string; from: string[] } | undefined> {
+    const stamp = await this.#stampOf(record.config_sha256);
+    return (stamp.derive as { name: string; from: string[] }[] | undefined)?.find((d) =>
+      d.name === record.asset
+    );
+  }
+
+  /** The config stamp of a config hash (read once). */
+  async #stampOf(sha: string): Promise<Record<string, unknown>> {
+    let stamp = this.#stamps.get(sha);
     if (!stamp) {
-      const path = resolveOutPath(out, configStampPath(sha));
+      const path = resolveOutPath(this.#out, configStampPath(sha));
       try {
         stamp = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
       } catch (error) {
@@ -194,12 +395,14 @@ async function replayInto(
             `by every harvest of this version; harvest once more with this version, or restore it`,
         );
       }
-      stamps.set(sha, stamp);
+      this.#stamps.set(sha, stamp);
     }
     return stamp;
-  };
-  const assetConfig = async (record: ManifestRecord): Promise<AssetConfig> => {
-    const stamp = await stampOf(record.config_sha256);
+  }
+
+  /** The asset's config as the line's run had it. */
+  async #assetConfig(record: ManifestRecord): Promise<AssetConfig> {
+    const stamp = await this.#stampOf(record.config_sha256);
     const found = (stamp.assets as { name: string }[] | undefined)?.find((a) =>
       a.name === record.asset
     );
@@ -210,10 +413,12 @@ async function replayInto(
       );
     }
     return assetSchema.parse(found);
-  };
-  const stateOf = async (record: ManifestRecord): Promise<AssetState> => {
-    let state = states.get(record.asset);
-    const config = await assetConfig(record);
+  }
+
+  /** The line's asset's state, its config set to the line's run's. */
+  async #stateOf(record: ManifestRecord): Promise<AssetState> {
+    const config = await this.#assetConfig(record);
+    let state = this.states.get(record.asset);
     if (!state) {
       state = {
         stats: {
@@ -235,16 +440,22 @@ async function replayInto(
         batch: null,
         typing: null,
       };
-      states.set(record.asset, state);
+      this.states.set(record.asset, state);
     }
     state.config = config;
     return state;
-  };
-  const writerOf = async (state: AssetState, runId: string, firstOutput: string | null) => {
+  }
+
+  /** The writer of an asset's run (opened once per run). */
+  async #writerOf(
+    state: AssetState,
+    runId: string,
+    firstOutput: string | null,
+  ): Promise<AssetOutput> {
     let writer = state.writers.get(runId);
     if (!writer) {
       const config = state.config;
-      writer = await openAssetOutput(to, config.name, {
+      writer = await openAssetOutput(this.#to, config.name, {
         output: { ...config.output, mode: writeModeOf(config).mode },
         runId,
         planRunId: state.planRunId ?? runId,
@@ -255,159 +466,10 @@ async function replayInto(
         orderBy: config.incremental?.cursor_field,
       });
       state.writers.set(runId, writer);
-      state.stats.folder = writer.assetDir.slice(to.length + 1).replaceAll("\\", "/");
+      state.stats.folder = writer.assetDir.slice(this.#to.length + 1).replaceAll("\\", "/");
     }
     return writer;
-  };
-  const flush = async (state: AssetState) => {
-    const batch = state.batch;
-    state.batch = null;
-    if (!batch || batch.rows.length === 0) return;
-    const writer = await writerOf(state, batch.runId, batch.firstOutput);
-    const key = batch.firstOutput ? partKeyOf(batch.firstOutput, batch.runId) : null;
-    if (key === null) {
-      warnings.add(
-        `${state.stats.asset}: rows of run ${batch.runId} that the harvest did not write ` +
-          `(its manifest names no part for them) were written by replay`,
-      );
-    }
-    // The harvest's own writer: rows are shaped (`transform:`) exactly as it shaped them.
-    const shaped = shapedWriter(writer, state.config, {
-      runId: batch.runId,
-      now: loadTimeOf(batch.firstOutput, batch.runId),
-    });
-    await shaped.write(batch.rows, key ?? `replay-${state.stats.pages}`);
-  };
-
-  if (only) {
-    // A derived dataset is rebuilt from its inputs: replay them too (later steps first, so a
-    // step reading an earlier one brings that one's inputs as well).
-    const derives = entries.filter((e) => e.record.event === "derive").reverse();
-    for (const { record } of derives) {
-      if (!only.has(record.asset)) continue;
-      const stamp = await stampOf(record.config_sha256);
-      const step = (stamp.derive as { name: string; from: string[] }[] | undefined)?.find((d) =>
-        d.name === record.asset
-      );
-      for (const input of step?.from ?? []) only.add(input);
-    }
   }
-  for (const { record } of entries) {
-    if (only && !only.has(record.asset)) continue;
-    if (record.kind === "sql") {
-      warnings.add(
-        `${record.asset}: SQL extraction parts have no snapshots to replay; run the extract again`,
-      );
-      continue;
-    }
-    if (record.kind === "event") {
-      if (record.event === "derive") {
-        for (const state of states.values()) await flush(state);
-        const stamp = await stampOf(record.config_sha256);
-        const step = (stamp.derive as { name: string }[] | undefined)?.find((d) =>
-          d.name === record.asset
-        );
-        if (!step) {
-          throw new UsageError(
-            `${configStampPath(record.config_sha256)} has no derive step "${record.asset}"`,
-          );
-        }
-        const first = outputsOf(record)[0] ?? null;
-        const result = await runDeriveStep(to, deriveStepSchema.parse(step), {
-          runId: record.run_id,
-          loadTime: loadTimeOf(first, record.run_id),
-        });
-        derivedStats.set(record.asset, {
-          asset: record.asset,
-          pages: 0,
-          records: 0,
-          rows: result.rows,
-          dropped: 0,
-          rejected: 0,
-          discarded: 0,
-          folder: `parquet/${record.asset}`,
-          primaryKey: [],
-          derived: true,
-        });
-        continue;
-      }
-      // Discarded pages and probes (planning requests) hold no rows of the outputs.
-      if (record.event === "discard" || record.event === "probe") continue;
-      const state = await stateOf(record);
-      await flush(state);
-      if (record.event === "plan") {
-        state.writers.clear();
-        state.planRunId = record.run_id;
-        state.tracker = trackerOf(state.config, record.boundary ?? null);
-      } else if (record.event === "complete") {
-        const writer = await writerOf(state, record.run_id, null);
-        await writer.finish();
-        state.writers.clear();
-      }
-      continue;
-    }
-    if (record.snapshot === null) continue; // 304: nothing new, nothing written
-    const state = await stateOf(record);
-    if (discarded.has(record.snapshot)) {
-      state.stats.discarded++;
-      continue;
-    }
-    if (state.planRunId === null) {
-      warnings.add(
-        `${record.asset}: lines written before plan events existed; replayed without the ` +
-          `previous boundary (rows re-read at a watermark boundary may appear twice)`,
-      );
-      state.planRunId = record.run_id;
-      state.tracker = trackerOf(state.config, null);
-    }
-    const bytes = await Deno.readFile(resolveOutPath(out, record.snapshot));
-    const sha256 = sha256Hex(bytes);
-    if (sha256 !== record.sha256) {
-      throw new VerifyError(
-        `${record.snapshot}: sha256 ${sha256} differs from the manifest's ${record.sha256}; ` +
-          `the snapshot was altered, so its rows cannot be trusted (run tidemark verify)`,
-      );
-    }
-    const config = state.config;
-    const { records } = rowsFromBytes(bytes, {
-      dataPath: config.data_path,
-      dataOptional: dataOptional(config),
-      label: record.asset,
-    });
-    const { rows, rejects, dropped } = rowsOfPage(records, {
-      tracker: state.tracker,
-      typing: replayTyping(state, record.run_id),
-      cursorField: config.incremental?.cursor_field,
-    });
-    state.stats.pages++;
-    state.stats.records += records.length;
-    state.stats.dropped += dropped;
-    state.stats.rejected += rejects.length;
-    state.stats.rows += rows.length;
-    if (rejects.length > 0) {
-      await writeRejects(to, rejects, {
-        asset: record.asset,
-        runId: record.run_id,
-        provenance: { snapshot: record.snapshot, page: record.page, sha256 },
-      });
-    }
-    const parts = outputsOf(record);
-    const key = JSON.stringify(parts);
-    if (state.batch && (state.batch.outputs !== key || state.batch.runId !== record.run_id)) {
-      await flush(state);
-    }
-    if (parts.length === 0 && rows.length === 0) continue;
-    state.batch ??= { runId: record.run_id, outputs: key, firstOutput: parts[0] ?? null, rows: [] };
-    for (const row of rows) state.batch.rows.push(row);
-    if (parts.length === 0) await flush(state);
-  }
-  for (const state of states.values()) await flush(state);
-  return {
-    out,
-    manifestLines: entries.length,
-    assets: [...[...states.values()].map((s) => s.stats), ...derivedStats.values()],
-    warnings: [...warnings],
-  };
 }
 
 function trackerOf(config: AssetConfig, boundary: unknown): WatermarkTracker | null {
