@@ -312,48 +312,10 @@ async function setupAsset(
   let params: Record<string, string>;
   if (plan) {
     params = restoreParams(plan.params, renderBaseParams(ctx, asset, start));
-    log.info("asset.resume", {
-      msg: `continuing the unfinished harvest planned by run ${plan.run_id} (${plan.start.reason})`,
-    });
-    if (plan.config_sha256 !== ctx.loaded.sha256) {
-      log.warn("asset.resume_config_changed", {
-        msg: "the config changed since that harvest was planned; it is finished with its plan",
-      });
-    }
-    if (ctx.startFlags) {
-      log.warn("asset.resume_ignores_flags", {
-        msg: "--full-refresh/--since apply once this unfinished harvest is complete",
-      });
-    }
+    logResume(ctx, plan, log);
   } else {
     params = renderBaseParams(ctx, asset, start);
-    const partitions = await planPartitions(ctx, asset, url, params, spec, signal, setup);
-    plan = {
-      version: 1,
-      run_id: ctx.runId,
-      status: "active",
-      config_sha256: ctx.loaded.sha256,
-      start: start.decision,
-      watermark_in: start.watermark ?? start.sinceId ?? start.untilId,
-      dedupe: start.dedupe,
-      since_id: start.sinceId,
-      until_id: start.untilId,
-      params: storedParams(params, ctx.secrets),
-      partitions,
-    };
-    // The plan is recorded with the asset's first write (its first page, or its end): a run that
-    // fails before it, on a bad first response, leaves the previous plan and manifest as they were.
-    const planned = plan;
-    let recorded: Promise<void> | undefined;
-    setup.recordPlan = () =>
-      recorded ??= (async () => {
-        await recordPlan(ctx, asset, planned);
-        await savePlan(state, asset.name, planned);
-      })();
-    for (const warning of start.warnings) {
-      log.warn("watermark.clamped", { msg: warning });
-      ctx.report.note(asset.name, warning);
-    }
+    plan = await newPlan(ctx, asset, start, { url, params, spec, signal, setup, log });
   }
   ctx.report.startAsset(asset.name, plan.start);
   if (plan.partitions.length > 1) {
@@ -362,46 +324,8 @@ async function setupAsset(
     });
   }
 
-  // A new full refresh rewrites the asset: its types are decided anew.
-  const fresh = !setup.resumed && ctx.fullRefresh === true;
-  const typing = assetTypingOf(asset, fresh ? {} : await readColumnTypes(state, asset.name));
-  const output = await openAssetOutput(ctx.out, asset.name, {
-    output: { ...asset.output, mode: writeModeOf(asset).mode },
-    runId: ctx.runId,
-    planRunId: plan.run_id,
-    columns: sinkColumnsOf(asset, typing),
-    batchRows: asset.batch_size,
-    loadTime: ctx.now(),
-    primaryKey: asset.primary_key,
-    orderBy: asset.incremental?.cursor_field,
-    upload: ctx.outputs?.uploader(asset.output),
-  });
-  const removed = await removeOrphanParts(
-    ctx.out,
-    output.relDir,
-    await state.committedOutputs(asset.name),
-  );
-  if (removed.length > 0) {
-    log.info("resume.orphans_removed", {
-      msg: `${removed.length} part(s) written but never committed were deleted`,
-    });
-  }
-
-  let tracker: WatermarkTracker | null = null;
-  if (asset.incremental) {
-    tracker = new WatermarkTracker(asset.incremental.cursor_field, {
-      kind: watermarkKind(asset),
-      primaryKey: asset.primary_key,
-      lookback: asset.incremental.lookback,
-      previous: plan.dedupe ? await readBoundary(state, asset.name) : null,
-    });
-    if (setup.resumed) {
-      await replayCommittedPages(ctx.out, state, asset.name, tracker, {
-        dataPath: asset.data_path,
-        dataOptional: dataOptional(asset),
-      });
-    }
-  }
+  const { typing, output, removed } = await openOutput(ctx, asset, plan, setup, log);
+  const tracker = await trackerFor(ctx, asset, plan, setup.resumed === true);
   let seq = 0;
   const planOnce = setup.recordPlan ?? (() => Promise.resolve());
   let typesRecorded = false;
@@ -431,6 +355,136 @@ async function setupAsset(
     spec,
     nextSeq: () => ++seq,
   };
+}
+
+/** Says how a run continues an unfinished harvest's plan, and what it does not apply now. */
+function logResume(ctx: RunContext, plan: AssetPlan, log: Logger): void {
+  log.info("asset.resume", {
+    msg: `continuing the unfinished harvest planned by run ${plan.run_id} (${plan.start.reason})`,
+  });
+  if (plan.config_sha256 !== ctx.loaded.sha256) {
+    log.warn("asset.resume_config_changed", {
+      msg: "the config changed since that harvest was planned; it is finished with its plan",
+    });
+  }
+  if (ctx.startFlags) {
+    log.warn("asset.resume_ignores_flags", {
+      msg: "--full-refresh/--since apply once this unfinished harvest is complete",
+    });
+  }
+}
+
+/**
+ * A new harvest's plan (its partitions probed), recorded with the asset's first write: a run
+ * that fails before it, on a bad first response, leaves the previous plan and manifest as they
+ * were.
+ */
+async function newPlan(
+  ctx: RunContext,
+  asset: AssetConfig,
+  start: AssetStart,
+  at: {
+    url: string;
+    params: Record<string, string>;
+    spec: FetchSpec;
+    signal: AbortSignal;
+    setup: Partial<AssetSetup>;
+    log: Logger;
+  },
+): Promise<AssetPlan> {
+  const partitions = await planPartitions(
+    ctx,
+    asset,
+    at.url,
+    at.params,
+    at.spec,
+    at.signal,
+    at.setup,
+  );
+  const plan: AssetPlan = {
+    version: 1,
+    run_id: ctx.runId,
+    status: "active",
+    config_sha256: ctx.loaded.sha256,
+    start: start.decision,
+    watermark_in: start.watermark ?? start.sinceId ?? start.untilId,
+    dedupe: start.dedupe,
+    since_id: start.sinceId,
+    until_id: start.untilId,
+    params: storedParams(at.params, ctx.secrets),
+    partitions,
+  };
+  let recorded: Promise<void> | undefined;
+  at.setup.recordPlan = () =>
+    recorded ??= (async () => {
+      await recordPlan(ctx, asset, plan);
+      await savePlan(ctx.state, asset.name, plan);
+    })();
+  for (const warning of start.warnings) {
+    at.log.warn("watermark.clamped", { msg: warning });
+    ctx.report.note(asset.name, warning);
+  }
+  return plan;
+}
+
+/** The asset's column typing and output; parts written but never committed are deleted. */
+async function openOutput(
+  ctx: RunContext,
+  asset: AssetConfig,
+  plan: AssetPlan,
+  setup: Partial<AssetSetup>,
+  log: Logger,
+) {
+  const state = ctx.state;
+  // A new full refresh rewrites the asset: its types are decided anew.
+  const fresh = !setup.resumed && ctx.fullRefresh === true;
+  const typing = assetTypingOf(asset, fresh ? {} : await readColumnTypes(state, asset.name));
+  const output = await openAssetOutput(ctx.out, asset.name, {
+    output: { ...asset.output, mode: writeModeOf(asset).mode },
+    runId: ctx.runId,
+    planRunId: plan.run_id,
+    columns: sinkColumnsOf(asset, typing),
+    batchRows: asset.batch_size,
+    loadTime: ctx.now(),
+    primaryKey: asset.primary_key,
+    orderBy: asset.incremental?.cursor_field,
+    upload: ctx.outputs?.uploader(asset.output),
+  });
+  const removed = await removeOrphanParts(
+    ctx.out,
+    output.relDir,
+    await state.committedOutputs(asset.name),
+  );
+  if (removed.length > 0) {
+    log.info("resume.orphans_removed", {
+      msg: `${removed.length} part(s) written but never committed were deleted`,
+    });
+  }
+
+  return { typing, output, removed };
+}
+
+/** The watermark tracker of an incremental asset, fed the pages a resumed plan committed. */
+async function trackerFor(
+  ctx: RunContext,
+  asset: AssetConfig,
+  plan: AssetPlan,
+  resumed: boolean,
+): Promise<WatermarkTracker | null> {
+  if (!asset.incremental) return null;
+  const tracker = new WatermarkTracker(asset.incremental.cursor_field, {
+    kind: watermarkKind(asset),
+    primaryKey: asset.primary_key,
+    lookback: asset.incremental.lookback,
+    previous: plan.dedupe ? await readBoundary(ctx.state, asset.name) : null,
+  });
+  if (resumed) {
+    await replayCommittedPages(ctx.out, ctx.state, asset.name, tracker, {
+      dataPath: asset.data_path,
+      dataOptional: dataOptional(asset),
+    });
+  }
+  return tracker;
 }
 
 /** Partitions of a new plan: one, key ranges (probed), or page groups (after the first page). */
