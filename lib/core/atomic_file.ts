@@ -27,14 +27,28 @@ export function temporaryPathFor(path: string): string {
 
 /** Writes `data` to `path` atomically: temp file, fsync, rename. Creates parent folders. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await writePiecesAtomic(path, [typeof data === "string" ? new TextEncoder().encode(data) : data]);
+}
+
+/**
+ * {@link writeFileAtomic} from pieces written one after another (never joined: a Parquet part's
+ * pages stay separate buffers), each handed to `onPiece` as it is written (a running hash).
+ */
+export async function writePiecesAtomic(
+  path: string,
+  pieces: readonly Uint8Array[],
+  onPiece?: (piece: Uint8Array) => void,
+): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      for (const piece of pieces) {
+        let written = 0;
+        while (written < piece.length) written += await file.write(piece.subarray(written));
+        onPiece?.(piece);
+      }
       await file.sync();
     } finally {
       file.close();

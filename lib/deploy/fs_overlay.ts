@@ -23,6 +23,7 @@
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MemoryFs } from "./memory_fs.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** The virtual root of Deploy scratch folders. */
 export const SCRATCH_ROOT = "/tidemark-scratch";
@@ -93,14 +94,7 @@ function onePath(fs: MemoryFs): Overrides {
 }
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks = await Array.fromAsync(stream);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(await Array.fromAsync(stream));
 }
 
 /** The functions with two paths, served when both are in the tree and refused when one is. */

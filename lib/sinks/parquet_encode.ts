@@ -21,6 +21,7 @@
 import zlib from "node:zlib";
 import { type ColumnType, decimalOf, decimalUnscaled } from "./column_types.ts";
 import { isDict, nullCount, type VectorColumn } from "./vectors.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** Options of {@link encodeParquet}. */
 export interface ParquetEncodeOptions {
@@ -818,12 +819,5 @@ export function encodeParquet(
   length: number,
   options: ParquetEncodeOptions = {},
 ): Uint8Array {
-  const pieces = encodeParquetPieces(columns, length, options);
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
+  return concatBytes(encodeParquetPieces(columns, length, options));
 }

@@ -18,8 +18,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
-import { temporaryPathFor } from "../core/atomic_file.ts";
+import { writePiecesAtomic } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
 import { encodeParquetPieces, encodeParquetPiecesWith } from "./parquet_encode.ts";
 import { createJsParquetWriter } from "./parquet_wasm.ts";
@@ -84,7 +83,7 @@ export function createParquetPartWriter(options: ParquetWriterOptions = {}): Par
       const pieces = compression === "zstd" && options.compressor
         ? await encodeParquetPiecesWith(columns, length, { rowGroupRows }, options.compressor)
         : encodeParquetPieces(columns, length, { compression, rowGroupRows });
-      const { bytes, sha256 } = await writePiecesAtomic(target.path, pieces);
+      const { bytes, sha256 } = await writePartAtomic(target.path, pieces);
       return { ...target, rows: length, bytes, sha256, complete: true };
     },
     close: async () => chosen ? await (await chosen).close() : [],
@@ -92,36 +91,16 @@ export function createParquetPartWriter(options: ParquetWriterOptions = {}): Par
   };
 }
 
-/**
- * Writes a file from its pieces to a temporary name, fsyncs and renames it into place, hashing
- * as it writes (the pieces are never joined: a part's pages stay separate buffers); a failure
- * removes the temporary file.
- */
-async function writePiecesAtomic(
+/** Writes a part from its pieces atomically (see `writePiecesAtomic`), hashing as it writes. */
+async function writePartAtomic(
   path: string,
   pieces: readonly Uint8Array[],
 ): Promise<{ bytes: number; sha256: string }> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = temporaryPathFor(path);
   const hash = createHash("sha256");
   let bytes = 0;
-  try {
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    try {
-      for (const piece of pieces) {
-        let written = 0;
-        while (written < piece.length) written += await file.write(piece.subarray(written));
-        hash.update(piece);
-        bytes += piece.length;
-      }
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
+  await writePiecesAtomic(path, pieces, (piece) => {
+    hash.update(piece);
+    bytes += piece.length;
+  });
   return { bytes, sha256: hash.digest("hex") };
 }
