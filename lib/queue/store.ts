@@ -48,7 +48,7 @@ export interface RunSpec {
   runId: string;
   /** Absolute path of the config on the shared folder. */
   config: string;
-  /** Absolute path of the run's out folder on the shared folder. */
+  /** Absolute path of the run's out folder on the shared folder, or `s3://BUCKET/PREFIX`. */
   out: string;
   /** The assets. */
   assets: string[];
@@ -255,6 +255,9 @@ export class Queue {
       supervise: options.supervise ?? true,
       schedule: false,
       max: 4,
+      // A killed worker's unit goes back to the queue at the first supervision after its lease
+      // ran out: every 60 s (pg-boss's default) would leave it idle up to a minute longer.
+      superviseIntervalSeconds: 10,
     });
     boss.on("error", () => {});
     try {
