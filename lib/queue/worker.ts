@@ -22,6 +22,7 @@ import { sharedLimiterFactory } from "./shared_limiter.ts";
 import { unitAsset, type UnitSpec } from "./split.ts";
 import { Queue, UNIT_QUEUE, unitsOf } from "./store.ts";
 import { isBucketOut, openUnitOut, type UnitOutOptions } from "./unit_out.ts";
+import { warmUp } from "./warm_up.ts";
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
@@ -45,6 +46,11 @@ export interface WorkerOptions {
    * buckets by the harvest's clock instead of the database's (tests). @default { time: "database" }
    */
   sharedRateLimit?: false | { time?: "database" | "clock" };
+  /**
+   * Harvest a tiny offline page before taking units, so the first unit does not pay the
+   * process's warm-up (lib/queue/warm_up.ts). @default true
+   */
+  warmUp?: boolean;
   /** How a run with `--out s3://…` reaches its bucket (env, tests' in-memory bucket, scratch). */
   bucketOut?: UnitOutOptions;
 }
@@ -98,7 +104,7 @@ export function unitFolder(asset: string, range: UnitSpec["range"] = null): stri
  * ```
  */
 export async function startWorker(url: string, options: WorkerOptions = {}): Promise<WorkerHandle> {
-  const queue = await Queue.open(url);
+  const queue = await Queue.open(url, { listen: true });
   const name = options.name ?? `${hostname()}:${Deno.pid}`;
   const lease = Math.max(10, options.leaseSeconds ?? 30);
   const log = options.log ?? (() => {});
@@ -117,17 +123,27 @@ export async function startWorker(url: string, options: WorkerOptions = {}): Pro
       clearInterval(beat);
     }
   };
-  await queue.boss.work<UnitJob>(
+  if (options.warmUp !== false) await warmUp();
+  // Declared before it is known: a unit may start (and end) before `work` resolves.
+  // deno-lint-ignore prefer-const
+  let workId: string | undefined;
+  workId = await queue.boss.work<UnitJob>(
     UNIT_QUEUE,
     {
       localConcurrency: options.concurrency ?? 1,
       batchSize: 1,
       includeMetadata: true,
       pollingIntervalSeconds: options.pollSeconds ?? 1,
+      // The poll stays the backstop while NOTIFY wakes the worker: a unit retried after its
+      // worker's lease ran out is made ready without one.
+      notifyPollingIntervalSeconds: options.pollSeconds ?? 1,
     },
     async (jobs) => {
       // includeMetadata: the jobs carry their retry count and limit.
       for (const job of jobs as unknown as JobWithMetadata<UnitJob>[]) await handle(job);
+      // Ask for the next unit at once: otherwise pg-boss waits out what is left of its polling
+      // interval (a unit shorter than it leaves the worker idle while units wait).
+      if (workId !== undefined) queue.boss.notifyWorker(workId);
     },
   );
   log(`worker ${name}: taking units from ${queue.description}`);
