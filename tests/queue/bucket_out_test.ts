@@ -254,3 +254,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test("harvest --out s3:// without --queue is a usage error, and writes nothing", async () => {
+  const { command } = await import("../../lib/cli/harvest.ts");
+  const { UsageError } = await import("../../lib/core/errors.ts");
+  const { dir, config } = await configFile();
+  const cwd = Deno.cwd();
+  Deno.chdir(dir);
+  try {
+    const error = await assertRejects(
+      () => command.run(["--config", config, "--out", OUT]),
+      UsageError,
+    );
+    assertStringIncludes(error.message, "--queue");
+    assertEquals((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), [
+      "northwind.yaml",
+    ]);
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
