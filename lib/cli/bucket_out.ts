@@ -4,7 +4,7 @@
  * copy exactly as on a local folder, and the copy is removed. The bucket is only read.
  * @module
  */
-import { downloadObject, openBucket } from "../deploy/bucket.ts";
+import { downloadObject, openBucket } from "../object_store/bucket.ts";
 
 /**
  * Runs `fn` on the out folder `out`: itself when it is a local path, else a temporary copy of

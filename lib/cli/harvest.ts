@@ -12,6 +12,7 @@ import { renderTextReport } from "../report/text.ts";
 import type { Command } from "./args.ts";
 import { parseHarvestArgs, spec } from "./harvest_args.ts";
 import { takeQueueFlags } from "./queue_flags.ts";
+import { UsageError } from "../core/errors.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { HarvestOptions } from "../harvest/run.ts";
 
@@ -29,6 +30,14 @@ export const command: Command = {
         leaseSeconds: queued.leaseSeconds,
         split: queued.split,
       });
+    }
+    const out = options.out ?? loaded.config.out;
+    if (!dryRun && out?.startsWith("s3://")) {
+      throw new UsageError(
+        `--out ${out} is a folder of object storage, which only a queued harvest writes ` +
+          "(add --queue postgres://…; its workers harvest into it); a local harvest writes a " +
+          "local folder (upload its files with output.destination: s3://…)",
+      );
     }
     if (dryRun) {
       console.log(describeRun(loaded, options));

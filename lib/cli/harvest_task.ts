@@ -76,6 +76,9 @@ export function harvestPermissions(
   const env = options.env ?? Deno.env.toObject();
   const root = options.projectRoot ?? PROJECT_ROOT;
   const notes: string[] = [];
+  // A queued run into object storage: its workers write the bucket, this process only enqueues.
+  const bucketOut = options.queue !== undefined &&
+    (run.out ?? config.out ?? "").startsWith("s3://");
   const out = resolve(run.out ?? config.out ?? "out");
   const assets = run.assets?.length
     ? config.assets.filter((a) => run.assets!.includes(a.name))
@@ -96,13 +99,13 @@ export function harvestPermissions(
     if (config.auth.refresh_url !== undefined) addHost(config.auth.refresh_url);
   }
 
-  const write = new Set([out]);
-  const read = new Set([out, join(root, "lib"), join(root, "node_modules")]);
+  const write = new Set(bucketOut ? [] : [out]);
+  const read = new Set([...write, join(root, "lib"), join(root, "node_modules")]);
   if (invocation.configPath !== undefined) read.add(resolve(invocation.configPath));
   if (run.logFile) write.add(dirname(resolve(run.logFile.path)));
-  const state = stateLocation(config.state, { out });
-  if (state.backend === "postgres") net?.add(postgresNetHost(state.path!));
-  else if (state.path !== undefined) write.add(dirname(resolve(state.path)));
+  const state = bucketOut ? undefined : stateLocation(config.state, { out });
+  if (state?.backend === "postgres") net?.add(postgresNetHost(state.path!));
+  else if (state?.path !== undefined) write.add(dirname(resolve(state.path)));
   if (options.queue !== undefined) net?.add(postgresNetHost(options.queue));
   for (const asset of assets) {
     const destination = asset.output.destination;
@@ -144,7 +147,7 @@ export function harvestPermissions(
     "--allow-env",
     "--allow-ffi",
     "--allow-sys",
-    ...(state.backend === "kv" ? ["--unstable-kv"] : []),
+    ...(state?.backend === "kv" ? ["--unstable-kv"] : []),
   ];
   return {
     flags,

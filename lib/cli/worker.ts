@@ -50,7 +50,8 @@ export const command: Command = {
       },
     },
     details: "Units harvest into <out>/units/<asset>/ of their run's shared out folder " +
-      "(a key range into <out>/units/<asset>/range-I-of-N/).\n" +
+      "(a key range into <out>/units/<asset>/range-I-of-N/); a run with --out s3://BUCKET/PREFIX " +
+      "into that folder of the bucket, through a local scratch copy (AWS_* variables).\n" +
       "A config's rate_limit.requests_per_second is one budget for all workers (per origin and " +
       "credential, kept in the queue's database) unless --own-rate-limit.\n" +
       "Exit codes: 0 stopped, 2 bad arguments or queue unreachable.",

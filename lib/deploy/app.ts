@@ -13,7 +13,7 @@
  */
 import { Hono } from "hono";
 import { timingSafeEqual } from "node:crypto";
-import type { Bucket } from "./bucket.ts";
+import type { Bucket } from "../object_store/bucket.ts";
 import { getRun, JobBusyError, lastRun, type RunRecord, type Trigger } from "./runs.ts";
 
 /** A job as `/jobs` lists it. */

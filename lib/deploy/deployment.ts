@@ -22,7 +22,7 @@ import { createLogger, type LogOutput } from "../report/logger.ts";
 import { type DenoCronEntry, type DenoCronFunction, registerDenoCron } from "../schedule/deploy.ts";
 import { loadJobEntries, type ScheduledJob } from "../schedule/jobs.ts";
 import { createDeployApp, type JobListing } from "./app.ts";
-import { type Bucket, openBucket } from "./bucket.ts";
+import { type Bucket, openBucket } from "../object_store/bucket.ts";
 import { DeployRunner } from "./runner.ts";
 import { parquetEngine } from "../sinks/ffi.ts";
 import { JobBusyError, resumeUnfinished } from "./runs.ts";

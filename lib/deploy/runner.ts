@@ -1,7 +1,7 @@
 /**
  * The work of a deployment: start a job's run (a cron fire or `POST /jobs/{name}/run`), and run
  * each slice a queue message asks for. A slice is one harvest into a scratch copy of the job's
- * bucket folder (see `mirror.ts`), with state in Deno KV, stopped by its time budget at a page
+ * bucket folder (see `lib/object_store/mirror.ts`), with state in Deno KV, stopped by its time budget at a page
  * boundary; when it stopped early the next slice is enqueued and resumes from the committed pages.
  * @module
  */
@@ -13,8 +13,8 @@ import { createLogger, type Logger, type LogOutput } from "../report/logger.ts";
 import type { ScheduledJob } from "../schedule/jobs.ts";
 import { openKvState } from "../state/kv.ts";
 import type { StateStore } from "../state/mod.ts";
-import type { Bucket } from "./bucket.ts";
-import { mirroredState, OutMirror } from "./mirror.ts";
+import type { Bucket } from "../object_store/bucket.ts";
+import { mirroredState, OutMirror } from "../object_store/mirror.ts";
 import { acquireScratchFs, SCRATCH_ROOT } from "./fs_overlay.ts";
 import { parquetEngine } from "../sinks/ffi.ts";
 import { readPlan } from "../harvest/asset_plan.ts";

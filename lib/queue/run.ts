@@ -6,12 +6,14 @@
  */
 import { resolve } from "node:path";
 import pg from "pg";
-import type { LoadedConfig } from "../config/load.ts";
+import type { Env, LoadedConfig } from "../config/load.ts";
 import { UsageError } from "../core/errors.ts";
 import { selectAssets } from "../harvest/plan.ts";
 import type { FetchFunction } from "../http/fetch_resilient.ts";
 import { newRunId } from "../core/stamps.ts";
+import { parseBucketUrl } from "../object_store/bucket.ts";
 import { planUnits } from "./split.ts";
+import { isBucketOut } from "./unit_out.ts";
 import {
   FINAL_STATUSES,
   type Queue,
@@ -23,7 +25,7 @@ import {
 
 /** Options of {@link enqueueHarvest}. */
 export interface EnqueueOptions {
-  /** The run's out folder (shared by every worker). */
+  /** The run's out: a folder shared by every worker, or `s3://BUCKET/PREFIX`. */
   out: string;
   /** Only these assets. @default every asset */
   assets?: string[];
@@ -43,6 +45,19 @@ export interface EnqueueOptions {
   split?: number;
   /** The transport of the key-range probes. @default globalThis.fetch */
   fetch?: FetchFunction;
+  /** Environment an `s3://` out is checked against (`AWS_*`). @default Deno.env.toObject() */
+  env?: Env;
+}
+
+/**
+ * The run's out as every worker reads it: an absolute path on the shared folder, or
+ * `s3://BUCKET/PREFIX` (checked here, so a missing `AWS_*` variable fails the enqueue, naming
+ * it, rather than every unit).
+ */
+function outOf(out: string, env: Env = Deno.env.toObject()): string {
+  if (!isBucketOut(out)) return resolve(out);
+  parseBucketUrl(out, env, "--out");
+  return out.replace(/\/+$/, "");
 }
 
 /**
@@ -74,16 +89,17 @@ export async function enqueueHarvest(
       } take their parameters from another asset (for_each): harvest them without --queue`,
     );
   }
+  const out = outOf(options.out, options.env);
   const spec: RunSpec = {
     runId: options.runId ?? newRunId(),
     config: resolve(loaded.source),
-    out: resolve(options.out),
+    out,
     assets: assets.map((a) => a.name),
     units: await planUnits(loaded, assets, {
       split: options.split,
       baseUrl: options.baseUrl,
       fetch: options.fetch,
-      previous: (asset) => queue.lastRanges(resolve(options.out), asset),
+      previous: (asset) => queue.lastRanges(out, asset),
     }),
     options: {
       fullRefresh: options.fullRefresh,

@@ -48,7 +48,7 @@ export interface RunSpec {
   runId: string;
   /** Absolute path of the config on the shared folder. */
   config: string;
-  /** Absolute path of the run's out folder on the shared folder. */
+  /** Absolute path of the run's out folder on the shared folder, or `s3://BUCKET/PREFIX`. */
   out: string;
   /** The assets. */
   assets: string[];
@@ -184,7 +184,8 @@ export class Queue {
 
   /**
    * Connects, installs pg-boss and Tidemark's tables when missing (idempotent, serialized by an
-   * advisory lock), and creates the unit queue. An unreachable server or a refused login is
+   * advisory lock), and creates the unit queue (its jobs send a NOTIFY; `listen: true`, for a
+   * worker, listens for it). An unreachable server or a refused login is
    * {@link QueueUnavailableError} naming the URL masked.
    *
    * @example
@@ -196,7 +197,7 @@ export class Queue {
    */
   static async open(
     url: string,
-    options: { supervise?: boolean; connectTimeoutMs?: number } = {},
+    options: { supervise?: boolean; listen?: boolean; connectTimeoutMs?: number } = {},
   ): Promise<Queue> {
     const connectionString = checkedUrl(url);
     const description = redactUrl(url);
@@ -255,12 +256,23 @@ export class Queue {
       supervise: options.supervise ?? true,
       schedule: false,
       max: 4,
+      // A killed worker's unit goes back to the queue at the first supervision after its lease
+      // ran out: every 60 s (pg-boss's default) would leave it idle up to a minute longer.
+      superviseIntervalSeconds: 10,
+      // A worker is woken by the NOTIFY pg-boss sends when a unit is enqueued, rather than at
+      // its next poll: idle workers start a run's units at once, and together.
+      useListenNotify: options.listen ?? false,
     });
     boss.on("error", () => {});
     try {
       await boss.start();
-      if (!(await boss.getQueue(UNIT_QUEUE))) {
-        await boss.createQueue(UNIT_QUEUE, { retryLimit: 5, retryDelay: 1 }).catch(
+      const existing = await boss.getQueue(UNIT_QUEUE);
+      if (existing && !existing.notify) {
+        // A queue made before units sent a NOTIFY: from now on they do.
+        await boss.updateQueue(UNIT_QUEUE, { notify: true });
+      }
+      if (!existing) {
+        await boss.createQueue(UNIT_QUEUE, { retryLimit: 5, retryDelay: 1, notify: true }).catch(
           async (error) => {
             // Two processes creating it at once: the other one won.
             if (!(await boss.getQueue(UNIT_QUEUE))) throw error;

@@ -1,7 +1,8 @@
 /**
  * `tidemark worker`: takes units (one asset of one run, or one key range of it) from the queue and
  * harvests each with the ordinary engine into `<out>/units/<asset>/` (a range into
- * `<out>/units/<asset>/range-<i>-of-<n>/`) on the shared folder, its state in PostgreSQL (one
+ * `<out>/units/<asset>/range-<i>-of-<n>/`) on the shared folder — or, for `--out s3://…`, into
+ * a scratch copy of that folder in the bucket (lib/queue/unit_out.ts) — its state in PostgreSQL (one
  * schema per out folder × unit, so two units never take each other's runs for crashed ones).
  * A unit's pages, parts and watermark commit exactly as in a local run, so a unit whose worker
  * was killed is resumed by the next attempt from its last committed page: nothing lost, nothing
@@ -20,6 +21,8 @@ import { openPostgresState } from "../state/postgres.ts";
 import { sharedLimiterFactory } from "./shared_limiter.ts";
 import { unitAsset, type UnitSpec } from "./split.ts";
 import { Queue, UNIT_QUEUE, unitsOf } from "./store.ts";
+import { isBucketOut, openUnitOut, type UnitOutOptions } from "./unit_out.ts";
+import { warmUp } from "./warm_up.ts";
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
@@ -43,6 +46,13 @@ export interface WorkerOptions {
    * buckets by the harvest's clock instead of the database's (tests). @default { time: "database" }
    */
   sharedRateLimit?: false | { time?: "database" | "clock" };
+  /**
+   * Harvest a tiny offline page before taking units, so the first unit does not pay the
+   * process's warm-up (lib/queue/warm_up.ts). @default true
+   */
+  warmUp?: boolean;
+  /** How a run with `--out s3://…` reaches its bucket (env, tests' in-memory bucket, scratch). */
+  bucketOut?: UnitOutOptions;
 }
 
 /** A running worker. */
@@ -51,8 +61,11 @@ export interface WorkerHandle {
   name: string;
   /** Units this worker ended (any final status), in order. */
   done: string[];
-  /** Stops taking units, waits for those in hand, disconnects. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking units, waits for those in hand (unless `graceful: false`: they are left to
+   * their leases), disconnects.
+   */
+  stop(options?: { graceful?: boolean }): Promise<void>;
 }
 
 /** The job a unit travels in. */
@@ -64,11 +77,12 @@ interface UnitJob {
 /**
  * The state schema of one unit (an asset, or one key range of it) of one out folder: a stable,
  * plain identifier. A range's schema is named by its bounds, so a later run cut the same way
- * continues from the same watermark.
+ * continues from the same watermark. An `s3://` out is named by its URL (no trailing slash),
+ * the same from every worker and every machine.
  */
 export function unitStateSchema(out: string, unit: string): string {
-  return "tm_" +
-    createHash("sha256").update(`${resolve(out)}\n${unit}`).digest("hex").slice(0, 24);
+  const where = isBucketOut(out) ? out.replace(/\/+$/, "") : resolve(out);
+  return "tm_" + createHash("sha256").update(`${where}\n${unit}`).digest("hex").slice(0, 24);
 }
 
 /** The folder a unit harvests into, relative to the run's out folder. */
@@ -90,7 +104,7 @@ export function unitFolder(asset: string, range: UnitSpec["range"] = null): stri
  * ```
  */
 export async function startWorker(url: string, options: WorkerOptions = {}): Promise<WorkerHandle> {
-  const queue = await Queue.open(url);
+  const queue = await Queue.open(url, { listen: true });
   const name = options.name ?? `${hostname()}:${Deno.pid}`;
   const lease = Math.max(10, options.leaseSeconds ?? 30);
   const log = options.log ?? (() => {});
@@ -109,24 +123,34 @@ export async function startWorker(url: string, options: WorkerOptions = {}): Pro
       clearInterval(beat);
     }
   };
-  await queue.boss.work<UnitJob>(
+  if (options.warmUp !== false) await warmUp();
+  // Declared before it is known: a unit may start (and end) before `work` resolves.
+  // deno-lint-ignore prefer-const
+  let workId: string | undefined;
+  workId = await queue.boss.work<UnitJob>(
     UNIT_QUEUE,
     {
       localConcurrency: options.concurrency ?? 1,
       batchSize: 1,
       includeMetadata: true,
       pollingIntervalSeconds: options.pollSeconds ?? 1,
+      // The poll stays the backstop while NOTIFY wakes the worker: a unit retried after its
+      // worker's lease ran out is made ready without one.
+      notifyPollingIntervalSeconds: options.pollSeconds ?? 1,
     },
     async (jobs) => {
       // includeMetadata: the jobs carry their retry count and limit.
       for (const job of jobs as unknown as JobWithMetadata<UnitJob>[]) await handle(job);
+      // Ask for the next unit at once: otherwise pg-boss waits out what is left of its polling
+      // interval (a unit shorter than it leaves the worker idle while units wait).
+      if (workId !== undefined) queue.boss.notifyWorker(workId);
     },
   );
   log(`worker ${name}: taking units from ${queue.description}`);
   return {
     name,
     done,
-    stop: () => queue.close({ graceful: true }),
+    stop: (stop = {}) => queue.close({ graceful: stop.graceful ?? true }),
   };
 }
 
@@ -149,12 +173,15 @@ async function runUnit(
   try {
     const loaded = forUnit(await loadConfig(spec.config), unitSpec);
     const folder = unitFolder(unitSpec.asset, unitSpec.range);
-    const out = join(spec.out, folder);
+    const state = await openPostgresState(options.state ?? options.url, {
+      schema: unitStateSchema(spec.out, unitSpec.unit),
+    });
+    await using out = await openUnitOut(spec.out, folder, state, options.bucketOut);
     const result = await harvest(loaded, {
       quiet: true,
       logOutput: null,
       ...options.harvest,
-      out,
+      out: out.dir,
       assets: [unitSpec.asset],
       runId: harvestRunId,
       fullRefresh: spec.options.fullRefresh,
@@ -164,11 +191,9 @@ async function runUnit(
       limiter: options.sharedRateLimit === false
         ? options.harvest?.limiter
         : sharedLimiterFactory(queue.pool, options.sharedRateLimit),
-      openState: () =>
-        openPostgresState(options.state ?? options.url, {
-          schema: unitStateSchema(spec.out, unitSpec.unit),
-        }),
+      openState: () => Promise.resolve(out.state),
     });
+    await out.finish();
     const a = result.assets[0];
     await queue.endAttempt(runId, asset, {
       status: a.status,

@@ -4,7 +4,7 @@
  * the bucket is caught.
  */
 import { join } from "node:path";
-import { openBucket } from "../../lib/deploy/bucket.ts";
+import { openBucket } from "../../lib/object_store/bucket.ts";
 import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { northwindYaml, run, withMockRun, yamlConfig } from "../harvest/fixture.ts";

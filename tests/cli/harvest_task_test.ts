@@ -258,3 +258,19 @@ Deno.test("harvest task: --queue adds the queue's server to the network, and pas
     assert(started[0].includes("--allow-net=127.0.0.1:9000,db.example:5433"));
   });
 });
+
+Deno.test("harvest task: a queued run into s3:// gets no local out folder (its workers write the bucket)", async () => {
+  await withDir(async (dir) => {
+    const permissions = harvestPermissions(
+      await invocation(dir, "", ORDERS, ["--out", "s3://lake/runs/northwind"]),
+      { env: {}, queue: "postgres://etl@127.0.0.1:5432/ops" },
+    );
+    assertEquals(permissions.write, []);
+    assertEquals(permissions.read, [
+      join(ROOT, "lib"),
+      join(ROOT, "node_modules"),
+      resolve(dir, "job.yaml"),
+    ]);
+    assertEquals(permissions.net, ["127.0.0.1:9000", "127.0.0.1:5432"]);
+  });
+});

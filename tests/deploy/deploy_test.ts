@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parquetReadObjects } from "hyparquet";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
 import { prepareDeployment, readSettings } from "../../lib/deploy/deployment.ts";
-import { openBucket } from "../../lib/deploy/bucket.ts";
+import { openBucket } from "../../lib/object_store/bucket.ts";
 import { getRun, isSliceMessage, type SliceMessage } from "../../lib/deploy/runs.ts";
 import { DeployRunner } from "../../lib/deploy/runner.ts";
 import { ConfigError } from "../../lib/core/errors.ts";

@@ -3,7 +3,7 @@
  * a Map, so tests of the runner need no S3 server.
  * @module
  */
-import type { Bucket, BucketObject } from "../../lib/deploy/bucket.ts";
+import type { Bucket, BucketObject } from "../../lib/object_store/bucket.ts";
 
 /** A bucket held in `objects` (full key → bytes). */
 export function memoryBucket(

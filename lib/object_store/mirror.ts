@@ -1,10 +1,11 @@
 /**
- * The out folder of a Deploy run is a scratch copy of the job's folder in object storage: the
- * harvest engine writes its usual layout on local disk (the only writable place on Deploy is a
- * temporary folder), and {@link OutMirror.flush} copies what changed to the bucket — and deletes
- * there what the engine deleted — before every state write (see {@link mirroredState}). So
- * whatever state in Deno KV claims (a committed page, a watermark, a finished run) is in the
- * bucket first, and a slice killed at any point resumes from the bucket and KV alone, exactly as a
+ * An out folder in object storage, harvested through a local scratch copy: the harvest engine
+ * writes its usual layout on local disk (a Deploy slice: the only writable place is a temporary
+ * folder; a queued unit with `--out s3://…`: the worker's temporary folder), and
+ * {@link OutMirror.flush} copies what changed to the bucket — and deletes there what the engine
+ * deleted — before every state write (see {@link mirroredState}). So whatever the state (Deno KV,
+ * PostgreSQL) claims (a committed page, a watermark, a finished run) is in the bucket first, and
+ * a slice or unit killed at any point resumes from the bucket and its state alone, exactly as a
  * local run resumes from its folder after `kill -9`.
  *
  * Within one flush, data files (snapshots, parts, rejects) go before `manifest.jsonl`, so the
@@ -146,7 +147,7 @@ function signature(info: Deno.FileInfo): Signature {
 }
 
 /**
- * A state store whose every write first flushes the mirror: KV never claims what the bucket
+ * A state store whose every write first flushes the mirror: the state never claims what the bucket
  * lacks. `close()` flushes once more and leaves the underlying store open (its owner closes it).
  *
  * @example

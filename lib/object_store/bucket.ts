@@ -1,5 +1,6 @@
 /**
- * A job's folder in object storage, `s3://BUCKET/PREFIX/<job>/`, seen as plain files: put, get,
+ * A folder in object storage (a Deploy job's `s3://BUCKET/PREFIX/<job>/`, a queued unit's
+ * `s3://BUCKET/PREFIX/units/<asset>/`), seen as plain files: put, get,
  * list and delete by path relative to it. Endpoint, region and credentials come from the
  * environment (`AWS_*`, as `output.destination` reads them); a missing variable is one line that
  * names it. The secret stays in a closure and is masked in every error.
@@ -15,8 +16,8 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Env } from "../config/load.ts";
 import { ConfigError, ObjectStoreError } from "../core/errors.ts";
-import { parseDestination, type S3Destination } from "../object_store/destination.ts";
-import { describeS3Error } from "../object_store/s3_errors.ts";
+import { parseDestination, type S3Destination } from "./destination.ts";
+import { describeS3Error } from "./s3_errors.ts";
 
 /** One object of a {@link Bucket} listing. */
 export interface BucketObject {
