@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   sql: () => import("./sql_extract.ts"),
   harvest: () => import("./harvest.ts"),
   scale: () => import("./scale.ts"),
+  merge: () => import("./merge.ts"),
 };
 
 /** Runs the benchmarks named in `names` (all when empty); resolves to the exit code. */
