@@ -141,6 +141,34 @@ function localDestination(folder: string): LocalDestination {
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 function parseS3(text: string, env: Env, fail: (message: string) => never): S3Destination {
+  const { bucket, prefix } = s3Location(text, fail);
+  const endpoint = s3Endpoint(env, fail);
+  const region = s3Region(env, fail);
+  const { credentials, accessKeyId, secretAccessKey, sessionToken } = s3Credentials(
+    env,
+    bucket,
+    fail,
+  );
+  return {
+    kind: "s3",
+    url: prefix === "" ? `s3://${bucket}` : `s3://${bucket}/${prefix}`,
+    bucket,
+    prefix,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region,
+    // Custom endpoints (s3rver, MinIO, 127.0.0.1) have no per-bucket DNS names.
+    forcePathStyle: endpoint !== undefined,
+    accessKeyId,
+    credentials: () => ({ ...credentials }),
+    secrets: () => [secretAccessKey, ...(sessionToken === undefined ? [] : [sessionToken])],
+  };
+}
+
+/** The bucket and prefix of an `s3://bucket/prefix` URL, each checked. */
+function s3Location(
+  text: string,
+  fail: (message: string) => never,
+): { bucket: string; prefix: string } {
   const rest = text.slice("s3://".length);
   const slash = rest.indexOf("/");
   const authority = slash < 0 ? rest : rest.slice(0, slash);
@@ -175,9 +203,12 @@ function parseS3(text: string, env: Env, fail: (message: string) => never): S3De
     fail(`prefix ${JSON.stringify(rawPrefix)} holds "." or ".." segments; write a plain prefix`);
   }
   const prefix = segments.join("/");
+  return { bucket, prefix };
+}
 
+/** The custom endpoint (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`), checked; none for AWS. */
+function s3Endpoint(env: Env, fail: (message: string) => never): string | undefined {
   const endpointVar = ENDPOINT_ENV_VARS.find((name) => nonEmpty(env[name]) !== undefined);
-  let endpoint: string | undefined;
   if (endpointVar) {
     const raw = nonEmpty(env[endpointVar])!;
     let parsed: URL | undefined;
@@ -198,14 +229,24 @@ function parseS3(text: string, env: Env, fail: (message: string) => never): S3De
           `set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead`,
       );
     }
-    endpoint = parsed!.href.replace(/\/$/, "");
+    return parsed!.href.replace(/\/$/, "");
   }
+  return undefined;
+}
+
+/** The region (`AWS_REGION`, `AWS_DEFAULT_REGION`), checked. */
+function s3Region(env: Env, fail: (message: string) => never): string {
   const regionVar = REGION_ENV_VARS.find((name) => nonEmpty(env[name]) !== undefined);
   const region = regionVar ? nonEmpty(env[regionVar])! : DEFAULT_REGION;
   if (!/^[a-z0-9-]+$/.test(region)) {
     fail(`${regionVar}=${JSON.stringify(region)} is not a region name; set it like us-east-1`);
   }
 
+  return region;
+}
+
+/** The credentials from the environment; a missing key is named. */
+function s3Credentials(env: Env, bucket: string, fail: (message: string) => never) {
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
@@ -225,17 +266,10 @@ function parseS3(text: string, env: Env, fail: (message: string) => never): S3De
     ...(sessionToken === undefined ? {} : { sessionToken }),
   };
   return {
-    kind: "s3",
-    url: prefix === "" ? `s3://${bucket}` : `s3://${bucket}/${prefix}`,
-    bucket,
-    prefix,
-    ...(endpoint === undefined ? {} : { endpoint }),
-    region,
-    // Custom endpoints (s3rver, MinIO, 127.0.0.1) have no per-bucket DNS names.
-    forcePathStyle: endpoint !== undefined,
+    credentials,
     accessKeyId: accessKeyId!,
-    credentials: () => ({ ...credentials }),
-    secrets: () => [secretAccessKey!, ...(sessionToken === undefined ? [] : [sessionToken])],
+    secretAccessKey: secretAccessKey!,
+    sessionToken,
   };
 }
 
