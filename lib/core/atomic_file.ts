@@ -25,13 +25,21 @@ export function temporaryPathFor(path: string): string {
   return `${path}.${Deno.pid}.${counter}.tmp`;
 }
 
-/** Writes `data` to `path` atomically: temp file, fsync, rename. Creates parent folders. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
+/**
+ * Writes `data` to `path` atomically: temp file, fsync, rename. Creates parent folders, unless
+ * `folderExists` says the caller made them already (a store writing many files into one folder
+ * saves a `mkdir` per file); a folder removed since is made again.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: { folderExists?: boolean } = {},
+): Promise<void> {
+  if (!options.folderExists) await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    const file = await openTemporary(tmp, options.folderExists === true);
     try {
       let written = 0;
       while (written < bytes.length) written += await file.write(bytes.subarray(written));
@@ -43,6 +51,18 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
     throw error;
+  }
+}
+
+/** Creates `tmp` for writing; when its folder was assumed and is gone, makes it and retries. */
+async function openTemporary(tmp: string, folderAssumed: boolean): Promise<Deno.FsFile> {
+  const open = () => Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    return await open();
+  } catch (error) {
+    if (!folderAssumed || !(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(dirname(tmp), { recursive: true });
+    return await open();
   }
 }
 
