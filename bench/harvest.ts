@@ -24,6 +24,7 @@ import { type MockChild, serveMockChild } from "../mock_api/child.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
+import { HARVEST_V8_FLAGS } from "../lib/cli/harvest_task.ts";
 
 const PAGE_SIZE = 500;
 const BENCH_DIR = ".bench";
@@ -32,7 +33,7 @@ const SELF = fileURLToPath(new URL("./harvest.ts", import.meta.url));
 const SEED_LOOP = fileURLToPath(new URL("./seed_loop.py", import.meta.url));
 const TIME = "/usr/bin/time";
 /** What `deno task harvest --show-permissions` grants this config (unscoped write: an output in
- * replace mode switches folders with a symlink). */
+ * replace mode switches folders with a symlink), and the V8 flags the task runs it with. */
 const PERMISSIONS = [
   "--allow-net=127.0.0.1",
   "--allow-read",
@@ -40,6 +41,7 @@ const PERMISSIONS = [
   "--allow-env",
   "--allow-ffi",
   "--allow-sys",
+  HARVEST_V8_FLAGS,
 ];
 
 /** One whole-process pass: wall ms from spawn to exit, peak RSS (NaN when unknown), rows read. */
