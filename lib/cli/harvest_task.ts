@@ -36,6 +36,18 @@ const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The CLI entry the launchers start. */
 export const MAIN: string = join(PROJECT_ROOT, "main.ts");
 
+/**
+ * The V8 flags every harvest child runs with. Neither is a limit (a 256 MB body still fits):
+ * - `--max-semi-space-size=1`: a harvest keeps a batch of rows alive while it fetches the next
+ *   pages, so nearly everything it allocates is either garbage at once or promoted anyway; a
+ *   1 MB young space costs no time and saves the ~30–45 MB the default lets it grow to.
+ * - `--heap-growing-percent=50`: V8 otherwise lets the old space grow up to 4× what survived the
+ *   last full collection before the next one, and a harvest's garbage (parsed pages, batches
+ *   already written) sat there as peak memory; 1.5× keeps its heap near its live size for about
+ *   0.1 s more CPU (incremental marking, mostly off this thread) on an 83 000-row run.
+ */
+export const HARVEST_V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--heap-growing-percent=50";
+
 /** The permissions of one harvest run. */
 export interface HarvestPermissions {
   /** `deno run` flags, in order. */
@@ -218,8 +230,12 @@ export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): P
   for (const note of permissions.notes) console.error(`tidemark harvest: ${note}`);
   if (show) {
     // Only the answer to "what would it get": nothing is started, nothing is sent.
-    console.log(`deno run ${permissions.flags.join(" ")} ${MAIN} harvest ${rest.join(" ")}`);
+    console.log(
+      `deno run ${permissions.flags.join(" ")} ${HARVEST_V8_FLAGS} ${MAIN} harvest ${
+        rest.join(" ")
+      }`,
+    );
     return 0;
   }
-  return await spawn(["run", ...permissions.flags, MAIN, "harvest", ...rest]);
+  return await spawn(["run", ...permissions.flags, HARVEST_V8_FLAGS, MAIN, "harvest", ...rest]);
 }

@@ -25,9 +25,23 @@ export function temporaryPathFor(path: string): string {
   return `${path}.${Deno.pid}.${counter}.tmp`;
 }
 
+/** Options of {@link writeFileAtomic} and {@link writePiecesAtomic}. */
+export interface AtomicWriteOptions {
+  /**
+   * The caller made the parent folders already (a store writing many files into one folder saves
+   * a `mkdir` per file); a folder removed since is made again. @default false
+   */
+  folderExists?: boolean;
+}
+
 /** Writes `data` to `path` atomically: temp file, fsync, rename. Creates parent folders. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await writePiecesAtomic(path, [typeof data === "string" ? new TextEncoder().encode(data) : data]);
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  await writePiecesAtomic(path, [bytes], options);
 }
 
 /**
@@ -37,17 +51,17 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
 export async function writePiecesAtomic(
   path: string,
   pieces: readonly Uint8Array[],
-  onPiece?: (piece: Uint8Array) => void,
+  options: AtomicWriteOptions & { onPiece?: (piece: Uint8Array) => void } = {},
 ): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
+  if (!options.folderExists) await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
   try {
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    const file = await openTemporary(tmp, options.folderExists === true);
     try {
       for (const piece of pieces) {
         let written = 0;
         while (written < piece.length) written += await file.write(piece.subarray(written));
-        onPiece?.(piece);
+        options.onPiece?.(piece);
       }
       await file.sync();
     } finally {
@@ -57,6 +71,18 @@ export async function writePiecesAtomic(
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
     throw error;
+  }
+}
+
+/** Creates `tmp` for writing; when its folder was assumed and is gone, makes it and retries. */
+async function openTemporary(tmp: string, folderAssumed: boolean): Promise<Deno.FsFile> {
+  const open = () => Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    return await open();
+  } catch (error) {
+    if (!folderAssumed || !(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(dirname(tmp), { recursive: true });
+    return await open();
   }
 }
 

@@ -88,6 +88,9 @@ export interface PageStepContext {
   onRecord?(record: ManifestRecord): void;
 }
 
+/** What a manifest line takes from a response: all of it but the body. */
+export type ResponseMeta = Omit<HttpResult, "body" | "json">;
+
 /** A page read, checked and snapshotted (in flight), waiting for its batch to be committed. */
 export interface StagedPage {
   /** The page's number in the manifest and snapshot path (unique per asset and run). */
@@ -96,8 +99,11 @@ export interface StagedPage {
   request: PageRequest;
   /** The cursor of the next page, or null when it was the last. */
   cursorOut: string | null;
-  /** The response (for the manifest line). */
-  result: HttpResult;
+  /**
+   * The response for the manifest line, without its body: the snapshot write holds the bytes
+   * only until they are on disk, and the rows are all a batch keeps of the parsed body.
+   */
+  result: ResponseMeta;
   /** Records received. */
   records: number;
   /** Rows to write (deduplicated, contract-checked). */
@@ -165,13 +171,19 @@ export function stagePage(ctx: PageStepContext, fetched: FetchedPage): StagedPag
     seq,
     request: fetched.request,
     cursorOut: fetched.next === "done" ? null : fetched.next.cursor,
-    result: fetched.result,
+    result: responseMeta(fetched.result),
     records: fetched.records.length,
     rows,
     dropped,
     rejects,
     snapshot,
   };
+}
+
+/** A response without its body and parsed body (a staged page keeps it until its commit). */
+function responseMeta(result: HttpResult): ResponseMeta {
+  const { body: _body, json: _json, ...meta } = result;
+  return meta;
 }
 
 /**
@@ -273,7 +285,7 @@ function manifestRecord(
  * attempts.
  */
 export function responseFields(
-  result: HttpResult,
+  result: ResponseMeta,
   params: Record<string, string>,
   secrets: readonly string[],
   nowMs: number,
@@ -333,7 +345,7 @@ export function manifestParams(
 }
 
 /** The server's last requested wait in seconds (a `Retry-After` or reset header), or null. */
-function retryAfterOf(result: HttpResult): number | null {
+function retryAfterOf(result: ResponseMeta): number | null {
   for (let i = result.attempts.length - 1; i >= 0; i--) {
     const a = result.attempts[i];
     if (a.waitHeader !== undefined) return Math.round(a.sleptMs) / 1000;

@@ -98,9 +98,11 @@ async function writePartAtomic(
 ): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash("sha256");
   let bytes = 0;
-  await writePiecesAtomic(path, pieces, (piece) => {
-    hash.update(piece);
-    bytes += piece.length;
+  await writePiecesAtomic(path, pieces, {
+    onPiece: (piece) => {
+      hash.update(piece);
+      bytes += piece.length;
+    },
   });
   return { bytes, sha256: hash.digest("hex") };
 }

@@ -6,7 +6,7 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseHarvestArgs } from "../../lib/cli/harvest_args.ts";
-import { harvestPermissions, launchHarvest } from "../../lib/cli/harvest_task.ts";
+import { HARVEST_V8_FLAGS, harvestPermissions, launchHarvest } from "../../lib/cli/harvest_task.ts";
 import { startMockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { capture } from "./capture.ts";
@@ -183,6 +183,24 @@ Deno.test("harvest task: a bad command line exits 2 before anything starts; the 
     assertEquals(ok.result, 0);
     assertEquals(started.length, 1);
     assertEquals(started[0].slice(-5), ["harvest", ...args]);
+  });
+});
+
+Deno.test("harvest task: the child runs with the harvest's V8 flags (no heap limit), and --show-permissions prints them", async () => {
+  await withDir(async (dir) => {
+    const started: string[][] = [];
+    const spawn = (args: string[]) => {
+      started.push(args);
+      return Promise.resolve(0);
+    };
+    await invocation(dir, "", ORDERS);
+    const args = ["--config", join(dir, "job.yaml"), "--out", join(dir, "out")];
+    const shown = await capture(() => launchHarvest([...args, "--show-permissions"], spawn));
+    assertStringIncludes(shown.stdout, ` ${HARVEST_V8_FLAGS} `);
+    await capture(() => launchHarvest(args, spawn));
+    assert(started[0].includes(HARVEST_V8_FLAGS));
+    // A hard heap limit could fail a run on one large page: only the young space is bounded.
+    assert(!HARVEST_V8_FLAGS.includes("max-old-space") && !HARVEST_V8_FLAGS.includes("max-heap"));
   });
 });
 

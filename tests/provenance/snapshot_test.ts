@@ -117,3 +117,46 @@ Deno.test("read refuses a path outside the out folder", async () => {
   const store = new SnapshotStore("/nonexistent-out");
   await assertRejects(() => store.read("../secret.json"), RangeError);
 });
+
+Deno.test("on the caller's thread, writes resolve in the order they were handed in, a failed one included", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const store = new SnapshotStore(out);
+    const big = new Uint8Array(8 * 1024 * 1024).fill(65);
+    const small = new TextEncoder().encode("{}");
+    // Where the third snapshot should go is a folder: its rename fails, the fourth still lands.
+    await Deno.mkdir(`${out}/raw/b/${RUN}/00002.json`, { recursive: true });
+    const order: string[] = [];
+    const note = (name: string) => (value: unknown) => {
+      order.push(name);
+      return value;
+    };
+    const writes = [
+      store.write("a", RUN, 1, big).then(note("a1")),
+      store.write("b", RUN, 1, small).then(note("b1")),
+      store.write("b", RUN, 2, small).then(note("b2"), (error) => note("b2 failed")(error)),
+      store.write("b", RUN, 3, small).then(note("b3")),
+    ];
+    await Promise.all(writes);
+    assertEquals(order, ["a1", "b1", "b2 failed", "b3"]);
+    assertEquals(await Deno.readFile(`${out}/raw/b/${RUN}/00003.json`), small);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a run folder removed between two writes is made again", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const store = new SnapshotStore(out);
+    const body = new TextEncoder().encode("{}");
+    const first = await store.write("Orders", RUN, 1, body);
+    // What a failed walk does with its staged pages: their files go, then the emptied folder.
+    await Deno.remove(`${out}/${first.path}`);
+    await Deno.remove(`${out}/raw/Orders/${RUN}`);
+    const second = await store.write("Orders", RUN, 2, body);
+    assertEquals(await store.read(second.path), body);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
