@@ -155,9 +155,19 @@ function signature(info: Deno.FileInfo): Signature {
  * const state = mirroredState(await openKvState(undefined, { prefix: ["tidemark", "jobs", "northwind"] }), mirror);
  * ```
  */
-export function mirroredState(store: StateStore, mirror: OutMirror): StateStore {
+export function mirroredState(
+  store: StateStore,
+  mirror: OutMirror,
+  options: { fence?: () => Promise<void> } = {},
+): StateStore {
   let queue: Promise<unknown> = Promise.resolve();
-  // One flush at a time: concurrent workers commit pages in parallel.
-  const flush = () => (queue = queue.then(() => mirror.flush())) as Promise<void>;
+  // One flush at a time: concurrent workers commit pages in parallel. The fence (a queue unit
+  // that must still be this attempt's) is asked before each one, so an attempt that lost its
+  // unit uploads nothing more over the attempt that took it.
+  const flush = () =>
+    (queue = queue.then(async () => {
+      await options.fence?.();
+      await mirror.flush();
+    })) as Promise<void>;
   return deferWrites(store, flush, { runRows: true, close: flush });
 }

@@ -399,7 +399,11 @@ export class Queue {
     return (await this.units(runId)).find((u) => u.asset === asset);
   }
 
-  /** Records how an attempt ended (a final status, or `retrying`). */
+  /**
+   * Records how an attempt ended (a final status, or `retrying`). With `harvestRunId`, only while
+   * the unit is still that attempt's: an attempt that lost its unit to another worker does not
+   * overwrite the other's row. Returns whether the row was updated.
+   */
   async endAttempt(
     runId: string,
     asset: string,
@@ -409,13 +413,14 @@ export class Queue {
       rows?: number;
       error?: string | null;
       output?: string | null;
+      harvestRunId?: string;
     },
-  ): Promise<void> {
-    await this.pool.query(
+  ): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
       `UPDATE ${QUEUE_SCHEMA}.units SET status = $3, pages = $4, rows = $5, error = $6,
          output = COALESCE($7, output),
          finished_at = CASE WHEN $3 IN ('ok', 'unchanged', 'failed', 'skipped') THEN now() END
-       WHERE run_id = $1 AND asset = $2`,
+       WHERE run_id = $1 AND asset = $2 AND ($8::text IS NULL OR harvest_run_id = $8)`,
       [
         runId,
         asset,
@@ -424,9 +429,21 @@ export class Queue {
         end.rows ?? null,
         end.error ?? null,
         end.output ?? null,
+        end.harvestRunId ?? null,
       ],
     );
     await this.notify(runId);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Whether attempt `harvestRunId` still holds the unit (running, not taken by another). */
+  async holdsAttempt(runId: string, asset: string, harvestRunId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `SELECT 1 FROM ${QUEUE_SCHEMA}.units
+       WHERE run_id = $1 AND asset = $2 AND harvest_run_id = $3 AND status = 'running'`,
+      [runId, asset, harvestRunId],
+    );
+    return (rowCount ?? 0) > 0;
   }
 
   /**

@@ -33,6 +33,11 @@ export interface UnitOutOptions {
   openBucket?: (url: string, env: Env) => Bucket;
   /** Where scratch folders are made. @default the system temporary folder */
   scratchRoot?: string;
+  /**
+   * Throws when this attempt no longer holds its unit (its lease expired and another worker
+   * took it): asked before every upload to the bucket. @default none
+   */
+  fence?: () => Promise<void>;
 }
 
 /** Whether an out is a folder of object storage rather than a path. */
@@ -89,8 +94,11 @@ export async function openUnitOut(
     const used = bucket;
     return {
       dir,
-      state: mirroredState(state, mirror),
-      finish: () => mirror.flush(),
+      state: mirroredState(state, mirror, { fence: options.fence }),
+      finish: async () => {
+        await options.fence?.();
+        await mirror.flush();
+      },
       async [Symbol.asyncDispose]() {
         await state.close();
         used.close();

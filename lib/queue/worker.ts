@@ -154,6 +154,9 @@ export async function startWorker(url: string, options: WorkerOptions = {}): Pro
   };
 }
 
+/** An attempt found its unit taken by another worker (its lease expired while it stalled). */
+export class UnitLostError extends Error {}
+
 /** One attempt at one unit; throws to have pg-boss retry it. */
 async function runUnit(
   queue: Queue,
@@ -176,7 +179,19 @@ async function runUnit(
     const state = await openPostgresState(options.state ?? options.url, {
       schema: unitStateSchema(spec.out, unitSpec.unit),
     });
-    await using out = await openUnitOut(spec.out, folder, state, options.bucketOut);
+    // A stalled worker whose lease expired must not upload over the attempt that took its unit.
+    const fence = async () => {
+      if (!(await queue.holdsAttempt(runId, asset, harvestRunId))) {
+        throw new UnitLostError(
+          `unit ${runId}:${asset} was taken by another worker after this attempt's lease ` +
+            "expired; this attempt stops without uploading more",
+        );
+      }
+    };
+    await using out = await openUnitOut(spec.out, folder, state, {
+      ...options.bucketOut,
+      fence,
+    });
     const result = await harvest(loaded, {
       quiet: true,
       logOutput: null,
@@ -196,6 +211,7 @@ async function runUnit(
     await out.finish();
     const a = result.assets[0];
     await queue.endAttempt(runId, asset, {
+      harvestRunId,
       status: a.status,
       pages: a.pages,
       rows: a.rows,
@@ -205,10 +221,16 @@ async function runUnit(
     options.log(`unit ${runId}:${asset} ${a.status}: ${a.pages} pages, ${a.rows} rows`);
   } catch (error) {
     const message = (error as Error)?.message ?? String(error);
-    await queue.endAttempt(runId, asset, {
+    const held = await queue.endAttempt(runId, asset, {
+      harvestRunId,
       status: final ? "failed" : "retrying",
       error: message,
     });
+    if (!held) {
+      // Another attempt owns the unit now: it decides how the unit ends.
+      options.log(`unit ${runId}:${asset} attempt stopped: ${message}`);
+      return;
+    }
     options.log(`unit ${runId}:${asset} attempt failed${final ? "" : " (retried)"}: ${message}`);
     if (!final) throw error;
   }
