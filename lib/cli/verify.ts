@@ -11,6 +11,7 @@ import { withOutFolder } from "./bucket_out.ts";
 import { booleanFlag, type Command, parseFlags, stringFlag } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { formatVerifyResult, verifyOut } from "../provenance/verify.ts";
+import { readDirIfExists } from "../core/atomic_file.ts";
 
 /** The `verify` command. */
 export const command: Command = {
@@ -66,13 +67,7 @@ export const command: Command = {
 async function unitFolders(dir: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (rel: string, depth: number): Promise<void> => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(join(dir, rel)));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
-      throw error;
-    }
+    const entries = await readDirIfExists(join(dir, rel));
     if (depth > 1 && entries.some((e) => e.name === "manifest.jsonl")) found.push(rel);
     if (depth > 2) return;
     for (const e of entries) {

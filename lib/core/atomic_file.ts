@@ -25,6 +25,19 @@ export function temporaryPathFor(path: string): string {
   return `${path}.${Deno.pid}.${counter}.tmp`;
 }
 
+/**
+ * The entries of a folder, or none when it does not exist (a folder that a run has not made yet,
+ * or that a crash left out, is empty to whoever walks it).
+ */
+export async function readDirIfExists(folder: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(folder));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
 /** Options of {@link writeFileAtomic} and {@link writePiecesAtomic}. */
 export interface AtomicWriteOptions {
   /**

@@ -24,6 +24,7 @@ import { readPlan } from "./asset_plan.ts";
 import { rowsFromBytes } from "../pipeline/page_rows.ts";
 import { pagesOfPart } from "./page_step.ts";
 import type { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
+import { readDirIfExists } from "../core/atomic_file.ts";
 
 /** What {@link adoptManifestPages} did. */
 export interface AdoptResult {
@@ -171,13 +172,7 @@ export async function removeOrphanParts(
 ): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (rel: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(join(out, rel)));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
-      throw error;
-    }
+    const entries = await readDirIfExists(join(out, rel));
     for (const entry of entries) {
       const path = `${rel}/${entry.name}`;
       if (entry.isDirectory) {

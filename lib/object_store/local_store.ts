@@ -6,7 +6,7 @@
  */
 import { dirname, join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
+import { commitTemporaryFile, readDirIfExists, temporaryPathFor } from "../core/atomic_file.ts";
 import { ConfigError, ObjectStoreError, VerifyError } from "../core/errors.ts";
 import { systemClock } from "../core/clock.ts";
 import type { LocalDestination } from "./destination.ts";
@@ -135,13 +135,7 @@ export function openLocalStore(
 }
 
 async function* walkFiles(folder: string): AsyncGenerator<string> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(folder));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+  const entries = await readDirIfExists(folder);
   for (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory) yield* walkFiles(path);

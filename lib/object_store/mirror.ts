@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { deferWrites } from "../state/deferred.ts";
 import type { StateStore } from "../state/mod.ts";
 import { type Bucket, downloadObject } from "./bucket.ts";
+import { readDirIfExists } from "../core/atomic_file.ts";
 
 /** The size and modification time a file had when it was last copied. */
 type Signature = string;
@@ -114,13 +115,7 @@ export class OutMirror {
   async #scan(): Promise<Map<string, Signature>> {
     const found = new Map<string, Signature>();
     const walk = async (folder: string, prefix: string): Promise<void> => {
-      let entries: Deno.DirEntry[];
-      try {
-        entries = await Array.fromAsync(Deno.readDir(folder));
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return;
-        throw error;
-      }
+      const entries = await readDirIfExists(folder);
       for (const entry of entries) {
         const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
         const path = join(folder, entry.name);

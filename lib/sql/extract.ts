@@ -54,7 +54,7 @@ import {
 import { bindQuery, type BoundQuery, type ParamValue, type SqlDialect } from "./params.ts";
 import type { QueryStream, SqlSource } from "./source.ts";
 import { openSqliteSource } from "./sqlite_source.ts";
-import { pathExists } from "../core/atomic_file.ts";
+import { pathExists, readDirIfExists } from "../core/atomic_file.ts";
 import { lockOutFolder } from "../run/out_lock.ts";
 import { RunRecord } from "../run/run_record.ts";
 
@@ -786,13 +786,7 @@ function passwordsOf(db: string): string[] {
 
 /** Every part file under `dir` (recursively), with the run id its name carries. */
 async function* partFiles(dir: string): AsyncGenerator<{ path: string; runId: string | null }> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(dir));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
+  const entries = await readDirIfExists(dir);
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory) {
