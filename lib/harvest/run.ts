@@ -538,53 +538,66 @@ function preflight(
     }
   }
   for (const asset of assets) {
-    const i = config.assets.indexOf(asset);
-    const at = (path: string) => `assets[${i}]${path}`;
-    if (asset.path.startsWith("/") && baseUrl === undefined) {
-      issues.push({ path: "base_url", message: `required by ${at(".path")} "${asset.path}"` });
-    }
-    if (asset.contract) {
-      try {
-        getContract(asset.contract);
-      } catch (error) {
-        for (const issue of (error as ConfigError).issues ?? []) {
-          issues.push({ path: at(".contract"), message: issue.message });
-        }
-      }
-    }
+    issues.push(...assetIssues(config, asset, options, baseUrl, direction));
+  }
+  if (issues.length > 0) throw new ConfigError("cannot start the harvest", issues);
+}
+
+/** What stops one asset from starting, found before any request. */
+function assetIssues(
+  config: Config,
+  asset: AssetConfig,
+  options: HarvestOptions,
+  baseUrl: string | undefined,
+  direction: string,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const i = config.assets.indexOf(asset);
+  const at = (path: string) => `assets[${i}]${path}`;
+  if (asset.path.startsWith("/") && baseUrl === undefined) {
+    issues.push({ path: "base_url", message: `required by ${at(".path")} "${asset.path}"` });
+  }
+  if (asset.contract) {
     try {
-      parsePartitionSpecs(asset.output.partition_by ?? []);
+      getContract(asset.contract);
     } catch (error) {
       for (const issue of (error as ConfigError).issues ?? []) {
-        issues.push({ path: at(`.output.${issue.path}`), message: issue.message });
-      }
-    }
-    if (asset.partition?.by === "page" && asset.pagination.type !== "page") {
-      issues.push({
-        path: at(".partition.by"),
-        message:
-          `"page" splits page-number pagination; this asset's pagination is ${asset.pagination.type} (split it on a key column instead)`,
-      });
-    }
-    if (direction === "backfill" && !(isTimeline(asset) && asset.incremental)) {
-      issues.push({
-        path: at(""),
-        message:
-          `--direction backfill walks a timeline below its X_oldest; "${asset.name}" is not an incremental timeline (choose assets with --asset)`,
-      });
-    }
-    if (options.since !== undefined && asset.incremental) {
-      try {
-        normalizeWatermark(options.since, watermarkKind(asset));
-      } catch {
-        issues.push({
-          path: "--since",
-          message: `"${options.since}" is not ${
-            watermarkKind(asset) === "id" ? "a whole-number id" : "a timestamp"
-          }, as asset "${asset.name}" needs`,
-        });
+        issues.push({ path: at(".contract"), message: issue.message });
       }
     }
   }
-  if (issues.length > 0) throw new ConfigError("cannot start the harvest", issues);
+  try {
+    parsePartitionSpecs(asset.output.partition_by ?? []);
+  } catch (error) {
+    for (const issue of (error as ConfigError).issues ?? []) {
+      issues.push({ path: at(`.output.${issue.path}`), message: issue.message });
+    }
+  }
+  if (asset.partition?.by === "page" && asset.pagination.type !== "page") {
+    issues.push({
+      path: at(".partition.by"),
+      message:
+        `"page" splits page-number pagination; this asset's pagination is ${asset.pagination.type} (split it on a key column instead)`,
+    });
+  }
+  if (direction === "backfill" && !(isTimeline(asset) && asset.incremental)) {
+    issues.push({
+      path: at(""),
+      message:
+        `--direction backfill walks a timeline below its X_oldest; "${asset.name}" is not an incremental timeline (choose assets with --asset)`,
+    });
+  }
+  if (options.since !== undefined && asset.incremental) {
+    try {
+      normalizeWatermark(options.since, watermarkKind(asset));
+    } catch {
+      issues.push({
+        path: "--since",
+        message: `"${options.since}" is not ${
+          watermarkKind(asset) === "id" ? "a whole-number id" : "a timestamp"
+        }, as asset "${asset.name}" needs`,
+      });
+    }
+  }
+  return issues;
 }

@@ -190,66 +190,84 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
     }, () => {});
     response = await Promise.race([pending, aborted]);
     const body = await Promise.race([readBody(response, ctx.maxBodyBytes), aborted]);
-    const headers = response.headers;
-    const status = response.status;
-    const noBody = ctx.method === "HEAD" || status === 204 || status === 304;
-    const declared = headers.get("Content-Length");
-    const encoding = (headers.get("Content-Encoding") ?? "identity").toLowerCase();
-    if (
-      !noBody && declared !== null && encoding === "identity" && Number(declared) !== body.length
-    ) {
+    return completeResult(response, body, ctx);
+  } catch (error) {
+    return failedResult(error, url, ctx, {
+      timedOut: controller.signal.reason === TIMEOUT,
+      response,
+    });
+  } finally {
+    stopTimer.abort();
+    ctx.signal?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+/** A response read whole: complete (and its JSON parsed when expected), or truncated. */
+function completeResult(response: Response, body: Uint8Array, ctx: SendContext): SendResult {
+  const headers = response.headers;
+  const status = response.status;
+  const noBody = ctx.method === "HEAD" || status === 204 || status === 304;
+  const declared = headers.get("Content-Length");
+  const encoding = (headers.get("Content-Encoding") ?? "identity").toLowerCase();
+  if (
+    !noBody && declared !== null && encoding === "identity" && Number(declared) !== body.length
+  ) {
+    return {
+      kind: "truncated",
+      status,
+      headers,
+      body,
+      error: `body has ${body.length} bytes, Content-Length says ${declared}`,
+    };
+  }
+  let json: unknown;
+  if (!noBody && status >= 200 && status < 300 && wantsJson(ctx.expectJson, headers)) {
+    try {
+      json = parseJsonExact(decoder.decode(body));
+    } catch (error) {
       return {
         kind: "truncated",
         status,
         headers,
         body,
-        error: `body has ${body.length} bytes, Content-Length says ${declared}`,
+        error: `unparsable JSON body (${body.length} bytes): ${errorMessage(error)}`,
       };
     }
-    let json: unknown;
-    if (!noBody && status >= 200 && status < 300 && wantsJson(ctx.expectJson, headers)) {
-      try {
-        json = parseJsonExact(decoder.decode(body));
-      } catch (error) {
-        return {
-          kind: "truncated",
-          status,
-          headers,
-          body,
-          error: `unparsable JSON body (${body.length} bytes): ${errorMessage(error)}`,
-        };
-      }
-    }
-    return { kind: "http", status, headers, body, json };
-  } catch (error) {
-    if (error instanceof BodyTooLarge) throw error;
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      throw permissionError(url, error);
-    }
-    if (controller.signal.reason === TIMEOUT) {
-      return {
-        kind: "timeout",
-        status: response?.status,
-        headers: response?.headers,
-        error: `no complete response within ${ctx.timeoutMs / 1000} s`,
-      };
-    }
-    if (ctx.signal?.aborted) return { kind: "network", aborted: true, error: errorMessage(error) };
-    if (response) {
-      // The headers came, the body did not: the connection dropped mid-body.
-      return {
-        kind: "reset",
-        status: response.status,
-        headers: response.headers,
-        error: errorMessage(error),
-      };
-    }
-    const message = errorMessage(error);
-    return { kind: RESET_MESSAGE.test(message) ? "reset" : "network", error: message };
-  } finally {
-    stopTimer.abort();
-    ctx.signal?.removeEventListener("abort", onOuterAbort);
   }
+  return { kind: "http", status, headers, body, json };
+}
+
+/** How an attempt that threw ended: timeout, reset, network; permissions and size rethrown. */
+function failedResult(
+  error: unknown,
+  url: string,
+  ctx: SendContext,
+  at: { timedOut: boolean; response: Response | undefined },
+): SendResult {
+  if (error instanceof BodyTooLarge) throw error;
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    throw permissionError(url, error);
+  }
+  if (at.timedOut) {
+    return {
+      kind: "timeout",
+      status: at.response?.status,
+      headers: at.response?.headers,
+      error: `no complete response within ${ctx.timeoutMs / 1000} s`,
+    };
+  }
+  if (ctx.signal?.aborted) return { kind: "network", aborted: true, error: errorMessage(error) };
+  if (at.response) {
+    // The headers came, the body did not: the connection dropped mid-body.
+    return {
+      kind: "reset",
+      status: at.response.status,
+      headers: at.response.headers,
+      error: errorMessage(error),
+    };
+  }
+  const message = errorMessage(error);
+  return { kind: RESET_MESSAGE.test(message) ? "reset" : "network", error: message };
 }
 
 /**
