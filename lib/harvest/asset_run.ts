@@ -193,20 +193,7 @@ export async function runAsset(
         msg: `${outcome.rows} rows${outcome.dropped ? `, ${outcome.dropped} already written` : ""}`,
       });
     };
-    const walks = setup.plan.partitions.map((partition) =>
-      ctx.pool.run(() => walkOne(ctx, asset, setup, partition, abort.signal, onPage))
-        .catch((error) => {
-          // One partition failing ends its siblings: the asset will not complete this run.
-          abort.abort(error);
-          throw error;
-        })
-    );
-    const settled = await Promise.allSettled(walks);
-    const failures = settled.filter((s) => s.status === "rejected").map((s) => s.reason);
-    if (failures.length > 0) {
-      throw failures.find((e) => !(e instanceof HttpError && e.reason === "aborted")) ??
-        failures[0];
-    }
+    await walkPartitions(ctx, asset, setup, abort, onPage);
     result.watermark = await finishAsset(ctx, asset, setup, result);
     const missing = boundaryMissing(asset, setup);
     if (missing !== null) {
@@ -230,32 +217,70 @@ export async function runAsset(
     });
   } catch (error) {
     abort.abort(error);
-    const message = ctx.signal?.aborted
-      ? stoppedError().message
-      : ctx.client.redactText((error as Error)?.message ?? String(error));
-    result.error = message;
-    ctx.report.rejects(asset.name, result.rejected);
-    if (error instanceof RateLimitedError) {
-      result.status = "skipped";
-      await ctx.state.recordSkip({
-        runId: ctx.runId,
-        assetId: asset.name,
-        reason: message,
-        retryAt: error.retryAt.toISOString(),
-      });
-      ctx.report.skip(asset.name, message);
-      ctx.report.finishAsset(asset.name, "skipped");
-      log.warn("asset.skipped", { msg: message });
-    } else {
-      result.status = "failed";
-      ctx.report.error(asset.name, message);
-      ctx.report.finishAsset(asset.name, "failed");
-      log.error("asset.failed", { msg: message });
-    }
+    await assetFailed(ctx, asset, result, error, log);
   }
   ctx.signal?.removeEventListener("abort", stop);
   ctx.progress.done(asset.name, result.status);
   return result;
+}
+
+/**
+ * Walks every partition of the asset on the shared workers; one failing ends its siblings (the
+ * asset will not complete this run) and its error, not a sibling's abort, is thrown.
+ */
+async function walkPartitions(
+  ctx: RunContext,
+  asset: AssetConfig,
+  setup: AssetSetup,
+  abort: AbortController,
+  onPage: (outcome: PageOutcome) => void,
+): Promise<void> {
+  const walks = setup.plan.partitions.map((partition) =>
+    ctx.pool.run(() => walkOne(ctx, asset, setup, partition, abort.signal, onPage))
+      .catch((error) => {
+        // One partition failing ends its siblings: the asset will not complete this run.
+        abort.abort(error);
+        throw error;
+      })
+  );
+  const settled = await Promise.allSettled(walks);
+  const failures = settled.filter((s) => s.status === "rejected").map((s) => s.reason);
+  if (failures.length > 0) {
+    throw failures.find((e) => !(e instanceof HttpError && e.reason === "aborted")) ??
+      failures[0];
+  }
+}
+
+/** Records how an asset that threw ended: skipped for a rate limit (kept for the next run), or failed. */
+async function assetFailed(
+  ctx: RunContext,
+  asset: AssetConfig,
+  result: AssetResult,
+  error: unknown,
+  log: Logger,
+): Promise<void> {
+  const message = ctx.signal?.aborted
+    ? stoppedError().message
+    : ctx.client.redactText((error as Error)?.message ?? String(error));
+  result.error = message;
+  ctx.report.rejects(asset.name, result.rejected);
+  if (error instanceof RateLimitedError) {
+    result.status = "skipped";
+    await ctx.state.recordSkip({
+      runId: ctx.runId,
+      assetId: asset.name,
+      reason: message,
+      retryAt: error.retryAt.toISOString(),
+    });
+    ctx.report.skip(asset.name, message);
+    ctx.report.finishAsset(asset.name, "skipped");
+    log.warn("asset.skipped", { msg: message });
+  } else {
+    result.status = "failed";
+    ctx.report.error(asset.name, message);
+    ctx.report.finishAsset(asset.name, "failed");
+    log.error("asset.failed", { msg: message });
+  }
 }
 
 /** What a set-up asset carries into its walks. */
