@@ -260,6 +260,46 @@ function jobsOfConfig(
     });
     return [];
   }
+  const groups = scheduleGroups(config, base, ctx, check);
+  if (config.extract?.length && base === undefined) {
+    ctx.issues.push({
+      path: basePath,
+      message: 'extract: steps run on the config\'s schedule; add schedule: "<cron>"',
+    });
+  }
+  const extract = (config.extract?.length ?? 0) > 0;
+  const job = (schedule: string, name: string, assets?: string[]): ScheduledJob => ({
+    name,
+    schedule,
+    timezone: ctx.timezone,
+    configPath,
+    loaded,
+    ...(assets ? { assets } : {}),
+    ...(extract && schedule === base ? { extract: true } : {}),
+  });
+  const patterns = [...groups.keys()];
+  if (patterns.length === 0) return base === undefined ? [] : [job(base, config.name)];
+  if (patterns.length === 1 && groups.get(patterns[0])!.length === config.assets.length) {
+    return [job(patterns[0], config.name)];
+  }
+  return patterns.map((pattern) => {
+    const assets = groups.get(pattern)!;
+    return pattern === base
+      ? job(pattern, config.name, assets)
+      : job(pattern, `${config.name}:${assets.join(",")}`, assets);
+  });
+}
+
+/**
+ * The config's assets grouped by cron pattern (each asset's own or the config's); an asset fed by
+ * `for_each` must share its parent's. Problems are added to `ctx.issues`.
+ */
+function scheduleGroups(
+  config: LoadedConfig["config"],
+  base: string | undefined,
+  ctx: ConfigJobsContext,
+  check: (pattern: string, path: string) => boolean,
+): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   const scheduleOf = new Map<string, string>();
   for (const [i, asset] of config.assets.entries()) {
@@ -292,33 +332,7 @@ function jobsOfConfig(
       });
     }
   }
-  if (config.extract?.length && base === undefined) {
-    ctx.issues.push({
-      path: basePath,
-      message: 'extract: steps run on the config\'s schedule; add schedule: "<cron>"',
-    });
-  }
-  const extract = (config.extract?.length ?? 0) > 0;
-  const job = (schedule: string, name: string, assets?: string[]): ScheduledJob => ({
-    name,
-    schedule,
-    timezone: ctx.timezone,
-    configPath,
-    loaded,
-    ...(assets ? { assets } : {}),
-    ...(extract && schedule === base ? { extract: true } : {}),
-  });
-  const patterns = [...groups.keys()];
-  if (patterns.length === 0) return base === undefined ? [] : [job(base, config.name)];
-  if (patterns.length === 1 && groups.get(patterns[0])!.length === config.assets.length) {
-    return [job(patterns[0], config.name)];
-  }
-  return patterns.map((pattern) => {
-    const assets = groups.get(pattern)!;
-    return pattern === base
-      ? job(pattern, config.name, assets)
-      : job(pattern, `${config.name}:${assets.join(",")}`, assets);
-  });
+  return groups;
 }
 
 async function readYaml(path: string): Promise<unknown> {
