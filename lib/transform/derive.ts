@@ -75,6 +75,47 @@ export async function deriveDataset(
   name: string,
   options: DeriveOptions,
 ): Promise<DeriveResult> {
+  const frame = await derivedFrame(out, options);
+
+  const specs = parsePartitionSpecs(options.partitionBy ?? []);
+  const dtypes = (await frame.limit(0).collect()).schema as Record<string, pl.DataType>;
+  const keys = specs.map((spec, i) =>
+    partitionKey(spec, dtypes, options.loadTime ?? new Date()).alias(`__key${i}`)
+  );
+  const dir = join(out, "parquet", name);
+  const staging = await beginWrite(dir, { mode: "replace", runId: options.runId });
+  await Deno.remove(staging, { recursive: true }).catch(() => {});
+  await Deno.mkdir(staging, { recursive: true });
+
+  const combos: string[][] = [];
+  if (keys.length === 0) {
+    combos.push([]);
+  } else {
+    const distinct = await frame.select(...keys).unique().collect();
+    const columns = keys.map((_, i) => distinct.getColumn(`__key${i}`).toArray() as string[]);
+    for (let r = 0; r < distinct.height; r++) combos.push(columns.map((c) => c[r]));
+    combos.sort((a, b) => a.join("/").localeCompare(b.join("/")));
+  }
+  const parts: WrittenPart[] = [];
+  let rows = 0;
+  for (const combo of combos) {
+    let slice = frame;
+    if (keys.length > 0) {
+      const conditions = combo.map((value, i) =>
+        partitionKey(specs[i], dtypes, options.loadTime ?? new Date()).eq(pl.lit(value))
+      );
+      slice = frame.filter(conditions.reduce((a, b) => a.and(b)));
+    }
+    const part = await writeSlice(slice, staging, dir, specs, combo, options);
+    rows += part.rows;
+    parts.push(part);
+  }
+  await commitReplace(dir, { runId: options.runId });
+  return { rows, parts };
+}
+
+/** The derived frame: `from`, joined with `join` when given, with the computed `columns`. */
+async function derivedFrame(out: string, options: DeriveOptions): Promise<pl.LazyDataFrame> {
   let frame = await scanAsset(out, options.from, "derive.from");
   if (options.join) {
     const right = await scanAsset(out, options.join.asset, "derive.join.asset");
@@ -106,68 +147,44 @@ export async function deriveDataset(
     return toPolarsExpr(node).alias(column);
   });
   if (computed.length > 0) frame = frame.withColumns(...computed);
+  return frame;
+}
 
-  const specs = parsePartitionSpecs(options.partitionBy ?? []);
-  const dtypes = (await frame.limit(0).collect()).schema as Record<string, pl.DataType>;
-  const keys = specs.map((spec, i) =>
-    partitionKey(spec, dtypes, options.loadTime ?? new Date()).alias(`__key${i}`)
-  );
-  const dir = join(out, "parquet", name);
-  const staging = await beginWrite(dir, { mode: "replace", runId: options.runId });
-  await Deno.remove(staging, { recursive: true }).catch(() => {});
-  await Deno.mkdir(staging, { recursive: true });
-
-  const combos: string[][] = [];
-  if (keys.length === 0) {
-    combos.push([]);
-  } else {
-    const distinct = await frame.select(...keys).unique().collect();
-    const columns = keys.map((_, i) => distinct.getColumn(`__key${i}`).toArray() as string[]);
-    for (let r = 0; r < distinct.height; r++) combos.push(columns.map((c) => c[r]));
-    combos.sort((a, b) => a.join("/").localeCompare(b.join("/")));
-  }
-  const parts: WrittenPart[] = [];
-  let rows = 0;
-  for (const combo of combos) {
-    let slice = frame;
-    if (keys.length > 0) {
-      const conditions = combo.map((value, i) =>
-        partitionKey(specs[i], dtypes, options.loadTime ?? new Date()).eq(pl.lit(value))
-      );
-      slice = frame.filter(conditions.reduce((a, b) => a.and(b)));
-    }
-    const folder = specs.map((spec, i) =>
-      `${encodePartitionValue(spec.key)}=${encodeKey(combo[i])}`
-    )
-      .join("/");
-    const relativePath = folder
-      ? `${folder}/part-${options.runId}-00001.parquet`
-      : `part-${options.runId}-00001.parquet`;
-    const path = join(staging, relativePath);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    const tmp = temporaryPathFor(path);
-    await slice.sinkParquet(tmp, {
-      compression: options.compression === "none" ? "uncompressed" : options.compression ?? "zstd",
-      rowGroupSize: options.rowGroupRows ?? 100_000,
-      maintainOrder: true,
-    }).collect();
-    const count = (await pl.scanParquet(tmp).select(pl.len().alias("n")).collect())
-      .getColumn("n").get(0) as number;
-    const data = await Deno.readFile(tmp);
-    await commitTemporaryFile(tmp, path);
-    rows += count;
-    parts.push({
-      path: join(dir, relativePath),
-      relativePath,
-      partition: Object.fromEntries(specs.map((s, i) => [s.key, combo[i]])),
-      rows: count,
-      bytes: data.length,
-      sha256: createHash("sha256").update(data).digest("hex"),
-      complete: true,
-    });
-  }
-  await commitReplace(dir, { runId: options.runId });
-  return { rows, parts };
+/** Writes one partition's rows as a part in staging: temporary name, then committed in place. */
+async function writeSlice(
+  slice: pl.LazyDataFrame,
+  staging: string,
+  dir: string,
+  specs: ReturnType<typeof parsePartitionSpecs>,
+  combo: string[],
+  options: DeriveOptions,
+): Promise<WrittenPart> {
+  const folder = specs.map((spec, i) => `${encodePartitionValue(spec.key)}=${encodeKey(combo[i])}`)
+    .join("/");
+  const relativePath = folder
+    ? `${folder}/part-${options.runId}-00001.parquet`
+    : `part-${options.runId}-00001.parquet`;
+  const path = join(staging, relativePath);
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  const tmp = temporaryPathFor(path);
+  await slice.sinkParquet(tmp, {
+    compression: options.compression === "none" ? "uncompressed" : options.compression ?? "zstd",
+    rowGroupSize: options.rowGroupRows ?? 100_000,
+    maintainOrder: true,
+  }).collect();
+  const count = (await pl.scanParquet(tmp).select(pl.len().alias("n")).collect())
+    .getColumn("n").get(0) as number;
+  const data = await Deno.readFile(tmp);
+  await commitTemporaryFile(tmp, path);
+  return {
+    path: join(dir, relativePath),
+    relativePath,
+    partition: Object.fromEntries(specs.map((s, i) => [s.key, combo[i]])),
+    rows: count,
+    bytes: data.length,
+    sha256: createHash("sha256").update(data).digest("hex"),
+    complete: true,
+  };
 }
 
 function encodeKey(value: string): string {
