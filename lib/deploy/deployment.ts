@@ -146,33 +146,7 @@ export async function prepareDeployment(options: PrepareOptions = {}): Promise<D
   const bucket = options.bucket ?? openBucket(settings.out, env);
   const log = createLogger({ format: "json", output: options.logOutput });
   const entries = await loadJobEntries(settings.schedule, { env });
-  const listings: JobListing[] = [];
-  const jobs = new Map<string, ScheduledJob>();
-  for (const entry of entries) {
-    if (!entry.ok) {
-      listings.push({ name: entry.name, schedule: entry.schedule, error: entry.error });
-      log.error("deploy.job_invalid", { job: entry.name, msg: entry.error });
-      continue;
-    }
-    for (const job of entry.jobs) {
-      const derive = job.loaded.config.derive ?? [];
-      if (derive.length > 0 && parquetEngine() !== "polars") {
-        // Derive steps join and compute on polars, which needs FFI: the job harvests its
-        // assets and says, in /jobs, which steps it does not run here.
-        const warning = `derive step(s) ${
-          derive.map((d) => d.name).join(", ")
-        } need FFI (polars) and are not run on this platform`;
-        jobs.set(job.name, {
-          ...job,
-          loaded: { ...job.loaded, config: { ...job.loaded.config, derive: undefined } },
-        });
-        listings.push({ name: job.name, schedule: job.schedule, warning });
-      } else {
-        jobs.set(job.name, job);
-        listings.push({ name: job.name, schedule: job.schedule });
-      }
-    }
-  }
+  const { listings, jobs } = jobsOfEntries(entries, log);
   const kv = options.kv ?? await openKv(settings.kvPath);
   const runner = new DeployRunner({
     kv,
@@ -223,4 +197,43 @@ export async function prepareDeployment(options: PrepareOptions = {}): Promise<D
       bucket.close();
     },
   };
+}
+
+/**
+ * The jobs a deployment runs, and how `/jobs` lists each: an invalid config is listed with its
+ * error (the others still run); `derive:` steps, which need polars and so FFI, are dropped with a
+ * warning where FFI is absent.
+ */
+function jobsOfEntries(
+  entries: Awaited<ReturnType<typeof loadJobEntries>>,
+  log: ReturnType<typeof createLogger>,
+): { listings: JobListing[]; jobs: Map<string, ScheduledJob> } {
+  const listings: JobListing[] = [];
+  const jobs = new Map<string, ScheduledJob>();
+  for (const entry of entries) {
+    if (!entry.ok) {
+      listings.push({ name: entry.name, schedule: entry.schedule, error: entry.error });
+      log.error("deploy.job_invalid", { job: entry.name, msg: entry.error });
+      continue;
+    }
+    for (const job of entry.jobs) {
+      const derive = job.loaded.config.derive ?? [];
+      if (derive.length > 0 && parquetEngine() !== "polars") {
+        // Derive steps join and compute on polars, which needs FFI: the job harvests its
+        // assets and says, in /jobs, which steps it does not run here.
+        const warning = `derive step(s) ${
+          derive.map((d) => d.name).join(", ")
+        } need FFI (polars) and are not run on this platform`;
+        jobs.set(job.name, {
+          ...job,
+          loaded: { ...job.loaded, config: { ...job.loaded.config, derive: undefined } },
+        });
+        listings.push({ name: job.name, schedule: job.schedule, warning });
+      } else {
+        jobs.set(job.name, job);
+        listings.push({ name: job.name, schedule: job.schedule });
+      }
+    }
+  }
+  return { listings, jobs };
 }
