@@ -70,46 +70,49 @@ export interface StateListing {
 
 const BACKENDS = ["sqlite", "kv", "postgres"] as const;
 
+/** The `state` command's flags and help. */
+const SPEC = {
+  name: "state",
+  summary: "list or reset watermarks, runs and skips",
+  usage:
+    "state --out DIR [--asset A] [--json]\n       tidemark state reset --out DIR --asset A [--yes]",
+  flags: {
+    out: { type: "string" as const, value: "DIR", description: "the out folder of a harvest" },
+    asset: {
+      type: "string" as const,
+      value: "A",
+      description: "only this asset (required by reset)",
+    },
+    json: { type: "boolean" as const, description: "print the listing as JSON" },
+    runs: {
+      type: "string" as const,
+      value: "N",
+      description: "how many of the latest runs to list",
+      default: "10",
+    },
+    yes: { type: "boolean" as const, description: "reset without asking" },
+    backend: {
+      type: "string" as const,
+      value: "NAME",
+      description: "sqlite, kv or postgres (the config's state.backend)",
+      default: "sqlite",
+    },
+    state: {
+      type: "string" as const,
+      value: "PATH",
+      description:
+        "the state file, or a postgres://user@host:port/db URL (the config's state.path)",
+      default: "DIR/state.sqlite, or DIR/state.kv",
+    },
+  },
+  details:
+    "reset forgets an asset's watermarks, committed pages and skip: its next run starts from\n" +
+    "the configured initial value (or --since). It is refused while a run writes to DIR.",
+};
+
 /** Builds the `state` command around injected terminal I/O. */
 export function stateCommand(io: StateCommandIo = {}): Command {
-  const spec = {
-    name: "state",
-    summary: "list or reset watermarks, runs and skips",
-    usage:
-      "state --out DIR [--asset A] [--json]\n       tidemark state reset --out DIR --asset A [--yes]",
-    flags: {
-      out: { type: "string" as const, value: "DIR", description: "the out folder of a harvest" },
-      asset: {
-        type: "string" as const,
-        value: "A",
-        description: "only this asset (required by reset)",
-      },
-      json: { type: "boolean" as const, description: "print the listing as JSON" },
-      runs: {
-        type: "string" as const,
-        value: "N",
-        description: "how many of the latest runs to list",
-        default: "10",
-      },
-      yes: { type: "boolean" as const, description: "reset without asking" },
-      backend: {
-        type: "string" as const,
-        value: "NAME",
-        description: "sqlite, kv or postgres (the config's state.backend)",
-        default: "sqlite",
-      },
-      state: {
-        type: "string" as const,
-        value: "PATH",
-        description:
-          "the state file, or a postgres://user@host:port/db URL (the config's state.path)",
-        default: "DIR/state.sqlite, or DIR/state.kv",
-      },
-    },
-    details:
-      "reset forgets an asset's watermarks, committed pages and skip: its next run starts from\n" +
-      "the configured initial value (or --since). It is refused while a run writes to DIR.",
-  };
+  const spec = SPEC;
   const command: Command = {
     spec,
     async run(args: string[]): Promise<number> {
