@@ -359,13 +359,14 @@ function printReasons(seed: Pass | undefined, tide: Pass): void {
       `Start and exit (whole process minus the work itself): Tidemark ${outside(tide)}` +
       (seed ? `, the seed loop ${outside(seed)}` : "") +
       " — Deno, its Node compatibility layer and npm modules (yaml, zod) load before the first " +
-      "request; the Parquet thread starts with polars on the first batch.",
-      "The harvest thread turns each 10 000-row batch into columns and Arrow (timed: ~64 ms for " +
-      "the first batch, 13–25 ms once warm, ~0.23 s a run) while no cursor request can go out; " +
+      "request; Parquet is encoded on the harvest's thread (TypeScript encoder: no polars, no " +
+      "Parquet thread to start).",
+      "The harvest thread turns each 10 000-row batch into columns and zstd Parquet (a synthetic " +
+      "14-column batch: ~8–9 ms once warm, most of it zstd) while no cursor request can go out; " +
       "most of the loop's cost is elsewhere: parsing bodies, snapshots, manifest, state commits " +
       "and the garbage of parsed pages.",
-      "Peak RSS: ~70 MB of it is mapped code (the Deno binary ~45 MB, the polars addon ~26 MB); " +
-      "the Parquet thread's isolate and polars' buffers ~25 MB; the harvest's V8 heap and bodies.",
+      "Peak RSS: ~45 MB of it is the Deno binary mapped (polars is not loaded); the rest the " +
+      "harvest's V8 heap and bodies.",
     ].join("\n"),
   );
 }

@@ -70,9 +70,11 @@ export interface SinkOptions {
    */
   compressor?: (page: Uint8Array) => Promise<Uint8Array>;
   /**
-   * Parquet and raw: where frames are built, compressed and written — on the caller's thread
-   * (`main`) or on the process's shared Parquet thread (`worker`), which leaves the caller only
-   * the cast and the Arrow encoding (see {@link openWorkerSink}). CSV/JSONL ignore it. @default "main"
+   * Parquet and raw written by polars (Snappy; zstd and none go through the TypeScript encoder
+   * on the caller's thread, see `parquet_writer.ts`): where frames are built, compressed and
+   * written — on the caller's thread (`main`) or on the process's shared Parquet thread
+   * (`worker`), which leaves the caller only the cast and the Arrow encoding (see
+   * {@link openWorkerSink}). CSV/JSONL ignore it. @default "main"
    */
   thread?: "main" | "worker";
 }
@@ -138,10 +140,10 @@ export async function openSink(dir: string, options: SinkOptions): Promise<Sink>
 }
 
 /**
- * {@link openSink} with Parquet (and raw) parts written on the shared Parquet thread: the same
- * sink, files, errors and schema, but the caller's thread keeps only the cast and the Arrow
- * encoding of each batch, and no polars memory on its heap. Meant for callers whose thread is
- * the critical path, like the harvest's, which fetches, parses and commits on it.
+ * {@link openSink} with the Parquet (and raw) parts polars writes (Snappy) written on the shared
+ * Parquet thread: the same sink, files, errors and schema, but the caller's thread keeps only
+ * the cast and the Arrow encoding of each batch, and no polars memory on its heap. Parts in
+ * zstd or uncompressed go through the TypeScript encoder on the caller's thread either way.
  *
  * @example
  * ```ts

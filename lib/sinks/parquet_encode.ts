@@ -436,6 +436,8 @@ function textValues(
     }
     return out;
   }
+  const ascii = asciiTextValues(texts!, start, end);
+  if (ascii) return ascii;
   const out = new Bytes(1024);
   for (let i = start; i < end; i++) {
     const text = texts![i];
@@ -447,6 +449,46 @@ function textValues(
     out.length += 4 + written;
   }
   return out.done();
+}
+
+/**
+ * BYTE_ARRAY PLAIN of ASCII text, or `undefined` when the rows hold other characters: the
+ * rows' text joined and encoded in one call, then each value copied after its length. One
+ * `encodeInto` per value costs about as much again as the whole page (the harvest's batches
+ * are mostly short ASCII strings).
+ */
+function asciiTextValues(
+  texts: readonly (string | null)[],
+  start: number,
+  end: number,
+): Uint8Array | undefined {
+  // join() writes null as "": exactly the zero bytes a null cell takes.
+  const joined = start === 0 && end === texts.length
+    ? texts.join("")
+    : texts.slice(start, end).join("");
+  const utf8 = new Uint8Array(joined.length * 3);
+  if (encoder.encodeInto(joined, utf8).written !== joined.length) return undefined;
+  let present = 0;
+  for (let i = start; i < end; i++) if (texts[i] !== null) present++;
+  const out = new Uint8Array(present * 4 + joined.length);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  let from = 0;
+  for (let i = start; i < end; i++) {
+    const text = texts[i];
+    if (text === null) continue;
+    const n = text.length;
+    view.setInt32(at, n, true);
+    at += 4;
+    if (n <= 16) {
+      for (let b = 0; b < n; b++) out[at + b] = utf8[from + b];
+    } else {
+      out.set(utf8.subarray(from, from + n), at);
+    }
+    at += n;
+    from += n;
+  }
+  return out;
 }
 
 /** DECIMAL as INT32, INT64 or 16-byte big-endian two's complement, by precision. */

@@ -177,3 +177,117 @@ export function batchBuffers(batch: VectorBatch): ArrayBuffer[] {
   }
   return [...out];
 }
+
+/**
+ * The vector form of a boxed column (the harvest's {@link TypedColumn}s), for the TypeScript
+ * Parquet encoder: numbers into a `Float64Array` (a `BigInt64Array` once a cell is a bigint),
+ * days into an `Int32Array`, flags into a `Uint8Array`, each with a validity byte per row when
+ * the column has nulls; text (string, json, decimal) as it is. Returns `undefined` when a cell
+ * is not of its type's JavaScript kind (a column not made by `castColumn`), so the caller can
+ * give the batch to a writer that takes any cell.
+ *
+ * @example
+ * ```ts
+ * import { fromTypedColumn } from "./vectors.ts";
+ * const c = { name: "n", type: "int64" as const, values: [1, null], nulls: 1, big: false };
+ * fromTypedColumn(c, 2)?.valid; // Uint8Array [1, 0]
+ * ```
+ */
+export function fromTypedColumn(column: TypedColumn, length: number): VectorColumn | undefined {
+  const { name, type, values } = column;
+  switch (type) {
+    case "int64":
+    case "datetime":
+    case "timestamp":
+    case "timestamp_tz":
+      return integerVector(name, type, values, length);
+    case "float64": {
+      const out = new Float64Array(length);
+      const valid = numericFill(values, length, (v, i) => {
+        if (typeof v !== "number") return false;
+        out[i] = v;
+        return true;
+      });
+      return valid === undefined ? undefined : { name, type, values: out, valid };
+    }
+    case "date": {
+      const out = new Int32Array(length);
+      const valid = numericFill(values, length, (v, i) => {
+        if (typeof v !== "number" || !Number.isInteger(v)) return false;
+        out[i] = v;
+        return true;
+      });
+      return valid === undefined ? undefined : { name, type, values: out, valid };
+    }
+    case "boolean": {
+      const out = new Uint8Array(length);
+      const valid = numericFill(values, length, (v, i) => {
+        if (typeof v !== "boolean") return false;
+        out[i] = v ? 1 : 0;
+        return true;
+      });
+      return valid === undefined ? undefined : { name, type, values: out, valid };
+    }
+    default: {
+      // string, json and decimal cells are text already.
+      const texts = values.length === length ? values : values.slice(0, length);
+      for (let i = 0; i < length; i++) {
+        const v = texts[i];
+        if (v !== null && typeof v !== "string") return undefined;
+      }
+      return { name, type, values: texts as (string | null)[], valid: null };
+    }
+  }
+}
+
+/**
+ * Fills a typed array through `put` (false: the cell does not fit) and returns the validity
+ * bytes (`null` without nulls), or `undefined` when a cell did not fit.
+ */
+function numericFill(
+  values: readonly CellValue[],
+  length: number,
+  put: (v: CellValue, i: number) => boolean,
+): Uint8Array | null | undefined {
+  let valid: Uint8Array | null = null;
+  for (let i = 0; i < length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) {
+      if (valid === null) valid = new Uint8Array(length).fill(1);
+      valid[i] = 0;
+    } else if (!put(v, i)) return undefined;
+  }
+  return valid;
+}
+
+/** An integer-like column: safe integers in a `Float64Array`, or all in a `BigInt64Array`. */
+function integerVector(
+  name: string,
+  type: IntegerLikeType,
+  values: readonly CellValue[],
+  length: number,
+): VectorColumn | undefined {
+  let big = false;
+  for (let i = 0; i < length; i++) {
+    const v = values[i];
+    if (typeof v === "bigint") big = true;
+    else if (v !== null && v !== undefined && !Number.isSafeInteger(v)) return undefined;
+  }
+  if (big) {
+    const out = new BigInt64Array(length);
+    const valid = numericFill(values, length, (v, i) => {
+      // castColumn keeps int64 in range; anything wider cannot be an INT64.
+      const n = BigInt(v as number | bigint);
+      if (BigInt.asIntN(64, n) !== n) return false;
+      out[i] = n;
+      return true;
+    });
+    return valid === undefined ? undefined : { name, type, values: out, valid };
+  }
+  const out = new Float64Array(length);
+  const valid = numericFill(values, length, (v, i) => {
+    out[i] = v as number;
+    return true;
+  });
+  return valid === undefined ? undefined : { name, type, values: out, valid };
+}
