@@ -12,6 +12,7 @@ import pg from "pg";
 import { PgBoss } from "pg-boss";
 import { TidemarkError } from "../core/errors.ts";
 import { redactUrl } from "../core/redact.ts";
+import { inTransaction } from "../state/postgres.ts";
 import type { UnitSpec } from "./split.ts";
 
 /** The pg-boss queue the units go through. */
@@ -210,9 +211,7 @@ export class Queue {
     // An idle connection the server drops surfaces on the next query; unheard, it ends the process.
     pool.on("error", () => {});
     try {
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
+      await inTransaction(pool, async (client) => {
         await client.query("SELECT pg_advisory_xact_lock(1952738669, 1)");
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${QUEUE_SCHEMA}`);
         await client.query(`CREATE TABLE IF NOT EXISTS ${QUEUE_SCHEMA}.runs (
@@ -235,13 +234,7 @@ export class Queue {
           finished_at TIMESTAMPTZ,
           PRIMARY KEY (run_id, asset))`);
         await client.query(RATE_LIMIT_DDL);
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     } catch (error) {
       await pool.end().catch(() => {});
       throw new QueueUnavailableError(
@@ -292,9 +285,7 @@ export class Queue {
 
   /** Records a run and its units, and enqueues one job per unit (singleton per run × asset). */
   async enqueueRun(spec: RunSpec, jobOptions: { leaseSeconds: number }): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    await inTransaction(this.pool, async (client) => {
       await client.query(`INSERT INTO ${QUEUE_SCHEMA}.runs (run_id, spec) VALUES ($1, $2)`, [
         spec.runId,
         JSON.stringify(spec),
@@ -305,13 +296,7 @@ export class Queue {
           [spec.runId, asset],
         );
       }
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     for (const { unit: asset } of unitsOf(spec)) {
       const jobId = await this.boss.send(UNIT_QUEUE, { runId: spec.runId, asset }, {
         singletonKey: `${spec.runId}:${asset}`,

@@ -637,21 +637,8 @@ export class PostgresStateStore implements StateStore {
   }
 
   /** Runs `fn` in one transaction on one connection of the pool, rolled back if it throws. */
-  async #transaction<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken = false;
-    try {
-      await client.query("BEGIN");
-      const result = await fn(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      // A connection whose ROLLBACK fails is in an unknown state: it leaves the pool.
-      await client.query("ROLLBACK").catch(() => (broken = true));
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  #transaction<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, fn);
   }
 
   /** Runs a body against the pool, turning driver failures into {@link StateError}. */
@@ -675,4 +662,28 @@ function settled(p: Promise<unknown>): Promise<void> {
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string })?.code === UNIQUE_VIOLATION;
+}
+
+/**
+ * Runs `fn` in one transaction on one connection of `pool`, committed when it returns and rolled
+ * back if it throws; a connection whose ROLLBACK fails is in an unknown state and leaves the
+ * pool. Shared by the state store and the queue.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => (broken = true));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
