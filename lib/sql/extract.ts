@@ -246,6 +246,10 @@ interface ExtractPlan {
   mode: "append" | "replace";
   shape: ShapeOptions;
   partitionColumns: string[];
+  /** sha256 of the bound query's text, for the manifest and the result. */
+  querySha256: string;
+  /** Passwords in the database URL, masked in the manifest and the report. */
+  secrets: string[];
 }
 
 /** {@link runExtract} with the out folder locked; `writing()` is called before the first write. */
@@ -267,7 +271,7 @@ async function extractLocked(
     command: "extract",
     configSha256: configSha256(extractionConfig(options, run, plan, source.description)),
     assets: () => [asset],
-    secrets: passwordsOf(options.db),
+    secrets: plan.secrets,
     html: options.htmlReport,
   });
   let sink: Sink | undefined;
@@ -391,7 +395,7 @@ async function completeExtraction(
     bytes,
     seconds: (performance.now() - run.started) / 1000,
     source: done.source,
-    querySha256: sha256Hex(plan.bound.text),
+    querySha256: plan.querySha256,
     watermark: plan.incremental
       ? {
         column: plan.incremental,
@@ -458,6 +462,8 @@ async function planExtraction(options: ExtractOptions, run: ExtractRun): Promise
     mode,
     shape,
     partitionColumns,
+    querySha256: sha256Hex(bound.text),
+    secrets: passwordsOf(options.db),
   };
 }
 
@@ -603,10 +609,9 @@ async function appendPartLines(
   },
 ) {
   const manifest = new ManifestWriter(options.out, {
-    secrets: passwordsOf(options.db),
+    secrets: plan.secrets,
     checkSnapshot: false,
   });
-  const querySha256 = sha256Hex(plan.bound.text);
   const lines = [];
   for (const [i, part] of written.parts.entries()) {
     const seen = written.timings.get(part.path);
@@ -630,7 +635,7 @@ async function appendPartLines(
       config_sha256: written.configSha256,
       env: written.env,
       partition: Object.entries(part.partition).map(([k, v]) => `${k}=${v}`).join("/") || null,
-      query_sha256: querySha256,
+      query_sha256: plan.querySha256,
       part_sha256: part.sha256,
     };
     lines.push(await manifest.append(record));
