@@ -14,7 +14,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { ScaleRun } from "../jobs/scale_demo.ts";
+import type { ScaleRun } from "../reliability/scale_demo.ts";
 
 const DEMO = fileURLToPath(new URL("../jobs/scale_demo.ts", import.meta.url));
 

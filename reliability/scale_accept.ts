@@ -18,7 +18,7 @@ import { serveMockChild } from "../mock_api/child.ts";
 import { downloadObject, openBucket } from "../lib/object_store/bucket.ts";
 import { unitStateSchema } from "../lib/queue/worker.ts";
 import { startS3rver } from "../tests/object_store/s3_fixture.ts";
-import { postgresUnavailable, startPostgres } from "../tests/sql/postgres_server.ts";
+import { postgresUnavailable, startPostgres } from "../mock_api/postgres_server.ts";
 import { generateNorthwindFile, MAIN, RUN_FLAGS, runCli } from "./harness.ts";
 import { compareWithDuckDb, duckDbUnavailable } from "./scale_duckdb.ts";
 

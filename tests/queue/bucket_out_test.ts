@@ -29,7 +29,11 @@ import {
   sourceKeys,
   TOKEN,
 } from "../harvest/fixture.ts";
-import { type PostgresServer, postgresUnavailable, startPostgres } from "../sql/postgres_server.ts";
+import {
+  type PostgresServer,
+  postgresUnavailable,
+  startPostgres,
+} from "../../mock_api/postgres_server.ts";
 
 const unavailable = postgresUnavailable();
 if (unavailable) console.log(`bucket_out_test: skipped: ${unavailable}`);

@@ -1,5 +1,5 @@
 /**
- * Harvests spread over workers on a throwaway PostgreSQL (tests/sql/postgres_server.ts): two
+ * Harvests spread over workers on a throwaway PostgreSQL (mock_api/postgres_server.ts): two
  * workers share a Northwind run (Orders, Order Details) whose Parquet equals the source; a unit
  * whose worker vanished after claiming it is retried once its lease ran out, exactly; a queue
  * that cannot be reached is one line naming its URL with the password masked. Skipped, saying
@@ -25,7 +25,11 @@ import {
   sourceKeys,
   TOKEN,
 } from "../harvest/fixture.ts";
-import { type PostgresServer, postgresUnavailable, startPostgres } from "../sql/postgres_server.ts";
+import {
+  type PostgresServer,
+  postgresUnavailable,
+  startPostgres,
+} from "../../mock_api/postgres_server.ts";
 
 const unavailable = postgresUnavailable();
 if (unavailable) console.log(`queue_test: skipped: ${unavailable}`);

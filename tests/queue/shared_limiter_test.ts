@@ -24,7 +24,7 @@ import {
   TOKEN,
 } from "../harvest/fixture.ts";
 import { unitFolder, unitsOf } from "../../lib/queue/mod.ts";
-import { postgresUnavailable, startPostgres } from "../sql/postgres_server.ts";
+import { postgresUnavailable, startPostgres } from "../../mock_api/postgres_server.ts";
 
 const unavailable = postgresUnavailable();
 if (unavailable) console.log(`shared_limiter_test: skipped: ${unavailable}`);

@@ -28,7 +28,7 @@ import {
   sourceKeys,
   TOKEN,
 } from "../harvest/fixture.ts";
-import { postgresUnavailable, startPostgres } from "../sql/postgres_server.ts";
+import { postgresUnavailable, startPostgres } from "../../mock_api/postgres_server.ts";
 
 const unavailable = postgresUnavailable();
 if (unavailable) console.log(`split_test: skipped: ${unavailable}`);

@@ -1,6 +1,6 @@
 /**
  * The extractor against a real PostgreSQL server holding the same Northwind data as the SQLite
- * fixture (see postgres_server.ts). Skipped, saying why, when PostgreSQL is not installed.
+ * fixture (see mock_api/postgres_server.ts). Skipped, saying why, when PostgreSQL is not installed.
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { DatabaseSync } from "node:sqlite";
@@ -13,7 +13,7 @@ import { loadManifest } from "../../lib/provenance/manifest.ts";
 import { readRejects } from "../../lib/contracts/rejects.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
 import { LINE_ITEMS_QUERY_QUOTED, northwindDb, readParts, withOut } from "./northwind_fixture.ts";
-import { postgresUnavailable, startPostgres } from "./postgres_server.ts";
+import { postgresUnavailable, startPostgres } from "../../mock_api/postgres_server.ts";
 import { killExtractAfterFirstPart } from "./cli_process.ts";
 
 const unavailable = postgresUnavailable();

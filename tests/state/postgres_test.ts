@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL state store against a real, throwaway server (tests/sql/postgres_server.ts):
+ * The PostgreSQL state store against a real, throwaway server (mock_api/postgres_server.ts):
  * the whole state-store contract (a fresh schema per test), two stores racing as two processes
  * would, schema creation racing from several pools, connection failures with the password
  * masked, and a harvest whose state lives in PostgreSQL. Skipped, saying why, when PostgreSQL is
@@ -23,7 +23,11 @@ import {
 } from "../assert.ts";
 import { fileURLToPath } from "node:url";
 import { startMockServer } from "../../mock_api/server.ts";
-import { type PostgresServer, postgresUnavailable, startPostgres } from "../sql/postgres_server.ts";
+import {
+  type PostgresServer,
+  postgresUnavailable,
+  startPostgres,
+} from "../../mock_api/postgres_server.ts";
 import { runStoreCase, stateStoreCases } from "./store_suite.ts";
 import { cli } from "../cli/capture.ts";
 import { designYaml, run, withMockRun, yamlConfig } from "../harvest/fixture.ts";

@@ -1,5 +1,6 @@
 /**
- * Test support: a throwaway PostgreSQL server. Debian's PostgreSQL (`/usr/lib/postgresql/N/bin`)
+ * A throwaway PostgreSQL server, the database beside the mock API for tests, demos and the
+ * reliability suites. Debian's PostgreSQL (`/usr/lib/postgresql/N/bin`)
  * is initialised on a temporary data folder with a password, started on a free port of
  * 127.0.0.1 (as the `postgres` user when the tests run as root), loaded with the same Northwind
  * data as the SQLite fixture, and stopped and removed afterwards. When PostgreSQL is not
