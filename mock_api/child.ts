@@ -12,17 +12,10 @@ export interface MockChild {
   stop(): Promise<void>;
 }
 
-/** A free port on 127.0.0.1. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /**
- * Starts `deno run <main> serve --port P …args` on a free port and resolves once it answers
- * `/-/health` (polled every 50 ms, up to `attempts` times).
+ * Starts `deno run <main> serve --port 0 …args` and resolves once it prints the address it
+ * listens on. Port 0 lets the system pick a free port, so two children never race for one; the
+ * child's output keeps being read so that it never blocks on a full pipe.
  *
  * @example
  * ```ts
@@ -32,12 +25,7 @@ function freePort(): number {
  * await mock.stop();
  * ```
  */
-export async function serveMockChild(
-  main: string,
-  args: readonly string[],
-  options: { attempts?: number } = {},
-): Promise<MockChild> {
-  const port = freePort();
+export async function serveMockChild(main: string, args: readonly string[]): Promise<MockChild> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -47,25 +35,34 @@ export async function serveMockChild(
       main,
       "serve",
       "--port",
-      String(port),
+      "0",
       ...args,
     ],
-    stdout: "null",
-    stderr: "null",
+    stdout: "piped",
+    stderr: "piped",
   }).spawn();
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < (options.attempts ?? 200); i++) {
-    const ok = await fetch(`${url}/-/health`).then(async (r) => {
-      await r.body?.cancel();
-      return r.ok;
-    }, () => false);
-    if (ok) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const errors = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/listening on (\S+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await child.status;
+      throw new Error(`the mock did not start: ${text}${await errors}`.trim());
+    }
+    text += value;
   }
+  const url = /listening on (\S+)/.exec(text)![1];
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  errors.catch(() => {});
   return {
     url,
     stop: async () => {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
       await child.status;
     },
   };

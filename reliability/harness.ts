@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
+import { type MockChild, serveMockChild } from "../mock_api/child.ts";
 
 /** The CLI entry the checks run. */
 export const MAIN: string = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -64,53 +65,9 @@ export function spawnCli(args: string[], env?: Record<string, string>): Deno.Chi
   }).spawn();
 }
 
-/** A served mock API. */
-export interface ServedMock {
-  /** `http://127.0.0.1:PORT`. */
-  url: string;
-  /** Stops it. */
-  stop(): Promise<void>;
-}
-
 /** Serves the mock API (`tidemark serve --port 0 <args>`) in a child process. */
-export async function serveMock(args: string[]): Promise<ServedMock> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-env",
-      MAIN,
-      "serve",
-      "--port",
-      "0",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!/listening on (\S+)/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the mock did not start: ${text}`);
-    text += value;
-  }
-  const url = /listening on (\S+)/.exec(text)![1];
-  // Keep draining so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
-  child.stderr.cancel().catch(() => {});
-  return {
-    url,
-    stop: async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
+export function serveMock(args: string[]): Promise<MockChild> {
+  return serveMockChild(MAIN, args);
 }
 
 /** Generates a Northwind SQLite file at `scale` (about 2155·scale order lines). */

@@ -143,7 +143,7 @@ export async function scaleAccept(
     String(options.latencyMs ?? 20),
     "--rate-limit",
     "0",
-  ], { attempts: 600 });
+  ]);
   const env = {
     PGPASSWORD: server.password,
     AWS_ACCESS_KEY_ID: "S3RVER",

@@ -60,7 +60,7 @@ export interface ScaleRun {
 
 /** Serves the mock in a child (no auth); resolves once it answers `/-/health`. */
 function startMock(args: string[]): Promise<MockChild> {
-  return serveMockChild(MAIN, ["--auth", "none", ...args], { attempts: 600 });
+  return serveMockChild(MAIN, ["--auth", "none", ...args]);
 }
 
 /** The mock's data responses by status (its `/-/…` endpoints left out). */
