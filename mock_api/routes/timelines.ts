@@ -22,11 +22,61 @@ function invalidRequest(c: Context, parameter: string, value: string, message: s
   }, 400);
 }
 
+/** The 400 for a parameter that fails its pattern, as the X API words it. */
+function notValid(
+  c: Context,
+  parameter: string,
+  value: string,
+  where: "query" | "path" = "query",
+): Response {
+  return invalidRequest(
+    c,
+    parameter,
+    value,
+    `The \`${parameter}\` ${where} parameter value [${value}] is not valid`,
+  );
+}
+
 /** Parses a base-36 pagination token back into the id it stands for. */
 function parseToken(token: string): bigint {
   let id = 0n;
   for (const char of token) id = id * 36n + BigInt(parseInt(char, 36));
   return id;
+}
+
+/** A timeline query: page size and the exclusive id bounds (`before` from the page token). */
+interface TimelineQuery {
+  max: number;
+  since?: bigint;
+  until?: bigint;
+  before?: bigint;
+}
+
+/** Reads and checks the query of `GET /2/users/{id}/posts`; a 400 when a parameter is bad. */
+function readTimelineQuery(c: Context): TimelineQuery | Response {
+  const rawMax = c.req.query("max_results") ?? "10";
+  const max = /^\d+$/.test(rawMax) ? Number(rawMax) : Number.NaN;
+  if (!(max >= 5 && max <= 100)) {
+    return invalidRequest(
+      c,
+      "max_results",
+      rawMax,
+      `The \`max_results\` query parameter value [${rawMax}] is not between 5 and 100`,
+    );
+  }
+  const query: TimelineQuery = { max };
+  for (const [name, field] of [["since_id", "since"], ["until_id", "until"]] as const) {
+    const value = c.req.query(name);
+    if (value === undefined || value === "") continue;
+    if (!USER_ID.test(value)) return notValid(c, name, value);
+    query[field] = BigInt(value);
+  }
+  const token = c.req.query("pagination_token");
+  if (token !== undefined && token !== "") {
+    if (!TOKEN.test(token)) return notValid(c, "pagination_token", token);
+    query.before = parseToken(token);
+  }
+  return query;
 }
 
 /** The timeline routes over `store`, with posts added at `data.now()`. */
@@ -35,53 +85,10 @@ export function timelineRoutes(data: MockData, store: TimelineStore): Hono<MockE
 
   routes.get("/2/users/:id/posts", (c) => {
     const userId = c.req.param("id");
-    if (!USER_ID.test(userId)) {
-      return invalidRequest(
-        c,
-        "id",
-        userId,
-        `The \`id\` query parameter value [${userId}] is not valid`,
-      );
-    }
-    const rawMax = c.req.query("max_results") ?? "10";
-    const max = /^\d+$/.test(rawMax) ? Number(rawMax) : Number.NaN;
-    if (!(max >= 5 && max <= 100)) {
-      return invalidRequest(
-        c,
-        "max_results",
-        rawMax,
-        `The \`max_results\` query parameter value [${rawMax}] is not between 5 and 100`,
-      );
-    }
-    const bounds: Record<string, bigint | undefined> = {};
-    for (const name of ["since_id", "until_id"]) {
-      const value = c.req.query(name);
-      if (value === undefined || value === "") continue;
-      if (!/^[0-9]{1,19}$/.test(value)) {
-        return invalidRequest(
-          c,
-          name,
-          value,
-          `The \`${name}\` query parameter value [${value}] is not valid`,
-        );
-      }
-      bounds[name] = BigInt(value);
-    }
-    const token = c.req.query("pagination_token");
-    let before: bigint | undefined;
-    if (token !== undefined && token !== "") {
-      if (!TOKEN.test(token)) {
-        return invalidRequest(
-          c,
-          "pagination_token",
-          token,
-          `The \`pagination_token\` query parameter value [${token}] is not valid`,
-        );
-      }
-      before = parseToken(token);
-    }
-    const since = bounds.since_id;
-    const until = bounds.until_id;
+    if (!USER_ID.test(userId)) return notValid(c, "id", userId);
+    const query = readTimelineQuery(c);
+    if (query instanceof Response) return query;
+    const { max, since, until, before } = query;
     const matching = store.posts(userId).filter(({ id }) =>
       (since === undefined || id > since) && (until === undefined || id < until) &&
       (before === undefined || id < before)
@@ -110,14 +117,7 @@ export function timelineRoutes(data: MockData, store: TimelineStore): Hono<MockE
       }, 403);
     }
     const userId = c.req.param("id");
-    if (!USER_ID.test(userId)) {
-      return invalidRequest(
-        c,
-        "id",
-        userId,
-        `The \`id\` path parameter value [${userId}] is not valid`,
-      );
-    }
+    if (!USER_ID.test(userId)) return notValid(c, "id", userId, "path");
     let body: unknown;
     try {
       body = await c.req.json();
