@@ -38,8 +38,9 @@ export async function runTidemarkTask(args: string[], spawn: Spawn = spawnDeno):
 }
 
 /**
- * The network of a command other than `harvest`: loopback, plus the queue's server for
- * `--queue URL` and the object store's endpoint for `--out s3://…` (any host on AWS, whose
+ * The network of a command other than `harvest`: loopback, plus the PostgreSQL server of
+ * `--queue URL` or `extract --db URL`, the interface of `serve --host H`, and the object
+ * store's endpoint for `--out s3://…` (any host on AWS, whose
  * endpoints vary by region and bucket). A `worker` runs whatever configs its queue hands it, so
  * it cannot be scoped before they arrive: it gets any host.
  *
@@ -62,8 +63,13 @@ export function networkOf(
     if (i < 0) return undefined;
     return args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1];
   };
-  const queue = value("--queue");
-  if (queue !== undefined && /^postgres(ql)?:\/\//.test(queue)) hosts.push(postgresNetHost(queue));
+  for (const flag of ["--queue", "--db"]) {
+    const url = value(flag);
+    if (url !== undefined && /^postgres(ql)?:\/\//.test(url)) hosts.push(postgresNetHost(url));
+  }
+  // The mock bound to another interface (`serve --host 127.0.0.2`) listens there.
+  const host = command === "serve" ? value("--host") : undefined;
+  if (host !== undefined) hosts.push(host.includes(":") ? `[${host}]` : host);
   if (value("--out")?.startsWith("s3://")) {
     const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
     if (endpoint === undefined) return "--allow-net";

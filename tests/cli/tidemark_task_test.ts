@@ -59,3 +59,22 @@ Deno.test("tidemark task: status and verify reach the servers their flags name; 
   assertEquals(networkOf("worker", ["--queue", "postgres://db/ops"], {}), "--allow-net");
   assertEquals(networkOf("verify", ["--out", "demo-out"], {}), "--allow-net=127.0.0.1,localhost");
 });
+
+Deno.test("tidemark task: serve listens on its --host; extract reaches its --db server", () => {
+  assertEquals(
+    networkOf("serve", ["--host", "127.0.0.2", "--port", "9000"], {}),
+    "--allow-net=127.0.0.1,localhost,127.0.0.2",
+  );
+  assertEquals(
+    networkOf("serve", ["--host=0.0.0.0"], {}),
+    "--allow-net=127.0.0.1,localhost,0.0.0.0",
+  );
+  assertEquals(
+    networkOf("extract", ["--db", "postgres://etl@warehouse.example/shop", "--out", "o"], {}),
+    "--allow-net=127.0.0.1,localhost,warehouse.example:5432",
+  );
+  assertEquals(
+    networkOf("extract", ["--db", "shop.sqlite"], {}),
+    "--allow-net=127.0.0.1,localhost",
+  );
+});
