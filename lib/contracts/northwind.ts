@@ -3,6 +3,11 @@
  * integers, dates parse (Northwind's `"1996-07-04 00:00:00.000"` text or ISO-8601), Freight ≥ 0,
  * UnitPrice ≥ 0, Quantity > 0 and Discount in [0, 1]. Valid rows come out coerced: ids and
  * quantities as integers, money as numbers, dates as `Date`s (UTC).
+ *
+ * Northwind's dates are wall-clock text without a zone, so the dates are written as a TIMESTAMP
+ * without a zone (`columnType: "timestamp"`): DuckDB and Polars then read the very value the
+ * source wrote, whatever the reader's time zone. A zoned column would show `1996-07-03 20:00`
+ * to a reader in New York.
  * @module
  */
 import { z } from "zod";
@@ -11,7 +16,11 @@ import { parseTimestamp } from "../sinks/column_types.ts";
 /** A positive integer id (numbers or digit strings). */
 export const positiveId = z.coerce.number({ error: "expected an id" }).int().positive();
 
-/** A Northwind date: `"1996-07-04 00:00:00.000"`, ISO-8601 text or a `Date`; comes out a `Date` (UTC). */
+/**
+ * A Northwind date: `"1996-07-04 00:00:00.000"`, ISO-8601 text or a `Date`; comes out a `Date`
+ * whose UTC fields are the wall-clock time written (an offset, if any, is applied first), and is
+ * written as a TIMESTAMP without a zone.
+ */
 export const northwindDate = z
   .union([z.string(), z.date()])
   .transform((value, ctx) => {
@@ -27,7 +36,7 @@ export const northwindDate = z
     }
     return new Date(ms);
   })
-  .meta({ columnType: "datetime" });
+  .meta({ columnType: "timestamp" });
 
 /** The `Orders` contract. */
 export const ordersContract = z.looseObject({

@@ -80,6 +80,6 @@ Deno.test("contracts declare the sink column types of their assets", () => {
   const orders = contractColumnTypes("orders");
   assertEquals(
     [orders.OrderID, orders.OrderDate, orders.ShippedDate, orders.Freight, orders.ShipRegion],
-    ["int64", "datetime", "datetime", "float64", "string"],
+    ["int64", "timestamp", "timestamp", "float64", "string"],
   );
 });

@@ -31,9 +31,13 @@ function dtypes(frame: pl.DataFrame): [string, string][] {
   return frame.columns.map((name, i) => [name, String(frame.dtypes[i])]);
 }
 
-Deno.test("a YAML-only config (no contract) writes Northwind's text OrderDate as a TIMESTAMP equal to the source text", async () => {
+/**
+ * Harvests Orders with `asset` lines added, and checks that OrderDate and ShippedDate are
+ * TIMESTAMPs without a zone whose every value is the source's wall-clock text.
+ */
+async function assertOrderDatesAsWritten(asset: string): Promise<void> {
   await withMockRun(async (fixture, out) => {
-    const result = await run(fixture, yamlConfig(ordersYaml()), out);
+    const result = await run(fixture, yamlConfig(ordersYaml({ asset })), out);
     assertEquals(result.exitCode, 0);
     const frame = (await parquetFrame(out, "Orders"))!;
     const types = Object.fromEntries(dtypes(frame));
@@ -56,6 +60,14 @@ Deno.test("a YAML-only config (no contract) writes Northwind's text OrderDate as
     const recorded = await withState(out, (state) => readColumnTypes(state, "Orders"));
     assertEquals(recorded.OrderDate, "timestamp");
   });
+}
+
+Deno.test("a YAML-only config (no contract) writes Northwind's text OrderDate as a TIMESTAMP equal to the source text", async () => {
+  await assertOrderDatesAsWritten("");
+});
+
+Deno.test("the shipped Northwind contract (contract: orders) writes OrderDate as a TIMESTAMP without a zone, equal to the source text", async () => {
+  await assertOrderDatesAsWritten("contract: orders");
 });
 
 Deno.test("columns: with rename and select gives exactly the declared Parquet schema", async () => {
