@@ -171,8 +171,8 @@ export type {
   RunReport,
   StartDecision,
   TimelineTry,
-  WrittenReport,
-} from "./lib/report/run_report.ts";
+} from "./lib/report/report_model.ts";
+export type { WrittenReport } from "./lib/report/report_files.ts";
 export type { LogFileOptions, LogLevel, LogOutput } from "./lib/report/logger.ts";
 export type { RotatingFileOptions } from "./lib/report/rotating_file.ts";
 export type { ProgressOutput } from "./lib/report/progress.ts";

@@ -8,7 +8,7 @@ import { withOutFolder } from "./bucket_out.ts";
 import { choiceValue, type Command, parseFlags, stringFlag } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { renderHtmlReport } from "../report/html.ts";
-import { readRunReport } from "../report/run_report.ts";
+import { readRunReport } from "../report/report_files.ts";
 import { renderTextReport } from "../report/text.ts";
 
 const FORMATS = ["text", "json", "html"] as const;

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { startDecisionSchema } from "../report/run_report.ts";
+import { startDecisionSchema } from "../report/report_model.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readStoredJson } from "../state/stored_json.ts";
 import { type Boundary, boundarySchema } from "../pipeline/watermark_tracker.ts";

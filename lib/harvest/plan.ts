@@ -9,7 +9,7 @@
  */
 import type { AssetConfig } from "../config/schema.ts";
 import { ConfigError, StateError, UsageError } from "../core/errors.ts";
-import type { StartDecision } from "../report/run_report.ts";
+import type { StartDecision } from "../report/report_model.ts";
 import {
   applyLookback,
   clampFuture,

@@ -24,7 +24,9 @@ import {
   type LogOutput,
 } from "../report/logger.ts";
 import { createProgress, type ProgressOutput } from "../report/progress.ts";
-import { type RunReport, RunReportBuilder, type WrittenReport } from "../report/run_report.ts";
+import { type RunReport } from "../report/report_model.ts";
+import { RunReportBuilder } from "../report/run_report.ts";
+import { type WrittenReport } from "../report/report_files.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
 import {
   describeState,

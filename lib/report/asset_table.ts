@@ -3,7 +3,7 @@
  * same figures, formatted the same way, under the same headings.
  * @module
  */
-import type { AssetReport } from "./run_report.ts";
+import type { AssetReport } from "./report_model.ts";
 import { formatBytes, formatCount, formatSeconds } from "../core/units.ts";
 
 /** The counters an asset's line and the totals line both show. */

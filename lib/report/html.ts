@@ -6,7 +6,7 @@
  * @module
  */
 import { ASSET_TABLE_HEADINGS, formatFigures } from "./asset_table.ts";
-import type { AssetReport, RequestEntry, RunReport } from "./run_report.ts";
+import type { AssetReport, RequestEntry, RunReport } from "./report_model.ts";
 import { formatBytes, formatCount, formatSeconds } from "../core/units.ts";
 
 /** Escapes text for HTML element content and attribute values. */
@@ -303,7 +303,7 @@ function problems(report: RunReport): string {
  * @example
  * ```ts
  * import { renderHtmlReport } from "./html.ts";
- * import { readRunReport } from "./run_report.ts";
+ * import { readRunReport } from "./report_files.ts";
  * await Deno.writeTextFile("report.html", renderHtmlReport(await readRunReport("demo-out")));
  * ```
  */

@@ -4,7 +4,7 @@
  * @module
  */
 import { ASSET_TABLE_HEADINGS, formatFigures } from "./asset_table.ts";
-import type { RunReport } from "./run_report.ts";
+import type { RunReport } from "./report_model.ts";
 import { formatSeconds } from "../core/units.ts";
 
 /**
@@ -13,7 +13,7 @@ import { formatSeconds } from "../core/units.ts";
  * @example
  * ```ts
  * import { renderTextReport } from "./text.ts";
- * import { readRunReport } from "./run_report.ts";
+ * import { readRunReport } from "./report_files.ts";
  * console.log(renderTextReport(await readRunReport("demo-out")));
  * ```
  */

@@ -8,7 +8,8 @@
  */
 import { deferWrites } from "../state/deferred.ts";
 import type { RunFinish, StateStore } from "../state/mod.ts";
-import { type RunReport, writeRunReport, type WrittenReport } from "../report/run_report.ts";
+import { type RunReport } from "../report/report_model.ts";
+import { writeRunReport, type WrittenReport } from "../report/report_files.ts";
 
 /** Options of {@link RunRecord}. */
 export interface RunRecordOptions {

@@ -36,12 +36,9 @@ import { resetCommand } from "../state/stored_json.ts";
 import { type ManifestRecordInput, ManifestWriter } from "../provenance/manifest.ts";
 import { configSha256, envStamp, newRunId, sha256Hex } from "../core/stamps.ts";
 import { safePathSegment } from "../provenance/snapshot.ts";
-import {
-  type RunReport,
-  RunReportBuilder,
-  type StartDecision,
-  type WrittenReport,
-} from "../report/run_report.ts";
+import { type RunReport, type StartDecision } from "../report/report_model.ts";
+import { RunReportBuilder } from "../report/run_report.ts";
+import { type WrittenReport } from "../report/report_files.ts";
 import { planOutput, type ShapeOptions, type SqlColumn } from "./chunker.ts";
 import {
   type Boundary,

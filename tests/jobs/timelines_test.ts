@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { TIMELINES_JOB } from "../../jobs/timelines.ts";
-import { readRunReport } from "../../lib/report/run_report.ts";
+import { readRunReport } from "../../lib/report/report_files.ts";
 import { compareIds } from "../../lib/state/watermark.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { requestCount, runJob, withServedMock } from "./job_fixture.ts";

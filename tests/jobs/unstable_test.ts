@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { UNSTABLE_JOB } from "../../jobs/unstable.ts";
 import { loadManifest } from "../../lib/provenance/manifest.ts";
-import { readRunReport } from "../../lib/report/run_report.ts";
+import { readRunReport } from "../../lib/report/report_files.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { runJob, withServedMock } from "./job_fixture.ts";
 

@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { RunReportBuilder, writeRunReport } from "../../lib/report/run_report.ts";
+import { RunReportBuilder } from "../../lib/report/run_report.ts";
+import { writeRunReport } from "../../lib/report/report_files.ts";
 import { checkHtml } from "./html_check.ts";
 import { RUN, runRecords, T0 } from "./fixture.ts";
 import { cli } from "../cli/capture.ts";

@@ -1,12 +1,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
-import {
-  buildRunReport,
-  listRuns,
-  readRunReport,
-  RunReportBuilder,
-  runReportSchema,
-  writeRunReport,
-} from "../../lib/report/run_report.ts";
+import { runReportSchema } from "../../lib/report/report_model.ts";
+import { buildRunReport, RunReportBuilder } from "../../lib/report/run_report.ts";
+import { listRuns, readRunReport, writeRunReport } from "../../lib/report/report_files.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { httpRecord } from "../provenance/fixture.ts";
 import { RUN, runRecords, T0 } from "./fixture.ts";
