@@ -36,8 +36,8 @@ function orders(ids: number[], changed = false): pl.DataFrame {
 
 /**
  * The asset and the staged parts of the changes. `merged`: made as a harvest makes it, by a first
- * merge (10 parts), with two changes staged — 500 existing keys spread over every part, and 500
- * new keys above the highest. `plain`: 10 parts written straight into the folder (no merge wrote
+ * merge (10 parts), with three changes staged — 500 existing keys spread over every part, 500
+ * new keys above the highest, and the 500 highest keys (all in the last part). `plain`: 10 parts written straight into the folder (no merge wrote
  * them, so their keys may repeat across parts): a merge reads and rewrites the whole asset, as
  * every merge did before parts were rewritten one by one — the baseline.
  */
@@ -64,6 +64,7 @@ async function setup(size: number, layout: "merged" | "plain"): Promise<void> {
   const spread = Array.from({ length: 500 }, (_, i) => (i * 1999) % size + 1);
   await write(staging("change"), [orders(spread, true)]);
   await write(staging("new-keys"), [orders(spread.map((_, i) => size + i + 1), true)]);
+  await write(staging("recent"), [orders(spread.map((_, i) => size - i), true)]);
 }
 
 /** One child: sets up, or merges and prints its seconds. */
@@ -96,6 +97,7 @@ const CASES = [
   ["setup-plain", "change", "500 rows; whole asset (baseline)"],
   ["setup-merged", "change", "500 rows spread over every part"],
   [null, "new-keys", "500 new keys"],
+  [null, "recent", "500 rows in the last part"],
 ] as const;
 
 /** Prints the table: parts written, seconds and peak RSS of each merge, against the baseline. */

@@ -35,9 +35,9 @@ export async function locateKeys<F extends MergeFrame>(
   for (let r = 0; r < incoming.length; r++) wanted.add(keyId(incomingKeys, r));
   const first = primaryKey[0];
   const firstType = footerColumns(parts[0].footer).find((c) => c.name === first)?.type;
-  // Statistics compare like the keys only for integers and text (instants come back in other
+  // Statistics compare like the keys only for numbers and text (instants come back in other
   // units than the engines give).
-  const sorted = firstType === "int64" || firstType === "string"
+  const sorted = firstType === "int64" || firstType === "float64" || firstType === "string"
     ? engine.values(incoming, first).map(normalCell).sort(compareStat)
     : null;
   const home = new Map<unknown, number>();
@@ -101,24 +101,31 @@ function compareStat(a: CellValue, b: CellValue): number {
 
 /**
  * How the run's columns compare with the asset's: `same` names and types; `narrower` (a subset:
- * parts stay, new parts take the asset's columns); `wider` (a new column or another type: every
- * part is rewritten); `mixed` when the parts themselves differ (the asset is merged whole).
+ * parts stay, new parts take the asset's columns); `wider` (a new column: every part is
+ * rewritten to have it); `mixed` when a column changes type or the parts themselves differ —
+ * the asset is then merged whole, so keys of the old and new type meet after widening (`1` and
+ * `"1"` are one key), as they always did.
  */
 export async function columnsShape(
   parts: readonly Part[],
   incomingFiles: readonly string[],
 ): Promise<"same" | "narrower" | "wider" | "mixed"> {
   const columnsOf = (footer: ParquetFooter) =>
-    footerColumns(footer).map((c) => `${c.name}:${c.type}`).sort();
+    new Map(footerColumns(footer).map((c) => [c.name, c.type]));
   const asset = columnsOf(parts[0].footer);
-  const key = asset.join(",");
-  if (parts.some((p) => columnsOf(p.footer).join(",") !== key)) return "mixed";
-  const held = new Set(asset);
-  let shape: "same" | "narrower" = "same";
+  const signature = (columns: Map<string, string>) =>
+    [...columns].map(([n, t]) => `${n}:${t}`).sort().join(",");
+  const key = signature(asset);
+  if (parts.some((p) => signature(columnsOf(p.footer)) !== key)) return "mixed";
+  let shape: "same" | "narrower" | "wider" = "same";
   for (const file of incomingFiles) {
     const run = columnsOf(await parquetFooter(file));
-    if (run.some((c) => !held.has(c))) return "wider";
-    if (run.length < asset.length) shape = "narrower";
+    for (const [name, type] of run) {
+      const held = asset.get(name);
+      if (held === undefined) shape = "wider";
+      else if (held !== type) return "mixed";
+    }
+    if (shape === "same" && run.size < asset.size) shape = "narrower";
   }
   return shape;
 }

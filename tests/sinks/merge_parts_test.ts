@@ -250,3 +250,15 @@ Deno.test("a run without one of the asset's columns rewrites only its parts; tho
     assertEquals((await idsAndValues(asset)).slice(3, 6), ["4:a", "5:null", "6:a"]);
   });
 });
+
+Deno.test("a run changing a column's type merges the whole asset, the type widened", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    await merge(asset, "r1", rows(1, 20, "a"));
+    const result = await merge(asset, "r2", [{ id: 5, v: 7 }]);
+    assertEquals(result.written, [PARTS[0], PARTS[1]]);
+    assertEquals((await idsAndValues(asset)).slice(3, 6), ["4:a", "5:7", "6:a"]);
+    const types = result.parts.map((p) => typeof parquetRows(join(asset, p))[0].v);
+    assertEquals(types, ["string", "string"]);
+  });
+});
