@@ -61,9 +61,10 @@ function ruledOut(footer: ParquetFooter, column: string, sorted: readonly CellVa
   let min: CellValue | undefined, max: CellValue | undefined;
   for (const group of footer.row_groups) {
     const chunk = group.columns.find((c) => c.meta_data?.path_in_schema.join(".") === column);
+    // Only min_value/max_value: the deprecated min/max of text were compared as signed bytes.
     const stats = chunk?.meta_data?.statistics;
-    const lo = statValue(stats?.min_value ?? stats?.min);
-    const hi = statValue(stats?.max_value ?? stats?.max);
+    const lo = statValue(stats?.min_value);
+    const hi = statValue(stats?.max_value);
     if (lo === undefined || hi === undefined) return false;
     if (min === undefined || compareStat(lo, min) < 0) min = lo;
     if (max === undefined || compareStat(hi, max) > 0) max = hi;

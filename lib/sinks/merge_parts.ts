@@ -331,7 +331,8 @@ function sourcesOf(held: number, brought: number): Uint8Array {
   return sources;
 }
 
+/** The partition folder of a part's relative path, as `groupByPartition` writes it (`/`). */
 function folderOf(path: string): string {
-  const folder = dirname(path);
+  const folder = dirname(path).replaceAll("\\", "/");
   return folder === "." ? "" : folder;
 }

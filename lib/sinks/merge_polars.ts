@@ -38,7 +38,12 @@ export const polarsMergeEngine: MergeEngine<PolarsFrame> = {
   },
   values(frame, column) {
     if (!frame.names.includes(column)) return [];
-    const series = frame.frame.getColumn(column);
+    let series = frame.frame.getColumn(column);
+    // Instants as their integer (µs, ns or days): toArray gives Dates of milliseconds, and two
+    // versions of a row a microsecond apart must not tie.
+    if (["Datetime", "Date", "Time", "Duration"].includes(series.dtype.variant)) {
+      series = series.cast(pl.Int64);
+    }
     const wide = series.dtype.equals(pl.Int64) || series.dtype.equals(pl.UInt64);
     if (wide && !withinDoubles(series)) {
       // Through text: toArray gives doubles, and ids beyond 2^53 must stay distinct.

@@ -4,7 +4,7 @@
  * `partRows`, and an asset whose keys may repeat across parts, or whose columns change, is merged
  * whole.
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { join } from "node:path";
 import { openSink } from "../../lib/sinks/mod.ts";
 import {
@@ -13,6 +13,7 @@ import {
   mergeByKey,
   type MergeOptions,
   parquetFiles,
+  recoverAsset,
 } from "../../lib/sinks/write_mode.ts";
 import { polarsMergeEngine } from "../../lib/sinks/merge_polars.ts";
 import type { MergeEngine } from "../../lib/sinks/merge_engine.ts";
@@ -260,5 +261,25 @@ Deno.test("a run changing a column's type merges the whole asset, the type widen
     assertEquals((await idsAndValues(asset)).slice(3, 6), ["4:a", "5:7", "6:a"]);
     const types = result.parts.map((p) => typeof parquetRows(join(asset, p))[0].v);
     assertEquals(types, ["string", "string"]);
+  });
+});
+
+Deno.test("a partial merge crashing before its switch leaves every part as it was", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    await merge(asset, "r1", rows(1, 40, "a"));
+    const before = await files(asset);
+    const crash = {
+      onStep: (step: string) => {
+        if (step === "generation-written") throw new Error("injected crash");
+      },
+    };
+    await assertRejects(() => merge(asset, "r2", [{ id: 15, v: "b" }], crash));
+    assertEquals(await files(asset), before, "the old generation, unchanged");
+    await recoverAsset(asset);
+    assertEquals(await files(asset), before, "dropping the new generation's links keeps the parts");
+    await mergeByKey(asset, { runId: "r2", primaryKey: ["id"], partRows: 10 });
+    assertEquals((await idsAndValues(asset))[14], "15:b");
+    assertEquals((await files(asset)).get(PARTS[0]), before.get(PARTS[0]));
   });
 });
