@@ -20,6 +20,8 @@ import type { MergeEngine } from "../../lib/sinks/merge_engine.ts";
 import { mergeIntoGeneration } from "../../lib/sinks/merge_parts.ts";
 import { listFiles, parquetRows } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
+import { castColumn } from "../../lib/sinks/column_types.ts";
+import { writeParquetColumns } from "../../lib/sinks/parquet_wasm.ts";
 
 const withDir = tempFolders("tidemark_merge_parts_");
 
@@ -281,5 +283,25 @@ Deno.test("a partial merge crashing before its switch leaves every part as it wa
     await mergeByKey(asset, { runId: "r2", primaryKey: ["id"], partRows: 10 });
     assertEquals((await idsAndValues(asset))[14], "15:b");
     assertEquals((await files(asset)).get(PARTS[0]), before.get(PARTS[0]));
+  });
+});
+
+Deno.test("an order column of microseconds decides by the microsecond", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    for (const [runId, v, at] of [["r1", "newer", "000002"], ["r2", "older", "000001"]]) {
+      const staging = await beginWrite(asset, { mode: "merge", runId });
+      await writeParquetColumns(
+        [
+          castColumn("id", [1], "int64"),
+          castColumn("v", [v], "string"),
+          castColumn("at", [`2026-01-01 00:00:00.${at}`], "timestamp"),
+        ],
+        1,
+        join(staging, "part-00001.parquet"),
+      );
+      await mergeByKey(asset, { runId, primaryKey: ["id"], orderBy: "at" });
+    }
+    assertEquals(await idsAndValues(asset), ["1:newer"]);
   });
 });
