@@ -288,17 +288,23 @@ export interface ReadParquet {
  * Reads a Parquet file written by either engine into typed columns: INT64 → int64 (number, or
  * bigint beyond 2^53), DOUBLE → float64, UTF8 → string, BOOLEAN → boolean, DATE → date (days),
  * TIMESTAMP → datetime (ms). Needs no native code (hyparquet); snappy or uncompressed files.
+ * `columns` reads only those columns (a merge's key scan).
  */
-export async function readParquetColumns(path: string): Promise<ReadParquet> {
+export async function readParquetColumns(
+  path: string,
+  options: { columns?: readonly string[] } = {},
+): Promise<ReadParquet> {
   const bytes = await Deno.readFile(path);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const metadata = parquetMetadata(buffer as ArrayBuffer);
-  const elements = metadata.schema.slice(1);
+  const wanted = options.columns;
+  const elements = metadata.schema.slice(1).filter((e) => !wanted || wanted.includes(e.name));
   const types = elements.map((e) => columnTypeOfElement(e));
   const rows = await parquetReadObjects({
     file: buffer as ArrayBuffer,
     metadata,
     utf8: true,
+    ...(wanted ? { columns: elements.map((e) => e.name) } : {}),
     // Microseconds stay exact (the default parser makes a Date of milliseconds).
     parsers: { timestampFromMicroseconds: (micros: bigint) => micros as unknown as Date },
   }) as Record<string, unknown>[];
@@ -381,8 +387,19 @@ function columnTypeOfElement(
   }
 }
 
+/** The metadata of a Parquet file, as hyparquet reads it. */
+export type ParquetFooter = ReturnType<typeof parquetMetadata>;
+
 /** Rows of a Parquet file, from its footer alone (no data page read). */
 export async function parquetRowCount(path: string): Promise<number> {
+  return Number((await parquetFooter(path)).num_rows);
+}
+
+/**
+ * The metadata of a Parquet file (schema, row groups, column statistics), from its footer alone:
+ * no data page is read, whatever the compression.
+ */
+export async function parquetFooter(path: string): Promise<ParquetFooter> {
   const file = await Deno.open(path, { read: true });
   try {
     const size = (await file.stat()).size;
@@ -399,11 +416,15 @@ export async function parquetRowCount(path: string): Promise<number> {
     const footerLength = new DataView(buffer.buffer).getUint32(tail - 8, true);
     if (footerLength + 8 > tail) {
       const whole = await Deno.readFile(path);
-      return Number(parquetMetadata(whole.buffer as ArrayBuffer).num_rows);
+      return parquetMetadata(whole.buffer as ArrayBuffer);
     }
-    const footer = buffer.buffer.slice(tail - footerLength - 8);
-    return Number(parquetMetadata(footer as ArrayBuffer).num_rows);
+    return parquetMetadata(buffer.buffer.slice(tail - footerLength - 8) as ArrayBuffer);
   } finally {
     file.close();
   }
+}
+
+/** Each top-level column of a footer's schema with the type it reads back as. */
+export function footerColumns(footer: ParquetFooter): { name: string; type: ColumnType }[] {
+  return footer.schema.slice(1).map((e) => ({ name: e.name, type: columnTypeOfElement(e) }));
 }

@@ -5,9 +5,11 @@
  * - `replace`: the run writes to a staging folder; at the end of a successful run the asset
  *   folder is swapped to it atomically.
  * - `merge` on `primary_key`: the run writes its rows to a staging folder; at the end the asset
- *   is rewritten to hold exactly one row per key — the newest by `orderBy` (the incremental
- *   field), ties going to the latest run — sorted by key, so merging the same rows twice gives
- *   byte-identical files.
+ *   holds exactly one row per key — the newest by `orderBy` (the incremental field), ties going
+ *   to the latest run. Only the parts holding a key the run brings are rewritten (each sorted by
+ *   key, under its own name), new keys go to new parts, and every other part is carried into the
+ *   new generation unread (hard link, else copy): a merge holds one part at a time, not the
+ *   asset (`merge_parts.ts`). Merging the same rows twice gives byte-identical files.
  *
  * Crash safety comes from generations and one symlink: for replace and merge the asset path
  * (`parquet/Orders`) is a symlink to a complete generation folder
@@ -24,15 +26,17 @@
  * crash falls between them. There the out folder is a scratch copy of object storage, which
  * sees only the finished result.
  *
- * The merge itself runs on polars when FFI is permitted, else on hyparquet (`merge_js.ts`):
- * polars is imported only on the first path.
+ * The merge reads and writes parts with polars when FFI is permitted, else with hyparquet
+ * (`merge_js.ts`): polars is imported only on the first path. Which rows survive and which parts
+ * are rewritten is decided the same way for both (`merge_rows.ts`, `merge_parts.ts`).
  * @module
  */
 import { basename, dirname, join } from "node:path";
 import { TidemarkError } from "../core/errors.ts";
 import { pathExists } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
-import { mergeWithJs } from "./merge_js.ts";
+import { jsMergeEngine } from "./merge_js.ts";
+import { mergeIntoGeneration, type MergeSpec } from "./merge_parts.ts";
 
 /** How a run's output joins the asset's existing output. */
 export type WriteMode = "append" | "replace" | "merge";
@@ -155,6 +159,11 @@ export interface MergeOptions {
   compression?: "zstd" | "snappy" | "none";
   /** Parquet rows per row group. @default 100_000 */
   rowGroupRows?: number;
+  /**
+   * Most rows of a part the merge writes; a bigger rewritten part splits. A merge holds one part
+   * (and the run's rows) in memory at a time. @default 100_000
+   */
+  partRows?: number;
   /** Called after each step (tests inject crashes here). */
   onStep?: (step: SwitchStep) => void | Promise<void>;
 }
@@ -167,12 +176,16 @@ export interface MergeResult {
   incoming: number;
   /** Parts of the new generation, relative to the asset folder. */
   parts: string[];
+  /** The parts this merge wrote (rewritten or new); the others were carried over unread. */
+  written: string[];
 }
 
 /**
  * Merges the run's staged rows into the asset: one row per primary key, the newest by
  * `orderBy` (ties: the run's row, then the later row), written as a new generation and switched
- * in atomically. Merging the same rows again changes nothing (same rows, same bytes).
+ * in atomically. Only the parts holding a key the run brings are read and rewritten; new keys
+ * become new parts; the other parts are hard-linked (or copied) into the new generation.
+ * Merging the same rows again changes nothing (same rows, same bytes).
  * Throws {@link ContractError} when a staged or existing row has a null key column.
  *
  * @example
@@ -200,31 +213,46 @@ export async function mergeByKey(dir: string, options: MergeOptions): Promise<Me
     // The run brought no row (an unchanged incremental source): the asset already is the merge.
     // Rewriting it would cost a read of every row and leave a new generation with no change.
     await Deno.remove(staging, { recursive: true }).catch(() => {});
-    return { rows: null, incoming: 0, parts: [] };
+    return { rows: null, incoming: 0, parts: [], written: [] };
   }
-  const spec = {
+  if (incomingFiles.length === 0) {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    return { rows: 0, incoming: 0, parts: [], written: [] };
+  }
+  const spec: MergeSpec = {
     primaryKey: options.primaryKey,
     orderBy: options.orderBy,
     partitionBy: options.partitionBy,
     compression: options.compression,
     rowGroupRows: options.rowGroupRows,
+    partRows: options.partRows,
   };
-  const merged = parquetEngine() === "polars"
-    ? (await import("./merge_polars.ts")).mergeWithPolars(currentFiles, incomingFiles, spec)
-    : await mergeWithJs(currentFiles, incomingFiles, spec);
-  if (merged === null) {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-    return { rows: 0, incoming: 0, parts: [] };
-  }
   await convertToGenerations(layout, options.onStep);
   await Deno.mkdir(layout.generations, { recursive: true });
   const generation = join(layout.generations, await nextGeneration(layout));
   await Deno.remove(generation, { recursive: true }).catch(() => {});
   await Deno.mkdir(generation, { recursive: true });
-  const parts = await merged.write(generation);
+  const files = { asset: dir, currentFiles, incomingFiles, generation };
+  const merged =
+    await (parquetEngine() === "polars"
+      ? import("./merge_polars.ts").then((m) =>
+        mergeIntoGeneration(m.polarsMergeEngine, files, spec)
+      )
+      : mergeIntoGeneration(jsMergeEngine, files, spec))
+      .catch(async (error) => {
+        // A refused run (a null key, a missing column) leaves no half-written generation behind.
+        await Deno.remove(generation, { recursive: true }).catch(() => {});
+        throw error;
+      });
   await options.onStep?.("generation-written");
   await switchTo(layout, generation, options.onStep, staging);
-  return { rows: merged.rows, incoming: merged.incoming, parts };
+  // Not null: the run staged at least one file.
+  return {
+    rows: merged!.rows,
+    incoming: merged!.incoming,
+    parts: merged!.parts,
+    written: merged!.written,
+  };
 }
 
 /**

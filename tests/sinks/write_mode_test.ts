@@ -141,8 +141,11 @@ Deno.test("running the same merge twice changes nothing", async () => {
     await mergeByKey(asset, { runId: "r3", primaryKey: ["id"], partitionBy: ["status"] });
     assertEquals(await fingerprint(asset), once);
     assertEquals(await assetRows(asset), rowsOnce);
+    // r2's new key 3 went to a new part of status=new; id 2 moved to a new part of its new
+    // partition, status=shipped.
     assertEquals(Object.keys(once), [
       "status=new/part-merged-00001.parquet",
+      "status=new/part-merged-00002.parquet",
       "status=shipped/part-merged-00001.parquet",
     ]);
   });
@@ -157,6 +160,7 @@ Deno.test("merge refuses rows whose key is null", async () => {
       ContractError,
       'null "id"',
     );
+    assertEquals(await listFiles(assetLayout(asset).generations).catch(() => []), []);
   });
 });
 
