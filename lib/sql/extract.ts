@@ -282,16 +282,15 @@ async function extractLocked(
     target = await beginWrite(plan.assetDir, { mode: plan.mode, runId });
     await record.begin();
     report.startAsset(asset, startDecision(plan));
-    // Parquet is encoded on this thread and its pages compressed on the SQLite reader's
-    // (`stream.compressor`, idle between pages): a third JavaScript thread (the shared Parquet
-    // thread) would only add its memory (about 35 MB) and start-up.
+    // Parquet is encoded and compressed on this thread: a third JavaScript thread (the shared
+    // Parquet thread) would only add its memory (about 35 MB) and start-up, and the SQLite
+    // reader's is busy while the query runs.
     sink = await openSink(target, {
       format: run.format,
       runId,
       partitionBy: options.partitionBy,
       compression: options.compression,
       rowGroupRows: run.chunkRows,
-      compressor: stream.compressor,
     });
     const chunks = await writeChunks(stream, sink, options, run);
     if (chunks.rejected > 0) {

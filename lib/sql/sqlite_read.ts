@@ -157,13 +157,15 @@ export function materialize(db: DatabaseSync, prepared: PreparedSqliteQuery): vo
 /**
  * A page of the result: one JSON array per column as UTF-8 bytes (decode with
  * {@link decodePage}), or, for a page JSON cannot carry exactly, the rows as `all()` returns
- * them. Bytes rather than text: each column's own buffer moves to the consuming thread without
- * a copy, and pages waiting there sit outside its heap, which its young-generation collections
- * would otherwise copy over and over (pages are read ahead).
+ * them (`readPages`) or its column values (`streamPages` in `sqlite_stream.ts`). Bytes rather
+ * than text: each column's own buffer moves to the consuming thread without a copy, and pages
+ * waiting there sit outside its heap, which its young-generation collections would otherwise
+ * copy over and over (pages are read ahead).
  */
 export type SqlitePage =
   | { kind: "json"; length: number; columns: Uint8Array[] }
-  | { kind: "rows"; length: number; rows: unknown[][] };
+  | { kind: "rows"; length: number; rows: unknown[][] }
+  | { kind: "values"; length: number; columns: unknown[][] };
 
 /**
  * The materialized result, `pageRows` rows at a time (see the module notes); drops the table
@@ -227,6 +229,7 @@ export function* readPages(
  */
 export function decodePage(page: SqlitePage, width: number): unknown[][] {
   if (page.kind === "json") return page.columns.map((bytes) => JSON.parse(utf8.decode(bytes)));
+  if (page.kind === "values") return page.columns;
   const columns: unknown[][] = Array.from({ length: width }, () => new Array(page.length));
   for (let r = 0; r < page.length; r++) {
     const row = page.rows[r];
