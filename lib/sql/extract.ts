@@ -24,6 +24,7 @@
  * @module
  */
 import { basename, join, relative } from "node:path";
+import zlib from "node:zlib";
 import { ConfigError, SqlError, UsageError } from "../core/errors.ts";
 import { openSink, type Sink, type SinkOptions, type WrittenPart } from "../sinks/mod.ts";
 import type { ColumnDecl } from "../sinks/column_types.ts";
@@ -291,6 +292,7 @@ async function extractLocked(
       partitionBy: options.partitionBy,
       compression: options.compression,
       rowGroupRows: run.chunkRows,
+      compressor: zstdFast,
     });
     const chunks = await writeChunks(stream, sink, options, run);
     if (chunks.rejected > 0) {
@@ -846,6 +848,21 @@ async function removeRunParts(assetDir: string, runId: string): Promise<void> {
   for await (const file of partFiles(assetDir)) {
     if (file.runId === runId) await Deno.remove(file.path).catch(() => {});
   }
+}
+
+const zstd = zlib as unknown as {
+  zstdCompressSync(data: Uint8Array, options: unknown): Uint8Array;
+  constants: Record<string, number>;
+};
+const ZSTD_FAST = { params: { [zstd.constants.ZSTD_c_compressionLevel]: 1 } };
+
+/**
+ * zstd at level 1 for the extract's Parquet pages: on these pages (typed values, dictionary
+ * indexes, text) about twice as fast as the default level 3, for files about as small, and
+ * it runs on the extract's busiest thread.
+ */
+function zstdFast(page: Uint8Array): Promise<Uint8Array> {
+  return Promise.resolve(zstd.zstdCompressSync(page, ZSTD_FAST));
 }
 
 /**
