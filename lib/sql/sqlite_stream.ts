@@ -33,7 +33,6 @@ import { SqlError } from "../core/errors.ts";
 import type { PreparedSqliteQuery, SqlitePage } from "./sqlite_read.ts";
 
 const PAGE_FUNCTION = "tidemark_page";
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const utf8 = new TextEncoder();
 
 /** Gathers rows into column arrays and hands a page over every `pageRows` rows. */
@@ -56,7 +55,9 @@ class PageBuilder {
     for (let c = 0; c < this.width; c++) {
       let value = values[c];
       if (typeof value === "bigint") {
-        if (value >= -MAX_SAFE && value <= MAX_SAFE) value = Number(value);
+        // Exact when it is a safe integer (2^53 itself is not: it stands for 2^53 + 1 too).
+        const number = Number(value);
+        if (Number.isSafeInteger(number)) value = number;
         else this.#plain = false;
       } else if (typeof value === "number") {
         // NaN never comes out of SQLite (it stores NULL instead).

@@ -147,6 +147,24 @@ Deno.test("integers beyond 2^53 come through exactly", async () => {
   }
 });
 
+Deno.test("the edges of exactness: ±(2^53 - 1) as numbers, 2^53 and int64's least as big integers, -0 and infinities kept", async () => {
+  const sql = `SELECT column1 AS i, column2 AS f FROM (VALUES
+    (9007199254740991, 1.5), (-9007199254740991, -0.0), (9007199254740992, 1e999),
+    (-9223372036854775807 - 1, -1e999))`;
+  for (const worker of [true, false]) {
+    const source = await openSqliteSource(await northwindDb(), { worker });
+    try {
+      const { rows } = await readAll(source, sql);
+      assertEquals(rows, {
+        i: [9007199254740991, -9007199254740991, 9007199254740992n, -9223372036854775808n],
+        f: [1.5, -0, Infinity, -Infinity],
+      }, worker ? "reader thread" : "inline");
+    } finally {
+      await source.close();
+    }
+  }
+});
+
 Deno.test("a missing database file is refused before anything runs", async () => {
   const error = await assertRejects(() => openSqliteSource("/nonexistent/nw.db"), SqlError);
   assertStringIncludes(error.message, "/nonexistent/nw.db does not exist");
