@@ -356,7 +356,7 @@ export async function run(): Promise<void> {
       `table first (${reads.fillSeconds.toFixed(2)} s, as the inline source does) and reading ` +
       `it back with json_group_array() (${us(reads.jsonSeconds)} µs/row) would make every row ` +
       "wait for the whole result. Each column's JSON moves to the main thread as bytes, " +
-      "without a copy, and waits there outside the heap; at most 8 pages wait (the reader " +
+      "without a copy, and waits there outside the heap; at most 32 pages wait (the reader " +
       "blocks on a shared counter), so memory does not grow with the result. A query failing " +
       "part-way fails the run, and the parts written from its first pages are removed.",
   );
@@ -400,7 +400,7 @@ export async function run(): Promise<void> {
   }
   console.log(
     "- Memory: one chunk (100,000 rows) in flight, its buffers reused once written, a full " +
-      "collection of the small main heap every second chunk, at most 8 pages read ahead: " +
+      "collection of the small main heap every second chunk, at most 32 pages read ahead: " +
       "the peak RSS does not grow with the scale.",
   );
 }

@@ -14,12 +14,17 @@ import { newReaderControl, stopReader } from "./sqlite_stream.ts";
 export interface ReaderPaging {
   /** Rows per page. @default 4096 */
   pageRows?: number;
-  /** Pages it may post ahead of the consumer (bounds memory). @default 8 */
+  /** Pages it may post ahead of the consumer (bounds memory). @default 32 */
   readAhead?: number;
 }
 
 const PAGE_ROWS = 4096;
-const READ_AHEAD = 8;
+/**
+ * 32 pages of 4096 rows (a few MB of JSON, outside the heap) let the reader keep going while
+ * the main thread is still loading the extractor or writing a part: with 8, a loaded machine
+ * left it waiting for a third of a second.
+ */
+const READ_AHEAD = 32;
 
 /** A reader thread running `query` on `path`; replies wait in `replies` until `listen`. */
 export interface ReaderThread {
