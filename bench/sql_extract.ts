@@ -349,14 +349,15 @@ export async function run(): Promise<void> {
       "join and sort, as in the sqlite3 shell). StatementSync.iterate() costs " +
       `${us(reads.iterateSeconds)} µs/row (query included), one call into SQLite per row. ` +
       "Instead the reader thread runs the query with an aggregate function of ours that " +
-      "gathers 4096 rows a page as one JSON array per column and hands each page over while " +
+      "gathers 4096 rows a page as one JSON array per column (doubles for a column of numbers " +
+      "only) and hands each page over while " +
       `the query runs: ${reads.streamSeconds.toFixed(2)} s, ` +
       `${us(reads.streamSeconds - reads.querySeconds)} µs/row beyond the query, + JSON.parse ` +
       `${us(reads.parseSeconds)} µs/row on the main thread. Running the query into a temporary ` +
       `table first (${reads.fillSeconds.toFixed(2)} s, as the inline source does) and reading ` +
       `it back with json_group_array() (${us(reads.jsonSeconds)} µs/row) would make every row ` +
       "wait for the whole result. Each column's JSON moves to the main thread as bytes, " +
-      "without a copy, and waits there outside the heap; at most 32 pages wait (the reader " +
+      "without a copy, and waits there outside the heap; at most 16 pages wait (the reader " +
       "blocks on a shared counter), so memory does not grow with the result. A query failing " +
       "part-way fails the run, and the parts written from its first pages are removed.",
   );
@@ -400,7 +401,7 @@ export async function run(): Promise<void> {
   }
   console.log(
     "- Memory: one chunk (100,000 rows) in flight, its buffers reused once written, a full " +
-      "collection of the small main heap every second chunk, at most 32 pages read ahead: " +
+      "collection of the small main heap every second chunk, at most 16 pages read ahead: " +
       "the peak RSS does not grow with the scale.",
   );
 }

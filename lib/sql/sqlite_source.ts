@@ -46,7 +46,7 @@ export interface SqliteSourceOptions {
    * reads on the calling thread (simpler to debug, slower end to end). @default true
    */
   worker?: boolean;
-  /** Pages the reader thread may read ahead of the consumer (bounds memory). @default 32 */
+  /** Pages the reader thread may read ahead of the consumer (bounds memory). @default 16 */
   readAhead?: number;
   /** Rows per page. @default 4096 */
   pageRows?: number;
