@@ -392,8 +392,9 @@ export async function run(): Promise<void> {
   );
   if (dumpGoal) {
     console.log(
-      "- What is left: the main thread is the busier one once rows flow (parse, typed " +
-        "columns, Parquet, zstd), and the fixed part (modules such as zod, the state " +
+      "- What is left: once rows flow the reader thread is the busier one — about half of " +
+        "its time per row is node:sqlite calling our function with the row's values, the rest " +
+        "gathering them into pages — and the fixed part (modules such as zod, the state " +
         "database, fsyncs of manifest, state and report) is a large share at this size. Wall " +
         "times are this machine's as it is: when other processes load it, they stretch for " +
         "both, Tidemark's two threads more than sqlite3's one, and CPU seconds compare better.",
