@@ -50,34 +50,46 @@ class PageBuilder {
     readonly pageRows: number,
     readonly onPage: (page: SqlitePage) => void,
   ) {
-    this.#columns = Array.from({ length: width }, () => []);
+    this.#columns = this.#newColumns();
     this.#numeric = new Array(width).fill(true);
+  }
+
+  /** Arrays of a page's length, filled by index (about twice as fast as pushing here). */
+  #newColumns(): unknown[][] {
+    return Array.from({ length: this.width }, () => new Array(this.pageRows));
   }
 
   add(values: unknown[]): void {
     const columns = this.#columns;
+    const numeric = this.#numeric;
+    const r = this.#rows;
     for (let c = 0; c < this.width; c++) {
       let value = values[c];
-      if (typeof value === "bigint") {
-        // Exact when it is a safe integer (2^53 itself is not: it stands for 2^53 + 1 too).
-        const number = Number(value);
-        if (Number.isSafeInteger(number)) {
-          value = number;
-        } else {
-          this.#plain = false;
-          this.#numeric[c] = false;
+      switch (typeof value) {
+        case "string":
+          numeric[c] = false;
+          break;
+        case "bigint": {
+          // Exact when it is a safe integer (2^53 itself is not: it stands for 2^53 + 1 too).
+          const number = Number(value);
+          if (Number.isSafeInteger(number)) {
+            value = number;
+          } else {
+            this.#plain = false;
+            numeric[c] = false;
+          }
+          break;
         }
-      } else if (typeof value === "number") {
-        // NaN never comes out of SQLite (it stores NULL instead).
-        if (value === Infinity || value === -Infinity || (value === 0 && 1 / value < 0)) {
-          this.#plain = false;
-        }
-      } else {
-        this.#numeric[c] = false;
-        // a BLOB: the chunker names the column
-        if (value !== null && typeof value === "object") this.#plain = false;
+        case "number":
+          // ±Infinity (NaN never comes out of SQLite: it stores NULL instead) and -0.
+          if (value - value !== 0 || (value === 0 && 1 / value < 0)) this.#plain = false;
+          break;
+        default:
+          numeric[c] = false;
+          // a BLOB: the chunker names the column
+          if (value !== null) this.#plain = false;
       }
-      columns[c].push(value);
+      columns[c][r] = value;
     }
     if (++this.#rows === this.pageRows) this.flush();
   }
@@ -86,7 +98,8 @@ class PageBuilder {
     const length = this.#rows;
     if (length === 0) return;
     const columns = this.#columns;
-    this.#columns = Array.from({ length: this.width }, () => []);
+    if (length < this.pageRows) { for (const column of columns) column.length = length; }
+    this.#columns = this.#newColumns();
     this.#rows = 0;
     const plain = this.#plain;
     const numeric = this.#numeric;
