@@ -21,6 +21,8 @@
  * - Exactness. Integers come as big integers (`useBigIntArguments`) and become numbers only
  *   within ±2^53; a page holding a wider one, a BLOB, or a number JSON cannot carry (±Infinity,
  *   -0) goes as its values (structured clone) instead of JSON text.
+ * - Memory. Only the pages in flight are in memory; a sort spills to SQLite's temporary file
+ *   (`temp_store = FILE`, `SQLITE_TMPDIR` moves it).
  * - A consistent snapshot: the result is read in one statement.
  *
  * A plain page is one JSON array per column, as UTF-8 bytes, or a `Float64Array` for a column
@@ -129,6 +131,9 @@ export function streamPages(
   pageRows: number,
   onPage: (page: SqlitePage) => void,
 ): void {
+  // A sort (ORDER BY, DISTINCT, GROUP BY) spills to a temporary file, not memory, whatever
+  // the build's default: the result may be larger than the memory the extract may use.
+  db.exec("PRAGMA temp_store = FILE");
   const builder = new PageBuilder(prepared.columns.length, pageRows, onPage);
   db.aggregate(
     PAGE_FUNCTION,
