@@ -3,11 +3,14 @@
  * nothing else shares its heap: one query read two ways with `node:sqlite`, doing nothing with
  * the rows —
  *
+ * - the query alone, inside SQLite (`count(*)` over it, its ORDER BY kept by `LIMIT -1`);
  * - `StatementSync.iterate()` in array mode (one call into SQLite per row);
+ * - `streamPages` (`lib/sql/sqlite_stream.ts`, what the reader thread does): the query with an
+ *   aggregate function of ours that gathers pages of 4096 rows as JSON columns while it runs;
  * - the query run once into a temporary table (`INSERT … SELECT`), then read back a page of
  *   4096 rows at a time by rowid, with `all()` (an array per row) and as one
  *   `json_group_array()` per column, parsed with `JSON.parse` — what `lib/sql/sqlite_read.ts`
- *   does (SQLite's half on the reader thread, the parse on the main thread).
+ *   does for the inline source (and the parse is what the main thread does with every page).
  *
  * Prints one JSON line: rows and seconds of each.
  *
@@ -15,6 +18,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { streamPages } from "../lib/sql/sqlite_stream.ts";
 
 type ArrayStatement = StatementSync & { setReturnArrays(on: boolean): void };
 
@@ -22,8 +26,12 @@ type ArrayStatement = StatementSync & { setReturnArrays(on: boolean): void };
 export interface ReadTimes {
   /** Rows of the result. */
   rows: number;
+  /** The query alone, inside SQLite: wall seconds. */
+  querySeconds: number;
   /** `iterate()` over the query: wall seconds. */
   iterateSeconds: number;
+  /** `streamPages` over the query (JSON pages built, query included): wall seconds. */
+  streamSeconds: number;
   /** Filling the temporary table: wall seconds. */
   fillSeconds: number;
   /** Reading the table back page by page with `all()`: wall seconds. */
@@ -45,8 +53,21 @@ export function measureReads(path: string, query: string, start: string): ReadTi
     for (const _ of statement.iterate({ start })) rows++;
     const iterateSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    db.exec("PRAGMA temp_store = FILE");
+    db.prepare(`SELECT count(*) FROM (${query} LIMIT -1)`).get({ start });
+    const querySeconds = (performance.now() - t0) / 1000;
     const width = statement.columns().length;
+    const columns = Array.from({ length: width }, (_, i) => ({
+      name: `c${i}`,
+      declaredType: null,
+      hint: "any" as const,
+    }));
+    t0 = performance.now();
+    // As the reader thread runs it: positional values, the page handed over and dropped.
+    const text = query.replace(":start", "?1");
+    streamPages(db, { columns, values: [start], text }, 4096, () => {});
+    const streamSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    db.exec("PRAGMA temp_store = FILE");
     db.exec(`CREATE TEMP TABLE r (${Array.from({ length: width }, (_, i) => `c${i}`).join(", ")})`);
     db.prepare(`INSERT INTO temp.r SELECT * FROM (${query})`).run({ start });
     const fillSeconds = (performance.now() - t0) / 1000;
@@ -63,9 +84,9 @@ export function measureReads(path: string, query: string, start: string): ReadTi
     }
     const pageSeconds = (performance.now() - t0) / 1000;
     if (last !== rows) throw new Error(`paged ${last} rows, iterated ${rows}`);
-    const columns = Array.from({ length: width }, (_, i) => `json_group_array(c${i})`).join(", ");
+    const arrays = Array.from({ length: width }, (_, i) => `json_group_array(c${i})`).join(", ");
     const json = db.prepare(
-      `SELECT count(*), ${columns} FROM temp.r WHERE rowid BETWEEN ? AND ?`,
+      `SELECT count(*), ${arrays} FROM temp.r WHERE rowid BETWEEN ? AND ?`,
     ) as ArrayStatement;
     json.setReturnArrays(true);
     let jsonSeconds = 0;
@@ -81,7 +102,16 @@ export function measureReads(path: string, query: string, start: string): ReadTi
       parseSeconds += (performance.now() - t1) / 1000;
       last += count;
     }
-    return { rows, iterateSeconds, fillSeconds, pageSeconds, jsonSeconds, parseSeconds };
+    return {
+      rows,
+      querySeconds,
+      iterateSeconds,
+      streamSeconds,
+      fillSeconds,
+      pageSeconds,
+      jsonSeconds,
+      parseSeconds,
+    };
   } finally {
     db.close();
   }

@@ -35,12 +35,6 @@ export interface QueryStream {
    * memory flat without waiting for the garbage collector). The chunk must not be read after.
    */
   release(chunk: BuiltChunk): void;
-  /**
-   * Compresses a Parquet page with zstd on the source's reader thread, which waits for SQLite
-   * or for the consumer most of the time (see `SinkOptions.compressor`); absent when the source
-   * has no such thread.
-   */
-  compressor?: (page: Uint8Array) => Promise<Uint8Array>;
   /** Stops the query early and frees its resources. Idempotent. */
   cancel(): Promise<void>;
 }

@@ -155,15 +155,17 @@ export function materialize(db: DatabaseSync, prepared: PreparedSqliteQuery): vo
 }
 
 /**
- * A page of the result: one JSON array per column as UTF-8 bytes (decode with
- * {@link decodePage}), or, for a page JSON cannot carry exactly, the rows as `all()` returns
- * them. Bytes rather than text: each column's own buffer moves to the consuming thread without
- * a copy, and pages waiting there sit outside its heap, which its young-generation collections
- * would otherwise copy over and over (pages are read ahead).
+ * A page of the result: one JSON array per column as UTF-8 bytes, or doubles for a column of
+ * numbers only (decode with {@link decodePage}), or, for a page JSON cannot carry exactly, the rows as `all()` returns
+ * them (`readPages`) or its column values (`streamPages` in `sqlite_stream.ts`). Bytes rather
+ * than text: each column's own buffer moves to the consuming thread without a copy, and pages
+ * waiting there sit outside its heap, which its young-generation collections would otherwise
+ * copy over and over (pages are read ahead).
  */
 export type SqlitePage =
-  | { kind: "json"; length: number; columns: Uint8Array[] }
-  | { kind: "rows"; length: number; rows: unknown[][] };
+  | { kind: "json"; length: number; columns: (Uint8Array | Float64Array)[] }
+  | { kind: "rows"; length: number; rows: unknown[][] }
+  | { kind: "values"; length: number; columns: unknown[][] };
 
 /**
  * The materialized result, `pageRows` rows at a time (see the module notes); drops the table
@@ -223,10 +225,17 @@ export function* readPages(
 }
 
 /**
- * A page as column arrays (`columns[c][r]`): the JSON texts parsed, or the rows transposed.
+ * A page as column arrays (`columns[c][r]`): the JSON texts parsed (doubles as they are), the
+ * values as they are, or the rows transposed.
  */
 export function decodePage(page: SqlitePage, width: number): unknown[][] {
-  if (page.kind === "json") return page.columns.map((bytes) => JSON.parse(utf8.decode(bytes)));
+  if (page.kind === "json") {
+    // A column of numbers only comes as doubles (`sqlite_stream.ts`): indexed as an array.
+    return page.columns.map((bytes) =>
+      bytes instanceof Float64Array ? bytes as unknown as unknown[] : JSON.parse(utf8.decode(bytes))
+    );
+  }
+  if (page.kind === "values") return page.columns;
   const columns: unknown[][] = Array.from({ length: width }, () => new Array(page.length));
   for (let r = 0; r < page.length; r++) {
     const row = page.rows[r];

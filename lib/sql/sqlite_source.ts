@@ -1,12 +1,14 @@
 /**
- * SQLite through `node:sqlite` as a {@link SqlSource}: the query runs once into a temporary
- * table and is read back a page at a time as JSON columns (see `sqlite_read.ts` for why), and
- * the pages become typed column chunks (`chunker.ts`) — never the whole result in memory.
+ * SQLite through `node:sqlite` as a {@link SqlSource}: the query's result comes a page at a
+ * time as JSON columns, and the pages become typed column chunks (`chunker.ts`) — never the
+ * whole result in memory.
  *
  * By default the SQLite work runs in a reader thread (`sqlite_worker.ts`): it runs the query
- * and builds each page's JSON while this thread parses the pages, builds the chunks and hands
- * them to the sink, so reading overlaps converting and writing. A full extraction can even
- * start its query before the extractor is loaded (`startSqliteQuery` in `sqlite_start.ts`).
+ * and posts its pages while the query runs (`sqlite_stream.ts` says how and why), while this
+ * thread parses the pages, builds the chunks and hands them to the sink, so reading overlaps
+ * converting and writing. A full extraction can even start its query before the extractor is
+ * loaded (`startSqliteQuery` in `sqlite_start.ts`). Without a worker (`worker: false`), the
+ * query runs into a temporary table read back by pages (`sqlite_read.ts`).
  * @module
  */
 import { resolve } from "node:path";
@@ -25,6 +27,7 @@ import {
   readPages,
   type SqlitePage,
 } from "./sqlite_read.ts";
+import { giveCredit, stopReader } from "./sqlite_stream.ts";
 
 export { startSqliteQuery } from "./sqlite_start.ts";
 export {
@@ -43,7 +46,7 @@ export interface SqliteSourceOptions {
    * reads on the calling thread (simpler to debug, slower end to end). @default true
    */
   worker?: boolean;
-  /** Pages the reader thread may read ahead of the consumer (bounds memory). @default 8 */
+  /** Pages the reader thread may read ahead of the consumer (bounds memory). @default 16 */
   readAhead?: number;
   /** Rows per page. @default 4096 */
   pageRows?: number;
@@ -153,21 +156,20 @@ export type WorkerReply =
   | { type: "columns"; columns: SqlColumn[] }
   | { type: "page"; page: SqlitePage }
   | { type: "done" }
-  | { type: "compressed"; id: number; page: Uint8Array }
   | { type: "error"; message: string; sql: boolean };
 
 /**
  * Messages to `sqlite_worker.ts`: `start` opens the database, prepares the query (replying
- * its columns) and runs it into the temporary table; `read` (sent once the consumer is ready)
- * reads it back page by page; `credit` lets the reader post one more page; `compress` asks
- * for a Parquet page's zstd frame (the reader thread is idle most of the time, the consumer's
- * is not).
+ * its columns) and runs it, posting pages of `pageRows` rows as long as `control` has credits
+ * (see `sqlite_stream.ts`).
  */
-export type WorkerRequest =
-  | { type: "start"; path: string; query: BoundQuery }
-  | { type: "read"; pageRows: number; readAhead: number }
-  | { type: "credit" }
-  | { type: "compress"; id: number; page: Uint8Array };
+export type WorkerRequest = {
+  type: "start";
+  path: string;
+  query: BoundQuery;
+  pageRows: number;
+  control: Int32Array;
+};
 
 /** Reads in a worker per query; falls back to the calling thread when no worker can start. */
 class WorkerSqliteSource implements SqlSource {
@@ -181,9 +183,10 @@ class WorkerSqliteSource implements SqlSource {
     if (this.#closed) throw new SqlError(`database ${this.description} is closed`);
     let stream: WorkerStream;
     try {
+      const paging = { pageRows: this.options.pageRows, readAhead: this.options.readAhead };
       stream = new WorkerStream(
-        adoptReaderThread(this.description, query) ??
-          startReaderThread(this.description, query),
+        adoptReaderThread(this.description, query, paging) ??
+          startReaderThread(this.description, query, paging),
       );
       await stream.columnsKnown();
     } catch (error) {
@@ -206,7 +209,7 @@ class WorkerSqliteSource implements SqlSource {
       await stream.cancel();
       throw error;
     }
-    stream.read(builder, this.options.pageRows ?? 4096, this.options.readAhead ?? 8);
+    stream.read(builder);
     return stream;
   }
 
@@ -221,44 +224,21 @@ class WorkerSqliteSource implements SqlSource {
 class WorkerStream implements QueryStream {
   columns: SqlColumn[] = [];
   readonly #worker: Worker;
+  readonly #control: Int32Array;
   readonly #replies: WorkerReply[] = [];
   #wake: (() => void) | undefined;
   #stopped = false;
   #columns: Promise<void> | undefined;
   #builder: ChunkBuilder | undefined;
-  /** Compressions asked of the reader thread and not answered yet, by id. */
-  readonly #compressing = new Map<number, [(page: Uint8Array) => void, (error: Error) => void]>();
-  #nextId = 0;
   /** Called once when the stream stops. */
   onStop: () => void = () => {};
 
   /** Reads from `thread` (started here, or ahead by the CLI; the columns come back first). */
   constructor(thread: ReaderThread) {
     this.#worker = thread.worker;
-    thread.listen((reply) => {
-      if (reply.type !== "compressed") return this.#push(reply);
-      this.#compressing.get(reply.id)?.[0](reply.page);
-      this.#compressing.delete(reply.id);
-    });
+    this.#control = thread.control;
+    thread.listen((reply) => this.#push(reply));
   }
-
-  /** zstd of a Parquet page on the reader thread (the page's buffer moves there). */
-  readonly compressor = (page: Uint8Array): Promise<Uint8Array> => {
-    if (this.#stopped) {
-      return Promise.reject(new SqlError("the SQLite reader has stopped: nothing to compress"));
-    }
-    const id = this.#nextId++;
-    const owned = page.byteOffset === 0 && page.byteLength === page.buffer.byteLength
-      ? page
-      : page.slice();
-    return new Promise((resolve, reject) => {
-      this.#compressing.set(id, [resolve, reject]);
-      this.#worker.postMessage(
-        { type: "compress", id, page: owned } satisfies WorkerRequest,
-        [owned.buffer as ArrayBuffer],
-      );
-    });
-  };
 
   #push(reply: WorkerReply): void {
     this.#replies.push(reply);
@@ -287,10 +267,9 @@ class WorkerStream implements QueryStream {
     return this.#columns;
   }
 
-  /** Asks the worker to read the rows back (after the query has run) into `builder`. */
-  read(builder: ChunkBuilder, pageRows: number, readAhead: number): void {
+  /** Turns the pages into chunks with `builder`. */
+  read(builder: ChunkBuilder): void {
     this.#builder = builder;
-    this.#worker.postMessage({ type: "read", pageRows, readAhead } satisfies WorkerRequest);
   }
 
   get chunks(): AsyncIterable<BuiltChunk> {
@@ -309,7 +288,7 @@ class WorkerStream implements QueryStream {
     while (!this.#stopped) {
       const reply = await this.#next();
       if (reply.type === "page") {
-        this.#worker.postMessage({ type: "credit" } satisfies WorkerRequest);
+        giveCredit(this.#control);
         yield reply.page;
       } else if (reply.type === "done") {
         return;
@@ -327,8 +306,7 @@ class WorkerStream implements QueryStream {
       yield* chunksOf(this.#pages(), this.#builder!, this.columns.length);
       complete = true;
     } finally {
-      // Once every row is read the thread stays, to compress the last parts' pages; closing
-      // the source ends it.
+      // Once every row is read the thread has nothing left to do; closing the source ends it.
       if (!complete) await this.cancel();
     }
   }
@@ -336,11 +314,9 @@ class WorkerStream implements QueryStream {
   cancel(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
+      // Ends a query blocked waiting for credit, then the thread.
+      stopReader(this.#control);
       this.#worker.terminate();
-      for (const [, reject] of this.#compressing.values()) {
-        reject(new SqlError("the SQLite reader stopped before it compressed a page"));
-      }
-      this.#compressing.clear();
       this.onStop();
       this.#wake?.();
     }
