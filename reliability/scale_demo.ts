@@ -12,19 +12,9 @@
  */
 import { type MockChild, serveMockChild } from "../mock_api/child.ts";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { startPostgres } from "../mock_api/postgres_server.ts";
-
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-const CHILD_PERMISSIONS = [
-  "--allow-net=127.0.0.1",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-ffi",
-  "--allow-sys",
-];
+import { MAIN, RUN_FLAGS } from "./harness.ts";
 
 /** One worker's share of a run. */
 export interface WorkerShare {
@@ -131,7 +121,7 @@ async function queuedRun(
   const env = { PGPASSWORD: password };
   const children = Array.from({ length: workers }, () =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", ...CHILD_PERMISSIONS, MAIN, "worker", "--queue", queueUrl, ...workerFlags],
+      args: ["run", ...RUN_FLAGS, MAIN, "worker", "--queue", queueUrl, ...workerFlags],
       env,
       stdout: "null",
       stderr: "piped",
@@ -147,7 +137,7 @@ async function queuedRun(
     const result = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        ...CHILD_PERMISSIONS,
+        ...RUN_FLAGS,
         MAIN,
         "harvest",
         "--config",
