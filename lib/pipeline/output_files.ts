@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { sha256File } from "../core/stamps.ts";
-import { parquetRowCount } from "../sinks/parquet_wasm.ts";
+import { parquetRowCount } from "../sinks/parquet_js.ts";
 
 /** Uploads one finished file: its local path, its key relative to the destination. */
 export type UploadFile = (localPath: string, relativeKey: string) => Promise<{ url: string }>;

@@ -1,7 +1,7 @@
 /**
  * Whether native code may be loaded. nodejs-polars is a native addon: under `--deny-ffi` (and on
  * platforms without FFI) importing it fails, so Parquet goes through the WebAssembly-free,
- * pure-JS writer instead (`parquet_wasm.ts`), and polars is never imported.
+ * pure-JS writer instead (`parquet_js.ts`), and polars is never imported.
  * @module
  */
 

@@ -6,7 +6,7 @@
  */
 import type { CellValue, ColumnType, TypedColumn } from "./column_types.ts";
 import type { MergeEngine, MergeFrame } from "./merge_engine.ts";
-import { readParquetColumns, writeParquetColumns } from "./parquet_wasm.ts";
+import { readParquetColumns, writeParquetColumns } from "./parquet_js.ts";
 
 /** Rows as typed columns. */
 export interface JsFrame extends MergeFrame {

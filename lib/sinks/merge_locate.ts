@@ -8,7 +8,7 @@
 import type { CellValue } from "./column_types.ts";
 import type { MergeEngine, MergeFrame } from "./merge_engine.ts";
 import { compareCells, keyId, normalCell } from "./merge_rows.ts";
-import { footerColumns, type ParquetFooter, parquetFooter } from "./parquet_wasm.ts";
+import { footerColumns, type ParquetFooter, parquetFooter } from "./parquet_js.ts";
 
 /** An existing part of the asset. */
 export interface Part {

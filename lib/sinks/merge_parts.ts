@@ -24,7 +24,7 @@ import type { MergeEngine, MergeFrame, PartWriteOptions } from "./merge_engine.t
 import type { CellValue } from "./column_types.ts";
 import { applyToPart, checkDecisionColumns, chooseRows, keyId } from "./merge_rows.ts";
 import { columnsShape, locateKeys, type Part } from "./merge_locate.ts";
-import { parquetFooter } from "./parquet_wasm.ts";
+import { parquetFooter } from "./parquet_js.ts";
 import { groupByPartition, parsePartitionSpecs, type PartitionSpec } from "./partition.ts";
 
 /** What a merge needs to know (see `MergeOptions` in write_mode.ts). */

@@ -12,19 +12,19 @@
  *   (`polars_writer.ts`, nodejs-polars through Arrow, on the caller's thread or the shared
  *   Parquet thread; `thread` only matters there).
  * - Everything when FFI is not permitted (Deno Deploy, `--deny-ffi`): the pure-JS engine
- *   (`parquet_wasm.ts`, hyparquet-writer, Snappy), whose reader (hyparquet, for merges on that
+ *   (`parquet_js.ts`, hyparquet-writer, Snappy), whose reader (hyparquet, for merges on that
  *   path) reads Snappy but not zstd — so vectors go there too, not to the zstd encoder.
  *
  * The polars engine is loaded by a dynamic import on its first write, so a process without FFI
  * never imports it. All three write the same schema and rows for the same column types (see
- * `parquet_wasm.ts` for the one difference in decimals' physical type).
+ * `parquet_js.ts` for the one difference in decimals' physical type).
  * @module
  */
 import { createHash } from "node:crypto";
 import { writePiecesAtomic } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
 import { encodeParquetPieces, encodeParquetPiecesWith } from "./parquet_encode.ts";
-import { createJsParquetWriter } from "./parquet_wasm.ts";
+import { createJsParquetWriter } from "./parquet_js.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 import type { TypedColumn } from "./column_types.ts";
 import { fromTypedColumn, type VectorColumn } from "./vectors.ts";

@@ -7,7 +7,7 @@ import { assertEquals } from "../assert.ts";
 import { acquireScratchFs, SCRATCH_ROOT } from "../../lib/deploy/fs_overlay.ts";
 import { castColumn } from "../../lib/sinks/column_types.ts";
 import { forceParquetEngine } from "../../lib/sinks/ffi.ts";
-import { readParquetColumns, writeParquetColumns } from "../../lib/sinks/parquet_wasm.ts";
+import { readParquetColumns, writeParquetColumns } from "../../lib/sinks/parquet_js.ts";
 import { beginWrite, mergeByKey, parquetFiles } from "../../lib/sinks/write_mode.ts";
 
 Deno.test("a merge in the memory scratch folder copies the parts it carries", async () => {

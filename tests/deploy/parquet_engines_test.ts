@@ -13,7 +13,7 @@ import {
   createJsParquetWriter,
   readParquetColumns,
   writeParquetColumns,
-} from "../../lib/sinks/parquet_wasm.ts";
+} from "../../lib/sinks/parquet_js.ts";
 import { createPolarsParquetWriter } from "../../lib/sinks/polars_writer.ts";
 import type { VectorColumn } from "../../lib/sinks/vectors.ts";
 import { toFrame, writeParquetFile } from "../../lib/sinks/parquet.ts";

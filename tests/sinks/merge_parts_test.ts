@@ -21,7 +21,7 @@ import { mergeIntoGeneration } from "../../lib/sinks/merge_parts.ts";
 import { listFiles, parquetRows } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
 import { castColumn } from "../../lib/sinks/column_types.ts";
-import { writeParquetColumns } from "../../lib/sinks/parquet_wasm.ts";
+import { writeParquetColumns } from "../../lib/sinks/parquet_js.ts";
 
 const withDir = tempFolders("tidemark_merge_parts_");
 

@@ -163,7 +163,7 @@ export interface EncodeParquetOptions {
  * @example
  * ```ts
  * import { castColumn } from "./column_types.ts";
- * import { encodeParquet } from "./parquet_wasm.ts";
+ * import { encodeParquet } from "./parquet_js.ts";
  * const bytes = encodeParquet([castColumn("id", [1, 2], "int64")], 2);
  * ```
  */
@@ -250,7 +250,7 @@ async function writeParquetBytes(
  *
  * @example
  * ```ts
- * import { createJsParquetWriter } from "./parquet_wasm.ts";
+ * import { createJsParquetWriter } from "./parquet_js.ts";
  * createJsParquetWriter().extension; // "parquet"
  * ```
  */
