@@ -24,7 +24,6 @@ import { createHash } from "node:crypto";
 import { writePiecesAtomic } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
 import { encodeParquetPieces, encodeParquetPiecesWith } from "./parquet_encode.ts";
-import { createJsParquetWriter } from "./parquet_js.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 import type { TypedColumn } from "./column_types.ts";
 import { fromTypedColumn, type VectorColumn } from "./vectors.ts";
@@ -66,7 +65,7 @@ export function createParquetPartWriter(options: ParquetWriterOptions = {}): Par
   const engine = () =>
     chosen ??= parquetEngine() === "polars"
       ? import("./polars_writer.ts").then((m) => m.createPolarsParquetWriter(options))
-      : Promise.resolve(createJsParquetWriter({ rowGroupRows }));
+      : import("./parquet_js.ts").then((m) => m.createJsParquetWriter({ rowGroupRows }));
   return {
     extension: "parquet",
     streamed: false,

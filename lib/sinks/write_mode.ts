@@ -35,8 +35,8 @@ import { basename, dirname, join } from "node:path";
 import { TidemarkError } from "../core/errors.ts";
 import { pathExists } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
-import { jsMergeEngine } from "./merge_js.ts";
-import { mergeIntoGeneration, type MergeSpec } from "./merge_parts.ts";
+import type { MergeFrame } from "./merge_engine.ts";
+import type { MergeSpec } from "./merge_parts.ts";
 
 /** How a run's output joins the asset's existing output. */
 export type WriteMode = "append" | "replace" | "merge";
@@ -227,23 +227,24 @@ export async function mergeByKey(dir: string, options: MergeOptions): Promise<Me
     rowGroupRows: options.rowGroupRows,
     partRows: options.partRows,
   };
+  // The merge's modules (and the Parquet reader they use) load only when a merge runs: a
+  // replace, an append or an extraction never pays for them at start-up.
+  const { mergeIntoGeneration } = await import("./merge_parts.ts");
+  const engine = parquetEngine() === "polars"
+    ? (await import("./merge_polars.ts")).polarsMergeEngine
+    : (await import("./merge_js.ts")).jsMergeEngine;
   await convertToGenerations(layout, options.onStep);
   await Deno.mkdir(layout.generations, { recursive: true });
   const generation = join(layout.generations, await nextGeneration(layout));
   await Deno.remove(generation, { recursive: true }).catch(() => {});
   await Deno.mkdir(generation, { recursive: true });
   const files = { asset: dir, currentFiles, incomingFiles, generation };
-  const merged =
-    await (parquetEngine() === "polars"
-      ? import("./merge_polars.ts").then((m) =>
-        mergeIntoGeneration(m.polarsMergeEngine, files, spec)
-      )
-      : mergeIntoGeneration(jsMergeEngine, files, spec))
-      .catch(async (error) => {
-        // A refused run (a null key, a missing column) leaves no half-written generation behind.
-        await Deno.remove(generation, { recursive: true }).catch(() => {});
-        throw error;
-      });
+  const merged = await mergeIntoGeneration<MergeFrame>(engine, files, spec)
+    .catch(async (error) => {
+      // A refused run (a null key, a missing column) leaves no half-written generation behind.
+      await Deno.remove(generation, { recursive: true }).catch(() => {});
+      throw error;
+    });
   await options.onStep?.("generation-written");
   await switchTo(layout, generation, options.onStep, staging);
   // Not null: the run staged at least one file.
