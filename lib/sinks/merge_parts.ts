@@ -9,7 +9,9 @@
  *    the asset — merged with the run's rows of its keys, and written back under its own name (a
  *    part grown past `partRows` splits into new parts beside it). A row whose partition changed
  *    moves to a new part of its new partition.
- * 4. The run's new keys are written as new part(s).
+ * 4. The run's new keys are appended to their partition folder's smallest merged part that the
+ *    run leaves untouched and that has room for them (read and written under its own name), else
+ *    written as new part(s), so that many small merges do not leave many tiny parts.
  * 5. Every other part is carried into the new generation unread: a hard link, or a copy where
  *    the file system has no hard links.
  *
@@ -177,19 +179,93 @@ async function mergeParts<F extends MergeFrame>(
     else if (byPart.has(at)) byPart.get(at)!.push(r);
     else byPart.set(at, [r]);
   });
+  // The new keys are decided before any part is carried, so that a small part they are appended
+  // to is rewritten instead of carried. `rest` is in the run's order here (ties go to the later).
+  const fresh = rest.length > 0 ? newKeyGroups(w, parts, byPart, incoming, rest, columns) : null;
+  const into = new Set(fresh?.groups.flatMap((g) => g.into === null ? [] : [g.into]));
+  const moved: number[] = [];
   for (let i = 0; i < parts.length; i++) {
     const mine = byPart.get(i) ?? [];
     if (mine.length > 0 || columns.rewriteAll) {
       const theirs = w.engine.gather(incoming, mine);
-      await rewritePart(w, parts[i], { theirs, mine, moved: rest }, columns);
-    } else await carry(w, parts[i]);
+      await rewritePart(w, parts[i], { theirs, mine, moved }, columns);
+    } else if (!into.has(i)) await carry(w, parts[i]);
   }
-  if (rest.length === 0) return;
+  if (fresh) await writeNewKeys(w, parts, fresh);
+  if (moved.length === 0) return;
   // Original order, so ties between the run's rows still go to the later one.
-  rest.sort((a, b) => a - b);
-  const fresh = w.engine.gather(incoming, rest);
-  const rows = columns.template ? w.engine.concat([columns.template, fresh]) : fresh;
-  await writeRows(w, rows, sourcesOf(0, rest.length));
+  moved.sort((a, b) => a - b);
+  const rows = reshaped(w, columns, w.engine.gather(incoming, moved));
+  await writeRows(w, rows, sourcesOf(0, moved.length));
+}
+
+/** The run's new-key rows, decided, by partition folder, each with the part they join, if any. */
+interface NewKeys<F extends MergeFrame> {
+  frame: F;
+  groups: { path: string; rows: number[]; into: number | null }[];
+}
+
+/**
+ * Decides the run's new-key rows `rest` and picks, for each partition folder, the part they are
+ * appended to: its smallest merged part that the run leaves untouched and that has room for
+ * them, so that an asset merged many times with a few new keys each does not gather one tiny
+ * part per run. One such part at most per folder, so a merge reads at most one extra part each.
+ */
+function newKeyGroups<F extends MergeFrame>(
+  w: Writing<F>,
+  parts: readonly Part[],
+  byPart: ReadonlyMap<number, number[]>,
+  incoming: F,
+  rest: readonly number[],
+  columns: Reshape<F>,
+): NewKeys<F> {
+  const frame = reshaped(w, columns, w.engine.gather(incoming, rest));
+  const size = Math.max(1, w.spec.partRows ?? DEFAULT_PART_ROWS);
+  const groups = partitionGroups(w, frame, decide(w, frame, sourcesOf(0, rest.length)));
+  return {
+    frame,
+    groups: groups.map((group) => {
+      let into: number | null = null;
+      // A part whose columns change is rewritten anyway; it is not appended to.
+      if (!columns.rewriteAll) {
+        parts.forEach((part, i) => {
+          const rows = Number(part.footer.num_rows);
+          if (
+            folderOf(part.relative) === group.path && !byPart.has(i) &&
+            MERGED_PART.test(basename(part.relative)) && rows + group.rows.length <= size &&
+            (into === null || rows < Number(parts[into].footer.num_rows))
+          ) into = i;
+        });
+      }
+      return { ...group, into };
+    }),
+  };
+}
+
+/** Writes the new keys: appended to their folder's chosen part under its name, else as new parts. */
+async function writeNewKeys<F extends MergeFrame>(
+  w: Writing<F>,
+  parts: readonly Part[],
+  fresh: NewKeys<F>,
+): Promise<void> {
+  for (const group of fresh.groups) {
+    if (group.into === null) {
+      await writeSplit(w, group.path, fresh.frame, group.rows, null);
+      continue;
+    }
+    const part = parts[group.into];
+    const own = await w.engine.read(part.file);
+    const added = w.engine.gather(fresh.frame, group.rows);
+    const combined = w.engine.concat([own, added]);
+    const all = Array.from({ length: combined.length }, (_, r) => r);
+    await writeSplit(w, group.path, combined, all, basename(part.relative));
+    w.engine.release?.([own, added, combined]);
+  }
+}
+
+/** `frame` with the asset's and the run's columns where they differ (see `Reshape`). */
+function reshaped<F extends MergeFrame>(w: Writing<F>, columns: Reshape<F>, frame: F): F {
+  return columns.template ? w.engine.concat([columns.template, frame]) : frame;
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * A merge rewrites only the parts holding a key the run brings: the others are carried into the
- * new generation unread (same inode, same bytes), new keys go to new parts, a part splits past
+ * new generation unread (same inode, same bytes), new keys go to new parts (or join a small one), a part splits past
  * `partRows`, and an asset whose keys may repeat across parts, or whose columns change, is merged
- * whole.
+ * whole; a run's new keys join their folder's smallest merged part that has room for them.
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ import {
 import { polarsMergeEngine } from "../../lib/sinks/merge_polars.ts";
 import type { MergeEngine } from "../../lib/sinks/merge_engine.ts";
 import { mergeIntoGeneration } from "../../lib/sinks/merge_parts.ts";
+import { jsMergeEngine } from "../../lib/sinks/merge_js.ts";
 import { listFiles, parquetRows } from "./read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
 import { castColumn } from "../../lib/sinks/column_types.ts";
@@ -303,5 +304,114 @@ Deno.test("an order column of microseconds decides by the microsecond", async ()
       await mergeByKey(asset, { runId, primaryKey: ["id"], orderBy: "at" });
     }
     assertEquals(await idsAndValues(asset), ["1:newer"]);
+  });
+});
+
+Deno.test("twenty merges of ten new keys each leave few parts per folder, every key once", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    const partitionBy = ["status"];
+    const status = (id: number) => id % 2 === 0 ? "even" : "odd";
+    for (let run = 1; run <= 20; run++) {
+      const fresh = rows(run * 10 - 9, run * 10, `r${run}`).map((r) => ({
+        ...r,
+        status: status(Number(r.id)),
+      }));
+      // Each run also changes an existing key, so appending and rewriting meet in one merge.
+      const changed = run > 1 ? [{ id: 1, v: `u${run}`, status: "odd" }] : [];
+      await merge(asset, `r${run}`, [...fresh, ...changed], { partitionBy, partRows: 100 });
+    }
+    const parts = await parquetFiles(asset);
+    for (const folder of ["status=even", "status=odd"]) {
+      const count = parts.filter((p) => p.includes(folder)).length;
+      assert(count >= 1 && count <= 3, `${folder} has ${count} parts`);
+    }
+    const expected = Array.from({ length: 200 }, (_, i) => i + 1)
+      .map((id) => `${id}:${id === 1 ? "u20" : `r${Math.ceil(id / 10)}`}`);
+    assertEquals(await idsAndValues(asset), expected);
+  });
+});
+
+Deno.test("new keys join their folder's smallest part with room; a full folder gets a new part", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    const partitionBy = ["status"];
+    const day1 = [...rows(1, 10, "a", { status: "full" }), ...rows(11, 14, "a", { status: "low" })];
+    await merge(asset, "r1", day1, { partitionBy });
+    await merge(asset, "r2", rows(15, 17, "b", { status: "low" }), { partitionBy });
+    const before = await files(asset);
+    assertEquals([...before.keys()].sort(), [
+      "status=full/part-merged-00001.parquet",
+      "status=low/part-merged-00001.parquet",
+    ]);
+    const result = await merge(asset, "r3", [
+      ...rows(18, 19, "c", { status: "full" }),
+      ...rows(20, 21, "c", { status: "low" }),
+    ], { partitionBy });
+    assertEquals(result.written, [
+      "status=full/part-merged-00002.parquet",
+      "status=low/part-merged-00001.parquet",
+    ]);
+    const after = await files(asset);
+    const full = "status=full/part-merged-00001.parquet";
+    assertEquals(after.get(full), before.get(full), "a full part is carried unread");
+    const low = parquetRows(join(asset, "status=low", PARTS[0])).map((r) => `${r.id}:${r.v}`);
+    assertEquals(low, ["11:a", "12:a", "13:a", "14:a", "15:b", "16:b", "17:b", "20:c", "21:c"]);
+    assertEquals((await idsAndValues(asset)).length, 21);
+  });
+});
+
+Deno.test("a merge appending to a part crashing before its switch leaves every part as it was", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    await merge(asset, "r1", rows(1, 5, "a"));
+    const before = await files(asset);
+    const crash = {
+      onStep: (step: string) => {
+        if (step === "generation-written") throw new Error("injected crash");
+      },
+    };
+    await assertRejects(() => merge(asset, "r2", rows(6, 8, "n"), crash));
+    assertEquals(await files(asset), before, "the old generation, unchanged");
+    await recoverAsset(asset);
+    assertEquals(await files(asset), before);
+    const result = await mergeByKey(asset, { runId: "r2", primaryKey: ["id"], partRows: 10 });
+    assertEquals(result.parts, [PARTS[0]]);
+    assertEquals((await idsAndValues(asset)).length, 8);
+  });
+});
+
+Deno.test("the no-FFI engine appends new keys to a small part the same way", async () => {
+  await withDir(async (dir) => {
+    // Written by the pure-JS engine throughout: it does not read polars' zstd parts back.
+    const stage = async (name: string, ids: number[], values: string[]) => {
+      const file = join(dir, name, "part-00001.parquet");
+      await Deno.mkdir(join(dir, name));
+      const columns = [castColumn("id", ids, "int64"), castColumn("v", values, "string")];
+      await writeParquetColumns(columns, ids.length, file);
+      return file;
+    };
+    const spec = { primaryKey: ["id"], partRows: 10 };
+    const first = join(dir, "gen1");
+    await Deno.mkdir(first);
+    const r1 = await stage("r1", [1, 2, 3], ["a", "a", "a"]);
+    await mergeIntoGeneration(jsMergeEngine, {
+      asset: first,
+      currentFiles: [],
+      incomingFiles: [r1],
+      generation: first,
+    }, spec);
+    const second = join(dir, "gen2");
+    await Deno.mkdir(second);
+    const r2 = await stage("r2", [6, 7, 6], ["n", "n", "later"]);
+    const result = await mergeIntoGeneration(jsMergeEngine, {
+      asset: first,
+      currentFiles: await parquetFiles(first),
+      incomingFiles: [r2],
+      generation: second,
+    }, spec);
+    assertEquals(result?.written, [PARTS[0]]);
+    const merged = parquetRows(join(second, PARTS[0])).map((r) => `${r.id}:${r.v}`);
+    assertEquals(merged, ["1:a", "2:a", "3:a", "6:later", "7:n"]);
   });
 });
