@@ -415,3 +415,14 @@ Deno.test("the no-FFI engine appends new keys to a small part the same way", asy
     assertEquals(merged, ["1:a", "2:a", "3:a", "6:later", "7:n"]);
   });
 });
+
+Deno.test("new keys without one of the asset's columns join a small part with those cells null", async () => {
+  await withDir(async (dir) => {
+    const asset = join(dir, "Orders");
+    await merge(asset, "r1", rows(1, 3, "a"));
+    const result = await merge(asset, "r2", [{ id: 4 }]);
+    assertEquals(result.written, [PARTS[0]]);
+    assertEquals(await idsAndValues(asset), ["1:a", "2:a", "3:a", "4:null"]);
+    assertEquals(Object.keys(parquetRows(join(asset, PARTS[0]))[3]).sort(), ["id", "v"]);
+  });
+});
