@@ -41,22 +41,32 @@ export async function serveMockChild(main: string, args: readonly string[]): Pro
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const errors = new Response(child.stderr).text();
+  // The child's errors are kept only until it listens (to explain a failed start); after that
+  // they are drained unread, so a long-lived mock's output never piles up here.
+  let errors = "";
+  let listening = false;
+  const drained = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
+      if (!listening) errors += text;
+    }
+  })().catch(() => {});
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (!/listening on (\S+)/.test(text)) {
     const { value, done } = await reader.read();
     if (done) {
       await child.status;
-      throw new Error(`the mock did not start: ${text}${await errors}`.trim());
+      await drained;
+      throw new Error(`the mock did not start: ${text}${errors}`.trim());
     }
     text += value;
   }
   const url = /listening on (\S+)/.exec(text)![1];
+  listening = true;
+  errors = "";
   (async () => {
     while (!(await reader.read()).done) { /* drain */ }
   })().catch(() => {});
-  errors.catch(() => {});
   return {
     url,
     stop: async () => {
