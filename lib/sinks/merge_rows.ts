@@ -42,7 +42,7 @@ export function chooseRows(columns: DecisionColumns): number[] {
 /**
  * The rows of an existing part once the run's rows of its keys are applied: the first `held`
  * rows are the part's (source 0), the others the run's. Each of the part's rows stays in its
- * place (a merged part is sorted by key, so it stays sorted) unless a run's row of its key is
+ * place (the part's row order is kept) unless a run's row of its key is
  * newer (see {@link chooseRows}: greater order value, or equal and from the run), which then
  * takes that place. A run's row whose key the part does not hold is left out. Linear: no sort,
  * no map of the part's keys.
