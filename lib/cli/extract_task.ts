@@ -15,6 +15,7 @@ import { booleanFlag, parseFlags, stringFlag } from "./args.ts";
 import { spec } from "./extract_args.ts";
 import { isPostgresUrl, postgresNetHost } from "../core/postgres_url.ts";
 import { MAIN, SHOW_PERMISSIONS, type Spawn, spawnDeno } from "./harvest_task.ts";
+import { npmReadFolders } from "./npm_folder.ts";
 
 /** The extract command's own entry point (`extract_main.ts`), which starts faster than main.ts. */
 export const EXTRACT_MAIN: string = fileURLToPath(new URL("./extract_main.ts", import.meta.url));
@@ -43,7 +44,7 @@ export function extractPermissions(args: string[]): { flags: string[]; notes: st
   }
   const notes: string[] = [];
   const net: string[] = [];
-  const read = [resolve(out), join(ROOT, "lib"), join(ROOT, "node_modules")];
+  const read = [resolve(out), join(ROOT, "lib"), ...npmReadFolders()];
   if (isPostgresUrl(db)) {
     net.push(postgresNetHost(db));
   } else {

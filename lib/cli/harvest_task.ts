@@ -9,7 +9,7 @@
  *   (`state.path: postgres://…`) its server, and so does a `--queue postgres://…`;
  * - read and write: the out folder, the state file's and the log file's folders, a folder
  *   destination; read also the config file and Tidemark's own code (`lib/` for its worker
- *   threads, `node_modules/` for the Parquet addon);
+ *   threads, Deno's npm package folder for the Parquet addon);
  * - env, ffi and sys as the Parquet library needs them; `--unstable-kv` for a Deno KV state.
  *
  * Two cases cannot be scoped and say so on stderr: an asset written in `replace` or `merge`
@@ -26,6 +26,7 @@ import { parseDestination } from "../object_store/destination.ts";
 import { stateLocation } from "../state/mod.ts";
 import { postgresNetHost } from "../core/postgres_url.ts";
 import { takeQueueFlags } from "./queue_flags.ts";
+import { npmReadFolders } from "./npm_folder.ts";
 import { formatHelp } from "./args.ts";
 import { type HarvestInvocation, parseHarvestArgs, spec } from "./harvest_args.ts";
 
@@ -112,7 +113,7 @@ export function harvestPermissions(
   }
 
   const write = new Set(bucketOut ? [] : [out]);
-  const read = new Set([...write, join(root, "lib"), join(root, "node_modules")]);
+  const read = new Set([...write, join(root, "lib"), ...npmReadFolders()]);
   if (invocation.configPath !== undefined) read.add(resolve(invocation.configPath));
   if (run.logFile) write.add(dirname(resolve(run.logFile.path)));
   const state = bucketOut ? undefined : stateLocation(config.state, { out });

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseHarvestArgs } from "../../lib/cli/harvest_args.ts";
 import { HARVEST_V8_FLAGS, harvestPermissions, launchHarvest } from "../../lib/cli/harvest_task.ts";
+import { npmReadFolders } from "../../lib/cli/npm_folder.ts";
 import { startMockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
 import { capture } from "./capture.ts";
@@ -44,7 +45,7 @@ Deno.test("harvest task: network to the config's host, read and write to its out
     assertEquals(permissions.read, [
       out,
       join(ROOT, "lib"),
-      join(ROOT, "node_modules"),
+      ...npmReadFolders(),
       resolve(dir, "job.yaml"),
     ]);
     assertEquals(permissions.notes, []);
@@ -286,7 +287,7 @@ Deno.test("harvest task: a queued run into s3:// gets no local out folder (its w
     assertEquals(permissions.write, []);
     assertEquals(permissions.read, [
       join(ROOT, "lib"),
-      join(ROOT, "node_modules"),
+      ...npmReadFolders(),
       resolve(dir, "job.yaml"),
     ]);
     assertEquals(permissions.net, ["127.0.0.1:9000", "127.0.0.1:5432"]);
