@@ -12,8 +12,9 @@
  * 2. Against a mock that waits `--latency-ms 10` before each response, as an API across a
  *    network does: Tidemark with 4 key ranges (`partition: { by: OrderID, parts: 4 }`,
  *    `--workers 4`) vs 1: goal ≥ 3× faster.
- * 3. At the same latency, Tidemark with 1 key range vs a plain keep-alive GET loop (a Deno child
- *    that only parses each body for its cursor): goal ≤ 1.1×.
+ * 3. At the same latency, Tidemark with 1 key range vs a plain keep-alive GET loop (a Deno child,
+ *    `bench/get_loop.ts`, that imports nothing and only parses each body for its cursor): goal
+ *    ≤ 1.1×.
  *
  * The GET loop also runs against the mock without latency, between the first row's passes: its
  * loop alone is the mock's own time to serve the pages, one request at a time. Under the table,
@@ -34,7 +35,7 @@ import { HARVEST_V8_FLAGS } from "../lib/cli/harvest_task.ts";
 const PAGE_SIZE = 500;
 const BENCH_DIR = ".bench";
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-const SELF = fileURLToPath(new URL("./harvest.ts", import.meta.url));
+const GET_LOOP = fileURLToPath(new URL("./get_loop.ts", import.meta.url));
 const SEED_LOOP = fileURLToPath(new URL("./seed_loop.py", import.meta.url));
 const TIME = "/usr/bin/time";
 /** What `deno task harvest --show-permissions` grants this config (unscoped write: an output in
@@ -180,35 +181,12 @@ async function seedPass(url: string): Promise<Pass> {
   return { ...pass, rows: result.rows, runMs: result.ms };
 }
 
-/** A plain keep-alive GET loop in a fresh Deno child (`harvest.ts --child URL`). */
+/** A plain keep-alive GET loop in a fresh Deno child (`get_loop.ts`, which imports nothing). */
 async function getPass(url: string): Promise<Pass> {
-  const pass = await timed(Deno.execPath(), ["run", "--allow-net=127.0.0.1", SELF, "--child", url]);
+  const pass = await timed(Deno.execPath(), ["run", "--allow-net=127.0.0.1", GET_LOOP, url]);
   const lines = pass.stdout.trim().split("\n");
   const result = JSON.parse(lines[lines.length - 1]);
   return { ...pass, rows: result.rows, runMs: result.ms };
-}
-
-/**
- * The child of {@link getPass}: pages Orders, parsing each body only for its cursor; prints its
- * pages, rows and the loop's own time (without process start and exit).
- */
-async function getLoop(url: string): Promise<void> {
-  const started = performance.now();
-  let pages = 0;
-  let rows = 0;
-  let next: string | null = null;
-  do {
-    const target = new URL(`${url}/northwind/Orders.json`);
-    target.searchParams.set("_size", String(PAGE_SIZE));
-    if (next !== null) target.searchParams.set("_next", next);
-    const response = await fetch(target);
-    if (!response.ok) throw new Error(`GET ${target}: ${response.status}`);
-    const body = JSON.parse(await response.text()) as { rows: unknown[]; next: string | null };
-    pages++;
-    rows += body.rows.length;
-    next = body.next;
-  } while (next !== null);
-  console.log(JSON.stringify({ pages, rows, ms: performance.now() - started }));
 }
 
 /** Whether `python3 -c "import requests"` succeeds. */
@@ -415,7 +393,4 @@ function printReasons(seed: Pass | undefined, tide: Pass): void {
   );
 }
 
-if (import.meta.main) {
-  if (Deno.args[0] === "--child") await getLoop(Deno.args[1]);
-  else await run();
-}
+if (import.meta.main) await run();
