@@ -7,6 +7,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { yieldToEventLoop } from "../core/event_loop.ts";
 import type { HttpClient } from "../http/client.ts";
 import { resolveOutPath } from "../provenance/snapshot.ts";
 import { HttpError } from "../http/http_error.ts";
@@ -21,18 +22,6 @@ import {
   type StagedPage,
   stagePage,
 } from "./page_step.ts";
-
-// Taken at load: a turn of the event loop is not a wait, so it must not follow a fake clock.
-const setTimeoutOfLoad = globalThis.setTimeout;
-
-/**
- * Resolves after one turn of the event loop. Deno's HTTP client runs on this thread's event loop:
- * a request handed to `fetch` is written to its socket only once JavaScript yields, and a
- * microtask does not yield.
- */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeoutOfLoad(resolve, 0));
-}
 
 /** How to request the pages of an asset. */
 export interface FetchSpec {
@@ -207,7 +196,7 @@ export async function walkPartition(
       pending.catch(() => {});
       // The request goes out before this page is staged: the server works on the next page
       // while this one is (without the turn, staging delayed every request by its own time).
-      await nextTurn();
+      await yieldToEventLoop();
     }
     const page = stagePage(ctx, fetched);
     if (staged.length === 0) stagedSince = now();

@@ -1,0 +1,28 @@
+/**
+ * Yielding to the event loop in the middle of long synchronous work: a request handed to `fetch`
+ * reaches the server only once the loop runs — a microtask is not enough, `yieldToEventLoop` is.
+ */
+import { yieldToEventLoop } from "../../lib/core/event_loop.ts";
+import { assert, assertEquals } from "../assert.ts";
+
+Deno.test("event loop: a fetch reaches the server after yieldToEventLoop, not after microtasks", async () => {
+  let arrived = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    arrived++;
+    return new Response("ok");
+  });
+  try {
+    const response = fetch(`http://127.0.0.1:${server.addr.port}/`);
+    for (let i = 0; i < 100; i++) await Promise.resolve();
+    assertEquals(arrived, 0, "microtasks alone sent the request");
+    let turns = 0;
+    while (arrived === 0 && turns < 1000) {
+      await yieldToEventLoop();
+      turns++;
+    }
+    assert(arrived === 1, `the request had not arrived after ${turns} turns`);
+    assertEquals(await (await response).text(), "ok");
+  } finally {
+    await server.shutdown();
+  }
+});
