@@ -10,6 +10,7 @@
  * planned the asset, and {@link AssetOutput.finish} swaps or merges them in at the end.
  * @module
  */
+import { yieldToEventLoop } from "../core/event_loop.ts";
 import { join, relative } from "node:path";
 import type { OutputConfig, WriteModeName } from "../config/schema.ts";
 import { safePathSegment } from "../provenance/snapshot.ts";
@@ -176,6 +177,9 @@ export class AssetOutput {
       // thread: ~50 MB less peak memory). Only what it cannot write (Snappy) goes to polars,
       // and then on the shared Parquet thread, so this thread keeps fetching and parsing.
       thread: "worker",
+      // A batch takes tens of milliseconds to cast and encode: between its columns this thread's
+      // event loop runs, so the next page's request goes out and its response is read meanwhile.
+      pause: yieldToEventLoop,
       // The raw-load `id` is the record's key when it has a single-column one.
       ...(raw && this.#options.primaryKey?.length === 1
         ? { idField: this.#options.primaryKey[0] }

@@ -70,6 +70,12 @@ export interface SinkOptions {
    */
   compressor?: (page: Uint8Array) => Promise<Uint8Array>;
   /**
+   * Awaited between the columns of a batch while it is cast and encoded (the TypeScript encoder):
+   * a caller whose thread has other work — a harvest's next request and response — gets it done
+   * in between, instead of after the whole batch. @default none: a batch is written in one go
+   */
+  pause?: () => Promise<void>;
+  /**
    * Parquet and raw written by polars (Snappy; zstd and none go through the TypeScript encoder
    * on the caller's thread, see `parquet_writer.ts`): where frames are built, compressed and
    * written — on the caller's thread (`main`) or on the process's shared Parquet thread
@@ -228,6 +234,7 @@ function createWriter(options: SinkOptions): PartWriter {
         rowGroupRows: options.rowGroupRows,
         thread: options.thread,
         compressor: options.compressor,
+        pause: options.pause,
       });
   }
 }
@@ -361,11 +368,18 @@ class PartitionedSink implements Sink {
     if (length === 0) return [];
     this.#checkPartitionColumns(partitionSource);
     const schema = extendSchema(this.#schema, columns, this.#declared);
-    const typed: TypedColumn[] = Object.entries(schema).map(([name, type]) => {
+    const typed: TypedColumn[] = [];
+    for (const [name, type] of Object.entries(schema)) {
       const values = columns[name];
-      if (values === undefined) return nullColumn(name, type, length);
-      return castColumn(name, values.length === length ? values : values.slice(0, length), type);
-    });
+      typed.push(
+        values === undefined ? nullColumn(name, type, length) : castColumn(
+          name,
+          values.length === length ? values : values.slice(0, length),
+          type,
+        ),
+      );
+      await this.#options.pause?.();
+    }
     const groups = groupByPartition(this.#specs, {
       columns: partitionSource,
       length,

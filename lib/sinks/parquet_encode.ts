@@ -726,6 +726,46 @@ export async function encodeParquetPiecesWith(
   return assembleParquet(columns, draft, bodies, "zstd");
 }
 
+/**
+ * {@link encodeParquetPieces} in steps, awaiting `pause` after each column chunk is encoded and
+ * after each few pages are compressed: a 10 000-row batch takes tens of milliseconds, and a caller
+ * whose thread also serves requests (a harvest's next page) lets them run in between instead of
+ * holding them for the whole batch. The same bytes as {@link encodeParquetPieces}.
+ *
+ * @example
+ * ```ts
+ * import { encodeParquetPiecesPausing } from "./parquet_encode.ts";
+ * const pieces = await encodeParquetPiecesPausing([
+ *   { name: "id", type: "int64", values: Float64Array.of(1, 2), valid: null },
+ * ], 2, {}, () => new Promise((resolve) => setTimeout(resolve, 0)));
+ * ```
+ */
+export async function encodeParquetPiecesPausing(
+  columns: readonly VectorColumn[],
+  length: number,
+  options: ParquetEncodeOptions,
+  pause: () => Promise<void>,
+): Promise<Uint8Array[]> {
+  const compression = options.compression ?? "zstd";
+  const steps = draftSteps(columns, length, options.rowGroupRows);
+  let step = steps.next();
+  while (!step.done) {
+    await pause();
+    step = steps.next();
+  }
+  const draft = step.value;
+  const bodies: Uint8Array[] = [];
+  for (const page of draft.pages) {
+    if (compression !== "zstd") {
+      bodies.push(page);
+      continue;
+    }
+    bodies.push(zstdCompressSync(page));
+    if (bodies.length % 4 === 0) await pause();
+  }
+  return assembleParquet(columns, draft, bodies, compression);
+}
+
 /** Every column chunk's pages of every row group, before compression. */
 interface Draft {
   groups: { start: number; end: number; columns: ColumnPages[] }[];
@@ -736,18 +776,31 @@ interface Draft {
 function draftParquet(
   columns: readonly VectorColumn[],
   length: number,
-  rowGroupRows = 100_000,
+  rowGroupRows?: number,
 ): Draft {
+  const steps = draftSteps(columns, length, rowGroupRows);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/** {@link draftParquet} one column chunk at a time: it yields after each, returns the draft. */
+function* draftSteps(
+  columns: readonly VectorColumn[],
+  length: number,
+  rowGroupRows = 100_000,
+): Generator<void, Draft> {
   const groupRows = Math.max(1, rowGroupRows);
   const layouts = columns.map((c) => layoutOf(c.type));
   const groups: Draft["groups"] = [];
   for (let start = 0; start < length || (start === 0 && groups.length === 0); start += groupRows) {
     const end = Math.min(length, start + groupRows);
-    groups.push({
-      start,
-      end,
-      columns: columns.map((c, k) => columnPages(c, layouts[k], start, end)),
-    });
+    const chunks: ColumnPages[] = [];
+    for (let k = 0; k < columns.length; k++) {
+      chunks.push(columnPages(columns[k], layouts[k], start, end));
+      yield;
+    }
+    groups.push({ start, end, columns: chunks });
     if (length === 0) break;
   }
   return { groups, pages: groups.flatMap((g) => g.columns.flatMap((c) => c.raw)) };

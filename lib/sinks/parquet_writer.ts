@@ -23,7 +23,11 @@
 import { createHash } from "node:crypto";
 import { writePiecesAtomic } from "../core/atomic_file.ts";
 import { parquetEngine } from "./ffi.ts";
-import { encodeParquetPieces, encodeParquetPiecesWith } from "./parquet_encode.ts";
+import {
+  encodeParquetPieces,
+  encodeParquetPiecesPausing,
+  encodeParquetPiecesWith,
+} from "./parquet_encode.ts";
 import type { PartTarget, PartWriter, WrittenPart } from "./part_writer.ts";
 import type { TypedColumn } from "./column_types.ts";
 import { fromTypedColumn, type VectorColumn } from "./vectors.ts";
@@ -46,6 +50,8 @@ export interface ParquetWriterOptions {
   thread?: "main" | "worker";
   /** Compresses a zstd page of a vector batch elsewhere (see `SinkOptions.compressor`). */
   compressor?: (page: Uint8Array) => Promise<Uint8Array>;
+  /** Awaited between the column chunks the TypeScript encoder writes (see `SinkOptions.pause`). */
+  pause?: () => Promise<void>;
 }
 
 /**
@@ -100,6 +106,13 @@ export function createParquetPartWriter(options: ParquetWriterOptions = {}): Par
     const codec = compression === "none" ? "none" : "zstd";
     const pieces = codec === "zstd" && options.compressor
       ? await encodeParquetPiecesWith(columns, length, { rowGroupRows }, options.compressor)
+      : options.pause
+      ? await encodeParquetPiecesPausing(
+        columns,
+        length,
+        { compression: codec, rowGroupRows },
+        options.pause,
+      )
       : encodeParquetPieces(columns, length, { compression: codec, rowGroupRows });
     const { bytes, sha256 } = await writePartAtomic(target.path, pieces);
     return { ...target, rows: length, bytes, sha256, complete: true };

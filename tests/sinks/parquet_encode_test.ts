@@ -3,11 +3,15 @@
  * without nulls, dictionary-encoded text, decimals of every physical width, integers beyond
  * 2^53, row groups and codecs; and which writer a sink gives column vectors.
  */
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import zlib from "node:zlib";
-import { encodeParquet, encodeParquetPiecesWith } from "../../lib/sinks/parquet_encode.ts";
+import {
+  encodeParquet,
+  encodeParquetPiecesPausing,
+  encodeParquetPiecesWith,
+} from "../../lib/sinks/parquet_encode.ts";
 import type { VectorColumn } from "../../lib/sinks/vectors.ts";
 import { parquetDtypes, parquetRows } from "./read_back.ts";
 import { readParquetFooter } from "./parquet_footer.ts";
@@ -209,6 +213,64 @@ Deno.test("pages compressed elsewhere (their buffers taken) make the same file",
     assertEquals(parquetRows(path).length, 4);
   });
 });
+
+Deno.test("an encoding that pauses between column chunks makes the same file, pausing after each", async () => {
+  for (const [compression, rowGroupRows] of [["zstd", 3], ["none", 100]] as const) {
+    const local = encodeParquet(columns(), 4, { compression, rowGroupRows });
+    let pauses = 0;
+    const pieces = await encodeParquetPiecesPausing(
+      columns(),
+      4,
+      { compression, rowGroupRows },
+      () => {
+        pauses++;
+        return Promise.resolve();
+      },
+    );
+    assertEquals(concat(pieces), local);
+    // One pause after each column chunk of each row group (4 rows in groups of 3: two groups).
+    const groups = Math.ceil(4 / rowGroupRows);
+    assert(pauses >= columns().length * groups, `${pauses} pauses`);
+  }
+});
+
+Deno.test("a sink given a pause awaits it between the columns of a batch, and writes what it would without", async () => {
+  await withDir(async (dir) => {
+    const rows = Array.from(
+      { length: 50 },
+      (_, i) => ({ id: i, name: `n${i % 7}`, at: "2024-05-06" }),
+    );
+    let pauses = 0;
+    const paused = await openSink(join(dir, "paused"), {
+      format: "parquet",
+      runId: "r1",
+      pause: () => {
+        pauses++;
+        return Promise.resolve();
+      },
+    });
+    await paused.writeRows(rows, { key: "a" });
+    await paused.close();
+    const plain = await openSink(join(dir, "plain"), { format: "parquet", runId: "r1" });
+    await plain.writeRows(rows, { key: "a" });
+    await plain.close();
+    assert(pauses >= 3, `${pauses} pauses`);
+    assertEquals(
+      await Deno.readFile(join(dir, "paused", "part-r1-a.parquet")),
+      await Deno.readFile(join(dir, "plain", "part-r1-a.parquet")),
+    );
+  });
+});
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, at);
+    at += piece.length;
+  }
+  return bytes;
+}
 
 Deno.test("a sink with FFI writes zstd vectors with this encoder and Snappy ones through polars", async () => {
   await withDir(async (dir) => {
