@@ -88,6 +88,9 @@ export interface RetryEvent {
 }
 
 const TIMEOUT = Symbol("attempt timeout");
+// The reason an attempt's timer is cancelled with once the attempt is over: without one, every
+// abort builds a DOMException (with its stack) that nothing reads.
+const ATTEMPT_OVER = Symbol("attempt over");
 
 /** A body above the configured limit: never retried (the next attempt gets the same body). */
 class BodyTooLarge extends Error {
@@ -197,7 +200,7 @@ async function sendOnce(url: string, init: RequestInit, ctx: SendContext): Promi
       response,
     });
   } finally {
-    stopTimer.abort();
+    stopTimer.abort(ATTEMPT_OVER);
     ctx.signal?.removeEventListener("abort", onOuterAbort);
   }
 }
