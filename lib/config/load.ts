@@ -9,11 +9,11 @@
  * holding `: ` or `#` cannot change the document's structure.
  * @module
  */
-import { LineCounter, parseDocument } from "yaml";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { configSha256 } from "../core/stamps.ts";
 import { formatIssues, formatPath, invalidConfig } from "./errors.ts";
 import { type Config, type ConfigInput, configSchema } from "./schema.ts";
+import { parseYaml } from "./yaml.ts";
 
 /** Environment variables as a plain object (tests inject one; the CLI passes `Deno.env.toObject()`). */
 export type Env = Record<string, string | undefined>;
@@ -88,23 +88,10 @@ export function parseConfig(
 ): LoadedConfig {
   const source = options.source ?? "config";
   const { text: tokenized, refs } = tokenizeEnv(text, source);
-  const lines = new LineCounter();
-  const doc = parseDocument(tokenized, {
-    prettyErrors: false,
-    uniqueKeys: true,
-    lineCounter: lines,
-  });
-  if (doc.errors.length) {
-    throw invalidConfig(
-      doc.errors.map((e) => {
-        // Tokens keep every `${…}` on its line, so line numbers match the file.
-        const { line, col } = lines.linePos(e.pos[0]);
-        return { path: `line ${line}, column ${col}`, message: yamlMessage(e.message) };
-      }),
-      `YAML in ${source}`,
-    );
-  }
-  const document = doc.toJS({ maxAliasCount: 100 });
+  // Tokens keep every `${…}` on its line, so the lines and columns of YAML errors match the file.
+  const parsed = parseYaml(tokenized);
+  if (!parsed.ok) throw invalidConfig(parsed.issues, `YAML in ${source}`);
+  const document = parsed.value;
   if (document === null || typeof document !== "object" || Array.isArray(document)) {
     throw invalidConfig(
       [{ path: "", message: "expected a mapping at the top (name:, base_url:, assets:)" }],
@@ -338,12 +325,6 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
   }
   return value;
-}
-
-function yamlMessage(message: string): string {
-  // The yaml package appends " at line L, column C:" and a code excerpt; the path says where.
-  const first = message.split(/ at line \d+, column \d+/)[0];
-  return first.charAt(0).toLowerCase() + first.slice(1);
 }
 
 /**

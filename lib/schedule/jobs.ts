@@ -15,10 +15,10 @@
  * @module
  */
 import { dirname, isAbsolute, join } from "node:path";
-import { parse } from "yaml";
 import { z } from "zod";
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "../config/load.ts";
 import { formatIssues } from "../config/errors.ts";
+import { parseYaml } from "../config/yaml.ts";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { cronSchedule } from "./cron.ts";
 import type { SchedulableJob } from "./schedule.ts";
@@ -345,11 +345,8 @@ async function readYaml(path: string): Promise<unknown> {
       : (error as Error).message;
     throw new ConfigError(`cannot read schedule config ${path}: ${why}`);
   }
-  try {
-    return parse(text);
-  } catch {
-    return null; // not YAML: loadConfig reports it with line numbers
-  }
+  const parsed = parseYaml(text);
+  return parsed.ok ? parsed.value : null; // not YAML: loadConfig reports it with line numbers
 }
 
 function scheduleError(path: string, issues: ConfigIssue[]): ConfigError {

@@ -212,7 +212,7 @@ const CASES: { name: string; text: string; issues: ConfigIssue[] }[] = [
   {
     name: "duplicate YAML keys name the line and column",
     text: "name: x\nname: y\n",
-    issues: [{ path: "line 2, column 1", message: "map keys must be unique" }],
+    issues: [{ path: "line 2, column 1", message: "duplicated mapping key" }],
   },
   {
     name: "a PostgreSQL state backend without its URL",
