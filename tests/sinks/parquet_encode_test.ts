@@ -13,6 +13,7 @@ import {
   encodeParquetPiecesWith,
 } from "../../lib/sinks/parquet_encode.ts";
 import type { VectorColumn } from "../../lib/sinks/vectors.ts";
+import { concatBytes } from "../../lib/core/bytes.ts";
 import { parquetDtypes, parquetRows } from "./read_back.ts";
 import { readParquetFooter } from "./parquet_footer.ts";
 import { tempFolders } from "../temp_dir.ts";
@@ -200,13 +201,7 @@ Deno.test("pages compressed elsewhere (their buffers taken) make the same file",
       const moved = structuredClone(page, { transfer: [page.buffer as ArrayBuffer] });
       return Promise.resolve(zlib.zstdCompressSync(moved) as Uint8Array);
     };
-    const pieces = await encodeParquetPiecesWith(columns(), 4, {}, elsewhere);
-    const bytes = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const piece of pieces) {
-      bytes.set(piece, at);
-      at += piece.length;
-    }
+    const bytes = concatBytes(await encodeParquetPiecesWith(columns(), 4, {}, elsewhere));
     assertEquals(bytes, local);
     const path = join(dir, "elsewhere.parquet");
     await Deno.writeFile(path, bytes);
@@ -227,7 +222,7 @@ Deno.test("an encoding that pauses between column chunks makes the same file, pa
         return Promise.resolve();
       },
     );
-    assertEquals(concat(pieces), local);
+    assertEquals(concatBytes(pieces), local);
     // One pause after each column chunk of each row group (4 rows in groups of 3: two groups).
     const groups = Math.ceil(4 / rowGroupRows);
     assert(pauses >= columns().length * groups, `${pauses} pauses`);
@@ -261,16 +256,6 @@ Deno.test("a sink given a pause awaits it between the columns of a batch, and wr
     );
   });
 });
-
-function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, at);
-    at += piece.length;
-  }
-  return bytes;
-}
 
 Deno.test("a sink with FFI writes zstd vectors with this encoder and Snappy ones through polars", async () => {
   await withDir(async (dir) => {
