@@ -163,9 +163,20 @@ export function materialize(db: DatabaseSync, prepared: PreparedSqliteQuery): vo
  * copy over and over (pages are read ahead).
  */
 export type SqlitePage =
-  | { kind: "json"; length: number; columns: (Uint8Array | Float64Array)[] }
+  | { kind: "json"; length: number; columns: (Uint8Array | Float64Array | SqliteTextColumn)[] }
   | { kind: "rows"; length: number; rows: unknown[][] }
   | { kind: "values"; length: number; columns: unknown[][] };
+
+/**
+ * A page's column of texts and nulls only, from `sqlite_stream.ts`: the texts joined as UTF-8,
+ * and each one's length in UTF-16 units, -1 for a null.
+ */
+export interface SqliteTextColumn {
+  /** The texts, one after the other. */
+  text: Uint8Array;
+  /** Each row's text length, -1 for null. */
+  lengths: Int32Array;
+}
 
 /**
  * The materialized result, `pageRows` rows at a time (see the module notes); drops the table
@@ -231,8 +242,12 @@ export function* readPages(
 export function decodePage(page: SqlitePage, width: number): unknown[][] {
   if (page.kind === "json") {
     // A column of numbers only comes as doubles (`sqlite_stream.ts`): indexed as an array.
-    return page.columns.map((bytes) =>
-      bytes instanceof Float64Array ? bytes as unknown as unknown[] : JSON.parse(utf8.decode(bytes))
+    return page.columns.map((column) =>
+      column instanceof Float64Array
+        ? column as unknown as unknown[]
+        : column instanceof Uint8Array
+        ? JSON.parse(utf8.decode(column))
+        : decodeTextColumn(column)
     );
   }
   if (page.kind === "values") return page.columns;
@@ -242,4 +257,22 @@ export function decodePage(page: SqlitePage, width: number): unknown[][] {
     for (let c = 0; c < width; c++) columns[c][r] = row[c];
   }
   return columns;
+}
+
+/** A {@link SqliteTextColumn}'s values: its text cut at the lengths, null where -1. */
+function decodeTextColumn(column: SqliteTextColumn): (string | null)[] {
+  const text = utf8.decode(column.text);
+  const lengths = column.lengths;
+  const values = new Array<string | null>(lengths.length);
+  let at = 0;
+  for (let r = 0; r < lengths.length; r++) {
+    const length = lengths[r];
+    if (length < 0) {
+      values[r] = null;
+    } else {
+      values[r] = text.substring(at, at + length);
+      at += length;
+    }
+  }
+  return values;
 }

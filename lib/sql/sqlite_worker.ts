@@ -10,7 +10,7 @@
 /// <reference lib="deno.worker" />
 import type { DatabaseSync } from "node:sqlite";
 import { SqlError } from "../core/errors.ts";
-import { openSqliteDatabase, prepareSqliteQuery } from "./sqlite_read.ts";
+import { openSqliteDatabase, prepareSqliteQuery, type SqliteTextColumn } from "./sqlite_read.ts";
 import { streamPages, takeCredit } from "./sqlite_stream.ts";
 import type { WorkerReply, WorkerRequest } from "./sqlite_source.ts";
 
@@ -30,7 +30,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
         // A JSON page's column buffers move to the consumer (each has a buffer of its own).
         reply(
           { type: "page", page },
-          page.kind === "json" ? page.columns.map((bytes) => bytes.buffer as ArrayBuffer) : [],
+          page.kind === "json" ? page.columns.flatMap(columnBuffers) : [],
         );
       });
       reply({ type: "done" });
@@ -41,6 +41,14 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     }
   }
 };
+
+/** The buffers of a JSON page's column, each its own. */
+function columnBuffers(column: Uint8Array | Float64Array | SqliteTextColumn): ArrayBuffer[] {
+  if (column instanceof Uint8Array || column instanceof Float64Array) {
+    return [column.buffer as ArrayBuffer];
+  }
+  return [column.text.buffer as ArrayBuffer, column.lengths.buffer as ArrayBuffer];
+}
 
 function fail(error: unknown): void {
   reply({ type: "error", message: (error as Error).message, sql: error instanceof SqlError });
