@@ -650,8 +650,16 @@ class TextWriter extends ColumnWriter {
   ): void {
     const cells = page.columns[c];
     const converter = this.fallback?.converter;
+    // Text repeats row after row (a sorted date, an order's lines): the same string, when the
+    // source hands it over as the same string, is looked up once.
+    let lastValue: unknown = undefined;
+    let lastCode = 0;
     for (let r = from; r < to; r++, at++) {
       const value = cells[r];
+      if (value === lastValue && lastCode !== 0 && this.#codes !== null) {
+        this.#codes[at] = lastCode;
+        continue;
+      }
       let text: string | null;
       if (value === null || value === undefined) {
         this.checkNull(at, page, r, rejects);
@@ -701,6 +709,10 @@ class TextWriter extends ColumnWriter {
           }
         }
         codes[at] = code;
+        if (typeof value === "string" && !this.scan) {
+          lastValue = value;
+          lastCode = code;
+        }
       } else {
         this.#plain![at] = text;
       }

@@ -169,12 +169,12 @@ export type SqlitePage =
 
 /**
  * A page's column of texts and nulls only, from `sqlite_stream.ts`: the texts joined as UTF-8,
- * and each one's length in UTF-16 units, -1 for a null.
+ * and each one's length in UTF-16 units, -1 for a null, -2 for the row before's text again.
  */
 export interface SqliteTextColumn {
   /** The texts, one after the other. */
   text: Uint8Array;
-  /** Each row's text length, -1 for null. */
+  /** Each row's text length, -1 for null, -2 for the same text as the row before. */
   lengths: Int32Array;
 }
 
@@ -259,20 +259,25 @@ export function decodePage(page: SqlitePage, width: number): unknown[][] {
   return columns;
 }
 
-/** A {@link SqliteTextColumn}'s values: its text cut at the lengths, null where -1. */
+/**
+ * A {@link SqliteTextColumn}'s values: its text cut at the lengths, null where -1, the row
+ * before's very string where -2.
+ */
 function decodeTextColumn(column: SqliteTextColumn): (string | null)[] {
   const text = utf8.decode(column.text);
   const lengths = column.lengths;
   const values = new Array<string | null>(lengths.length);
   let at = 0;
+  let previous: string | null = null;
   for (let r = 0; r < lengths.length; r++) {
     const length = lengths[r];
-    if (length < 0) {
-      values[r] = null;
-    } else {
-      values[r] = text.substring(at, at + length);
+    if (length === -1) {
+      previous = null;
+    } else if (length !== -2) {
+      previous = text.substring(at, at + length);
       at += length;
     }
+    values[r] = previous;
   }
   return values;
 }

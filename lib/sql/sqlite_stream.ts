@@ -176,25 +176,30 @@ class PageBuilder {
 }
 
 /**
- * Texts and nulls as one UTF-8 text and each value's length in UTF-16 units (-1: null), cut
- * apart again by {@link decodeTextColumn}: joining copies the characters once, where
- * `JSON.stringify` looks at each for escapes (and `JSON.parse` again on the other side).
- * Exact: strings from SQLite are well-formed UTF-16 (node:sqlite replaces invalid UTF-8), so
- * UTF-8 carries them unchanged.
+ * Texts and nulls as one UTF-8 text and each value's length in UTF-16 units (-1: null, -2: the
+ * same text as the row before), cut apart again by `decodePage`: joining copies the characters
+ * once, where `JSON.stringify` looks at each for escapes (and `JSON.parse` again on the other
+ * side), and a text repeated row after row (a sorted date, an order's customer) is sent once and
+ * comes out as the same string, which the chunker then looks up once. Exact: strings from SQLite
+ * are well-formed UTF-16 (node:sqlite replaces invalid UTF-8), so UTF-8 carries them unchanged.
  */
 function textColumn(texts: (string | null)[], length: number): SqliteTextColumn {
   const lengths = new Int32Array(length);
+  const parts: string[] = [];
+  let previous: string | null = null;
   for (let r = 0; r < length; r++) {
     const text = texts[r];
     if (text === null) {
       lengths[r] = -1;
-      texts[r] = "";
+    } else if (text === previous) {
+      lengths[r] = -2;
     } else {
       lengths[r] = text.length;
+      parts.push(text);
     }
+    previous = text;
   }
-  if (texts.length !== length) texts.length = length;
-  return { text: utf8.encode(texts.join("")), lengths };
+  return { text: utf8.encode(parts.join("")), lengths };
 }
 
 /**

@@ -81,6 +81,20 @@ Deno.test("text comes back exactly: empty, quotes, newlines, accents and astral 
   }
 });
 
+Deno.test("a text repeated row after row is sent once and comes back as the same string", () => {
+  const [page] = pagesOf(
+    `SELECT column1 FROM (VALUES ('a'), ('a'), (NULL), ('a'), ('bb'), ('bb'), ('a'))`,
+    1,
+    8,
+  );
+  if (page.kind !== "json") throw new Error(`a ${page.kind} page`);
+  const column = page.columns[0];
+  if (column instanceof Uint8Array || column instanceof Float64Array) throw new Error("not text");
+  assertEquals(column.lengths, Int32Array.of(1, -2, -1, 1, 2, -2, 1));
+  assertEquals(new TextDecoder().decode(column.text), "aabba");
+  assertEquals(decodePage(page, 1), [["a", "a", null, "a", "bb", "bb", "a"]]);
+});
+
 Deno.test("-0 and infinities: exact as doubles; a page mixing them with text comes as its values", () => {
   const [doubles] = pagesOf(`SELECT column1 FROM (VALUES (-0.0), (1e999), (-1e999), (2.5))`, 1, 8);
   assertEquals(doubles.kind, "json");
