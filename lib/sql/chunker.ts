@@ -349,6 +349,11 @@ class IntegerWriter extends ColumnWriter {
       let cell: number | bigint | undefined;
       if (value === lastText) {
         cell = lastValue;
+        // The common case of a run (a sorted date's rows): no conversion, no call.
+        if (typeof cell === "number" && values instanceof Float64Array) {
+          values[at] = cell;
+          continue;
+        }
       } else {
         // Text dates repeat row after row (sorted results): convert each run once.
         const converted = convert(value);
