@@ -320,6 +320,13 @@ class IntegerWriter extends ColumnWriter {
     rejects: Rejects,
   ): void {
     const cells = page.columns[c];
+    if (cells instanceof Float64Array && !this.convertAll) {
+      // A page column of doubles (`sqlite_stream.ts`): integers copy over in a loop of their
+      // own; the first value that is not one goes on through the general loop below.
+      const skipped = this.#fillIntegers(cells, from, to, at);
+      from += skipped;
+      at += skipped;
+    }
     const convert = this.fallback.converter.convert;
     let lastText: unknown = undefined;
     let lastValue: number | bigint | undefined = undefined;
@@ -369,6 +376,18 @@ class IntegerWriter extends ColumnWriter {
       }
       this.#set(at, cell);
     }
+  }
+  /** Copies the safe integers of `cells[from..to)` from `at` on; returns how many there were. */
+  #fillIntegers(cells: Float64Array, from: number, to: number, at: number): number {
+    const values = this.#values;
+    if (!(values instanceof Float64Array)) return 0;
+    let r = from;
+    for (; r < to; r++) {
+      const value = cells[r];
+      if (!Number.isSafeInteger(value)) break;
+      values[at + r - from] = value;
+    }
+    return r - from;
   }
   #reason(value: unknown): string {
     return this.fallback.converter.explain(value) + this.fallback.context;
@@ -425,6 +444,11 @@ class FloatWriter extends ColumnWriter {
   ): void {
     const cells = page.columns[c];
     const values = this.#values;
+    if (cells instanceof Float64Array) {
+      // A page column of doubles (`sqlite_stream.ts`): numbers only, copied as they are.
+      values.set(cells.subarray(from, to), at);
+      return;
+    }
     for (let r = from; r < to; r++, at++) {
       const value = cells[r];
       if (typeof value === "number") {
