@@ -174,7 +174,12 @@ function sqlite3Dump(db: string, csv: string): Promise<Measure> {
  * what an extraction costs whatever its rows (process, reader thread, modules, state,
  * manifest, report).
  */
-async function tidemarkExtract(db: string, out: string, start = START): Promise<Measure> {
+async function tidemarkExtract(
+  db: string,
+  out: string,
+  start = START,
+  sampleThreads = false,
+): Promise<Measure> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   const args = [
     "--db",
@@ -192,7 +197,12 @@ async function tidemarkExtract(db: string, out: string, start = START): Promise<
   ];
   // Exactly what `deno task extract` runs: its entry point, permissions and V8 flags.
   const { flags } = extractPermissions(args);
-  return measure(Deno.execPath(), ["run", ...flags, EXTRACT_MAIN, ...args], undefined, true);
+  return measure(
+    Deno.execPath(),
+    ["run", ...flags, EXTRACT_MAIN, ...args],
+    undefined,
+    sampleThreads,
+  );
 }
 
 async function readTimes(db: string): Promise<ReadTimes> {
@@ -228,14 +238,6 @@ function rowCount(db: string): number {
   } finally {
     conn.close();
   }
-}
-
-/** The thread split of the run closest to the median that has one. */
-function threadSplit(runs: Measure[], median: Measure): Record<string, number> | undefined {
-  return runs
-    .filter((m) => m.threads && Object.keys(m.threads).length > 0)
-    .sort((a, b) => Math.abs(a.seconds - median.seconds) - Math.abs(b.seconds - median.seconds))[0]
-    ?.threads;
 }
 
 /** Runs the benchmark and prints its table, goals and reasons. */
@@ -278,6 +280,14 @@ export async function run(): Promise<void> {
     fixedRuns.push(await tidemarkExtract(dbs.get(GOAL_SCALE)!, out, "9999-01-01"));
   }
   const fixed = summarize(fixedRuns);
+  // CPU by thread from a run of its own: sampling /proc spawns processes ten times a second,
+  // which would slow the timed runs (and only Tidemark's) on a machine of two cores.
+  const sampled = await tidemarkExtract(
+    dbs.get(GOAL_SCALE)!,
+    join(DIR, `out-${GOAL_SCALE}`),
+    START,
+    true,
+  );
 
   const dump = new Map([...dumps].map(([scale, runs]) => [scale, summarize(runs)]));
   const extract = new Map([...extracts].map(([scale, runs]) => [scale, summarize(runs)]));
@@ -337,7 +347,9 @@ export async function run(): Promise<void> {
   }
   console.log("");
   const us = (seconds: number) => (seconds / reads.rows * 1e6).toFixed(2);
-  const split = threadSplit(extracts.get(GOAL_SCALE)!, extract.get(GOAL_SCALE)!);
+  const split = sampled.threads && Object.keys(sampled.threads).length > 0
+    ? sampled.threads
+    : undefined;
   const top = split
     ? Object.entries(split).sort((a, b) => b[1] - a[1]).slice(0, 4)
       .map(([name, cpu]) => `${name} ${cpu.toFixed(2)} s`).join(", ")
@@ -377,7 +389,7 @@ export async function run(): Promise<void> {
       "compressed with zstd level 1 (twice as fast as level 3 here, files about 10 % larger). " +
       "Polars is not used: it needs the columns re-encoded as Arrow, copies them and keeps " +
       "them until a GC — tens of MB and a few hundred ms more per million rows. CPU by " +
-      `thread, median run: ${top}` +
+      `thread (a run of its own, sampled): ${top}` +
       (sqliteCpu ? `; sqlite3 itself ${sqliteCpu.toFixed(2)} s.` : "."),
   );
   const goal = extract.get(GOAL_SCALE)!;
