@@ -361,15 +361,20 @@ export async function run(): Promise<void> {
       "join and sort, as in the sqlite3 shell). StatementSync.iterate() costs " +
       `${us(reads.iterateSeconds)} µs/row (query included), one call into SQLite per row. ` +
       "Instead the reader thread runs the query with an aggregate function of ours that " +
-      "gathers 4096 rows a page as one JSON array per column (doubles for a column of numbers " +
-      "only) and hands each page over while " +
+      "gathers 4096 rows a page, by column: doubles written as the rows come for a column of " +
+      "numbers only, the texts joined as UTF-8 with their lengths for a column of text and " +
+      "nulls (a text repeated from the row before sent once: a sorted date, an order's " +
+      "customer), JSON for any other mix — and hands each page over while " +
       `the query runs: ${reads.streamSeconds.toFixed(2)} s, ` +
-      `${us(reads.streamSeconds - reads.querySeconds)} µs/row beyond the query, + JSON.parse ` +
-      `${us(reads.parseSeconds)} µs/row on the main thread. Running the query into a temporary ` +
+      `${us(reads.streamSeconds - reads.querySeconds)} µs/row beyond the query, most of it ` +
+      "node:sqlite making each row's values for the call (JSON for every column cost 0.1–0.15 " +
+      "µs/row more here, + JSON.parse " +
+      `${us(reads.parseSeconds)} µs/row on the main thread; SQLite's own json_array() per row ` +
+      "is slower than the values). Running the query into a temporary " +
       `table first (${reads.fillSeconds.toFixed(2)} s, as the inline source does) and reading ` +
       `it back with json_group_array() (${us(reads.jsonSeconds)} µs/row) would make every row ` +
-      "wait for the whole result. Each column's JSON moves to the main thread as bytes, " +
-      "without a copy, and waits there outside the heap; at most 16 pages wait (the reader " +
+      "wait for the whole result. Each column's buffers move to the main thread without a " +
+      "copy and wait there outside the heap; at most 16 pages wait (the reader " +
       "blocks on a shared counter), so memory does not grow with the result. A query failing " +
       "part-way fails the run, and the parts written from its first pages are removed.",
   );
@@ -383,10 +388,13 @@ export async function run(): Promise<void> {
       "the main thread loads the extractor while the query sorts.",
   );
   console.log(
-    "- Threads: the reader thread runs SQLite and builds the JSON pages. The main thread " +
-      "parses pages into typed columns (Float64Array, Int32Array days, µs timestamps, " +
-      "dictionary-coded text) and encodes Parquet from them in TypeScript, its pages " +
-      "compressed with zstd level 1 (twice as fast as level 3 here, files about 10 % larger). " +
+    "- Threads: the reader thread runs SQLite and builds the pages. The main thread " +
+      "turns pages into typed columns (Float64Array, Int32Array days, µs timestamps, " +
+      "dictionary-coded text; a column of doubles copied in one call) and encodes Parquet " +
+      "from them in TypeScript, its pages compressed with zstd level 1 (twice as fast as " +
+      "level 3 here, files about 10 % larger; negative levels no faster). A part's raw pages " +
+      "are laid in memory reused from part to part: fresh buffers (megabytes per part) cost " +
+      "more in page faults than the encoding itself, about 15 % of the run's CPU. " +
       "Polars is not used: it needs the columns re-encoded as Arrow, copies them and keeps " +
       "them until a GC — tens of MB and a few hundred ms more per million rows. CPU by " +
       `thread (a run of its own, sampled): ${top}` +
@@ -404,12 +412,16 @@ export async function run(): Promise<void> {
   );
   if (dumpGoal) {
     console.log(
-      "- What is left: once rows flow the reader thread is the busier one — about half of " +
-        "its time per row is node:sqlite calling our function with the row's values, the rest " +
-        "gathering them into pages — and the fixed part (modules such as zod, the state " +
-        "database, fsyncs of manifest, state and report) is a large share at this size. Wall " +
-        "times are this machine's as it is: when other processes load it, they stretch for " +
-        "both, Tidemark's two threads more than sqlite3's one, and CPU seconds compare better.",
+      "- What is left: once rows flow both threads are busy — the reader a little more, " +
+        "most of its time per row node:sqlite calling our function with the row's values " +
+        "(about 0.2 µs a call with no value at all); the main thread's biggest items are zstd, " +
+        "partitioning by year and the Parquet pages, each a few tens of ms. The fixed part " +
+        "(the process and the reader thread starting, about 0.15 s before the query runs; " +
+        "fsyncs of parts, manifest, state and report after the last row) is a large share at " +
+        "this size. Wall times are this machine's as it is: when other processes load it, " +
+        "they stretch for both, Tidemark's two threads more than sqlite3's one, and CPU " +
+        "seconds compare better. The timed runs are not sampled (the thread split comes from " +
+        "a run of its own).",
     );
   }
   console.log(

@@ -155,8 +155,9 @@ export function materialize(db: DatabaseSync, prepared: PreparedSqliteQuery): vo
 }
 
 /**
- * A page of the result: one JSON array per column as UTF-8 bytes, or doubles for a column of
- * numbers only (decode with {@link decodePage}), or, for a page JSON cannot carry exactly, the rows as `all()` returns
+ * A page of the result: by column, one JSON array as UTF-8 bytes, doubles for a column of
+ * numbers only, or joined text for a column of text and nulls ({@link SqliteTextColumn}; decode
+ * with {@link decodePage}); or, for a page JSON cannot carry exactly, the rows as `all()` returns
  * them (`readPages`) or its column values (`streamPages` in `sqlite_stream.ts`). Bytes rather
  * than text: each column's own buffer moves to the consuming thread without a copy, and pages
  * waiting there sit outside its heap, which its young-generation collections would otherwise
