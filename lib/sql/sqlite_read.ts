@@ -43,6 +43,8 @@ const RESULT_TABLE = "temp.tidemark_result";
 /** A JSON number that may be an integer beyond 2^53 (see the module notes). */
 const WIDE_NUMBER = /[[,]-?\d{16}/;
 const utf8 = new TextDecoder();
+/** For joined texts: a text may begin with U+FEFF, which a default decoder would drop. */
+const utf8Texts = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * The {@link TypeHint} of a SQLite declared type, by SQLite's affinity rules: `INT` → int64;
@@ -265,7 +267,7 @@ export function decodePage(page: SqlitePage, width: number): unknown[][] {
  * before's very string where -2.
  */
 function decodeTextColumn(column: SqliteTextColumn): (string | null)[] {
-  const text = utf8.decode(column.text);
+  const text = utf8Texts.decode(column.text);
   const lengths = column.lengths;
   const values = new Array<string | null>(lengths.length);
   let at = 0;

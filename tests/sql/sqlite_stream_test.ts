@@ -65,8 +65,8 @@ Deno.test("a column of numbers only comes as doubles, of text and nulls as one t
   );
 });
 
-Deno.test("text comes back exactly: empty, quotes, newlines, accents and astral characters", () => {
-  const texts = ["", 'a"b', "line\nnext", "Zürich", "😀 x", "\u0000 nul", ""];
+Deno.test("text comes back exactly: a leading BOM, empty, quotes, newlines, accents, astral characters", () => {
+  const texts = ["\ufeffbom first", "", 'a"b', "line\nnext", "Zürich", "😀 x", "\u0000 nul", ""];
   const db = new DatabaseSync(":memory:");
   try {
     db.exec("CREATE TABLE t (s TEXT)");
