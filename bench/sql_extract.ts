@@ -174,7 +174,12 @@ function sqlite3Dump(db: string, csv: string): Promise<Measure> {
  * what an extraction costs whatever its rows (process, reader thread, modules, state,
  * manifest, report).
  */
-async function tidemarkExtract(db: string, out: string, start = START): Promise<Measure> {
+async function tidemarkExtract(
+  db: string,
+  out: string,
+  start = START,
+  sampleThreads = false,
+): Promise<Measure> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   const args = [
     "--db",
@@ -192,7 +197,12 @@ async function tidemarkExtract(db: string, out: string, start = START): Promise<
   ];
   // Exactly what `deno task extract` runs: its entry point, permissions and V8 flags.
   const { flags } = extractPermissions(args);
-  return measure(Deno.execPath(), ["run", ...flags, EXTRACT_MAIN, ...args], undefined, true);
+  return measure(
+    Deno.execPath(),
+    ["run", ...flags, EXTRACT_MAIN, ...args],
+    undefined,
+    sampleThreads,
+  );
 }
 
 async function readTimes(db: string): Promise<ReadTimes> {
@@ -228,14 +238,6 @@ function rowCount(db: string): number {
   } finally {
     conn.close();
   }
-}
-
-/** The thread split of the run closest to the median that has one. */
-function threadSplit(runs: Measure[], median: Measure): Record<string, number> | undefined {
-  return runs
-    .filter((m) => m.threads && Object.keys(m.threads).length > 0)
-    .sort((a, b) => Math.abs(a.seconds - median.seconds) - Math.abs(b.seconds - median.seconds))[0]
-    ?.threads;
 }
 
 /** Runs the benchmark and prints its table, goals and reasons. */
@@ -278,6 +280,14 @@ export async function run(): Promise<void> {
     fixedRuns.push(await tidemarkExtract(dbs.get(GOAL_SCALE)!, out, "9999-01-01"));
   }
   const fixed = summarize(fixedRuns);
+  // CPU by thread from a run of its own: sampling /proc spawns processes ten times a second,
+  // which would slow the timed runs (and only Tidemark's) on a machine of two cores.
+  const sampled = await tidemarkExtract(
+    dbs.get(GOAL_SCALE)!,
+    join(DIR, `out-${GOAL_SCALE}`),
+    START,
+    true,
+  );
 
   const dump = new Map([...dumps].map(([scale, runs]) => [scale, summarize(runs)]));
   const extract = new Map([...extracts].map(([scale, runs]) => [scale, summarize(runs)]));
@@ -337,7 +347,9 @@ export async function run(): Promise<void> {
   }
   console.log("");
   const us = (seconds: number) => (seconds / reads.rows * 1e6).toFixed(2);
-  const split = threadSplit(extracts.get(GOAL_SCALE)!, extract.get(GOAL_SCALE)!);
+  const split = sampled.threads && Object.keys(sampled.threads).length > 0
+    ? sampled.threads
+    : undefined;
   const top = split
     ? Object.entries(split).sort((a, b) => b[1] - a[1]).slice(0, 4)
       .map(([name, cpu]) => `${name} ${cpu.toFixed(2)} s`).join(", ")
@@ -349,15 +361,20 @@ export async function run(): Promise<void> {
       "join and sort, as in the sqlite3 shell). StatementSync.iterate() costs " +
       `${us(reads.iterateSeconds)} µs/row (query included), one call into SQLite per row. ` +
       "Instead the reader thread runs the query with an aggregate function of ours that " +
-      "gathers 4096 rows a page as one JSON array per column (doubles for a column of numbers " +
-      "only) and hands each page over while " +
+      "gathers 4096 rows a page, by column: doubles written as the rows come for a column of " +
+      "numbers only, the texts joined as UTF-8 with their lengths for a column of text and " +
+      "nulls (a text repeated from the row before sent once: a sorted date, an order's " +
+      "customer), JSON for any other mix — and hands each page over while " +
       `the query runs: ${reads.streamSeconds.toFixed(2)} s, ` +
-      `${us(reads.streamSeconds - reads.querySeconds)} µs/row beyond the query, + JSON.parse ` +
-      `${us(reads.parseSeconds)} µs/row on the main thread. Running the query into a temporary ` +
+      `${us(reads.streamSeconds - reads.querySeconds)} µs/row beyond the query, most of it ` +
+      "node:sqlite making each row's values for the call (JSON for every column cost 0.1–0.15 " +
+      "µs/row more here, + JSON.parse " +
+      `${us(reads.parseSeconds)} µs/row on the main thread; SQLite's own json_array() per row ` +
+      "is slower than the values). Running the query into a temporary " +
       `table first (${reads.fillSeconds.toFixed(2)} s, as the inline source does) and reading ` +
       `it back with json_group_array() (${us(reads.jsonSeconds)} µs/row) would make every row ` +
-      "wait for the whole result. Each column's JSON moves to the main thread as bytes, " +
-      "without a copy, and waits there outside the heap; at most 16 pages wait (the reader " +
+      "wait for the whole result. Each column's buffers move to the main thread without a " +
+      "copy and wait there outside the heap; at most 16 pages wait (the reader " +
       "blocks on a shared counter), so memory does not grow with the result. A query failing " +
       "part-way fails the run, and the parts written from its first pages are removed.",
   );
@@ -371,13 +388,16 @@ export async function run(): Promise<void> {
       "the main thread loads the extractor while the query sorts.",
   );
   console.log(
-    "- Threads: the reader thread runs SQLite and builds the JSON pages. The main thread " +
-      "parses pages into typed columns (Float64Array, Int32Array days, µs timestamps, " +
-      "dictionary-coded text) and encodes Parquet from them in TypeScript, its pages " +
-      "compressed with zstd level 1 (twice as fast as level 3 here, files about 10 % larger). " +
+    "- Threads: the reader thread runs SQLite and builds the pages. The main thread " +
+      "turns pages into typed columns (Float64Array, Int32Array days, µs timestamps, " +
+      "dictionary-coded text; a column of doubles copied in one call) and encodes Parquet " +
+      "from them in TypeScript, its pages compressed with zstd level 1 (twice as fast as " +
+      "level 3 here, files about 10 % larger; negative levels no faster). A part's raw pages " +
+      "are laid in memory reused from part to part: fresh buffers (megabytes per part) cost " +
+      "more in page faults than the encoding itself, about 15 % of the run's CPU. " +
       "Polars is not used: it needs the columns re-encoded as Arrow, copies them and keeps " +
       "them until a GC — tens of MB and a few hundred ms more per million rows. CPU by " +
-      `thread, median run: ${top}` +
+      `thread (a run of its own, sampled): ${top}` +
       (sqliteCpu ? `; sqlite3 itself ${sqliteCpu.toFixed(2)} s.` : "."),
   );
   const goal = extract.get(GOAL_SCALE)!;
@@ -392,12 +412,16 @@ export async function run(): Promise<void> {
   );
   if (dumpGoal) {
     console.log(
-      "- What is left: once rows flow the reader thread is the busier one — about half of " +
-        "its time per row is node:sqlite calling our function with the row's values, the rest " +
-        "gathering them into pages — and the fixed part (modules such as zod, the state " +
-        "database, fsyncs of manifest, state and report) is a large share at this size. Wall " +
-        "times are this machine's as it is: when other processes load it, they stretch for " +
-        "both, Tidemark's two threads more than sqlite3's one, and CPU seconds compare better.",
+      "- What is left: once rows flow both threads are busy — the reader a little more, " +
+        "most of its time per row node:sqlite calling our function with the row's values " +
+        "(about 0.2 µs a call with no value at all); the main thread's biggest items are zstd, " +
+        "partitioning by year and the Parquet pages, each a few tens of ms. The fixed part " +
+        "(the process and the reader thread starting, about 0.15 s before the query runs; " +
+        "fsyncs of parts, manifest, state and report after the last row) is a large share at " +
+        "this size. Wall times are this machine's as it is: when other processes load it, " +
+        "they stretch for both, Tidemark's two threads more than sqlite3's one, and CPU " +
+        "seconds compare better. The timed runs are not sampled (the thread split comes from " +
+        "a run of its own).",
     );
   }
   console.log(

@@ -6,11 +6,13 @@
  * - the query alone, inside SQLite (`count(*)` over it, its ORDER BY kept by `LIMIT -1`);
  * - `StatementSync.iterate()` in array mode (one call into SQLite per row);
  * - `streamPages` (`lib/sql/sqlite_stream.ts`, what the reader thread does): the query with an
- *   aggregate function of ours that gathers pages of 4096 rows as JSON columns while it runs;
+ *   aggregate function of ours that gathers pages of 4096 rows as columns (doubles, joined
+ *   text) while it runs;
  * - the query run once into a temporary table (`INSERT … SELECT`), then read back a page of
  *   4096 rows at a time by rowid, with `all()` (an array per row) and as one
  *   `json_group_array()` per column, parsed with `JSON.parse` — what `lib/sql/sqlite_read.ts`
- *   does for the inline source (and the parse is what the main thread does with every page).
+ *   does for the inline source (and the parse is what the main thread does with a page's
+ *   columns of mixed values).
  *
  * Prints one JSON line: rows and seconds of each.
  *
@@ -30,7 +32,7 @@ export interface ReadTimes {
   querySeconds: number;
   /** `iterate()` over the query: wall seconds. */
   iterateSeconds: number;
-  /** `streamPages` over the query (JSON pages built, query included): wall seconds. */
+  /** `streamPages` over the query (pages built, query included): wall seconds. */
   streamSeconds: number;
   /** Filling the temporary table: wall seconds. */
   fillSeconds: number;

@@ -310,78 +310,118 @@ function plainValues(
     }
     return { bytes: bits };
   }
-  if (column.type === "date") {
-    const days = values as Int32Array;
-    const out = new Int32Array(present);
-    let k = 0;
-    let min = Infinity, max = -Infinity;
-    for (let i = start; i < end; i++) {
-      if (valid !== null && valid[i] === 0) continue;
-      const v = days[i];
-      out[k++] = v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    return {
-      bytes: new Uint8Array(out.buffer),
-      extremes: present > 0
-        ? {
-          min: Uint8Array.from(new Uint8Array(Int32Array.of(min).buffer)),
-          max: new Uint8Array(Int32Array.of(max).buffer),
-        }
-        : undefined,
-    };
-  }
+  // One function per type: a loop shared by every type would lose its optimized code each time
+  // the type changes (V8 deoptimizes on the new feedback), and an extraction writes only a few
+  // dozen column chunks, most of them before V8 would settle.
+  if (column.type === "date") return dateValues(values as Int32Array, valid, start, end, present);
   if (column.type === "float64") {
-    const doubles = values as Float64Array;
-    // Without nulls the values are the page's bytes as they are: a view, not a copy.
-    const out = valid === null ? doubles.subarray(start, end) : new Float64Array(present);
-    let min = Infinity, max = -Infinity;
-    let k = 0;
-    for (let i = start; i < end; i++) {
-      if (valid !== null) {
-        if (valid[i] === 0) continue;
-        out[k++] = doubles[i];
-      }
-      const v = doubles[i];
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    return {
-      bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
-      // NaN makes the order undefined: no extremes then.
-      extremes: present > 0 && !Number.isNaN(min) && !Number.isNaN(max)
-        ? {
-          min: new Uint8Array(Float64Array.of(min).buffer),
-          max: new Uint8Array(Float64Array.of(max).buffer),
-        }
-        : undefined,
-    };
+    return floatValues(values as Float64Array, valid, start, end, present);
   }
   // int64, timestamps: 64-bit little-endian integers
-  if (values instanceof BigInt64Array) {
-    const out = new BigInt64Array(present);
-    let k = 0;
-    let min = 0n, max = 0n;
-    for (let i = start; i < end; i++) {
-      if (valid !== null && valid[i] === 0) continue;
-      const v = values[i];
-      if (k === 0 || v < min) min = v;
-      if (k === 0 || v > max) max = v;
-      out[k++] = v;
-    }
-    return {
-      bytes: new Uint8Array(out.buffer),
-      extremes: present > 0
-        ? {
-          min: new Uint8Array(BigInt64Array.of(min).buffer),
-          max: new Uint8Array(BigInt64Array.of(max).buffer),
-        }
-        : undefined,
-    };
+  if (values instanceof BigInt64Array) return wideValues(values, valid, start, end, present);
+  return integerValues(values as Float64Array, valid, start, end, present);
+}
+
+/** PLAIN of DATE: days as 32-bit integers. */
+function dateValues(
+  days: Int32Array,
+  valid: Uint8Array | null,
+  start: number,
+  end: number,
+  present: number,
+): { bytes: Uint8Array; extremes?: Extremes } {
+  const out = new Int32Array(present);
+  let k = 0;
+  let min = Infinity, max = -Infinity;
+  for (let i = start; i < end; i++) {
+    if (valid !== null && valid[i] === 0) continue;
+    const v = days[i];
+    out[k++] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
-  const numbers = values as Float64Array;
-  const words = new Int32Array(present * 2);
+  return {
+    bytes: new Uint8Array(out.buffer),
+    extremes: present > 0
+      ? {
+        min: Uint8Array.from(new Uint8Array(Int32Array.of(min).buffer)),
+        max: new Uint8Array(Int32Array.of(max).buffer),
+      }
+      : undefined,
+  };
+}
+
+/** PLAIN of DOUBLE. */
+function floatValues(
+  doubles: Float64Array,
+  valid: Uint8Array | null,
+  start: number,
+  end: number,
+  present: number,
+): { bytes: Uint8Array; extremes?: Extremes } {
+  // Without nulls the values are the page's bytes as they are: a view, not a copy.
+  const out = valid === null ? doubles.subarray(start, end) : new Float64Array(present);
+  let min = Infinity, max = -Infinity;
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    if (valid !== null) {
+      if (valid[i] === 0) continue;
+      out[k++] = doubles[i];
+    }
+    const v = doubles[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return {
+    bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
+    // NaN makes the order undefined: no extremes then.
+    extremes: present > 0 && !Number.isNaN(min) && !Number.isNaN(max)
+      ? {
+        min: new Uint8Array(Float64Array.of(min).buffer),
+        max: new Uint8Array(Float64Array.of(max).buffer),
+      }
+      : undefined,
+  };
+}
+
+/** PLAIN of INT64 held as big integers (beyond 2^53). */
+function wideValues(
+  values: BigInt64Array,
+  valid: Uint8Array | null,
+  start: number,
+  end: number,
+  present: number,
+): { bytes: Uint8Array; extremes?: Extremes } {
+  const out = new BigInt64Array(present);
+  let k = 0;
+  let min = 0n, max = 0n;
+  for (let i = start; i < end; i++) {
+    if (valid !== null && valid[i] === 0) continue;
+    const v = values[i];
+    if (k === 0 || v < min) min = v;
+    if (k === 0 || v > max) max = v;
+    out[k++] = v;
+  }
+  return {
+    bytes: new Uint8Array(out.buffer),
+    extremes: present > 0
+      ? {
+        min: new Uint8Array(BigInt64Array.of(min).buffer),
+        max: new Uint8Array(BigInt64Array.of(max).buffer),
+      }
+      : undefined,
+  };
+}
+
+/** PLAIN of INT64 held as doubles (safe integers). */
+function integerValues(
+  numbers: Float64Array,
+  valid: Uint8Array | null,
+  start: number,
+  end: number,
+  present: number,
+): { bytes: Uint8Array; extremes?: Extremes } {
+  const words = scratchWords(present * 2);
   let k = 0;
   let min = Infinity, max = -Infinity;
   for (let i = start; i < end; i++) {
@@ -394,7 +434,7 @@ function plainValues(
     if (v > max) max = v;
   }
   return {
-    bytes: new Uint8Array(words.buffer),
+    bytes: new Uint8Array(words.buffer, 0, words.byteLength),
     extremes: present > 0
       ? {
         min: new Uint8Array(BigInt64Array.of(BigInt(min)).buffer),
@@ -402,6 +442,20 @@ function plainValues(
       }
       : undefined,
   };
+}
+
+/** The buffer {@link scratchWords} hands out again and again. */
+let scratch = new Int32Array(0);
+
+/**
+ * `length` 32-bit words for a page's values, which `columnPages` copies after the page's
+ * levels before it asks for another: one buffer for every page. A new one each time is
+ * megabytes of fresh memory per chunk for the kernel to map and zero (page faults), which cost
+ * more than the encoding itself in a process that writes a few dozen column chunks.
+ */
+function scratchWords(length: number): Int32Array {
+  if (scratch.length < length) scratch = new Int32Array(Math.max(length, scratch.length * 2));
+  return scratch.subarray(0, length);
 }
 
 /** BYTE_ARRAY PLAIN: a 4-byte length then the UTF-8 bytes of each non-null text. */
@@ -561,6 +615,7 @@ function columnPages(
   layout: Layout,
   start: number,
   end: number,
+  allocate: (length: number) => Uint8Array,
 ): ColumnPages {
   const nulls = nullCountIn(column, start, end);
   const present = end - start - nulls;
@@ -580,7 +635,7 @@ function columnPages(
   } else {
     ({ bytes, extremes } = plainValues(column, layout, start, end, present));
   }
-  const page = new Uint8Array(levels.length + bytes.length);
+  const page = allocate(levels.length + bytes.length);
   page.set(levels.done());
   page.set(bytes, levels.length);
   // Sizes now: a compressor on another thread may take the pages' buffers.
@@ -721,9 +776,94 @@ export async function encodeParquetPiecesWith(
   options: Pick<ParquetEncodeOptions, "rowGroupRows">,
   compress: (page: Uint8Array) => Promise<Uint8Array>,
 ): Promise<Uint8Array[]> {
-  const draft = draftParquet(columns, length, options.rowGroupRows);
-  const bodies = await Promise.all(draft.pages.map((page) => compress(page)));
-  return assembleParquet(columns, draft, bodies, "zstd");
+  const synchronous = (compress as Partial<SynchronousTag>)[SYNCHRONOUS] === true;
+  const arena = synchronous ? takeArena() : undefined;
+  try {
+    const draft = draftParquet(columns, length, options.rowGroupRows, arena?.start());
+    const bodies = await Promise.all(draft.pages.map((page) => compress(page)));
+    return assembleParquet(columns, draft, bodies, "zstd");
+  } finally {
+    if (arena) giveArena(arena);
+  }
+}
+
+const SYNCHRONOUS: unique symbol = Symbol("synchronous page compressor");
+interface SynchronousTag {
+  [SYNCHRONOUS]: true;
+}
+
+/**
+ * A compressor for {@link encodeParquetPiecesWith} that is done with each page when it returns
+ * and returns a new buffer (zstd on the calling thread): the encoder may then lay the raw pages
+ * of every file in the same reused memory instead of fresh buffers. Fresh buffers are megabytes
+ * per file for the kernel to map and zero (page faults), which cost more than the encoding in
+ * a process that writes a few dozen column chunks.
+ *
+ * @example
+ * ```ts
+ * import zlib from "node:zlib";
+ * import { encodeParquetPiecesWith, synchronousCompressor } from "./parquet_encode.ts";
+ * const compress = synchronousCompressor((page) => zlib.zstdCompressSync(page));
+ * const pieces = await encodeParquetPiecesWith([
+ *   { name: "id", type: "int64", values: Float64Array.of(1, 2), valid: null },
+ * ], 2, {}, compress);
+ * ```
+ */
+export function synchronousCompressor(
+  compress: (page: Uint8Array) => Uint8Array,
+): (page: Uint8Array) => Promise<Uint8Array> {
+  const wrapped = (page: Uint8Array) => Promise.resolve(compress(page));
+  return Object.assign(wrapped, { [SYNCHRONOUS]: true as const });
+}
+
+/**
+ * Memory for the raw pages of one file at a time, kept between files: blocks of at least 4 MB,
+ * handed out in order from the first again by `start` (a file's pages are all compressed
+ * before its arena serves another file, see {@link synchronousCompressor}).
+ */
+class PageArena {
+  readonly #blocks: Uint8Array[] = [];
+  #block = 0;
+  #used = 0;
+  /** An allocator for the next file's pages, reusing the memory of the last one. */
+  start(): (length: number) => Uint8Array {
+    this.#block = 0;
+    this.#used = 0;
+    return (length) => this.#take(length);
+  }
+  #take(length: number): Uint8Array {
+    for (;;) {
+      let block = this.#blocks[this.#block];
+      if (block === undefined) {
+        block = new Uint8Array(Math.max(ARENA_BLOCK, length));
+        this.#blocks.push(block);
+      }
+      if (this.#used + length <= block.length) {
+        const page = block.subarray(this.#used, this.#used + length);
+        this.#used += length;
+        // Not zeroed: `columnPages` writes every byte of its page (levels, then values).
+        return page;
+      }
+      this.#block++;
+      this.#used = 0;
+    }
+  }
+}
+
+const ARENA_BLOCK = 4 << 20;
+/**
+ * Arenas between encodings. An encoding takes one for its file and gives it back once every page
+ * is compressed: encodings that pause (or several assets' batches in one process) each lay their
+ * pages in memory of their own. As many arenas as encodings ever ran at once are kept.
+ */
+const idleArenas: PageArena[] = [];
+
+function takeArena(): PageArena {
+  return idleArenas.pop() ?? new PageArena();
+}
+
+function giveArena(arena: PageArena): void {
+  idleArenas.push(arena);
 }
 
 /**
@@ -747,23 +887,29 @@ export async function encodeParquetPiecesPausing(
   pause: () => Promise<void>,
 ): Promise<Uint8Array[]> {
   const compression = options.compression ?? "zstd";
-  const steps = draftSteps(columns, length, options.rowGroupRows);
-  let step = steps.next();
-  while (!step.done) {
-    await pause();
-    step = steps.next();
-  }
-  const draft = step.value;
-  const bodies: Uint8Array[] = [];
-  for (const page of draft.pages) {
-    if (compression !== "zstd") {
-      bodies.push(page);
-      continue;
+  // Uncompressed pages are the file's pieces themselves: they cannot live in reused memory.
+  const arena = compression === "zstd" ? takeArena() : undefined;
+  try {
+    const steps = draftSteps(columns, length, options.rowGroupRows, arena?.start());
+    let step = steps.next();
+    while (!step.done) {
+      await pause();
+      step = steps.next();
     }
-    bodies.push(zstdCompressSync(page));
-    if (bodies.length % 4 === 0) await pause();
+    const draft = step.value;
+    const bodies: Uint8Array[] = [];
+    for (const page of draft.pages) {
+      if (compression !== "zstd") {
+        bodies.push(page);
+        continue;
+      }
+      bodies.push(zstdCompressSync(page));
+      if (bodies.length % 4 === 0) await pause();
+    }
+    return assembleParquet(columns, draft, bodies, compression);
+  } finally {
+    if (arena) giveArena(arena);
   }
-  return assembleParquet(columns, draft, bodies, compression);
 }
 
 /** Every column chunk's pages of every row group, before compression. */
@@ -777,8 +923,9 @@ function draftParquet(
   columns: readonly VectorColumn[],
   length: number,
   rowGroupRows?: number,
+  allocate?: (length: number) => Uint8Array,
 ): Draft {
-  const steps = draftSteps(columns, length, rowGroupRows);
+  const steps = draftSteps(columns, length, rowGroupRows, allocate);
   let step = steps.next();
   while (!step.done) step = steps.next();
   return step.value;
@@ -789,6 +936,7 @@ function* draftSteps(
   columns: readonly VectorColumn[],
   length: number,
   rowGroupRows = 100_000,
+  allocate: (length: number) => Uint8Array = (n) => new Uint8Array(n),
 ): Generator<void, Draft> {
   const groupRows = Math.max(1, rowGroupRows);
   const layouts = columns.map((c) => layoutOf(c.type));
@@ -797,7 +945,7 @@ function* draftSteps(
     const end = Math.min(length, start + groupRows);
     const chunks: ColumnPages[] = [];
     for (let k = 0; k < columns.length; k++) {
-      chunks.push(columnPages(columns[k], layouts[k], start, end));
+      chunks.push(columnPages(columns[k], layouts[k], start, end, allocate));
       yield;
     }
     groups.push({ start, end, columns: chunks });

@@ -320,6 +320,13 @@ class IntegerWriter extends ColumnWriter {
     rejects: Rejects,
   ): void {
     const cells = page.columns[c];
+    if (cells instanceof Float64Array && !this.convertAll) {
+      // A page column of doubles (`sqlite_stream.ts`): integers copy over in a loop of their
+      // own; the first value that is not one goes on through the general loop below.
+      const skipped = this.#fillIntegers(cells, from, to, at);
+      from += skipped;
+      at += skipped;
+    }
     const convert = this.fallback.converter.convert;
     let lastText: unknown = undefined;
     let lastValue: number | bigint | undefined = undefined;
@@ -349,6 +356,11 @@ class IntegerWriter extends ColumnWriter {
       let cell: number | bigint | undefined;
       if (value === lastText) {
         cell = lastValue;
+        // The common case of a run (a sorted date's rows): no conversion, no call.
+        if (typeof cell === "number" && values instanceof Float64Array) {
+          values[at] = cell;
+          continue;
+        }
       } else {
         // Text dates repeat row after row (sorted results): convert each run once.
         const converted = convert(value);
@@ -364,6 +376,18 @@ class IntegerWriter extends ColumnWriter {
       }
       this.#set(at, cell);
     }
+  }
+  /** Copies the safe integers of `cells[from..to)` from `at` on; returns how many there were. */
+  #fillIntegers(cells: Float64Array, from: number, to: number, at: number): number {
+    const values = this.#values;
+    if (!(values instanceof Float64Array)) return 0;
+    let r = from;
+    for (; r < to; r++) {
+      const value = cells[r];
+      if (!Number.isSafeInteger(value)) break;
+      values[at + r - from] = value;
+    }
+    return r - from;
   }
   #reason(value: unknown): string {
     return this.fallback.converter.explain(value) + this.fallback.context;
@@ -420,6 +444,11 @@ class FloatWriter extends ColumnWriter {
   ): void {
     const cells = page.columns[c];
     const values = this.#values;
+    if (cells instanceof Float64Array) {
+      // A page column of doubles (`sqlite_stream.ts`): numbers only, copied as they are.
+      values.set(cells.subarray(from, to), at);
+      return;
+    }
     for (let r = from; r < to; r++, at++) {
       const value = cells[r];
       if (typeof value === "number") {
@@ -650,8 +679,16 @@ class TextWriter extends ColumnWriter {
   ): void {
     const cells = page.columns[c];
     const converter = this.fallback?.converter;
+    // Text repeats row after row (a sorted date, an order's lines): the same string, when the
+    // source hands it over as the same string, is looked up once.
+    let lastValue: unknown = undefined;
+    let lastCode = 0;
     for (let r = from; r < to; r++, at++) {
       const value = cells[r];
+      if (value === lastValue && lastCode !== 0 && this.#codes !== null) {
+        this.#codes[at] = lastCode;
+        continue;
+      }
       let text: string | null;
       if (value === null || value === undefined) {
         this.checkNull(at, page, r, rejects);
@@ -701,6 +738,10 @@ class TextWriter extends ColumnWriter {
           }
         }
         codes[at] = code;
+        if (typeof value === "string" && !this.scan) {
+          lastValue = value;
+          lastCode = code;
+        }
       } else {
         this.#plain![at] = text;
       }

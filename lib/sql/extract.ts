@@ -31,6 +31,7 @@ import type { ColumnDecl } from "../sinks/column_types.ts";
 import { type ColumnDeclInput, columnDeclSchema } from "../sinks/column_schema.ts";
 import { checkRejectRatio, writeRejects } from "../contracts/rejects.ts";
 import { parsePartitionSpecs } from "../sinks/partition.ts";
+import { synchronousCompressor } from "../sinks/parquet_encode.ts";
 import { beginWrite, commitReplace } from "../sinks/write_mode.ts";
 import { openSqliteState, type StateStore } from "../state/mod.ts";
 import { resetCommand } from "../state/stored_json.ts";
@@ -856,11 +857,10 @@ const ZSTD_FAST = { params: { [zstd.constants.ZSTD_c_compressionLevel]: 1 } };
 /**
  * zstd at level 1 for the extract's Parquet pages: on these pages (typed values, dictionary
  * indexes, text) about twice as fast as the default level 3, for files about as small, and
- * it runs on the extract's busiest thread.
+ * it runs on the extract's busiest thread. Done with each page when it returns, so the encoder
+ * lays every part's raw pages in the same reused memory (see `synchronousCompressor`).
  */
-function zstdFast(page: Uint8Array): Promise<Uint8Array> {
-  return Promise.resolve(zstd.zstdCompressSync(page, ZSTD_FAST));
-}
+const zstdFast = synchronousCompressor((page) => zstd.zstdCompressSync(page, ZSTD_FAST));
 
 /**
  * A full garbage collection of this thread's small heap (a few tens of MB: SQLite runs on the

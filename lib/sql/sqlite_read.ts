@@ -43,6 +43,8 @@ const RESULT_TABLE = "temp.tidemark_result";
 /** A JSON number that may be an integer beyond 2^53 (see the module notes). */
 const WIDE_NUMBER = /[[,]-?\d{16}/;
 const utf8 = new TextDecoder();
+/** For joined texts: a text may begin with U+FEFF, which a default decoder would drop. */
+const utf8Texts = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * The {@link TypeHint} of a SQLite declared type, by SQLite's affinity rules: `INT` → int64;
@@ -155,17 +157,29 @@ export function materialize(db: DatabaseSync, prepared: PreparedSqliteQuery): vo
 }
 
 /**
- * A page of the result: one JSON array per column as UTF-8 bytes, or doubles for a column of
- * numbers only (decode with {@link decodePage}), or, for a page JSON cannot carry exactly, the rows as `all()` returns
+ * A page of the result: by column, one JSON array as UTF-8 bytes, doubles for a column of
+ * numbers only, or joined text for a column of text and nulls ({@link SqliteTextColumn}; decode
+ * with {@link decodePage}); or, for a page JSON cannot carry exactly, the rows as `all()` returns
  * them (`readPages`) or its column values (`streamPages` in `sqlite_stream.ts`). Bytes rather
  * than text: each column's own buffer moves to the consuming thread without a copy, and pages
  * waiting there sit outside its heap, which its young-generation collections would otherwise
  * copy over and over (pages are read ahead).
  */
 export type SqlitePage =
-  | { kind: "json"; length: number; columns: (Uint8Array | Float64Array)[] }
+  | { kind: "json"; length: number; columns: (Uint8Array | Float64Array | SqliteTextColumn)[] }
   | { kind: "rows"; length: number; rows: unknown[][] }
   | { kind: "values"; length: number; columns: unknown[][] };
+
+/**
+ * A page's column of texts and nulls only, from `sqlite_stream.ts`: the texts joined as UTF-8,
+ * and each one's length in UTF-16 units, -1 for a null, -2 for the row before's text again.
+ */
+export interface SqliteTextColumn {
+  /** The texts, one after the other. */
+  text: Uint8Array;
+  /** Each row's text length, -1 for null, -2 for the same text as the row before. */
+  lengths: Int32Array;
+}
 
 /**
  * The materialized result, `pageRows` rows at a time (see the module notes); drops the table
@@ -231,8 +245,12 @@ export function* readPages(
 export function decodePage(page: SqlitePage, width: number): unknown[][] {
   if (page.kind === "json") {
     // A column of numbers only comes as doubles (`sqlite_stream.ts`): indexed as an array.
-    return page.columns.map((bytes) =>
-      bytes instanceof Float64Array ? bytes as unknown as unknown[] : JSON.parse(utf8.decode(bytes))
+    return page.columns.map((column) =>
+      column instanceof Float64Array
+        ? column as unknown as unknown[]
+        : column instanceof Uint8Array
+        ? JSON.parse(utf8.decode(column))
+        : decodeTextColumn(column)
     );
   }
   if (page.kind === "values") return page.columns;
@@ -242,4 +260,27 @@ export function decodePage(page: SqlitePage, width: number): unknown[][] {
     for (let c = 0; c < width; c++) columns[c][r] = row[c];
   }
   return columns;
+}
+
+/**
+ * A {@link SqliteTextColumn}'s values: its text cut at the lengths, null where -1, the row
+ * before's very string where -2.
+ */
+function decodeTextColumn(column: SqliteTextColumn): (string | null)[] {
+  const text = utf8Texts.decode(column.text);
+  const lengths = column.lengths;
+  const values = new Array<string | null>(lengths.length);
+  let at = 0;
+  let previous: string | null = null;
+  for (let r = 0; r < lengths.length; r++) {
+    const length = lengths[r];
+    if (length === -1) {
+      previous = null;
+    } else if (length !== -2) {
+      previous = text.substring(at, at + length);
+      at += length;
+    }
+    values[r] = previous;
+  }
+  return values;
 }

@@ -1,7 +1,7 @@
 /**
  * SQLite through `node:sqlite` as a {@link SqlSource}: the query's result comes a page at a
- * time as JSON columns, and the pages become typed column chunks (`chunker.ts`) — never the
- * whole result in memory.
+ * time as columns (doubles, joined text, JSON), and the pages become typed column chunks
+ * (`chunker.ts`) — never the whole result in memory.
  *
  * By default the SQLite work runs in a reader thread (`sqlite_worker.ts`): it runs the query
  * and posts its pages while the query runs (`sqlite_stream.ts` says how and why), while this

@@ -11,6 +11,7 @@ import {
   encodeParquet,
   encodeParquetPiecesPausing,
   encodeParquetPiecesWith,
+  synchronousCompressor,
 } from "../../lib/sinks/parquet_encode.ts";
 import type { VectorColumn } from "../../lib/sinks/vectors.ts";
 import { concatBytes } from "../../lib/core/bytes.ts";
@@ -255,6 +256,71 @@ Deno.test("a sink given a pause awaits it between the columns of a batch, and wr
       await Deno.readFile(join(dir, "plain", "part-r1-a.parquet")),
     );
   });
+});
+
+Deno.test("a synchronous compressor's files, their raw pages in reused memory, are the same bytes", async () => {
+  await withDir(async (dir) => {
+    const compress = synchronousCompressor((page) => zlib.zstdCompressSync(page) as Uint8Array);
+    const wide = (n: number): VectorColumn[] => [
+      {
+        name: "n",
+        type: "int64",
+        values: Float64Array.from({ length: n }, (_, i) => i * 3),
+        valid: null,
+      },
+      {
+        name: "x",
+        type: "float64",
+        values: Float64Array.from({ length: n }, (_, i) => i / 7),
+        valid: null,
+      },
+    ];
+    // Files one after another, in several sizes (more than one arena block for the last): each
+    // must be exactly what fresh buffers give, whatever the files before left in the memory.
+    for (
+      const [batch, length] of [[columns(), 4], [wide(300_000), 300_000], [columns(), 4]] as const
+    ) {
+      const reused = concatBytes(await encodeParquetPiecesWith(batch, length, {}, compress));
+      const fresh = concatBytes(
+        await encodeParquetPiecesWith(
+          batch,
+          length,
+          {},
+          (page) => Promise.resolve(zlib.zstdCompressSync(page) as Uint8Array),
+        ),
+      );
+      assertEquals(reused, fresh);
+      const path = join(dir, `reused-${length}.parquet`);
+      await Deno.writeFile(path, reused);
+      assertEquals(parquetRows(path).length, length);
+    }
+  });
+});
+
+Deno.test("encodings that pause, interleaved, each lay their pages in memory of their own", async () => {
+  const wide = (n: number, k: number): VectorColumn[] => [
+    {
+      name: "n",
+      type: "int64",
+      values: Float64Array.from({ length: n }, (_, i) => i * k),
+      valid: null,
+    },
+    {
+      name: "x",
+      type: "float64",
+      values: Float64Array.from({ length: n }, (_, i) => i / k),
+      valid: null,
+    },
+  ];
+  const sizes = [50_000, 70_000, 30_000];
+  const batches = sizes.map((n, i) => wide(n, 3 + 4 * i));
+  const interleave = () => Promise.resolve();
+  const results = await Promise.all(
+    batches.map((batch, i) => encodeParquetPiecesPausing(batch, sizes[i], {}, interleave)),
+  );
+  for (const [i, batch] of batches.entries()) {
+    assertEquals(concatBytes(results[i]), encodeParquet(batch, sizes[i]));
+  }
 });
 
 Deno.test("a sink with FFI writes zstd vectors with this encoder and Snappy ones through polars", async () => {

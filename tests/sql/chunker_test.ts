@@ -322,3 +322,20 @@ Deno.test("incremental: rows of the previous boundary are dropped, the new bound
     rows: ["[3]"],
   });
 });
+
+Deno.test("page columns of doubles: integers, a fraction widening an untyped column, a reject in a declared one, floats", () => {
+  const columns = [col("n", "any"), col("declared", "int64", "INTEGER"), col("f", "float64")];
+  const builder = new ChunkBuilder(columns, { chunkRows: 4 });
+  const pages = [
+    [Float64Array.of(1, 2, 3), Float64Array.of(4, 5, 6), Float64Array.of(0.5, 1.5, -0)],
+    [Float64Array.of(4.5, 5), Float64Array.of(7.5, 8), Float64Array.of(Infinity, 2)],
+  ];
+  const chunks = pages.flatMap((page) => builder.pushColumns(page as never, page[0].length));
+  const last = builder.finish();
+  if (last) chunks.push(last);
+  assertEquals(chunks.map((c) => c.batch.length), [3, 1]);
+  assertEquals(types(chunks[0]), { n: "float64", declared: "int64", f: "float64" });
+  assertEquals(cells(chunks[0]), { n: [1, 2, 3], declared: [4, 5, 6], f: [0.5, 1.5, -0] });
+  assertEquals(cells(chunks[1]), { n: [5], declared: [8], f: [2] });
+  assertEquals(chunks[0].rejects.map((r) => [r.index, r.issues[0].path]), [[3, "declared"]]);
+});
