@@ -25,3 +25,18 @@ const NOTHING = new Uint8Array(0);
 export async function yieldToEventLoop(): Promise<void> {
   await crypto.subtle.digest("SHA-256", NOTHING);
 }
+
+/**
+ * Lets the event loop run `turns` times in a row: a response takes several turns to become the
+ * next request (its headers, its body, then the request the walk sends after reading it), and
+ * work that pauses only once between long steps would hold it one step per turn.
+ *
+ * @example
+ * ```ts
+ * import { yieldTurns } from "./event_loop.ts";
+ * await yieldTurns(3);
+ * ```
+ */
+export async function yieldTurns(turns: number): Promise<void> {
+  for (let i = 0; i < turns; i++) await yieldToEventLoop();
+}

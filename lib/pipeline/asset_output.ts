@@ -10,7 +10,7 @@
  * planned the asset, and {@link AssetOutput.finish} swaps or merges them in at the end.
  * @module
  */
-import { yieldToEventLoop } from "../core/event_loop.ts";
+import { yieldTurns } from "../core/event_loop.ts";
 import { join, relative } from "node:path";
 import type { OutputConfig, WriteModeName } from "../config/schema.ts";
 import { safePathSegment } from "../provenance/snapshot.ts";
@@ -178,8 +178,9 @@ export class AssetOutput {
       // and then on the shared Parquet thread, so this thread keeps fetching and parsing.
       thread: "worker",
       // A batch takes tens of milliseconds to cast and encode: between its columns this thread's
-      // event loop runs, so the next page's request goes out and its response is read meanwhile.
-      pause: yieldToEventLoop,
+      // event loop runs (three turns: a response's headers, its body, then the next request), so
+      // the next page's request goes out and its response is read meanwhile.
+      pause: pauseForResponses,
       // The raw-load `id` is the record's key when it has a single-column one.
       ...(raw && this.#options.primaryKey?.length === 1
         ? { idField: this.#options.primaryKey[0] }
@@ -223,4 +224,9 @@ export class AssetOutput {
     });
     return await held();
   }
+}
+
+/** The pause between a batch's columns (see `SinkOptions.pause`). */
+function pauseForResponses(): Promise<void> {
+  return yieldTurns(3);
 }
