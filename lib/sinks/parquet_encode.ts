@@ -854,16 +854,19 @@ const ARENA_BLOCK = 4 << 20;
 /**
  * Arenas between encodings. An encoding takes one for its file and gives it back once every page
  * is compressed: encodings that pause (or several assets' batches in one process) each lay their
- * pages in memory of their own. As many arenas as encodings ever ran at once are kept.
+ * pages in memory of their own. At most {@link MAX_IDLE_ARENAS} are kept: a harvest of 4 key
+ * ranges runs 4 encodings at once now and then, and keeping every arena it ever used held ~15 MB
+ * more for the rest of the run; the others are left to the garbage collector.
  */
 const idleArenas: PageArena[] = [];
+const MAX_IDLE_ARENAS = 2;
 
 function takeArena(): PageArena {
   return idleArenas.pop() ?? new PageArena();
 }
 
 function giveArena(arena: PageArena): void {
-  idleArenas.push(arena);
+  if (idleArenas.length < MAX_IDLE_ARENAS) idleArenas.push(arena);
 }
 
 /**
