@@ -93,8 +93,7 @@ class PageBuilder {
       if (doubles !== null) {
         if (typeof value === "number") {
           doubles[r] = value;
-          // ±Infinity (NaN never comes out of SQLite: it stores NULL instead) and -0.
-          if (value - value !== 0 || (value === 0 && 1 / value < 0)) this.#special[c] = true;
+          if (jsonCannotCarry(value)) this.#special[c] = true;
           continue;
         }
         if (typeof value === "bigint") {
@@ -147,7 +146,7 @@ class PageBuilder {
       if (Number.isSafeInteger(number)) value = number;
       else this.#plain = false;
     } else if (typeof value === "number") {
-      if (value - value !== 0 || (value === 0 && 1 / value < 0)) this.#plain = false;
+      if (jsonCannotCarry(value)) this.#plain = false;
     } else if (value !== null && typeof value !== "string") {
       // a BLOB: the chunker names the column
       this.#plain = false;
@@ -182,6 +181,11 @@ class PageBuilder {
     });
     this.onPage({ kind: "json", length, columns });
   }
+}
+
+/** ±Infinity and -0, which JSON text cannot carry (NaN never comes out of SQLite: NULL instead). */
+function jsonCannotCarry(value: number): boolean {
+  return value - value !== 0 || (value === 0 && 1 / value < 0);
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * The SQLite reader thread: opens the database, prepares the query (replying its columns), and
  * runs it at once, posting the result page by page as the query yields it (`sqlite_stream.ts`)
- * — columns as doubles, joined text or JSON bytes, their buffers moved, not copied. It blocks on the shared `control` counter
- * when it is `readAhead` pages ahead of the consumer, so memory stays bounded whatever the
- * result's size. It loads only `sqlite_read.ts` and `sqlite_stream.ts` (no chunker, no zod),
- * so it starts in a few tens of milliseconds. See `sqlite_source.ts`.
+ * — columns as doubles, joined text or JSON bytes, their buffers moved, not copied. It blocks
+ * on the shared `control` counter when it is `readAhead` pages ahead of the consumer, so memory
+ * stays bounded whatever the result's size. It loads only `sqlite_read.ts` and
+ * `sqlite_stream.ts` (no chunker, no zod), so it starts in a few tens of milliseconds. See
+ * `sqlite_source.ts`.
  * @module
  */
 /// <reference lib="deno.worker" />
