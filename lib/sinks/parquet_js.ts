@@ -17,10 +17,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
 import { ByteWriter, parquetWrite } from "hyparquet-writer";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
-import { commitTemporaryFile, temporaryPathFor } from "../core/atomic_file.ts";
+import { writeFileAtomic } from "../core/atomic_file.ts";
 import {
   type CellValue,
   type ColumnType,
@@ -232,15 +231,7 @@ async function writeParquetBytes(
   data: Uint8Array,
   path: string,
 ): Promise<{ bytes: number; sha256: string }> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = temporaryPathFor(path);
-  try {
-    await Deno.writeFile(tmp, data);
-    await commitTemporaryFile(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, data);
   return { bytes: data.length, sha256: createHash("sha256").update(data).digest("hex") };
 }
 
@@ -319,16 +310,7 @@ export async function readParquetColumns(
         return null;
       }
       switch (type) {
-        case "int64": {
-          const n = typeof v === "bigint" ? v : BigInt(v as number);
-          if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) {
-            big = true;
-            return n;
-          }
-          return Number(n);
-        }
-        case "datetime":
-          return v instanceof Date ? v.getTime() : Number(v as bigint);
+        case "int64":
         case "timestamp":
         case "timestamp_tz": {
           const n = typeof v === "bigint" ? v : BigInt(v as number);
@@ -338,6 +320,8 @@ export async function readParquetColumns(
           }
           return Number(n);
         }
+        case "datetime":
+          return v instanceof Date ? v.getTime() : Number(v as bigint);
         case "date":
           return v instanceof Date ? Math.round(v.getTime() / MS_PER_DAY) : Number(v);
         default: {
