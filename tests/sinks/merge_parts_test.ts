@@ -267,17 +267,19 @@ Deno.test("a run changing a column's type merges the whole asset, the type widen
   });
 });
 
+/** Merge options that crash the merge once its new generation is written, before the switch. */
+const crashOnceWritten = {
+  onStep: (step: string) => {
+    if (step === "generation-written") throw new Error("injected crash");
+  },
+};
+
 Deno.test("a partial merge crashing before its switch leaves every part as it was", async () => {
   await withDir(async (dir) => {
     const asset = join(dir, "Orders");
     await merge(asset, "r1", rows(1, 40, "a"));
     const before = await files(asset);
-    const crash = {
-      onStep: (step: string) => {
-        if (step === "generation-written") throw new Error("injected crash");
-      },
-    };
-    await assertRejects(() => merge(asset, "r2", [{ id: 15, v: "b" }], crash));
+    await assertRejects(() => merge(asset, "r2", [{ id: 15, v: "b" }], crashOnceWritten));
     assertEquals(await files(asset), before, "the old generation, unchanged");
     await recoverAsset(asset);
     assertEquals(await files(asset), before, "dropping the new generation's links keeps the parts");
@@ -366,12 +368,7 @@ Deno.test("a merge appending to a part crashing before its switch leaves every p
     const asset = join(dir, "Orders");
     await merge(asset, "r1", rows(1, 5, "a"));
     const before = await files(asset);
-    const crash = {
-      onStep: (step: string) => {
-        if (step === "generation-written") throw new Error("injected crash");
-      },
-    };
-    await assertRejects(() => merge(asset, "r2", rows(6, 8, "n"), crash));
+    await assertRejects(() => merge(asset, "r2", rows(6, 8, "n"), crashOnceWritten));
     assertEquals(await files(asset), before, "the old generation, unchanged");
     await recoverAsset(asset);
     assertEquals(await files(asset), before);
