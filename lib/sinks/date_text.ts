@@ -118,7 +118,8 @@ function digits(text: string, at: number, length: number): number {
  * Reads an ISO-8601 date or timestamp: `YYYY-MM-DD`, then optionally `T` or a space and
  * `HH:MM[:SS[.fraction]]`, then optionally an offset (`Z`, `±HH`, `±HH:MM`, `±HHMM`) and
  * PostgreSQL's ` BC`. Returns undefined for anything else, or an impossible date or time.
- * A hand-written scanner: it runs for every cell of a text date column.
+ * A hand-written scanner: it runs for every cell of a text date column. With `into` (see
+ * {@link scratchParts}) it fills and returns that object instead of a new one.
  *
  * @example
  * ```ts
@@ -127,7 +128,10 @@ function digits(text: string, at: number, length: number): number {
  * parseIsoDateTime("July 4th"); // undefined
  * ```
  */
-export function parseIsoDateTime(text: string): DateTimeParts | undefined {
+export function parseIsoDateTime(
+  text: string,
+  into?: DateTimeParts,
+): DateTimeParts | undefined {
   let end = text.length;
   while (end > 0 && text.charCodeAt(end - 1) === 32) end--;
   let bc = false;
@@ -200,13 +204,23 @@ export function parseIsoDateTime(text: string): DateTimeParts | undefined {
     }
   }
   if (i !== end || !validFields(year, month, day, hour, minute, second)) return undefined;
-  return {
-    days: daysFromCivil(year, month, day),
-    micros: ((hour * 60 + minute) * 60 + second) * 1_000_000 + micros,
-    offsetMinutes,
-    hasTime,
-    subMicro,
-  };
+  const days = daysFromCivil(year, month, day);
+  const total = ((hour * 60 + minute) * 60 + second) * 1_000_000 + micros;
+  if (into === undefined) return { days, micros: total, offsetMinutes, hasTime, subMicro };
+  into.days = days;
+  into.micros = total;
+  into.offsetMinutes = offsetMinutes;
+  into.hasTime = hasTime;
+  into.subMicro = subMicro;
+  return into;
+}
+
+/**
+ * Parts for {@link parseIsoDateTime} to fill again and again, for a caller that reads them
+ * before its next call: a column of text timestamps would otherwise allocate an object a cell.
+ */
+export function scratchParts(): DateTimeParts {
+  return { days: 0, micros: 0, offsetMinutes: null, hasTime: false, subMicro: false };
 }
 
 /** A compiled text date format: text → parts, or undefined when the text does not match. */

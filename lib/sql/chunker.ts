@@ -34,7 +34,7 @@ import {
   declaredConverter,
   isTextType,
 } from "../sinks/column_types.ts";
-import { parseIsoDateTime } from "../sinks/date_text.ts";
+import { parseIsoDateTime, scratchParts } from "../sinks/date_text.ts";
 import { gatherVector, isDict, type VectorBatch, type VectorColumn } from "../sinks/vectors.ts";
 import { type Boundary, BoundaryTracker } from "./boundary.ts";
 
@@ -116,6 +116,8 @@ export interface OutputColumn {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Parts a text column's date scan reads right after each parse (one object for every cell). */
+const SCANNED_PARTS = scratchParts();
 
 /**
  * Checks a shape against the result's columns before any row is read: declared and selected
@@ -637,7 +639,7 @@ class TextWriter extends ColumnWriter {
   #scanValue(text: string): void {
     if (this.#form === null || text === this.#lastScanned) return;
     this.#lastScanned = text;
-    const parts = parseIsoDateTime(text);
+    const parts = parseIsoDateTime(text, SCANNED_PARTS);
     const form: ColumnType | null = !parts || parts.subMicro
       ? null
       : !parts.hasTime
