@@ -490,8 +490,8 @@ function textValues(
     }
     return out;
   }
-  const ascii = asciiTextValues(texts!, start, end);
-  if (ascii) return ascii;
+  const joined = joinedTextValues(texts!, start, end);
+  if (joined) return joined;
   const out = new Bytes(1024);
   for (let i = start; i < end; i++) {
     const text = texts![i];
@@ -506,12 +506,13 @@ function textValues(
 }
 
 /**
- * BYTE_ARRAY PLAIN of ASCII text, or `undefined` when the rows hold other characters: the
- * rows' text joined and encoded in one call, then each value copied after its length. One
- * `encodeInto` per value costs about as much again as the whole page (the harvest's batches
- * are mostly short ASCII strings).
+ * BYTE_ARRAY PLAIN of the rows' text joined and encoded in one call, then each value copied
+ * after its length. One `encodeInto` per value costs about as much again as the whole page, and
+ * allocates its result (the harvest's batches are mostly short strings). Returns `undefined`
+ * when a value ends in half a surrogate pair: joined to the next value's other half it would
+ * encode as one character spanning both.
  */
-function asciiTextValues(
+function joinedTextValues(
   texts: readonly (string | null)[],
   start: number,
   end: number,
@@ -520,18 +521,21 @@ function asciiTextValues(
   const joined = start === 0 && end === texts.length
     ? texts.join("")
     : texts.slice(start, end).join("");
+  // Three bytes per UTF-16 unit always suffice (a pair of them takes four).
   const utf8 = new Uint8Array(joined.length * 3);
-  if (encoder.encodeInto(joined, utf8).written !== joined.length) return undefined;
+  const { written } = encoder.encodeInto(joined, utf8);
+  const ascii = written === joined.length;
   let present = 0;
   for (let i = start; i < end; i++) if (texts[i] !== null) present++;
-  const out = new Uint8Array(present * 4 + joined.length);
+  const out = new Uint8Array(present * 4 + written);
   const view = new DataView(out.buffer);
   let at = 0;
   let from = 0;
   for (let i = start; i < end; i++) {
     const text = texts[i];
     if (text === null) continue;
-    const n = text.length;
+    const n = ascii ? text.length : utf8Length(text);
+    if (n < 0) return undefined;
     view.setInt32(at, n, true);
     at += 4;
     if (n <= 16) {
@@ -543,6 +547,29 @@ function asciiTextValues(
     from += n;
   }
   return out;
+}
+
+/**
+ * The UTF-8 length of a text as `TextEncoder` writes it (a lone surrogate becomes U+FFFD, three
+ * bytes), or -1 when it ends in a high surrogate (see {@link joinedTextValues}).
+ */
+function utf8Length(text: string): number {
+  let n = 0;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      if (i + 1 === length) return -1;
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** DECIMAL as INT32, INT64 or 16-byte big-endian two's complement, by precision. */

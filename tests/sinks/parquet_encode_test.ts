@@ -194,6 +194,43 @@ Deno.test("rows split into row groups of rowGroupRows; a long column reads back 
   });
 });
 
+Deno.test("text of any script reads back as TextEncoder writes it, lone surrogates as U+FFFD", async () => {
+  const samples = [
+    "plain",
+    "Bólido Comidas preparadas",
+    "Straße",
+    "日本語",
+    "emoji 😀 pair",
+    "lone \ud800 high",
+    "\udc00 lone low",
+    "",
+    null,
+    "\u007f\u0080\u07ff\u0800\uffff",
+  ];
+  // A value ending in half a pair, before one starting with the other half: the two must not
+  // become one character.
+  const split = ["ends high \ud83d", "\ude00 starts low"];
+  await withDir(async (dir) => {
+    const cases: [string, (string | null)[]][] = [
+      ["whole-pairs", samples],
+      ["split-pair", [...samples, ...split]],
+    ];
+    for (const [label, values] of cases) {
+      const texts = Array.from({ length: 3000 }, (_, i) => values[i % values.length]);
+      const path = join(dir, `text-${label}.parquet`);
+      await Deno.writeFile(
+        path,
+        encodeParquet([{ name: "t", type: "string", values: texts, valid: null }], texts.length),
+      );
+      const back = pl.readParquet(path).getColumn("t").toArray();
+      const expected = texts.map((t) =>
+        t === null ? null : new TextDecoder().decode(new TextEncoder().encode(t))
+      );
+      assertEquals(back, expected, label);
+    }
+  });
+});
+
 Deno.test("pages compressed elsewhere (their buffers taken) make the same file", async () => {
   await withDir(async (dir) => {
     const local = encodeParquet(columns(), 4);
