@@ -60,6 +60,34 @@ interface Pass {
    * (× 1000), the seed loop's own timing of its loop.
    */
   runMs?: number;
+  /** The process's CPU time, user and system, in ms (NaN when unknown). */
+  cpuMs: number;
+  /** The mock's CPU time in ms while the pass ran (NaN when unknown). */
+  serverCpuMs?: number;
+}
+
+/**
+ * CPU time (user + system) of a live process in ms, from `/proc/<pid>/stat`, read by `cat`
+ * (Deno lets only --allow-all read another process's /proc entries); NaN when unreadable.
+ */
+async function processCpuMs(pid: number): Promise<number> {
+  try {
+    const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
+      .output();
+    const stat = new TextDecoder().decode(out.stdout);
+    // After the command name in parentheses: utime and stime are fields 14 and 15, in ticks.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return out.success ? (Number(fields[11]) + Number(fields[12])) * 10 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs `pass`, adding the mock's CPU time over it. */
+async function withServerCpu(server: MockChild, pass: () => Promise<Pass>): Promise<Pass> {
+  const before = await processCpuMs(server.pid);
+  const result = await pass();
+  return { ...result, serverCpuMs: (await processCpuMs(server.pid)) - before };
 }
 
 function databasePath(scale: number): string {
@@ -142,7 +170,10 @@ async function timed(cmd: string, args: string[]): Promise<Pass & { stdout: stri
   const stderr = new TextDecoder().decode(result.stderr);
   if (!result.success) throw new Error(`${cmd} ${args.join(" ")} failed:\n${stdout}\n${stderr}`);
   const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  return { ms, peakRssBytes: kb ? Number(kb[1]) * 1024 : Number.NaN, rows: 0, stdout };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+  const cpuMs = user && system ? (Number(user[1]) + Number(system[1])) * 1000 : Number.NaN;
+  return { ms, peakRssBytes: kb ? Number(kb[1]) * 1024 : Number.NaN, rows: 0, cpuMs, stdout };
 }
 
 /** Tidemark's CLI: `main.ts harvest --config … --out … --quiet [--workers N]`. */
@@ -216,6 +247,8 @@ function summarize(runs: Pass[]): Pass {
     peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
     rows: runs[0].rows,
     runMs: median(runs.map((r) => r.runMs ?? Number.NaN)),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    serverCpuMs: median(runs.map((r) => r.serverCpuMs ?? Number.NaN)),
   };
 }
 
@@ -272,7 +305,7 @@ async function measure(): Promise<void> {
     for (let i = 0; i < repeats; i++) {
       get.push(await getPass(slow.url));
       one.push(await harvestPass(slow.url, 1, "one"));
-      four.push(await harvestPass(slow.url, 4, "four"));
+      four.push(await withServerCpu(slow, () => harvestPass(slow.url, 4, "four")));
     }
   } finally {
     await slow.stop();
@@ -352,12 +385,22 @@ function printBounds(
   const outside = (p: Pass) => p.ms - (p.runMs ?? Number.NaN);
   const perPage = (p: Pass) => `${((p.runMs ?? Number.NaN) / m.pages).toFixed(1)} ms`;
   const floor = outside(m.one) + (m.served.runMs ?? Number.NaN);
+  // The machine's cores are shared by the harvest (every thread of it) and the mock.
+  const cores = navigator.hardwareConcurrency;
+  const serverCpu = m.four.serverCpuMs ?? Number.NaN;
+  const cpuFloor = (m.four.cpuMs + serverCpu) / cores;
+  const cpuGoal = (cores * m.one.ms) / 3 - serverCpu;
   console.log(
     [
       `4 key ranges: the mock serves the ${m.pages} pages in ${s(m.served.runMs!)} (GET loop ` +
       `without latency, alone) and Tidemark starts and exits in ${s(outside(m.one))}: no ` +
       `harvest of this run could end before ${s(floor)}, so 4 ranges are at most ` +
       `${(m.one.ms / floor).toFixed(2)}× faster than 1 here, whatever the harvest's own CPU.`,
+      `CPU of the 4-range pass: Tidemark ${s(m.four.cpuMs)} (user and system, every thread: ` +
+      `V8's compiler and garbage-collector helpers and file I/O too), the mock ${s(serverCpu)}, ` +
+      `on ${cores} cores: it cannot end before ${s(cpuFloor)} (at most ` +
+      `${(m.one.ms / cpuFloor).toFixed(2)}× here); 3× needs Tidemark's CPU under ` +
+      `${s(cpuGoal)} with this mock.`,
       `GET-loop pair: start and exit ${s(outside(m.one))} (Tidemark) vs ${s(outside(m.get))} ` +
       `(GET loop: no config, yaml, zod, state or Parquet modules to load); a page ` +
       `${perPage(m.one)} vs ${perPage(m.get)} in the loops alone.`,

@@ -8,6 +8,8 @@
 export interface MockChild {
   /** `http://127.0.0.1:<port>`. */
   url: string;
+  /** The child's process id (a benchmark reads its CPU time from `/proc`). */
+  pid: number;
   /** Stops the child and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function serveMockChild(main: string, args: readonly string[]): Pro
   })().catch(() => {});
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       try {
         child.kill("SIGTERM");
