@@ -29,7 +29,7 @@ import type { SnapshotStore, SnapshotWritten } from "../provenance/snapshot.ts";
 import type { PageRequest } from "../paginate/mod.ts";
 import type { StateStore } from "../state/mod.ts";
 import { rowsOfPage, type RowTyping } from "../pipeline/page_rows.ts";
-import type { RowWriter } from "../pipeline/record_shape.ts";
+import type { PreparedRows, RowWriter } from "../pipeline/record_shape.ts";
 import type { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
 
 /** A page received and read, not yet persisted. */
@@ -106,8 +106,12 @@ export interface StagedPage {
   result: ResponseMeta;
   /** Records received. */
   records: number;
-  /** Rows to write (deduplicated, contract-checked). */
+  /** Rows to write (deduplicated, contract-checked): none here once `prepared` holds them. */
   rows: Record<string, unknown>[];
+  /** The rows as the output readied them when the page was staged (`RowWriter.prepare`). */
+  prepared?: PreparedRows;
+  /** How many rows it writes. */
+  rowCount: number;
   /** Records dropped as already written by the previous run. */
   dropped: number;
   /** Records the contract rejected. */
@@ -167,13 +171,18 @@ export function stagePage(ctx: PageStepContext, fetched: FetchedPage): StagedPag
     typing: ctx.typing,
     cursorField: ctx.asset.incremental?.cursor_field,
   });
+  // Readied now, page by page: a batch waiting for its commit then holds column vectors, not
+  // records the garbage collector would copy again and again until then.
+  const prepared = rows.length > 0 ? ctx.output.prepare?.(rows) : undefined;
   return {
     seq,
     request: fetched.request,
     cursorOut: fetched.next === "done" ? null : fetched.next.cursor,
     result: responseMeta(fetched.result),
     records: fetched.records.length,
-    rows,
+    rows: prepared ? [] : rows,
+    prepared,
+    rowCount: rows.length,
     dropped,
     rejects,
     snapshot,
@@ -203,13 +212,12 @@ export async function commitPages(
   pages: readonly StagedPage[],
 ): Promise<PageOutcome[]> {
   if (pages.length === 0) return [];
-  const rows = pages.length === 1 ? pages[0].rows : pages.flatMap((p) => p.rows);
   const key = partKey(
     ctx.partitionIndex,
     pages[0].request.page,
     pages[pages.length - 1].request.page,
   );
-  const outputs = await ctx.output.write(rows, key);
+  const outputs = await writeRows(ctx.output, pages, key);
   const snapshots = await Promise.all(pages.map((p) => p.snapshot));
   for (const [i, page] of pages.entries()) {
     if (page.rejects.length === 0) continue;
@@ -240,12 +248,28 @@ export async function commitPages(
   return pages.map((page) => ({
     seq: page.seq,
     records: page.records,
-    rows: page.rows.length,
+    rows: page.rowCount,
     dropped: page.dropped,
     rejected: page.rejects.length,
     outputs,
     done: page.cursorOut === null,
   }));
+}
+
+/** Writes a batch's rows: with `writePrepared` when its pages were prepared. */
+async function writeRows(
+  output: RowWriter,
+  pages: readonly StagedPage[],
+  key: string,
+): Promise<string[]> {
+  const prepared = pages.flatMap((p) => p.prepared ? [p.prepared] : []);
+  const rows = pages.length === 1 ? pages[0].rows : pages.flatMap((p) => p.rows);
+  if (prepared.length === 0) return await output.write(rows, key);
+  // An output prepares every page of an asset or none (one batch is one part).
+  if (rows.length > 0 || !output.writePrepared) {
+    throw new Error("a batch mixes prepared pages and pages of rows: its output cannot write it");
+  }
+  return await output.writePrepared(prepared, key);
 }
 
 /** A page's manifest line, every field set (it is appended without a schema parse). */

@@ -198,10 +198,19 @@ export async function walkPartition(
       // while this one is (without the turn, staging delayed every request by its own time).
       await yieldToEventLoop();
     }
-    const page = stagePage(ctx, fetched);
+    let page: StagedPage;
+    try {
+      page = stagePage(ctx, fetched);
+    } catch (error) {
+      // Rows that do not fit the asset's types fail the walk as a failed request does: the
+      // pages staged before are dropped, and the batch being committed ends first.
+      await discardStaged(ctx.out, staged);
+      await committing.catch(() => {});
+      throw error;
+    }
     if (staged.length === 0) stagedSince = now();
     staged.push(page);
-    stagedRows += page.rows.length;
+    stagedRows += page.rowCount;
     if (
       next === "done" || stagedRows >= batchRows || staged.length >= batchPages ||
       now() - stagedSince >= batchMs

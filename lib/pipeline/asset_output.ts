@@ -21,7 +21,14 @@ import {
   type SinkOptions,
   type WrittenPart,
 } from "../sinks/mod.ts";
-import { extendSchema } from "../sinks/column_types.ts";
+import { castColumn, extendSchema, inferColumnType } from "../sinks/column_types.ts";
+import {
+  concatVectors,
+  fromTypedColumn,
+  sliceVector,
+  type VectorColumn,
+} from "../sinks/vectors.ts";
+import type { PreparedRows } from "./record_shape.ts";
 import {
   assetLayout,
   beginWrite,
@@ -141,14 +148,95 @@ export class AssetOutput {
         paths.push(`${this.relDir}/${part.relativePath}`);
       }
     }
-    // Replace/merge parts are staged: the files the asset holds are uploaded once it completes.
-    if (this.#options.upload && this.#options.output.mode === "append") {
-      for (const path of paths) {
-        const object = await this.#options.upload(join(this.#out, path), objectKeyOf(path));
-        this.#urls.set(path, object.url);
-      }
-    }
+    await this.#upload(paths);
     return paths;
+  }
+
+  /**
+   * Casts one page's rows to column vectors when it is staged, for {@link AssetOutput.writePrepared}:
+   * the types are fixed from the page as `write` fixes them from a batch (declared ones first,
+   * then inferred; a column with only nulls so far waits for a page with values). Parquet
+   * without `partition_by` only (partition values are read from the rows as they came):
+   * `undefined` otherwise, and the rows go to `write`. Throws, as `write` would, when a value
+   * does not fit its column's type.
+   */
+  prepare(rows: readonly Record<string, unknown>[]): PreparedRows | undefined {
+    const output = this.#options.output;
+    if (output.format !== "parquet" || (output.partition_by?.length ?? 0) > 0) return undefined;
+    const { columns, length } = rowsToColumns(rows);
+    const declared = this.#declared();
+    // A column with only nulls so far waits for a page with values to type it, as a batch
+    // cast whole would have typed it from its other pages.
+    const known: Record<string, readonly unknown[]> = {};
+    const untyped: string[] = [];
+    for (const [name, values] of Object.entries(columns)) {
+      if (name in this.#schema || name in declared || inferColumnType(values) !== undefined) {
+        known[name] = values;
+      } else untyped.push(name);
+    }
+    // Fixed before the cast, synchronously: pages staged at the same time agree on types.
+    const schema = extendSchema(this.#schema, known, declared);
+    const vectors: VectorColumn[] = [];
+    for (const [name, type] of Object.entries(schema)) {
+      const values = columns[name];
+      if (values === undefined) continue;
+      const vector = fromTypedColumn(castColumn(name, values, type), length);
+      // castColumn leaves only cells of the type's kind, which fromTypedColumn always takes.
+      if (vector === undefined) throw new Error(`column ${name}: cast cells do not fit ${type}`);
+      vectors.push(vector);
+    }
+    this.#schema = schema;
+    const page: PreparedPage = { length, columns: vectors, untyped };
+    return page;
+  }
+
+  /**
+   * Writes a batch of pages {@link AssetOutput.prepare} readied, as `write` writes their rows:
+   * the same parts, names and types.
+   */
+  async writePrepared(pages: readonly PreparedRows[], key: string): Promise<string[]> {
+    const prepared = pages as readonly PreparedPage[];
+    const lengths = prepared.map((p) => p.length);
+    const length = lengths.reduce((n, l) => n + l, 0);
+    if (length === 0) return [];
+    // Columns no page of the batch gave a value: `string`, as extendSchema fixes them.
+    for (const page of prepared) for (const name of page.untyped) this.#schema[name] ??= "string";
+    const columns = Object.entries(this.#schema).map(([name, type]) =>
+      concatVectors(
+        name,
+        type,
+        prepared.map((p) => p.columns.find((c) => c.name === name)),
+        lengths,
+      )
+    );
+    const batch = this.#options.batchRows ?? 10_000;
+    const paths: string[] = [];
+    for (let start = 0, n = 1; start < length; start += batch, n++) {
+      const end = Math.min(length, start + batch);
+      const partKey = length <= batch ? key : `${key}-b${String(n).padStart(3, "0")}`;
+      const slice = length <= batch ? columns : columns.map((c) => sliceVector(c, start, end));
+      const sink = await openSink(join(this.#out, this.relDir), this.#sinkOptions(this.#schema));
+      try {
+        await sink.writeVectors({ length: end - start, columns: slice }, { key: partKey });
+        await sink.close();
+      } catch (error) {
+        await sink.abort().catch(() => {});
+        throw error;
+      }
+      for (const part of sink.parts) paths.push(`${this.relDir}/${part.relativePath}`);
+    }
+    await this.#upload(paths);
+    return paths;
+  }
+
+  /** Uploads an append asset's new parts (replace/merge parts are staged: the files the asset
+   * holds are uploaded once it completes). */
+  async #upload(paths: readonly string[]): Promise<void> {
+    if (!this.#options.upload || this.#options.output.mode !== "append") return;
+    for (const path of paths) {
+      const object = await this.#options.upload(join(this.#out, path), objectKeyOf(path));
+      this.#urls.set(path, object.url);
+    }
   }
 
   /** Object URLs of uploaded parts (shaped like the manifest's `output`), or undefined. */
@@ -166,21 +254,7 @@ export class AssetOutput {
     const declared = this.#declared();
     if (!raw) this.#schema = extendSchema(this.#schema, columns, declared);
     const options: SinkOptions = {
-      format: output.format,
-      runId: this.#options.runId,
-      partitionBy: output.partition_by,
-      columns: raw ? declared : this.#schema,
-      compression: output.compression,
-      rowGroupRows: output.row_group_rows,
-      loadTime: this.#loadTime,
-      // Parquet parts go through the TypeScript encoder on this thread (no polars, no Parquet
-      // thread: ~50 MB less peak memory). Only what it cannot write (Snappy) goes to polars,
-      // and then on the shared Parquet thread, so this thread keeps fetching and parsing.
-      thread: "worker",
-      // A batch takes tens of milliseconds to cast and encode: between its columns this thread's
-      // event loop runs (three turns: a response's headers, its body, then the next request), so
-      // the next page's request goes out and its response is read meanwhile.
-      pause: pauseForResponses,
+      ...this.#sinkOptions(raw ? declared : this.#schema),
       // The raw-load `id` is the record's key when it has a single-column one.
       ...(raw && this.#options.primaryKey?.length === 1
         ? { idField: this.#options.primaryKey[0] }
@@ -195,6 +269,28 @@ export class AssetOutput {
       throw error;
     }
     return sink.parts;
+  }
+
+  /** The options of a batch's sink, its columns typed as `columns` says. */
+  #sinkOptions(columns: Record<string, ColumnType>): SinkOptions {
+    const output = this.#options.output;
+    return {
+      format: output.format,
+      runId: this.#options.runId,
+      partitionBy: output.partition_by,
+      columns,
+      compression: output.compression,
+      rowGroupRows: output.row_group_rows,
+      loadTime: this.#loadTime,
+      // Parquet parts go through the TypeScript encoder on this thread (no polars, no Parquet
+      // thread: ~50 MB less peak memory). Only what it cannot write (Snappy) goes to polars,
+      // and then on the shared Parquet thread, so this thread keeps fetching and parsing.
+      thread: "worker",
+      // A batch takes tens of milliseconds to cast and encode: between its columns this thread's
+      // event loop runs (three turns: a response's headers, its body, then the next request), so
+      // the next page's request goes out and its response is read meanwhile.
+      pause: pauseForResponses,
+    };
   }
 
   /**
@@ -229,4 +325,12 @@ export class AssetOutput {
 /** The pause between a batch's columns (see `SinkOptions.pause`). */
 function pauseForResponses(): Promise<void> {
   return yieldTurns(3);
+}
+
+/** What {@link AssetOutput.prepare} makes of a page: its columns, those it has, as vectors. */
+interface PreparedPage extends PreparedRows {
+  /** The columns typed by the time it was prepared. */
+  columns: VectorColumn[];
+  /** Its columns with only nulls and no type yet. */
+  untyped: string[];
 }

@@ -19,7 +19,7 @@
  */
 export { decodeBody, responseBody, rowsFromBytes, rowsOfPage, selectRecords } from "./page_rows.ts";
 export type { PageOutcomeRows, PageRows, RowsOfPageOptions } from "./page_rows.ts";
-export { type RowWriter, shapedWriter, shapeRows } from "./record_shape.ts";
+export { type PreparedRows, type RowWriter, shapedWriter, shapeRows } from "./record_shape.ts";
 export { type Boundary, boundarySchema, WatermarkTracker } from "./watermark_tracker.ts";
 export { assetFolder, AssetOutput, openAssetOutput } from "./asset_output.ts";
 export type { AssetOutputOptions } from "./asset_output.ts";

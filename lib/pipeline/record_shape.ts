@@ -15,10 +15,28 @@ import { runIdTime } from "../core/stamps.ts";
 import { select } from "../core/select.ts";
 import { canonicalJson, jsonText } from "../core/json_text.ts";
 
+/**
+ * A page's rows readied by {@link RowWriter.prepare} when the page is staged: cast to column
+ * vectors, so a batch waiting for its commit holds typed arrays instead of thousands of
+ * records (which the garbage collector would copy from one space to the next meanwhile).
+ */
+export interface PreparedRows {
+  /** Rows it holds. */
+  readonly length: number;
+}
+
 /** Where a batch's rows go: `write(rows, key)` resolves to part paths relative to the out folder. */
 export interface RowWriter {
   /** Writes complete part(s) for one batch of pages. */
   write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]>;
+  /**
+   * Readies one page's rows for {@link RowWriter.writePrepared}, as soon as the page is staged;
+   * `undefined` when this writer takes the rows themselves (then `write` gets them). A writer
+   * prepares every page of an asset or none.
+   */
+  prepare?(rows: readonly Record<string, unknown>[]): PreparedRows | undefined;
+  /** Writes complete part(s) for one batch of prepared pages, like `write`. */
+  writePrepared?(pages: readonly PreparedRows[], key: string): Promise<string[]>;
   /** Object URLs of parts uploaded to `output.destination`, for the manifest's `object_url`. */
   objectUrls?(paths: readonly string[]): string | string[] | undefined;
 }
@@ -94,6 +112,11 @@ export function shapedWriter(
   const shape = { runId: options.runId, now: runIdTime(options.runId) ?? options.now };
   return {
     write: (rows, key) => writer.write(shapeRows(rows, transform, shape), key),
+    // Shaped when staged: the same rows, since every row of a run gets the same time.
+    prepare: writer.prepare && writer.writePrepared
+      ? (rows) => writer.prepare!(shapeRows(rows, transform, shape))
+      : undefined,
+    writePrepared: writer.writePrepared && ((pages, key) => writer.writePrepared!(pages, key)),
     objectUrls: (paths) => writer.objectUrls?.(paths),
   };
 }

@@ -291,3 +291,63 @@ function integerVector(
   });
   return valid === undefined ? undefined : { name, type, values: out, valid };
 }
+
+/**
+ * The pieces of one column laid end to end: `pieces[k]` holds `lengths[k]` rows, or is
+ * `undefined` for a piece without the column (its rows are null). Pieces share the column's
+ * type; integer pieces become one `BigInt64Array` once any of them is one. Text pieces must be
+ * plain arrays (not dictionaries).
+ *
+ * @example
+ * ```ts
+ * import { concatVectors } from "./vectors.ts";
+ * const a = { name: "x", type: "float64" as const, values: Float64Array.of(1), valid: null };
+ * concatVectors("x", "float64", [a, undefined], [1, 2]).valid; // Uint8Array [1, 0, 0]
+ * ```
+ */
+export function concatVectors(
+  name: string,
+  type: ColumnType,
+  pieces: readonly (VectorColumn | undefined)[],
+  lengths: readonly number[],
+): VectorColumn {
+  let length = 0;
+  for (const n of lengths) length += n;
+  const first = pieces.find((p) => p !== undefined);
+  if (first === undefined) return { name, type, values: new Array(length).fill(null), valid: null };
+  if (Array.isArray(first.values)) {
+    const out = new Array<string | null>(length);
+    let at = 0;
+    for (let k = 0; k < pieces.length; k++) {
+      const values = pieces[k]?.values as (string | null)[] | undefined;
+      const n = lengths[k];
+      for (let i = 0; i < n; i++) out[at + i] = values === undefined ? null : values[i];
+      at += n;
+    }
+    return { name, type, values: out, valid: null } as VectorColumn;
+  }
+  const big = pieces.some((p) => p?.values instanceof BigInt64Array);
+  const values = big
+    ? new BigInt64Array(length)
+    : new (first.values.constructor as Float64ArrayConstructor)(length);
+  let valid: Uint8Array | null = null;
+  let at = 0;
+  for (let k = 0; k < pieces.length; k++) {
+    const piece = pieces[k];
+    const n = lengths[k];
+    if (piece === undefined || piece.valid !== null) {
+      valid ??= new Uint8Array(length).fill(1, 0, at);
+      if (piece === undefined) valid.fill(0, at, at + n);
+      else valid.set(piece.valid!.subarray(0, n), at);
+    } else if (valid !== null) valid.fill(1, at, at + n);
+    if (piece !== undefined) {
+      const source = piece.values as Float64Array | BigInt64Array;
+      if (big && !(source instanceof BigInt64Array)) {
+        const out = values as BigInt64Array;
+        for (let i = 0; i < n; i++) out[at + i] = BigInt(source[i]);
+      } else (values as Float64Array).set(source.subarray(0, n) as Float64Array, at);
+    }
+    at += n;
+  }
+  return { name, type, values, valid } as VectorColumn;
+}
