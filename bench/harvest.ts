@@ -424,14 +424,16 @@ function printReasons(seed: Pass | undefined, tide: Pass): void {
       " — before the first request Deno loads and evaluates the harvest's modules (133 of its " +
       "own, zod, js-yaml, Node's zlib and crypto layers; the first request leaves ~0.25 s after " +
       "spawn on a quiet machine); after the last page, the last batch's Parquet, the report.",
-      "The harvest thread's CPU per page (~7 ms, CPU profile): GC ~2 ms (it follows what is " +
-      "parsed and encoded, not how long rows are held), Parquet ~1.5 ms (columns, date casts, " +
-      "the TypeScript encoder, zstd), file calls of snapshots and parts ~0.9 ms, body read and " +
-      "JSON parse ~0.8 ms, typing ~0.35 ms, the HTTP client ~0.3 ms, manifest and state commits " +
-      "under 0.1 ms. A 10 000-row batch is cast and encoded column by column, the event loop " +
-      "running in between (responses read, the next cursor request sent), but while it lasts " +
-      "the thread is busy and each response waits a few ms longer (the first batch, before the " +
-      "encoder is compiled, ~0.1 s).",
+      "The harvest thread's CPU per page (~6.5 ms, CPU profile): Parquet ~1.3 ms (each page's " +
+      "rows cast to column vectors when it is staged, then per batch the TypeScript encoder " +
+      "and zstd), GC ~1.2 ms (what is parsed, cast and encoded: a staged page holds typed " +
+      "arrays, not records), file calls of snapshots and parts ~0.85 ms, body read and JSON " +
+      "parse ~0.7 ms, the HTTP client ~0.45 ms, typing ~0.4 ms, modules loaded ~0.4 ms (start), " +
+      "event-loop turns between a batch's columns ~0.3 ms, hashing ~0.13 ms, manifest and " +
+      "state commits under 0.1 ms. While a batch is encoded the thread turns to its event loop " +
+      "after each millisecond of work (responses read, the next cursor request sent); each " +
+      "response still waits up to that much longer (the first batch, before the encoder is " +
+      "compiled, longer).",
       "Peak RSS: ~45 MB of it is the Deno binary mapped (polars is not loaded); the rest the " +
       "harvest's V8 heap and bodies.",
     ].join("\n"),
