@@ -18,6 +18,7 @@ import {
   type ColumnType,
   openSink,
   rowsToColumns,
+  type Sink,
   type SinkOptions,
   type WrittenPart,
 } from "../sinks/mod.ts";
@@ -215,15 +216,11 @@ export class AssetOutput {
       const end = Math.min(length, start + batch);
       const partKey = length <= batch ? key : `${key}-b${String(n).padStart(3, "0")}`;
       const slice = length <= batch ? columns : columns.map((c) => sliceVector(c, start, end));
-      const sink = await openSink(join(this.#out, this.relDir), this.#sinkOptions(this.#schema));
-      try {
-        await sink.writeVectors({ length: end - start, columns: slice }, { key: partKey });
-        await sink.close();
-      } catch (error) {
-        await sink.abort().catch(() => {});
-        throw error;
-      }
-      for (const part of sink.parts) paths.push(`${this.relDir}/${part.relativePath}`);
+      const parts = await this.#writeParts(
+        this.#sinkOptions(this.#schema),
+        (sink) => sink.writeVectors({ length: end - start, columns: slice }, { key: partKey }),
+      );
+      for (const part of parts) paths.push(`${this.relDir}/${part.relativePath}`);
     }
     await this.#upload(paths);
     return paths;
@@ -260,9 +257,17 @@ export class AssetOutput {
         ? { idField: this.#options.primaryKey[0] }
         : {}),
     };
+    return await this.#writeParts(options, (sink) => sink.writeColumns(columns, length, { key }));
+  }
+
+  /** Opens a batch's sink, writes with `write` and closes it: its parts, or none if it fails. */
+  async #writeParts(
+    options: SinkOptions,
+    write: (sink: Sink) => Promise<unknown>,
+  ): Promise<WrittenPart[]> {
     const sink = await openSink(join(this.#out, this.relDir), options);
     try {
-      await sink.writeColumns(columns, length, { key });
+      await write(sink);
       await sink.close();
     } catch (error) {
       await sink.abort().catch(() => {});
