@@ -23,6 +23,7 @@ import {
   type WrittenPart,
 } from "../sinks/mod.ts";
 import { castColumn, extendSchema, inferColumnType } from "../sinks/column_types.ts";
+import { parsePartitionSpecs } from "../sinks/partition.ts";
 import {
   concatVectors,
   fromTypedColumn,
@@ -116,6 +117,8 @@ export class AssetOutput {
   readonly #declared: () => Record<string, ColumnType>;
   readonly #loadTime: Date;
   #schema: Record<string, ColumnType> = {};
+  /** Whether pages are prepared (decided by the first one, for the whole asset). */
+  #prepares: boolean | undefined;
   readonly #urls = new Map<string, string>();
 
   /** Use {@link openAssetOutput}. */
@@ -156,14 +159,16 @@ export class AssetOutput {
   /**
    * Casts one page's rows to column vectors when it is staged, for {@link AssetOutput.writePrepared}:
    * the types are fixed from the page as `write` fixes them from a batch (declared ones first,
-   * then inferred; a column with only nulls so far waits for a page with values). Parquet
-   * without `partition_by` only (partition values are read from the rows as they came):
-   * `undefined` otherwise, and the rows go to `write`. Throws, as `write` would, when a value
-   * does not fit its column's type.
+   * then inferred; a column with only nulls so far waits for a page with values). Parquet only,
+   * and decided once for the asset by its first page: `partition_by` entries must read the same
+   * folders from the vectors as from the rows as they came (a text column, a date part of a
+   * date or timestamp column, the load time). `undefined` otherwise,
+   * and the rows go to `write`. Throws, as `write` would, when a value does not fit its
+   * column's type.
    */
   prepare(rows: readonly Record<string, unknown>[]): PreparedRows | undefined {
     const output = this.#options.output;
-    if (output.format !== "parquet" || (output.partition_by?.length ?? 0) > 0) return undefined;
+    if (this.#prepares === false || output.format !== "parquet") return undefined;
     const { columns, length } = rowsToColumns(rows);
     const declared = this.#declared();
     // A column with only nulls so far waits for a page with values to type it, as a batch
@@ -177,6 +182,8 @@ export class AssetOutput {
     }
     // Fixed before the cast, synchronously: pages staged at the same time agree on types.
     const schema = extendSchema(this.#schema, known, declared);
+    this.#prepares ??= partitionsReadFromVectors(output.partition_by ?? [], schema);
+    if (!this.#prepares) return undefined;
     const vectors: VectorColumn[] = [];
     for (const [name, type] of Object.entries(schema)) {
       const values = columns[name];
@@ -341,6 +348,40 @@ function pauseForResponses(): Promise<void> {
   if (performance.now() - pausedAt < 1) return NO_PAUSE;
   return yieldTurns(3).then(() => {
     pausedAt = performance.now();
+  });
+}
+
+/**
+ * Column types whose plain partition folders read the same from a vector as from a row: text
+ * (a number or flag cast to text is written as the row's value would be); not numbers, whose
+ * cast rewrites a source text such as `003` or `32.380`.
+ */
+const PLAIN_PARTITION_TYPES: readonly ColumnType[] = ["string"];
+/** Column types a date part (`year(…)`, `month(…)`, `day(…)`) is read from in a vector. */
+const DATE_PARTITION_TYPES: readonly ColumnType[] = [
+  "date",
+  "timestamp",
+  "timestamp_tz",
+  "datetime",
+];
+
+/**
+ * Whether every `partition_by` entry gives a row the same folder from the cast vectors as
+ * from the row as it came: a date or timestamp column's value would be written back in
+ * another form than the source text, JSON and decimals too; a column without a type yet is
+ * checked by `write` (a misspelt one is reported there).
+ */
+function partitionsReadFromVectors(
+  entries: readonly string[],
+  schema: Readonly<Record<string, ColumnType>>,
+): boolean {
+  return parsePartitionSpecs(entries).every((spec) => {
+    if (spec.column === undefined) return true;
+    const type = schema[spec.column];
+    if (type === undefined) return false;
+    return spec.kind === "column"
+      ? PLAIN_PARTITION_TYPES.includes(type)
+      : DATE_PARTITION_TYPES.includes(type);
   });
 }
 

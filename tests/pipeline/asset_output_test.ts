@@ -108,21 +108,57 @@ Deno.test("a page whose value does not fit its column's type is refused when it 
   });
 });
 
-Deno.test("CSV, JSONL and partitioned Parquet take rows: they prepare nothing", async () => {
+Deno.test("partitions by a text column, date parts and the load time: the same folders and rows", async () => {
   await withDir(async (dir) => {
+    const base = options().output;
+    const { rows, prepared } = await bothWays(dir, [
+      [
+        { id: 1, city: "Reims", at: "1996-07-04 00:00:00.000" },
+        { id: 2, city: "a/b=c", at: "1997-01-02 10:00:00.000" },
+      ],
+      [{ id: 3, city: null, at: null }, { id: 4, city: "", at: "1996-12-31 23:59:59.999" }],
+      [{ id: 5, city: "Reims", at: "1997-01-02 00:00:00.000" }],
+    ], {
+      columns: { at: "timestamp" },
+      loadTime: new Date("2026-12-04T10:00:00Z"),
+      output: {
+        ...base,
+        partition_by: ["city", "year(at)", "month(at)", "load_date"],
+      } as AssetOutputOptions["output"],
+    });
+    assertEquals(prepared, rows);
+    assertEquals(prepared.map((p) => p.file.split("/").slice(0, -1).join("/")), [
+      "city=Reims/year=1996/month=07/load_date=2026-12-04",
+      "city=Reims/year=1997/month=01/load_date=2026-12-04",
+      "city=__empty__/year=1996/month=12/load_date=2026-12-04",
+      "city=__null__/year=__null__/month=__null__/load_date=2026-12-04",
+      "city=a%2Fb%3Dc/year=1997/month=01/load_date=2026-12-04",
+    ]);
+  });
+});
+
+Deno.test("CSV, JSONL and partitions whose folders a cast would rewrite take rows: no page is prepared", async () => {
+  await withDir(async (dir) => {
+    const page = [{ id: 1, city: "Reims", at: "1996-07-04 00:00:00.000", n: 3 }];
     for (
-      const output of [
-        { format: "csv" },
-        { format: "jsonl" },
-        { format: "parquet", partition_by: ["city"] },
-      ]
+      const [label, output] of [
+        ["csv", { format: "csv" }],
+        ["jsonl", { format: "jsonl" }],
+        // A timestamp's folder is its source text; a number's, its text ("003" stays "003").
+        ["timestamp", { format: "parquet", partition_by: ["at"] }],
+        ["number", { format: "parquet", partition_by: ["n"] }],
+        // A column no page has shown yet is left to write (which reports a misspelt one).
+        ["unknown", { format: "parquet", partition_by: ["ctiy"] }],
+      ] as const
     ) {
       const base = options().output;
-      const asset = await openAssetOutput(join(dir, output.format), "Orders", {
-        ...options(),
+      const asset = await openAssetOutput(join(dir, label), "Orders", {
+        ...options({ columns: { at: "timestamp" } }),
         output: { ...base, ...output } as AssetOutputOptions["output"],
       });
-      assertEquals(asset.prepare([{ id: 1, city: "Reims" }]), undefined);
+      assertEquals(asset.prepare(page), undefined, label);
+      // Decided once: later pages are not prepared either.
+      assertEquals(asset.prepare(page), undefined, label);
     }
   });
 });
