@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { sha256File } from "../core/stamps.ts";
+import { parquetFileRows } from "../sinks/parquet_rows.ts";
 
 /** Uploads one finished file: its local path, its key relative to the destination. */
 export type UploadFile = (localPath: string, relativeKey: string) => Promise<{ url: string }>;
@@ -75,11 +76,7 @@ export async function describeFiles(out: string, paths: readonly string[]): Prom
 
 async function countRows(path: string): Promise<number> {
   // From the footer: no native code, so it runs where FFI is denied (Deno Deploy).
-  if (path.endsWith(".parquet")) {
-    // Loaded here, not at start-up: only a run's summary of its outputs reads footers.
-    const { parquetRowCount } = await import("../sinks/parquet_js.ts");
-    return await parquetRowCount(path);
-  }
+  if (path.endsWith(".parquet")) return await parquetFileRows(path);
   if (path.endsWith(".csv")) {
     // CSV needs a real parser (quoted newlines); polars is loaded only here.
     const pl = (await import("nodejs-polars")).default;

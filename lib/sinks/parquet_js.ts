@@ -374,11 +374,6 @@ function columnTypeOfElement(
 /** The metadata of a Parquet file, as hyparquet reads it. */
 export type ParquetFooter = ReturnType<typeof parquetMetadata>;
 
-/** Rows of a Parquet file, from its footer alone (no data page read). */
-export async function parquetRowCount(path: string): Promise<number> {
-  return Number((await parquetFooter(path)).num_rows);
-}
-
 /**
  * The metadata of a Parquet file (schema, row groups, column statistics), from its footer alone:
  * no data page is read, whatever the compression.
