@@ -20,6 +20,7 @@ import { createHash } from "node:crypto";
 import { ByteWriter, parquetWrite } from "hyparquet-writer";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { writeFileAtomic } from "../core/atomic_file.ts";
+import { readFileRange } from "./parquet_rows.ts";
 import {
   type CellValue,
   type ColumnType,
@@ -384,14 +385,7 @@ export async function parquetFooter(path: string): Promise<ParquetFooter> {
     const size = (await file.stat()).size;
     // The footer is at the end: its length, then "PAR1". Read a generous tail first.
     const tail = Math.min(size, 512 * 1024);
-    await file.seek(size - tail, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(tail);
-    let read = 0;
-    while (read < tail) {
-      const n = await file.read(buffer.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
+    const buffer = await readFileRange(file, size - tail, tail);
     const footerLength = new DataView(buffer.buffer).getUint32(tail - 8, true);
     if (footerLength + 8 > tail) {
       const whole = await Deno.readFile(path);

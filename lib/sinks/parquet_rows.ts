@@ -24,14 +24,14 @@ export async function parquetFileRows(path: string): Promise<number> {
   const file = await Deno.open(path, { read: true });
   try {
     const size = (await file.stat()).size;
-    const tail = await readAt(file, Math.max(0, size - 8), Math.min(size, 8));
+    const tail = await readFileRange(file, Math.max(0, size - 8), Math.min(size, 8));
     const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
     if (tail.length < 8 || view.getUint32(4, true) !== MAGIC) {
       throw new TidemarkError(`${path} is not a Parquet file (no PAR1 at its end)`);
     }
     const length = view.getUint32(0, true);
     if (length + 8 > size) throw new TidemarkError(`${path}: its Parquet footer is cut`);
-    const footer = await readAt(file, size - 8 - length, length);
+    const footer = await readFileRange(file, size - 8 - length, length);
     const rows = footerRows(footer);
     if (rows === undefined) throw new TidemarkError(`${path}: its Parquet footer has no row count`);
     return rows;
@@ -40,8 +40,12 @@ export async function parquetFileRows(path: string): Promise<number> {
   }
 }
 
-/** `length` bytes of `file` from `offset`. */
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+/** `length` bytes of an open file from `offset` (fewer when the file ends first). */
+export async function readFileRange(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
   await file.seek(offset, Deno.SeekMode.Start);
   const out = new Uint8Array(length);
   let read = 0;
