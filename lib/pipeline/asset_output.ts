@@ -141,14 +141,29 @@ export class AssetOutput {
    * Writes one page's rows as complete part(s) named by `key` (at most `batchRows` rows a part)
    * and resolves to their paths relative to the out folder.
    */
-  async write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]> {
-    if (rows.length === 0) return [];
+  write(rows: readonly Record<string, unknown>[], key: string): Promise<string[]> {
+    return this.#writeInParts(rows.length, key, (start, end, partKey) =>
+      this.#writeBatch(
+        start === 0 && end === rows.length ? rows : rows.slice(start, end),
+        partKey,
+      ));
+  }
+
+  /**
+   * Writes `length` rows as parts of at most `batchRows` rows, `write(start, end, partKey)` one
+   * part's rows (`key`, or `key-b001`, `key-b002`… when there are several), and resolves to their
+   * paths relative to the out folder, uploaded where the output says.
+   */
+  async #writeInParts(
+    length: number,
+    key: string,
+    write: (start: number, end: number, partKey: string) => Promise<WrittenPart[]>,
+  ): Promise<string[]> {
     const batch = this.#options.batchRows ?? 10_000;
     const paths: string[] = [];
-    for (let start = 0, n = 1; start < rows.length; start += batch, n++) {
-      const slice = rows.length <= batch ? rows : rows.slice(start, start + batch);
-      const partKey = rows.length <= batch ? key : `${key}-b${String(n).padStart(3, "0")}`;
-      for (const part of await this.#writeBatch(slice, partKey)) {
+    for (let start = 0, n = 1; start < length; start += batch, n++) {
+      const partKey = length <= batch ? key : `${key}-b${String(n).padStart(3, "0")}`;
+      for (const part of await write(start, Math.min(length, start + batch), partKey)) {
         paths.push(`${this.relDir}/${part.relativePath}`);
       }
     }
@@ -162,9 +177,8 @@ export class AssetOutput {
    * then inferred; a column with only nulls so far waits for a page with values). Parquet only,
    * and decided once for the asset by its first page: `partition_by` entries must read the same
    * folders from the vectors as from the rows as they came (a text column, a date part of a
-   * date or timestamp column, the load time). `undefined` otherwise,
-   * and the rows go to `write`. Throws, as `write` would, when a value does not fit its
-   * column's type.
+   * date or timestamp column, the load time). `undefined` otherwise, and the rows go to
+   * `write`. Throws, as `write` would, when a value does not fit its column's type.
    */
   prepare(rows: readonly Record<string, unknown>[]): PreparedRows | undefined {
     const output = this.#options.output;
@@ -217,20 +231,15 @@ export class AssetOutput {
         lengths,
       )
     );
-    const batch = this.#options.batchRows ?? 10_000;
-    const paths: string[] = [];
-    for (let start = 0, n = 1; start < length; start += batch, n++) {
-      const end = Math.min(length, start + batch);
-      const partKey = length <= batch ? key : `${key}-b${String(n).padStart(3, "0")}`;
-      const slice = length <= batch ? columns : columns.map((c) => sliceVector(c, start, end));
-      const parts = await this.#writeParts(
+    return await this.#writeInParts(length, key, (start, end, partKey) => {
+      const slice = start === 0 && end === length
+        ? columns
+        : columns.map((c) => sliceVector(c, start, end));
+      return this.#writeParts(
         this.#sinkOptions(this.#schema),
         (sink) => sink.writeVectors({ length: end - start, columns: slice }, { key: partKey }),
       );
-      for (const part of parts) paths.push(`${this.relDir}/${part.relativePath}`);
-    }
-    await this.#upload(paths);
-    return paths;
+    });
   }
 
   /** Uploads an append asset's new parts (replace/merge parts are staged: the files the asset

@@ -58,7 +58,7 @@ export async function readFileRange(
 }
 
 /** `num_rows` (field 3, i64) of an encoded `FileMetaData`, or undefined when it has none. */
-export function footerRows(footer: Uint8Array): number | undefined {
+function footerRows(footer: Uint8Array): number | undefined {
   const reader = new CompactReader(footer);
   let id = 0;
   for (;;) {
