@@ -30,7 +30,7 @@ import { type MockChild, serveMockChild } from "../mock_api/child.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
-import { HARVEST_V8_FLAGS } from "../lib/cli/harvest_task.ts";
+import { HARVEST_MAIN, HARVEST_V8_FLAGS } from "../lib/cli/harvest_task.ts";
 
 const PAGE_SIZE = 500;
 const BENCH_DIR = ".bench";
@@ -176,7 +176,7 @@ async function timed(cmd: string, args: string[]): Promise<Pass & { stdout: stri
   return { ms, peakRssBytes: kb ? Number(kb[1]) * 1024 : Number.NaN, rows: 0, cpuMs, stdout };
 }
 
-/** Tidemark's CLI: `main.ts harvest --config … --out … --quiet [--workers N]`. */
+/** Tidemark's harvest as its task runs it: `harvest_main.ts --config … --out … --quiet [--workers N]`. */
 async function harvestPass(url: string, parts: number, tag: string): Promise<Pass> {
   const out = await passFolder(tag);
   const config = `${out}.yaml`;
@@ -184,8 +184,7 @@ async function harvestPass(url: string, parts: number, tag: string): Promise<Pas
   const pass = await timed(Deno.execPath(), [
     "run",
     ...PERMISSIONS,
-    MAIN,
-    "harvest",
+    HARVEST_MAIN,
     "--config",
     config,
     "--out",

@@ -6,7 +6,12 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseHarvestArgs } from "../../lib/cli/harvest_args.ts";
-import { HARVEST_V8_FLAGS, harvestPermissions, launchHarvest } from "../../lib/cli/harvest_task.ts";
+import {
+  HARVEST_MAIN,
+  HARVEST_V8_FLAGS,
+  harvestPermissions,
+  launchHarvest,
+} from "../../lib/cli/harvest_task.ts";
 import { npmReadFolders } from "../../lib/cli/npm_folder.ts";
 import { startMockServer } from "../../mock_api/server.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../assert.ts";
@@ -183,7 +188,7 @@ Deno.test("harvest task: a bad command line exits 2 before anything starts; the 
     const ok = await capture(() => launchHarvest(args, spawn));
     assertEquals(ok.result, 0);
     assertEquals(started.length, 1);
-    assertEquals(started[0].slice(-5), ["harvest", ...args]);
+    assertEquals(started[0].slice(-5), [HARVEST_MAIN, ...args]);
   });
 });
 
@@ -273,7 +278,7 @@ Deno.test("harvest task: --queue adds the queue's server to the network, and pas
     assertStringIncludes(shown.stdout, "--allow-net=127.0.0.1:9000,db.example:5433 ");
     assertEquals(started, []);
     assertEquals((await capture(() => launchHarvest(args, spawn))).result, 0);
-    assertEquals(started[0].slice(-8), ["harvest", ...args]);
+    assertEquals(started[0].slice(-8), [HARVEST_MAIN, ...args]);
     assert(started[0].includes("--allow-net=127.0.0.1:9000,db.example:5433"));
   });
 });
