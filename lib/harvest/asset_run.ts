@@ -748,7 +748,12 @@ async function finishAsset(
       await saveBoundary(state, asset.name, boundary);
     }
   }
-  await recordComplete(ctx, asset, files, ctx.outputs?.uploader(asset.output));
+  await recordComplete(
+    ctx,
+    asset,
+    files && await setup.output.describe(files),
+    ctx.outputs?.uploader(asset.output),
+  );
   await savePlan(state, asset.name, { ...setup.plan, status: "complete" });
   await state.completeAsset(asset.name, ctx.runId);
   await state.clearSkip(asset.name);

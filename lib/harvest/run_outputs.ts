@@ -289,15 +289,16 @@ export async function recordPlan(
 
 /**
  * Appends the `complete` event of an asset, once its output is finished. `files` are the files a
- * replace/merge asset now holds (hashed, and uploaded to its destination), null for append.
+ * replace/merge asset now holds, described (`AssetOutput.describe`; uploaded here to its
+ * destination), null for append.
  */
 export async function recordComplete(
   ctx: RunContext,
   asset: AssetConfig,
-  files: readonly string[] | null,
+  files: readonly FileFacts[] | null,
   upload: UploadFile | undefined,
 ): Promise<void> {
-  const facts = files ? await describeFiles(ctx.out, files) : [];
+  const facts = files ?? [];
   const urls = await uploadAll(ctx.out, facts, upload);
   await ctx.manifest.append(eventRecord(ctx, asset.name, "complete", {
     mode: writeModeOf(asset).mode,

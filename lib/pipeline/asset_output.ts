@@ -38,7 +38,13 @@ import {
   mergeByKey,
   recoverAsset,
 } from "../sinks/write_mode.ts";
-import { filesUnder, objectKeyOf, type UploadFile } from "./output_files.ts";
+import {
+  describeFiles,
+  type FileFacts,
+  filesUnder,
+  objectKeyOf,
+  type UploadFile,
+} from "./output_files.ts";
 
 /** Options of {@link openAssetOutput}. */
 export interface AssetOutputOptions {
@@ -120,6 +126,8 @@ export class AssetOutput {
   /** Whether pages are prepared (decided by the first one, for the whole asset). */
   #prepares: boolean | undefined;
   readonly #urls = new Map<string, string>();
+  /** The complete parts this process wrote, by path relative to `relDir`, as their writer saw them. */
+  readonly #written = new Map<string, Omit<FileFacts, "path">>();
 
   /** Use {@link openAssetOutput}. */
   constructor(out: string, assetDir: string, relDir: string, options: AssetOutputOptions) {
@@ -289,6 +297,14 @@ export class AssetOutput {
       await sink.abort().catch(() => {});
       throw error;
     }
+    for (const part of sink.parts) {
+      if (!part.complete || part.sha256 === "") continue;
+      this.#written.set(part.relativePath, {
+        sha256: part.sha256,
+        bytes: part.bytes,
+        rows: part.rows,
+      });
+    }
     return sink.parts;
   }
 
@@ -323,7 +339,7 @@ export class AssetOutput {
     if (mode === "append") return null;
     const runId = this.#options.planRunId ?? this.#options.runId;
     const staging = join(assetLayout(this.assetDir).staging, runId);
-    const folder = relative(this.#out, this.assetDir).replaceAll("\\", "/");
+    const folder = this.#folder();
     const held = async () => (await filesUnder(this.assetDir)).map((f) => `${folder}/${f}`);
     // A crash after the switch already removed the staging folder: the asset is done.
     if (!(await Deno.stat(staging).catch(() => null))) return await held();
@@ -340,6 +356,28 @@ export class AssetOutput {
       rowGroupRows: this.#options.output.row_group_rows,
     });
     return await held();
+  }
+
+  /** The asset folder relative to the out folder, `/`-separated. */
+  #folder(): string {
+    return relative(this.#out, this.assetDir).replaceAll("\\", "/");
+  }
+
+  /**
+   * The sha256, size and rows of `files`, as {@link AssetOutput.finish} lists them. In replace
+   * mode a part this process wrote is described as its writer hashed and counted it while
+   * writing it (the switch moved its folder whole, names unchanged); any other file (a part an
+   * interrupted run wrote, a merged one) is read again.
+   */
+  async describe(files: readonly string[]): Promise<FileFacts[]> {
+    const known = new Map<string, FileFacts>();
+    if (this.#options.output.mode === "replace") {
+      const folder = this.#folder();
+      for (const [rel, facts] of this.#written) {
+        known.set(`${folder}/${rel}`, { path: `${folder}/${rel}`, ...facts });
+      }
+    }
+    return await describeFiles(this.#out, files, known);
   }
 }
 

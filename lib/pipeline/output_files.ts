@@ -63,10 +63,22 @@ export interface FileFacts {
   rows: number;
 }
 
-/** Hashes and counts the rows of output files (paths relative to `out`). */
-export async function describeFiles(out: string, paths: readonly string[]): Promise<FileFacts[]> {
+/**
+ * Hashes and counts the rows of output files (paths relative to `out`). A file in `known` (by
+ * its path) is taken as described there: its writer hashed and counted it as it wrote it.
+ */
+export async function describeFiles(
+  out: string,
+  paths: readonly string[],
+  known?: ReadonlyMap<string, FileFacts>,
+): Promise<FileFacts[]> {
   const facts: FileFacts[] = [];
   for (const path of paths) {
+    const seen = known?.get(path);
+    if (seen) {
+      facts.push(seen);
+      continue;
+    }
     const full = join(out, path);
     const digest = await sha256File(full);
     facts.push({ path, ...digest, rows: await countRows(full) });

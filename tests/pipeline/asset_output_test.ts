@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { join } from "node:path";
 import { type AssetOutputOptions, openAssetOutput } from "../../lib/pipeline/asset_output.ts";
+import { describeFiles } from "../../lib/pipeline/output_files.ts";
 import type { PreparedRows } from "../../lib/pipeline/record_shape.ts";
 import { listFiles, parquetDtypes, parquetRows } from "../sinks/read_back.ts";
 import { tempFolders } from "../temp_dir.ts";
@@ -160,5 +161,36 @@ Deno.test("CSV, JSONL and partitions whose folders a cast would rewrite take row
       // Decided once: later pages are not prepared either.
       assertEquals(asset.prepare(page), undefined, label);
     }
+  });
+});
+
+Deno.test("a replace asset describes the parts it wrote as their writer hashed them, any other file by reading it", async () => {
+  await withDir(async (out) => {
+    const replace = (partitionBy: string[]) =>
+      options({
+        output: { ...options().output, mode: "replace", partition_by: partitionBy },
+      });
+    const output = await openAssetOutput(out, "Orders", replace(["ShipCountry"]));
+    await output.write([
+      { OrderID: 1, ShipCountry: "France" },
+      { OrderID: 2, ShipCountry: "USA" },
+      { OrderID: 3, ShipCountry: "USA" },
+    ], "00001-00001");
+    // A part an interrupted run of the same plan left in the staging folder: not written here.
+    const staged = join(out, output.relDir, "ShipCountry=France");
+    await Deno.copyFile(
+      join(staged, `part-${RUN}-00001-00001.parquet`),
+      join(staged, `part-${RUN}-00000-00000.parquet`),
+    );
+    const files = await output.finish();
+    assert(files !== null);
+    assertEquals(files.length, 3);
+    const described = await output.describe(files);
+    assertEquals(described, await describeFiles(out, files), "the same facts as reading them");
+    assertEquals(described.map((f) => f.rows), [1, 1, 2]);
+    // Which were read: only the file this process did not write sees a change made after.
+    for (const file of files.slice(0, 2)) await Deno.copyFile(join(out, files[2]), join(out, file));
+    const again = await output.describe(files);
+    assertEquals(again.map((f) => f.rows), [2, 1, 2]);
   });
 });
