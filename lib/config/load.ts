@@ -14,6 +14,7 @@ import { configSha256 } from "../core/stamps.ts";
 import { formatIssues, formatPath, invalidConfig } from "./errors.ts";
 import { type Config, type ConfigInput, configSchema } from "./schema.ts";
 import { parseYaml } from "./yaml.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** Environment variables as a plain object (tests inject one; the CLI passes `Deno.env.toObject()`). */
 export type Env = Record<string, string | undefined>;
@@ -146,7 +147,7 @@ export function resolveConfig(document: object, options: ResolveConfigOptions = 
         "a secret written in the config; put it in the environment and write ${VARIABLE} here",
     });
   }
-  const parsed = configSchema.safeParse(substituted);
+  const parsed = configSchema.safeParse(substituted, PARSE_ONCE);
   if (!parsed.success || issues.length) {
     // Every problem at once: the environment's first, then the schema's (minus fields already
     // reported, whose emptied value would only add noise).

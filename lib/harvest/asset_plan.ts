@@ -13,6 +13,7 @@ import { startDecisionSchema } from "../report/report_model.ts";
 import type { StateStore } from "../state/mod.ts";
 import { readStoredJson } from "../state/stored_json.ts";
 import { type Boundary, boundarySchema } from "../pipeline/watermark_tracker.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** `data_type` of the plan row. */
 export const PLAN_DATA_TYPE = "harvest_plan";
@@ -77,7 +78,7 @@ export async function savePlan(state: StateStore, asset: string, plan: AssetPlan
   await state.setWatermark({
     assetId: asset,
     dataType: PLAN_DATA_TYPE,
-    lastId: JSON.stringify(assetPlanSchema.parse(plan)),
+    lastId: JSON.stringify(assetPlanSchema.parse(plan, PARSE_ONCE)),
   });
 }
 

@@ -40,6 +40,7 @@ import { type AssetStart } from "./plan.ts";
 import { watermarkKind } from "../pipeline/watermark_tracker.ts";
 import { scanManifest } from "./manifest_scan.ts";
 import { WatermarkTracker } from "../pipeline/watermark_tracker.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** `data_type` of the state row holding an asset's last complete walk and its validators. */
 export const WALK_DATA_TYPE = "change_walk";
@@ -178,7 +179,7 @@ export async function readWalkRecord(
   const row = await state.getWatermark(asset, WALK_DATA_TYPE);
   if (!row?.lastId) return undefined;
   try {
-    const parsed = walkRecordSchema.safeParse(JSON.parse(row.lastId));
+    const parsed = walkRecordSchema.safeParse(JSON.parse(row.lastId), PARSE_ONCE);
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -544,7 +545,7 @@ export async function saveWalkRecords(
       await ctx.state.setWatermark({
         assetId: name,
         dataType: WALK_DATA_TYPE,
-        lastId: JSON.stringify(walkRecordSchema.parse(record)),
+        lastId: JSON.stringify(walkRecordSchema.parse(record, PARSE_ONCE)),
       });
     } else drop.push(name);
   }

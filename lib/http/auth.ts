@@ -11,6 +11,7 @@ import { ApiKeyAuth, BasicAuth, BearerAuth } from "./auth_static.ts";
 import { OAuth2ClientCredentialsAuth } from "./auth_oauth2.ts";
 import { LoginAuth } from "./auth_login.ts";
 import { type AuthContext, authKind, registerAuth } from "./auth_registry.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** The parts of a request a provider may change. */
 export interface AuthTarget {
@@ -90,7 +91,7 @@ export function createAuthProvider(
   config: AuthConfigInput | AuthConfig,
   options: AuthProviderOptions = {},
 ): AuthProvider {
-  const auth = authSchema.parse(config);
+  const auth = authSchema.parse(config, PARSE_ONCE);
   const name = auth.type === "custom" ? auth.kind : auth.type;
   const context: AuthContext = {
     send: () => {

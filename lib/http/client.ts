@@ -21,6 +21,7 @@ import {
   type RetryConfigInput,
   retrySchema,
 } from "./schema.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** Options of {@linkcode HttpClient}. */
 export interface HttpClientOptions {
@@ -121,8 +122,8 @@ export class HttpClient {
   /** Builds a session; validates the configs (throws zod errors on bad ones). */
   constructor(options: HttpClientOptions = {}) {
     this.#options = options;
-    this.retry = retrySchema.parse(options.retry ?? {});
-    this.rateLimit = rateLimitSchema.parse(options.rateLimit ?? {});
+    this.retry = retrySchema.parse(options.retry ?? {}, PARSE_ONCE);
+    this.rateLimit = rateLimitSchema.parse(options.rateLimit ?? {}, PARSE_ONCE);
     this.clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.limiter = options.limiter?.(this.rateLimit, this.clock) ?? new RateLimiter({

@@ -33,6 +33,7 @@ import {
   retrySchema,
 } from "./schema.ts";
 import { parseJsonExact } from "../core/json_parse.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** The `fetch` to send with: global `fetch`, or e.g. `(url, init) => app.request(url, init)`. */
 export type FetchFunction = (input: string, init: RequestInit) => Response | Promise<Response>;
@@ -340,10 +341,10 @@ const parsedConfigs = new WeakMap<object, unknown>();
 
 /** `schema.parse(value)`, once per config object (configs are not mutated once passed). */
 function parsedOnce<T>(schema: z.ZodType<T>, value: object | undefined): T {
-  if (value === undefined) return schema.parse({});
+  if (value === undefined) return schema.parse({}, PARSE_ONCE);
   let parsed = parsedConfigs.get(value) as T | undefined;
   if (parsed === undefined) {
-    parsed = schema.parse(value);
+    parsed = schema.parse(value, PARSE_ONCE);
     parsedConfigs.set(value, parsed);
   }
   return parsed;

@@ -12,6 +12,7 @@ import { StateError } from "../core/errors.ts";
 import type { ColumnType } from "../sinks/column_types.ts";
 import { columnTypeSchema } from "../sinks/column_schema.ts";
 import type { StateStore } from "../state/mod.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** The state row (watermark data type) holding the column types an asset wrote. */
 export const COLUMNS_DATA_TYPE = "harvest_columns";
@@ -73,7 +74,7 @@ export async function readColumnTypes(
   } catch {
     value = undefined;
   }
-  const parsed = recordedSchema.safeParse(value);
+  const parsed = recordedSchema.safeParse(value, PARSE_ONCE);
   if (!parsed.success) {
     throw new StateError(
       `the stored column types of asset "${asset}" are unreadable; reset the asset with ` +

@@ -12,6 +12,7 @@ import { appendLineDurable } from "../core/atomic_file.ts";
 import { VerifyError } from "../core/errors.ts";
 import type { HttpAttempt } from "../http/request.ts";
 import { resolveOutPath } from "./snapshot.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex digits (sha256)");
 const relativePath = z.string().min(1).refine((p) => {
@@ -210,7 +211,8 @@ function describeIssues(error: z.ZodError): string {
 
 /** Validates one record against the schema; throws {@link VerifyError} naming every bad field. */
 export function parseManifestRecord(value: unknown): ManifestRecord {
-  const result = manifestRecordSchema.safeParse(value);
+  // The lines a writer checks are its few event lines (pages are built complete, unchecked).
+  const result = manifestRecordSchema.safeParse(value, PARSE_ONCE);
   if (!result.success) {
     throw new VerifyError(`manifest record refused: ${describeIssues(result.error)}`);
   }

@@ -12,6 +12,7 @@ import { loadManifest } from "../provenance/manifest.ts";
 import { renderHtmlReport } from "./html.ts";
 import { type RunReport, runReportSchema } from "./report_model.ts";
 import { buildRunReport } from "./run_report.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** Options of {@link writeRunReport}. */
 export interface WriteRunReportOptions {
@@ -41,6 +42,7 @@ export async function writeRunReport(
   const secrets = [...(options.secrets ?? [])];
   const safe = runReportSchema.parse(
     JSON.parse(redactText(JSON.stringify(report), secrets)),
+    PARSE_ONCE,
   );
   const json = `reports/${safe.run_id}.json`;
   await writeFileAtomic(join(out, json), JSON.stringify(safe, null, 2) + "\n");

@@ -15,6 +15,7 @@ import {
   type StartDecision,
   startDecisionSchema,
 } from "./report_model.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** Options of {@link RunReportBuilder}. */
 export interface RunReportBuilderOptions {
@@ -110,7 +111,7 @@ export class RunReportBuilder {
   startAsset(asset: string, start?: z.input<typeof startDecisionSchema>): void {
     const acc = this.#asset(asset);
     acc.startedMs ??= this.#now();
-    if (start) acc.start = startDecisionSchema.parse(start);
+    if (start) acc.start = startDecisionSchema.parse(start, PARSE_ONCE);
   }
 
   /** One manifest line was written: counts it and adds it to the timeline. */
@@ -162,7 +163,7 @@ export class RunReportBuilder {
 
   /** A page whose request failed for good (after its retries), with its last error. */
   failedPage(asset: string, page: FailedPage): void {
-    this.#asset(asset).failedPages.push(failedPageSchema.parse(page));
+    this.#asset(asset).failedPages.push(failedPageSchema.parse(page, PARSE_ONCE));
   }
 
   /** A remark for the report (change detection outcome, a clamped watermark, ...). */

@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { StateError } from "../core/errors.ts";
 import type { StateStore } from "./mod.ts";
+import { PARSE_ONCE } from "../core/parse_once.ts";
 
 /** The command that forgets an asset's state, quoted for a shell (`'Order Details'`). */
 export function resetCommand(asset: string, out = "OUT"): string {
@@ -45,7 +46,7 @@ export async function readStoredJson<T>(
   } catch {
     value = undefined;
   }
-  const parsed = options.schema.safeParse(value);
+  const parsed = options.schema.safeParse(value, PARSE_ONCE);
   if (!parsed.success) {
     throw new StateError(
       `the stored ${options.what} of asset "${options.asset}" is unreadable; the asset's next ` +
