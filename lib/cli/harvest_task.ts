@@ -53,6 +53,11 @@ export const HARVEST_MAIN: string = join(PROJECT_ROOT, "lib", "cli", "harvest_ma
  *   last full collection before the next one, and a harvest's garbage (parsed pages, batches
  *   already written) sat there as peak memory; 1.5× keeps its heap near its live size for about
  *   0.1 s more CPU (incremental marking, mostly off this thread) on an 83 000-row run.
+ *
+ * The tasks that start a harvest child (`harvest`, `tidemark`, `mock`, the job scripts) run their
+ * own process with the same flags (deno.json): Deno's cache of compiled modules holds one entry
+ * per module, which V8 rejects under other flags, so a launcher with other flags would have the
+ * child compile the ~40 modules they share again, and cache them again, every run.
  */
 export const HARVEST_V8_FLAGS = "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50";
 
