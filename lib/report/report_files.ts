@@ -45,10 +45,22 @@ export async function writeRunReport(
     PARSE_ONCE,
   );
   const json = `reports/${safe.run_id}.json`;
-  await writeFileAtomic(join(out, json), JSON.stringify(safe, null, 2) + "\n");
-  if (options.html === false) return { json };
+  // The HTML is rendered, and both files written, while the JSON's write is in flight: they are
+  // the last thing a run does before it exits.
+  const jsonWritten = writeFileAtomic(join(out, json), JSON.stringify(safe, null, 2) + "\n");
+  if (options.html === false) {
+    await jsonWritten;
+    return { json };
+  }
   const html = `reports/${safe.run_id}.html`;
-  await writeFileAtomic(join(out, html), redactText(renderHtmlReport(safe), secrets));
+  let page: string;
+  try {
+    page = redactText(renderHtmlReport(safe), secrets);
+  } catch (error) {
+    await jsonWritten.catch(() => {});
+    throw error;
+  }
+  await Promise.all([jsonWritten, writeFileAtomic(join(out, html), page)]);
   return { json, html };
 }
 
