@@ -420,9 +420,13 @@ function printReasons(seed: Pass | undefined, tide: Pass): void {
       `Tidemark runs with the harvest task's V8 flags (${HARVEST_V8_FLAGS.slice(11)}).`,
       `Start and exit (whole process minus the work itself): Tidemark ${outside(tide)}` +
       (seed ? `, the seed loop ${outside(seed)}` : "") +
-      " — before the first request Deno loads and evaluates the harvest's modules (133 of its " +
-      "own, zod, js-yaml, Node's zlib and crypto layers; the first request leaves ~0.25 s after " +
-      "spawn on a quiet machine); after the last page, the last batch's Parquet, the report.",
+      " — before the first request Deno reads the graph of the harvest's own entry " +
+      "(lib/cli/harvest_main.ts: ~135 of its own modules, zod's ~100 files, every locale " +
+      "included, js-yaml, Node's zlib and crypto layers) and evaluates it (~35 ms of it GC: " +
+      "what module evaluation allocates survives), then reads the config and opens the lock, " +
+      "the state and the output (~40 ms); the first request leaves ~0.27 s after spawn on a " +
+      "quiet machine. After the last page: the last batch's Parquet and commit, the replace " +
+      "switch, the asset's complete event, the report (~35 ms), then the process exit.",
       "The harvest thread's CPU per page (~6.5 ms, CPU profile): Parquet ~1.3 ms (each page's " +
       "rows cast to column vectors when it is staged, then per batch the TypeScript encoder " +
       "and zstd), GC ~1.2 ms (what is parsed, cast and encoded: a staged page holds typed " +
