@@ -22,8 +22,13 @@ export const EXTRACT_MAIN: string = fileURLToPath(new URL("./extract_main.ts", i
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The V8 flags the extract task has always run with (GC between chunks, small young space). */
-const V8_FLAGS = "--v8-flags=--expose-gc,--max-semi-space-size=4";
+/**
+ * The V8 flags the extract child runs with (GC between chunks, small young space). The task's own
+ * launcher runs with them too (deno.json): Deno's cache of compiled modules holds one entry per
+ * module, which V8 rejects under other flags, so a launcher without them would have the child
+ * compile and cache again the modules they share, every run.
+ */
+export const EXTRACT_V8_FLAGS = "--v8-flags=--expose-gc,--max-semi-space-size=4";
 
 /**
  * The `deno run` flags of one `extract` command line.
@@ -69,7 +74,7 @@ export function extractPermissions(args: string[]): { flags: string[]; notes: st
       "--allow-env",
       "--allow-ffi",
       "--allow-sys",
-      V8_FLAGS,
+      EXTRACT_V8_FLAGS,
     ],
     notes,
   };

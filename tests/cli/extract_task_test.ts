@@ -4,7 +4,12 @@
  * prints and runs nothing; a bad command line exits 2 before anything starts.
  */
 import { resolve } from "node:path";
-import { EXTRACT_MAIN, extractPermissions, launchExtract } from "../../lib/cli/extract_task.ts";
+import {
+  EXTRACT_MAIN,
+  EXTRACT_V8_FLAGS,
+  extractPermissions,
+  launchExtract,
+} from "../../lib/cli/extract_task.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { capture } from "./capture.ts";
 
@@ -55,4 +60,17 @@ Deno.test("extract task: --show-permissions only prints; a bad line exits 2 and 
   assertEquals([bad.result, started.length], [2, 0]);
   assertEquals(await launchExtract(args, spawn), 0);
   assertEquals(started[0].slice(-7), [EXTRACT_MAIN, ...args]);
+});
+
+Deno.test("extract task: the child and the task's own launcher run with the same V8 flags", async () => {
+  // Launcher and child share modules: under other flags each would evict the other's cached
+  // compilation of them (V8 rejects code cached under other flags), every run.
+  assertStringIncludes(
+    extractPermissions(["--db", "x.db", "--out", "out"]).flags.join(" "),
+    EXTRACT_V8_FLAGS,
+  );
+  const { tasks } = JSON.parse(
+    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+  );
+  assertStringIncludes(tasks.extract.command, ` ${EXTRACT_V8_FLAGS} `);
 });
