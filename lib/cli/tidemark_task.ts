@@ -7,9 +7,13 @@
  * @module
  */
 import { postgresNetHost } from "../core/postgres_url.ts";
-import { launchHarvest, MAIN, type Spawn, spawnDeno } from "./harvest_task.ts";
+import { HARVEST_V8_FLAGS, launchHarvest, MAIN, type Spawn, spawnDeno } from "./harvest_task.ts";
 
-/** What every command but `harvest` is started with. */
+/**
+ * What every command but `harvest` is started with: its permissions, and the V8 flags of this
+ * launcher and of a harvest child, so that all the processes of the task share Deno's cache of
+ * compiled modules (V8 rejects code cached under other flags, and each would evict the other's).
+ */
 export const OTHER_COMMAND_FLAGS: readonly string[] = [
   "--unstable-kv",
   "--allow-net=127.0.0.1,localhost",
@@ -18,6 +22,7 @@ export const OTHER_COMMAND_FLAGS: readonly string[] = [
   "--allow-ffi",
   "--allow-env",
   "--allow-sys",
+  HARVEST_V8_FLAGS,
 ];
 
 /**

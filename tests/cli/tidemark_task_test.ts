@@ -3,9 +3,9 @@
  * and folders); every other command starts with the flags the other commands use.
  */
 import { join } from "node:path";
-import { MAIN } from "../../lib/cli/harvest_task.ts";
+import { HARVEST_V8_FLAGS, MAIN } from "../../lib/cli/harvest_task.ts";
 import { networkOf, OTHER_COMMAND_FLAGS, runTidemarkTask } from "../../lib/cli/tidemark_task.ts";
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { capture } from "./capture.ts";
 import { tempFolders } from "../temp_dir.ts";
 
@@ -43,6 +43,8 @@ assets:
     started.length = 0;
     await runTidemarkTask(["verify", "--out", out], spawn);
     assertEquals(started, [["run", ...OTHER_COMMAND_FLAGS, MAIN, "verify", "--out", out]]);
+    // The launcher (deno.json) and both kinds of child run under the same V8 flags.
+    assert(OTHER_COMMAND_FLAGS.includes(HARVEST_V8_FLAGS));
   });
 });
 
