@@ -215,7 +215,8 @@ export const spawnDeno: Spawn = async (args) => {
 
 /**
  * The launcher: checks the command line, works out the permissions and runs the harvest
- * (`harvest_main.ts`) with them; resolves to its exit code (2 for a bad command line, which never starts it).
+ * (`harvest_main.ts`) with them; resolves to its exit code (2 for a bad command line, which
+ * never starts it).
  */
 export async function launchHarvest(args: string[], spawn: Spawn = spawnDeno): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {

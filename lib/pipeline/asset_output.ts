@@ -126,7 +126,7 @@ export class AssetOutput {
   /** Whether pages are prepared (decided by the first one, for the whole asset). */
   #prepares: boolean | undefined;
   readonly #urls = new Map<string, string>();
-  /** The complete parts this process wrote, by path relative to `relDir`, as their writer saw them. */
+  /** The complete parts this process wrote (replace mode), by path relative to `relDir`. */
   readonly #written = new Map<string, Omit<FileFacts, "path">>();
 
   /** Use {@link openAssetOutput}. */
@@ -297,6 +297,8 @@ export class AssetOutput {
       await sink.abort().catch(() => {});
       throw error;
     }
+    // Only a replace asset describes its parts from these (see `describe`).
+    if (this.#options.output.mode !== "replace") return sink.parts;
     for (const part of sink.parts) {
       if (!part.complete || part.sha256 === "") continue;
       this.#written.set(part.relativePath, {
