@@ -10,6 +10,7 @@ import { TidemarkError, UsageError } from "../core/errors.ts";
 import { loadScheduledJobs } from "../schedule/jobs.ts";
 import { isPostgresUrl, postgresNetHost } from "../core/postgres_url.ts";
 import {
+  HARVEST_V8_FLAGS,
   harvestPermissions,
   MAIN,
   SHOW_PERMISSIONS,
@@ -49,6 +50,9 @@ export async function schedulePermissions(args: string[]): Promise<string[]> {
     "--allow-ffi",
     "--allow-sys",
     "--unstable-kv",
+    // The harvests run in this child: their V8 flags, which the task's launcher shares (one
+    // cached compilation per module, rejected under other flags).
+    HARVEST_V8_FLAGS,
   ];
 }
 
