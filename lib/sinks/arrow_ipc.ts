@@ -16,6 +16,7 @@
  */
 import { type ColumnType, decimalOf, decimalUnscaled, type TypedColumn } from "./column_types.ts";
 import { isDict, nullCount, type VectorColumn } from "./vectors.ts";
+import { utf8Length } from "../core/bytes.ts";
 
 /** Arrow `Type` union ids (Schema.fbs). */
 const TYPE = {
@@ -268,24 +269,6 @@ function boolData(column: TypedColumn, length: number): Body {
   const values = column.values;
   for (let i = 0; i < length; i++) if (values[i] === true) bits[i >> 3] |= 1 << (i & 7);
   return bits;
-}
-
-/** UTF-8 length of `text` as TextEncoder writes it (lone surrogates become U+FFFD, 3 bytes). */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
 }
 
 /**

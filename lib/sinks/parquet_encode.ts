@@ -21,7 +21,7 @@
 import zlib from "node:zlib";
 import { type ColumnType, decimalOf, decimalUnscaled } from "./column_types.ts";
 import { isDict, nullCount, type VectorColumn } from "./vectors.ts";
-import { concatBytes } from "../core/bytes.ts";
+import { concatBytes, utf8Length } from "../core/bytes.ts";
 
 /** Options of {@link encodeParquet}. */
 export interface ParquetEncodeOptions {
@@ -509,8 +509,8 @@ function textValues(
  * BYTE_ARRAY PLAIN of the rows' text joined and encoded in one call, then each value copied
  * after its length. One `encodeInto` per value costs about as much again as the whole page, and
  * allocates its result (the harvest's batches are mostly short strings). Returns `undefined`
- * when a value ends in half a surrogate pair: joined to the next value's other half it would
- * encode as one character spanning both.
+ * when the values' UTF-8 lengths do not add up to what the join encoded: a value ending in half
+ * a surrogate pair joined to the next value's other half encodes as one character spanning both.
  */
 function joinedTextValues(
   texts: readonly (string | null)[],
@@ -524,9 +524,19 @@ function joinedTextValues(
   // Three bytes per UTF-16 unit always suffice (a pair of them takes four).
   const utf8 = new Uint8Array(joined.length * 3);
   const { written } = encoder.encodeInto(joined, utf8);
-  const ascii = written === joined.length;
   let present = 0;
   for (let i = start; i < end; i++) if (texts[i] !== null) present++;
+  // ASCII: one byte a character. Otherwise each value's UTF-8 length, checked against the join.
+  let lengths: Int32Array | undefined;
+  if (written !== joined.length) {
+    lengths = new Int32Array(end - start);
+    let total = 0;
+    for (let i = start; i < end; i++) {
+      const text = texts[i];
+      if (text !== null) total += lengths[i - start] = utf8Length(text);
+    }
+    if (total !== written) return undefined;
+  }
   const out = new Uint8Array(present * 4 + written);
   const view = new DataView(out.buffer);
   let at = 0;
@@ -534,8 +544,7 @@ function joinedTextValues(
   for (let i = start; i < end; i++) {
     const text = texts[i];
     if (text === null) continue;
-    const n = ascii ? text.length : utf8Length(text);
-    if (n < 0) return undefined;
+    const n = lengths === undefined ? text.length : lengths[i - start];
     view.setInt32(at, n, true);
     at += 4;
     if (n <= 16) {
@@ -547,29 +556,6 @@ function joinedTextValues(
     from += n;
   }
   return out;
-}
-
-/**
- * The UTF-8 length of a text as `TextEncoder` writes it (a lone surrogate becomes U+FFFD, three
- * bytes), or -1 when it ends in a high surrogate (see {@link joinedTextValues}).
- */
-function utf8Length(text: string): number {
-  let n = 0;
-  const length = text.length;
-  for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      if (i + 1 === length) return -1;
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
 }
 
 /** DECIMAL as INT32, INT64 or 16-byte big-endian two's complement, by precision. */
