@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { ByteWriter, parquetWrite } from "hyparquet-writer";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { writeFileAtomic } from "../core/atomic_file.ts";
-import { readFileRange } from "./parquet_rows.ts";
+import { parquetFooterBytes } from "./parquet_rows.ts";
 import {
   type CellValue,
   type ColumnType,
@@ -380,21 +380,7 @@ export type ParquetFooter = ReturnType<typeof parquetMetadata>;
  * no data page is read, whatever the compression.
  */
 export async function parquetFooter(path: string): Promise<ParquetFooter> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const size = (await file.stat()).size;
-    // The footer is at the end: its length, then "PAR1". Read a generous tail first.
-    const tail = Math.min(size, 512 * 1024);
-    const buffer = await readFileRange(file, size - tail, tail);
-    const footerLength = new DataView(buffer.buffer).getUint32(tail - 8, true);
-    if (footerLength + 8 > tail) {
-      const whole = await Deno.readFile(path);
-      return parquetMetadata(whole.buffer as ArrayBuffer);
-    }
-    return parquetMetadata(buffer.buffer.slice(tail - footerLength - 8) as ArrayBuffer);
-  } finally {
-    file.close();
-  }
+  return parquetMetadata((await parquetFooterBytes(path)).buffer as ArrayBuffer);
 }
 
 /** Each top-level column of a footer's schema with the type it reads back as. */

@@ -1,9 +1,9 @@
 /**
- * The row count of a Parquet file from its footer, read with a few lines of Thrift: a run's
- * summary of its outputs counts the rows of every part, and loading a Parquet library for that
- * alone (hyparquet and its writer, ~0.1–0.2 s of module loading at the end of every run that
- * replaces or merges an asset) cost more than the whole count. No native code: it runs where
- * FFI is denied (Deno Deploy).
+ * The footer of a Parquet file, found at its end (also for hyparquet's metadata reader), and its
+ * row count read with a few lines of Thrift: a run's summary of its outputs counts the rows of
+ * every part, and loading a Parquet library for that alone (hyparquet and its writer, ~0.1–0.2 s
+ * of module loading at the end of every run that replaces or merges an asset) cost more than the
+ * whole count. No native code: it runs where FFI is denied (Deno Deploy).
  * @module
  */
 import { TidemarkError } from "../core/errors.ts";
@@ -21,27 +21,44 @@ const MAGIC = 0x31524150; // "PAR1", little-endian
  * ```
  */
 export async function parquetFileRows(path: string): Promise<number> {
+  const tail = await parquetFooterBytes(path);
+  const rows = footerRows(tail.subarray(0, tail.length - 8));
+  if (rows === undefined) throw new TidemarkError(`${path}: its Parquet footer has no row count`);
+  return rows;
+}
+
+/**
+ * The end of a Parquet file from its footer on: the encoded `FileMetaData`, its length and
+ * `PAR1`, in a buffer of its own (what a Parquet library parses the metadata from). Throws
+ * {@link TidemarkError} naming the file when it is not Parquet or its footer is cut.
+ *
+ * @example
+ * ```ts
+ * import { parquetFooterBytes } from "./parquet_rows.ts";
+ * const tail = await parquetFooterBytes("out/parquet/Orders/part-20261123T101500Z-3fa9c1-00001.parquet");
+ * ```
+ */
+export async function parquetFooterBytes(path: string): Promise<Uint8Array> {
   const file = await Deno.open(path, { read: true });
   try {
     const size = (await file.stat()).size;
-    const tail = await readFileRange(file, Math.max(0, size - 8), Math.min(size, 8));
-    const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
-    if (tail.length < 8 || view.getUint32(4, true) !== MAGIC) {
+    const end = await readFileRange(file, Math.max(0, size - 8), Math.min(size, 8));
+    const view = new DataView(end.buffer, end.byteOffset, end.byteLength);
+    if (end.length < 8 || view.getUint32(4, true) !== MAGIC) {
       throw new TidemarkError(`${path} is not a Parquet file (no PAR1 at its end)`);
     }
     const length = view.getUint32(0, true);
     if (length + 8 > size) throw new TidemarkError(`${path}: its Parquet footer is cut`);
-    const footer = await readFileRange(file, size - 8 - length, length);
-    const rows = footerRows(footer);
-    if (rows === undefined) throw new TidemarkError(`${path}: its Parquet footer has no row count`);
-    return rows;
+    const tail = await readFileRange(file, size - 8 - length, length + 8);
+    if (tail.length < length + 8) throw new TidemarkError(`${path}: its Parquet footer is cut`);
+    return tail;
   } finally {
     file.close();
   }
 }
 
 /** `length` bytes of an open file from `offset` (fewer when the file ends first). */
-export async function readFileRange(
+async function readFileRange(
   file: Deno.FsFile,
   offset: number,
   length: number,
