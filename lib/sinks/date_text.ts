@@ -36,13 +36,19 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
  * ```
  */
 export function daysFromCivil(year: number, month: number, day: number): number {
-  // Howard Hinnant's days_from_civil: eras of 400 years, March-based years.
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = month > 2 ? month - 3 : month + 9;
-  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  // Howard Hinnant's days_from_civil: eras of 400 years, March-based years. Written for the
+  // optimizing compiler, which speculates from what a column's first page showed it: every
+  // operation runs for every date (none only for January and February), and every division is
+  // exact or truncated (`| 0` of a value never negative), never a floor of a quotient that
+  // happened to be whole so far (1996's year of era divides by 4; 1997's does not). Either
+  // would cost a deoptimization, and a new compile of every caller this is inlined into.
+  const early = month <= 2 ? 1 : 0;
+  const y = year - early;
+  const yoe = ((y % 400) + 400) % 400;
+  const era = (y - yoe) / 400;
+  const mp = month - 3 + 12 * early;
+  const doy = ((153 * mp + 2) / 5 | 0) + day - 1;
+  const doe = yoe * 365 + (yoe / 4 | 0) - (yoe / 100 | 0) + doy;
   return era * 146097 + doe - 719468;
 }
 
@@ -70,9 +76,13 @@ export function civilFromDays(days: number): [number, number, number] {
   return [yoe + era * 400 + (month <= 2 ? 1 : 0), month, day];
 }
 
+/** Days in each month of a common year (index 0 unused). */
+const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  // Every test runs for every date, as in daysFromCivil: 1 in a leap year's February, else 0.
+  const leap = (year % 4 === 0 ? 1 : 0) - (year % 100 === 0 ? 1 : 0) + (year % 400 === 0 ? 1 : 0);
+  return MONTH_DAYS[month] + (month === 2 ? leap : 0);
 }
 
 /** True when the fields name a real date and time (no 1996-02-30, no 24:00). */
@@ -102,16 +112,21 @@ export function partsToMicros(parts: DateTimeParts, utc: boolean): number | bigi
 
 const ZERO = 48;
 
-/** The value of `length` ASCII digits of `text` at `at`, or -1 when one is not a digit. */
-function digits(text: string, at: number, length: number): number {
-  let n = 0;
-  for (let i = at; i < at + length; i++) {
-    const d = text.charCodeAt(i) - ZERO;
-    // NaN past the end of the text fails this test too.
-    if (!(d >= 0 && d <= 9)) return -1;
-    n = n * 10 + d;
-  }
-  return n;
+/** The value of the two ASCII digits of `text` at `at`, or -1 when one is not a digit. */
+function two(text: string, at: number): number {
+  // Straight-line, no loop: it is inlined at each of its call sites in the scanner below, and
+  // a loop there multiplies the optimizing compiler's work (tens of milliseconds a compile).
+  const a = text.charCodeAt(at) - ZERO;
+  const b = text.charCodeAt(at + 1) - ZERO;
+  // NaN past the end of the text fails these tests too.
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** The value of the four ASCII digits of `text` at `at`, or -1 when one is not a digit. */
+function four(text: string, at: number): number {
+  const high = two(text, at);
+  const low = two(text, at + 2);
+  return high >= 0 && low >= 0 ? high * 100 + low : -1;
 }
 
 /**
@@ -140,9 +155,9 @@ export function parseIsoDateTime(
     end -= 3;
   }
   if (end < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
-  let year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
+  let year = four(text, 0);
+  const month = two(text, 5);
+  const day = two(text, 8);
   if (year < 0 || month < 0 || day < 0) return undefined;
   if (bc) year = 1 - year;
   let i = 10;
@@ -150,18 +165,19 @@ export function parseIsoDateTime(
   if (i < end && (text.charCodeAt(i) === 84 || text.charCodeAt(i) === 32)) {
     // T or space, then HH:MM
     if (end < i + 6 || text.charCodeAt(i + 3) !== 58) return undefined;
-    hour = digits(text, i + 1, 2);
-    minute = digits(text, i + 4, 2);
+    hour = two(text, i + 1);
+    minute = two(text, i + 4);
     if (hour < 0 || minute < 0) return undefined;
     hasTime = true;
     i += 6;
     if (i < end && text.charCodeAt(i) === 58) {
       if (end < i + 3) return undefined;
-      second = digits(text, i + 1, 2);
+      second = two(text, i + 1);
       if (second < 0) return undefined;
       i += 3;
-      const c = text.charCodeAt(i);
-      if (i < end && (c === 46 || c === 44)) {
+      // Read only inside the text: a read past its end deoptimizes the compiled scanner.
+      const c = i < end ? text.charCodeAt(i) : 0;
+      if (c === 46 || c === 44) {
         i += 1;
         let count = 0;
         while (i < end) {
@@ -185,14 +201,14 @@ export function parseIsoDateTime(
       i++;
     } else if (c === 43 || c === 45) {
       if (end < i + 3) return undefined;
-      const hours = digits(text, i + 1, 2);
+      const hours = two(text, i + 1);
       if (hours < 0 || hours > 15) return undefined;
       let mins = 0;
       let j = i + 3;
       if (j < end && text.charCodeAt(j) === 58) j++;
       if (j < end) {
         if (end < j + 2) return undefined;
-        mins = digits(text, j, 2);
+        mins = two(text, j);
         if (mins < 0 || mins > 59) return undefined;
         j += 2;
       }

@@ -39,6 +39,26 @@ Deno.test("civil dates convert both ways for any year, leap days included", () =
   assertEquals(formatDays(daysFromCivil(44, 3, 15)), "0044-03-15");
 });
 
+Deno.test("every day from 400 BC to 2400 AD converts both ways; leap days follow the 4/100/400 rule", () => {
+  for (let days = daysFromCivil(-399, 1, 1); days <= daysFromCivil(2400, 12, 31); days++) {
+    const [y, m, d] = civilFromDays(days);
+    if (daysFromCivil(y, m, d) !== days) {
+      assertEquals([y, m, d, daysFromCivil(y, m, d)], [y, m, d, days]);
+    }
+  }
+  for (const text of ["1996-02-29", "2000-02-29", "2400-02-29", "0000-02-29"]) {
+    assertEquals(
+      parseIsoDateTime(text)?.days,
+      daysFromCivil(Number(text.slice(0, 4)), 2, 29),
+      text,
+    );
+  }
+  for (const text of ["1900-02-29", "1997-02-29", "2100-02-29", "1996-02-30", "1996-04-31"]) {
+    assertEquals(parseIsoDateTime(text), undefined, text);
+  }
+  assertEquals(parseIsoDateTime("0005-02-29 BC")!.days, daysFromCivil(-4, 2, 29));
+});
+
 Deno.test("ISO text reads to days and microseconds, offsets and PostgreSQL's BC included", () => {
   const parts = parseIsoDateTime("1996-07-04 10:20:30.123456")!;
   assertEquals([parts.days, parts.micros, parts.hasTime, parts.offsetMinutes], [
