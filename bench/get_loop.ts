@@ -4,14 +4,17 @@
  * pages, rows and the loop's own time (without process start and exit) as one JSON line. It
  * imports nothing, so its start is Deno's alone: a loop started from the benchmark's own module
  * would also load the benchmark's imports (the mock, the harvest launcher, zod) and flatter any
- * program compared with it. Usage: `deno run --allow-net=HOST get_loop.ts BASE_URL`.
+ * program compared with it. It also prints when its first request left and its last response
+ * ended (epoch ms), so the benchmark can split its process into start, pages and exit as it
+ * does a harvest's. Usage: `deno run --allow-net=HOST get_loop.ts BASE_URL`.
  * @module
  */
 
 const PAGE_SIZE = 500;
 
-/** Pages Orders from `url` to the end; prints `{pages, rows, ms}`. */
+/** Pages Orders from `url` to the end; prints `{pages, rows, ms, firstRequestAt, lastResponseAt}`. */
 async function getLoop(url: string): Promise<void> {
+  const firstRequestAt = Date.now();
   const started = performance.now();
   let pages = 0;
   let rows = 0;
@@ -27,7 +30,8 @@ async function getLoop(url: string): Promise<void> {
     rows += body.rows.length;
     next = body.next;
   } while (next !== null);
-  console.log(JSON.stringify({ pages, rows, ms: performance.now() - started }));
+  const ms = performance.now() - started;
+  console.log(JSON.stringify({ pages, rows, ms, firstRequestAt, lastResponseAt: Date.now() }));
 }
 
 if (import.meta.main) await getLoop(Deno.args[0]);

@@ -16,10 +16,11 @@
  *    `bench/get_loop.ts`, that imports nothing and only parses each body for its cursor): goal
  *    ≤ 1.1×.
  *
- * The GET loop also runs against the mock without latency, between the first row's passes: its
- * loop alone is the mock's own time to serve the pages, one request at a time. Under the table,
- * that time and the start and exit measured here bound what 4 key ranges can gain, and split the
- * GET-loop pair into start and exit and the time of a page.
+ * The GET loop also runs against the mock without latency, between the first row's passes: the
+ * mock's CPU meanwhile is its own time to serve the pages. Under the table, that time, the CPU of
+ * both processes and Tidemark's start and exit bound what 4 key ranges can gain here, and the
+ * GET-loop pair is split into spawn to first request, the pages, and last response to exit
+ * (from the harvest's manifest and the GET loop's own clock).
  *
  * Each pass runs `HARVEST_BENCH_RUNS` times (default 3), the peers interleaved, and the median
  * is shown because the machine is shared. `deno task bench harvest`; `HARVEST_BENCH_SCALE` and
@@ -64,6 +65,12 @@ interface Pass {
   cpuMs: number;
   /** The mock's CPU time in ms while the pass ran (NaN when unknown). */
   serverCpuMs?: number;
+  /**
+   * The pass in three phases, from wall-clock times: spawn to the first request, the first
+   * request to the last response (the pages), the last response to the exit. Known for the
+   * harvest (its manifest's request times and durations) and the GET loop (it prints them).
+   */
+  phases?: { startMs: number; pagesMs: number; tailMs: number };
 }
 
 /**
@@ -157,8 +164,12 @@ async function passFolder(tag: string): Promise<string> {
  * Runs a command to its exit, timed from spawn, under `/usr/bin/time -v` when it exists (for the
  * peak RSS). Throws with its output when it fails. Returns its stdout too.
  */
-async function timed(cmd: string, args: string[]): Promise<Pass & { stdout: string }> {
+async function timed(
+  cmd: string,
+  args: string[],
+): Promise<Pass & { stdout: string; spawnedAt: number; exitedAt: number }> {
   const withTime = existsSync(TIME);
+  const spawnedAt = Date.now();
   const started = performance.now();
   const result = await new Deno.Command(withTime ? TIME : cmd, {
     args: withTime ? ["-v", cmd, ...args] : args,
@@ -166,6 +177,7 @@ async function timed(cmd: string, args: string[]): Promise<Pass & { stdout: stri
     stderr: "piped",
   }).output();
   const ms = performance.now() - started;
+  const exitedAt = Date.now();
   const stdout = new TextDecoder().decode(result.stdout);
   const stderr = new TextDecoder().decode(result.stderr);
   if (!result.success) throw new Error(`${cmd} ${args.join(" ")} failed:\n${stdout}\n${stderr}`);
@@ -173,7 +185,42 @@ async function timed(cmd: string, args: string[]): Promise<Pass & { stdout: stri
   const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
   const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
   const cpuMs = user && system ? (Number(user[1]) + Number(system[1])) * 1000 : Number.NaN;
-  return { ms, peakRssBytes: kb ? Number(kb[1]) * 1024 : Number.NaN, rows: 0, cpuMs, stdout };
+  return {
+    ms,
+    peakRssBytes: kb ? Number(kb[1]) * 1024 : Number.NaN,
+    rows: 0,
+    cpuMs,
+    stdout,
+    spawnedAt,
+    exitedAt,
+  };
+}
+
+/** A pass's phases from its first request and last response (epoch ms; see `Pass.phases`). */
+function phasesOf(
+  pass: { spawnedAt: number; exitedAt: number },
+  firstRequest: number,
+  lastResponse: number,
+): Pass["phases"] {
+  return {
+    startMs: firstRequest - pass.spawnedAt,
+    pagesMs: lastResponse - firstRequest,
+    tailMs: pass.exitedAt - lastResponse,
+  };
+}
+
+/** The first request's start and the last response's end in a harvest's manifest (epoch ms). */
+async function manifestSpan(out: string): Promise<[number, number]> {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const line of (await Deno.readTextFile(`${out}/manifest.jsonl`)).split("\n")) {
+    if (!line.startsWith('{"kind":"http"')) continue;
+    const record = JSON.parse(line) as { timestamp: string; elapsed_ms: number };
+    const at = Date.parse(record.timestamp);
+    first = Math.min(first, at);
+    last = Math.max(last, at + record.elapsed_ms);
+  }
+  return [first, last];
 }
 
 /** Tidemark's harvest as its task runs it: `harvest_main.ts --config … --out … --quiet [--workers N]`. */
@@ -199,7 +246,8 @@ async function harvestPass(url: string, parts: number, tag: string): Promise<Pas
     if (!entry.name.endsWith(".json")) continue;
     runMs = JSON.parse(await Deno.readTextFile(`${out}/reports/${entry.name}`)).seconds * 1000;
   }
-  return { ...pass, rows: m ? Number(m[1]) : Number.NaN, runMs };
+  const phases = phasesOf(pass, ...await manifestSpan(out));
+  return { ...pass, rows: m ? Number(m[1]) : Number.NaN, runMs, phases };
 }
 
 /** The seed's Python loop, `bench/seed_loop.py`. */
@@ -216,7 +264,8 @@ async function getPass(url: string): Promise<Pass> {
   const pass = await timed(Deno.execPath(), ["run", "--allow-net=127.0.0.1", GET_LOOP, url]);
   const lines = pass.stdout.trim().split("\n");
   const result = JSON.parse(lines[lines.length - 1]);
-  return { ...pass, rows: result.rows, runMs: result.ms };
+  const phases = phasesOf(pass, result.firstRequestAt, result.lastResponseAt);
+  return { ...pass, rows: result.rows, runMs: result.ms, phases };
 }
 
 /** Whether `python3 -c "import requests"` succeeds. */
@@ -248,6 +297,11 @@ function summarize(runs: Pass[]): Pass {
     runMs: median(runs.map((r) => r.runMs ?? Number.NaN)),
     cpuMs: median(runs.map((r) => r.cpuMs)),
     serverCpuMs: median(runs.map((r) => r.serverCpuMs ?? Number.NaN)),
+    phases: runs[0].phases && {
+      startMs: median(runs.map((r) => r.phases?.startMs ?? Number.NaN)),
+      pagesMs: median(runs.map((r) => r.phases?.pagesMs ?? Number.NaN)),
+      tailMs: median(runs.map((r) => r.phases?.tailMs ?? Number.NaN)),
+    },
   };
 }
 
@@ -289,7 +343,7 @@ async function measure(): Promise<void> {
     for (let i = 0; i < repeats; i++) {
       if (python) seed.push(await seedPass(fast.url));
       tide.push(await harvestPass(fast.url, 1, "tide"));
-      served.push(await getPass(fast.url));
+      served.push(await withServerCpu(fast, () => getPass(fast.url)));
     }
   } finally {
     await fast.stop();
@@ -373,36 +427,43 @@ async function measure(): Promise<void> {
 
 /**
  * Where the two latency rows stand against what this workload allows, from this run's own
- * figures: a whole process is its start and exit plus its loop. 4 key ranges cannot end before
- * the mock has served every page (it serves one request at a time: the GET loop without latency,
- * alone), nor before Tidemark has started and exited; the GET-loop pair splits into start and
- * exit, and the time a page takes in each loop.
+ * figures. 4 key ranges cannot end before Tidemark has started and exited and the mock has
+ * spent its own time on every page (its CPU while the GET loop paged without latency; it
+ * serves one request at a time), nor before the two processes' CPU fits on the machine's
+ * cores. The GET-loop pair splits into start (spawn to the first request), pages (first request
+ * to last response) and exit (last response to exit), from the manifest's request times.
  */
 function printBounds(
   m: { one: Pass; four: Pass; get: Pass; served: Pass; pages: number },
 ): void {
-  const outside = (p: Pass) => p.ms - (p.runMs ?? Number.NaN);
-  const perPage = (p: Pass) => `${((p.runMs ?? Number.NaN) / m.pages).toFixed(1)} ms`;
-  const floor = outside(m.one) + (m.served.runMs ?? Number.NaN);
+  const phase = (p: Pass, key: "startMs" | "pagesMs" | "tailMs") => p.phases?.[key] ?? Number.NaN;
+  const outside = (p: Pass) => phase(p, "startMs") + phase(p, "tailMs");
+  const mockServes = m.served.serverCpuMs ?? Number.NaN;
+  const floor = outside(m.one) + mockServes;
   // The machine's cores are shared by the harvest (every thread of it) and the mock.
   const cores = navigator.hardwareConcurrency;
   const serverCpu = m.four.serverCpuMs ?? Number.NaN;
   const cpuFloor = (m.four.cpuMs + serverCpu) / cores;
   const cpuGoal = (cores * m.one.ms) / 3 - serverCpu;
+  const ms = (value: number) => `${Math.round(value)} ms`;
   console.log(
     [
-      `4 key ranges: the mock serves the ${m.pages} pages in ${s(m.served.runMs!)} (GET loop ` +
-      `without latency, alone) and Tidemark starts and exits in ${s(outside(m.one))}: no ` +
-      `harvest of this run could end before ${s(floor)}, so 4 ranges are at most ` +
-      `${(m.one.ms / floor).toFixed(2)}× faster than 1 here, whatever the harvest's own CPU.`,
+      `4 key ranges: the mock spends ${s(mockServes)} of CPU serving the ${m.pages} pages (to ` +
+      `the GET loop, without latency) and Tidemark starts and exits in ${s(outside(m.one))}: ` +
+      `no harvest of this run could end before ${s(floor)} (at most ` +
+      `${(m.one.ms / floor).toFixed(2)}× faster than 1 here, whatever the harvest's own CPU).`,
       `CPU of the 4-range pass: Tidemark ${s(m.four.cpuMs)} (user and system, every thread: ` +
       `V8's compiler and garbage-collector helpers and file I/O too), the mock ${s(serverCpu)}, ` +
       `on ${cores} cores: it cannot end before ${s(cpuFloor)} (at most ` +
       `${(m.one.ms / cpuFloor).toFixed(2)}× here); 3× needs Tidemark's CPU under ` +
       `${s(cpuGoal)} with this mock.`,
-      `GET-loop pair: start and exit ${s(outside(m.one))} (Tidemark) vs ${s(outside(m.get))} ` +
-      `(GET loop: no config, yaml, zod, state or Parquet modules to load); a page ` +
-      `${perPage(m.one)} vs ${perPage(m.get)} in the loops alone.`,
+      `GET-loop pair, Tidemark vs the GET loop: spawn to first request ${
+        ms(phase(m.one, "startMs"))
+      }` +
+      ` vs ${ms(phase(m.get, "startMs"))}; the ${m.pages} pages ${s(phase(m.one, "pagesMs"))} vs ` +
+      `${s(phase(m.get, "pagesMs"))}; last response to exit ${ms(phase(m.one, "tailMs"))} vs ` +
+      `${ms(phase(m.get, "tailMs"))} (the last batch's Parquet and commit, the switch, the ` +
+      `report, the state's close).`,
     ].join("\n"),
   );
 }
@@ -424,8 +485,8 @@ function printReasons(seed: Pass | undefined, tide: Pass): void {
       "(lib/cli/harvest_main.ts: ~135 of its own modules, zod's ~100 files, every locale " +
       "included, js-yaml, Node's zlib and crypto layers) and evaluates it (~35 ms of it GC: " +
       "what module evaluation allocates survives), then reads the config and opens the lock, " +
-      "the state and the output (~40 ms); the first request leaves ~0.27 s after spawn on a " +
-      "quiet machine. After the last page: the last batch's Parquet and commit, the replace " +
+      "the state and the output (~40 ms); the GET-loop split below measures when the " +
+      "first request leaves. After the last page: the last batch's Parquet and commit, the replace " +
       "switch, the asset's complete event, the report (~35 ms), then the process exit.",
       "The harvest thread's CPU per page (~6.5 ms, CPU profile): Parquet ~1.3 ms (each page's " +
       "rows cast to column vectors when it is staged, then per batch the TypeScript encoder " +
