@@ -32,6 +32,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { generateNorthwind } from "../mock_api/data/northwind.ts";
 import { HARVEST_MAIN, HARVEST_V8_FLAGS } from "../lib/cli/harvest_task.ts";
+import { readManifest } from "../lib/provenance/manifest.ts";
 
 const PAGE_SIZE = 500;
 const BENCH_DIR = ".bench";
@@ -213,9 +214,8 @@ function phasesOf(
 async function manifestSpan(out: string): Promise<[number, number]> {
   let first = Infinity;
   let last = -Infinity;
-  for (const line of (await Deno.readTextFile(`${out}/manifest.jsonl`)).split("\n")) {
-    if (!line.startsWith('{"kind":"http"')) continue;
-    const record = JSON.parse(line) as { timestamp: string; elapsed_ms: number };
+  for await (const { record } of readManifest(`${out}/manifest.jsonl`)) {
+    if (record.kind !== "http") continue;
     const at = Date.parse(record.timestamp);
     first = Math.min(first, at);
     last = Math.max(last, at + record.elapsed_ms);
