@@ -114,7 +114,12 @@ function ensureDatabase(scale: number): void {
   console.log(`generated ${path} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Serves a database from a child process; resolves once it answers `/-/health`. */
+/**
+ * Serves a database from a child process; resolves once it listens. The child runs
+ * with the harvest's V8 flags, as `deno task mock` runs it: Deno's cache of compiled modules then
+ * serves both, where a mock under other flags would make each harvest pass after its start
+ * compile the modules they share again.
+ */
 function startServer(scale: number, latencyMs = 0): Promise<MockChild> {
   return serveMockChild(MAIN, [
     "--db",
@@ -124,7 +129,7 @@ function startServer(scale: number, latencyMs = 0): Promise<MockChild> {
     "--rate-limit",
     "0",
     ...(latencyMs > 0 ? ["--latency-ms", String(latencyMs)] : []),
-  ]);
+  ], { denoFlags: [HARVEST_V8_FLAGS] });
 }
 
 function configYaml(url: string, parts: number): string {

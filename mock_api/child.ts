@@ -14,6 +14,16 @@ export interface MockChild {
   stop(): Promise<void>;
 }
 
+/** Options of {@link serveMockChild}. */
+export interface MockChildOptions {
+  /**
+   * More flags for the child's `deno run`, before the module. A caller whose other processes run
+   * with V8 flags passes the same ones: V8 rejects code that Deno cached under other flags, so a
+   * child with different flags would evict the compiled modules the others share with it.
+   */
+  denoFlags?: readonly string[];
+}
+
 /**
  * Starts `deno run <main> serve --port 0 …args` and resolves once it prints the address it
  * listens on. Port 0 lets the system pick a free port, so two children never race for one; the
@@ -27,13 +37,18 @@ export interface MockChild {
  * await mock.stop();
  * ```
  */
-export async function serveMockChild(main: string, args: readonly string[]): Promise<MockChild> {
+export async function serveMockChild(
+  main: string,
+  args: readonly string[],
+  options: MockChildOptions = {},
+): Promise<MockChild> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-env",
+      ...(options.denoFlags ?? []),
       main,
       "serve",
       "--port",
