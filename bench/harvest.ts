@@ -442,9 +442,9 @@ function printBounds(
   m: { one: Pass; four: Pass; get: Pass; served: Pass; pages: number },
 ): void {
   const phase = (p: Pass, key: "startMs" | "pagesMs" | "tailMs") => p.phases?.[key] ?? Number.NaN;
-  const outside = (p: Pass) => phase(p, "startMs") + phase(p, "tailMs");
+  const startAndExit = (p: Pass) => phase(p, "startMs") + phase(p, "tailMs");
   const mockServes = m.served.serverCpuMs ?? Number.NaN;
-  const floor = outside(m.one) + mockServes;
+  const floor = startAndExit(m.one) + mockServes;
   // The machine's cores are shared by the harvest (every thread of it) and the mock.
   const cores = navigator.hardwareConcurrency;
   const serverCpu = m.four.serverCpuMs ?? Number.NaN;
@@ -454,7 +454,9 @@ function printBounds(
   console.log(
     [
       `4 key ranges: the mock spends ${s(mockServes)} of CPU serving the ${m.pages} pages (to ` +
-      `the GET loop, without latency) and Tidemark starts and exits in ${s(outside(m.one))}: ` +
+      `the GET loop, without latency) and Tidemark starts and exits in ${
+        s(startAndExit(m.one))
+      }: ` +
       `no harvest of this run could end before ${s(floor)} (at most ` +
       `${(m.one.ms / floor).toFixed(2)}× faster than 1 here, whatever the harvest's own CPU).`,
       `CPU of the 4-range pass: Tidemark ${s(m.four.cpuMs)} (user and system, every thread: ` +
@@ -479,13 +481,14 @@ function printBounds(
  * without latency; see the README's "Where the time and memory go").
  */
 function printReasons(seed: Pass | undefined, tide: Pass): void {
-  const outside = (p: Pass) => s(p.ms - (p.runMs ?? Number.NaN));
+  // The seed loop has no phase split: what is not its own timed loop is its start and exit.
+  const beyondRun = (p: Pass) => s(p.ms - (p.runMs ?? Number.NaN));
   console.log(
     [
       "",
       `Tidemark runs with the harvest task's V8 flags (${HARVEST_V8_FLAGS.slice(11)}).`,
-      `Start and exit (whole process minus the work itself): Tidemark ${outside(tide)}` +
-      (seed ? `, the seed loop ${outside(seed)}` : "") +
+      `Start and exit (whole process minus the work itself): Tidemark ${beyondRun(tide)}` +
+      (seed ? `, the seed loop ${beyondRun(seed)}` : "") +
       " — before the first request Deno reads the graph of the harvest's own entry " +
       "(lib/cli/harvest_main.ts: ~135 of its own modules, zod's ~100 files, every locale " +
       "included, js-yaml, Node's zlib and crypto layers) and evaluates it (~35 ms of it GC: " +
