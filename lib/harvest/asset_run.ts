@@ -463,7 +463,10 @@ async function openOutput(
   const state = ctx.state;
   // A new full refresh rewrites the asset: its types are decided anew.
   const fresh = !setup.resumed && ctx.fullRefresh === true;
-  const typing = assetTypingOf(asset, fresh ? {} : await readColumnTypes(state, asset.name));
+  const typing = assetTypingOf(
+    asset,
+    fresh ? {} : await readColumnTypes(state, asset.name, ctx.out),
+  );
   const output = await openAssetOutput(ctx.out, asset.name, {
     output: { ...asset.output, mode: writeModeOf(asset).mode },
     runId: ctx.runId,

@@ -8,11 +8,10 @@
 import { z } from "zod";
 import type { AssetConfig } from "../config/schema.ts";
 import { AssetTyping, contractColumnTypes, getContract } from "../contracts/mod.ts";
-import { StateError } from "../core/errors.ts";
 import type { ColumnType } from "../sinks/column_types.ts";
 import { columnTypeSchema } from "../sinks/column_schema.ts";
 import type { StateStore } from "../state/mod.ts";
-import { PARSE_ONCE } from "../core/parse_once.ts";
+import { readStoredJson } from "../state/stored_json.ts";
 
 /** The state row (watermark data type) holding the column types an asset wrote. */
 export const COLUMNS_DATA_TYPE = "harvest_columns";
@@ -61,27 +60,23 @@ export function sinkColumnsOf(
   return () => types;
 }
 
-/** The column types an asset's earlier runs wrote ({} when none were recorded). */
+/**
+ * The column types an asset's earlier runs wrote ({} when none were recorded). Throws
+ * a `StateError` naming the reset command (for the out folder `out`) when they are unreadable.
+ */
 export async function readColumnTypes(
   state: StateStore,
   asset: string,
+  out?: string,
 ): Promise<Record<string, ColumnType>> {
-  const row = await state.getWatermark(asset, COLUMNS_DATA_TYPE);
-  if (!row?.lastId) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(row.lastId);
-  } catch {
-    value = undefined;
-  }
-  const parsed = recordedSchema.safeParse(value, PARSE_ONCE);
-  if (!parsed.success) {
-    throw new StateError(
-      `the stored column types of asset "${asset}" are unreadable; reset the asset with ` +
-        `'tidemark state reset --asset ${asset}' or run it with --full-refresh`,
-    );
-  }
-  return parsed.data;
+  return await readStoredJson(state, {
+    asset,
+    dataType: COLUMNS_DATA_TYPE,
+    schema: recordedSchema,
+    what: "column typing",
+    out,
+    orElse: "run it with --full-refresh",
+  }) ?? {};
 }
 
 /** Records the column types an asset writes (replacing any). */

@@ -28,6 +28,8 @@ export interface StoredJsonOptions<T> {
   what: string;
   /** The out folder, for the reset command in the error. */
   out?: string;
+  /** Another way out, after the reset command (`run it with --full-refresh`). */
+  orElse?: string;
 }
 
 /**
@@ -50,7 +52,8 @@ export async function readStoredJson<T>(
   if (!parsed.success) {
     throw new StateError(
       `the stored ${options.what} of asset "${options.asset}" is unreadable; the asset's next ` +
-        `run starts over once you forget it: ${resetCommand(options.asset, options.out)}`,
+        `run starts over once you forget it: ${resetCommand(options.asset, options.out)}` +
+        (options.orElse ? `, or ${options.orElse}` : ""),
     );
   }
   return parsed.data;

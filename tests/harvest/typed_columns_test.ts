@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import pl from "nodejs-polars";
 import { readRejects, rejectsPath } from "../../lib/contracts/mod.ts";
-import { readColumnTypes } from "../../lib/pipeline/asset_columns.ts";
+import { COLUMNS_DATA_TYPE, readColumnTypes } from "../../lib/pipeline/asset_columns.ts";
 import { filesUnder } from "../../lib/pipeline/output_files.ts";
 import { harvest } from "../../lib/harvest/run.ts";
 import { compareOuts } from "../../lib/replay/compare_outs.ts";
@@ -250,6 +250,28 @@ Deno.test("schema change: a new column in a later run is written and reported", 
     assertEquals(second.exitCode, 0);
     assertEquals(second.report.assets[0].notes, ["schema change: new column color (string)"]);
     assertEquals((await parquetFrame(out, "items"))!.getColumn("color").toArray(), ["red"]);
+  });
+});
+
+Deno.test("unreadable stored column types stop the asset with the reset command for its out folder, or --full-refresh", async () => {
+  await withOut(async (out) => {
+    const fetch = pagesApp(() => [[{ id: 1 }]]);
+    const loaded = yamlConfig(itemsYaml());
+    assertEquals((await harvest(loaded, { ...SILENT, out, fetch })).exitCode, 0);
+    await withState(
+      out,
+      (state) => state.setWatermark({ assetId: "items", dataType: COLUMNS_DATA_TYPE, lastId: "{" }),
+    );
+    const second = await harvest(loaded, { ...SILENT, out, fetch });
+    assertEquals(second.exitCode, 1);
+    assertStringIncludes(
+      second.assets[0].error ?? "",
+      `the stored column typing of asset "items" is unreadable; the asset's next run starts over ` +
+        `once you forget it: tidemark state reset --out ${out} --asset items, or run it with ` +
+        `--full-refresh`,
+    );
+    const refreshed = await harvest(loaded, { ...SILENT, out, fetch, fullRefresh: true });
+    assertEquals(refreshed.exitCode, 0);
   });
 });
 
